@@ -1,0 +1,1 @@
+"""Benchmarks: optimized schema versus a naive baseline, side by side in one run."""

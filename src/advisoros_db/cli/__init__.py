@@ -1,0 +1,1 @@
+"""The `advisoros-db` command: thin Typer shells over library calls."""

@@ -1,0 +1,20 @@
+"""The `advisoros-db` Typer application: each capability registers its commands here."""
+
+from __future__ import annotations
+
+import typer
+
+from advisoros_db.cli import cluster, tour
+
+app = typer.Typer(
+    name="advisoros-db",
+    help="The AdvisorOS PostgreSQL data layer: cluster, migrations, partitions, routing, search.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.registered_commands += cluster.app.registered_commands
+app.registered_commands += tour.app.registered_commands
+
+
+def main() -> None:
+    app()

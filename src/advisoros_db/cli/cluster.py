@@ -1,0 +1,112 @@
+"""`up`, `down`, `status`: the embedded cluster's lifecycle."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from advisoros_db import targets
+from advisoros_db.cli.output import JsonOption, command, console, print_json
+from advisoros_db.settings import get_settings
+from advisoros_db.urls import mask
+
+app = typer.Typer()
+
+
+@app.command()
+@command
+def up(
+    replicas: Annotated[
+        int | None, typer.Option(help="Streaming replicas to run (default: settings).", min=0)
+    ] = None,
+    demo: Annotated[bool, typer.Option("--demo/--no-demo", help="Load demo data.")] = False,
+    json_out: JsonOption = False,
+) -> None:
+    """Start (or reuse) the embedded cluster, migrate it to head, optionally load demo data."""
+    settings = get_settings()
+    target = targets.resolve(settings, replicas=replicas)
+    from advisoros_db.cli import lifecycle
+
+    lifecycle.after_up(target, demo=demo, quiet=json_out)
+    if json_out:
+        print_json(
+            {
+                "primary": target.admin_url,
+                "replicas": target.replica_urls,
+                "app_url": target.app_url,
+                "embedded": target.embedded,
+            }
+        )
+        return
+    table = Table(title="advisoros-db cluster")
+    table.add_column("role")
+    table.add_column("url")
+    table.add_row("primary", mask(target.admin_url))
+    for url in target.replica_urls:
+        table.add_row("replica", mask(url))
+    table.add_row("application role", mask(target.app_url))
+    console.print(table)
+
+
+@app.command()
+@command
+def down(
+    destroy: Annotated[bool, typer.Option(help="Also delete all data and credentials.")] = False,
+) -> None:
+    """Stop the embedded cluster (and with --destroy, delete it)."""
+    cluster = targets.embedded_cluster(get_settings())
+    if destroy:
+        cluster.destroy()
+        console.print(f"destroyed the cluster in {cluster.home}")
+    else:
+        cluster.down()
+        console.print(f"stopped the cluster in {cluster.home} (data kept)")
+
+
+@app.command()
+@command
+def status(json_out: JsonOption = False) -> None:
+    """Show every node of the embedded cluster: role, pid, port, replication lag."""
+    cluster = targets.embedded_cluster(get_settings())
+    nodes = cluster.status()
+    if json_out:
+        print_json(
+            {
+                "home": str(cluster.home),
+                "nodes": [
+                    {
+                        "name": n.name,
+                        "role": n.role,
+                        "port": n.port,
+                        "pid": n.pid,
+                        "running": n.running,
+                        "in_recovery": n.in_recovery,
+                        "lag_bytes": n.lag_bytes,
+                        "replay_paused": n.replay_paused,
+                        "log_file": str(n.log_file),
+                    }
+                    for n in nodes
+                ],
+            }
+        )
+        return
+    if not nodes:
+        console.print(f"no cluster in {cluster.home}; run `advisoros-db up`")
+        return
+    table = Table(title=f"cluster in {cluster.home}")
+    for column in ("node", "role", "port", "pid", "running", "lag (bytes)", "replay"):
+        table.add_column(column)
+    for n in nodes:
+        replay = "" if n.replay_paused is None else ("paused" if n.replay_paused else "streaming")
+        table.add_row(
+            n.name,
+            n.role,
+            str(n.port),
+            str(n.pid or "-"),
+            "yes" if n.running else "no",
+            "-" if n.lag_bytes is None else str(n.lag_bytes),
+            replay,
+        )
+    console.print(table)

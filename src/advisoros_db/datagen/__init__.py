@@ -1,0 +1,1 @@
+"""Deterministic synthetic data for every table, bulk-loaded with COPY."""

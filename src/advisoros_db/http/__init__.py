@@ -1,0 +1,1 @@
+"""HTTP: FastAPI app factories over library calls (health, metrics); thin."""

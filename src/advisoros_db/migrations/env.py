@@ -1,0 +1,58 @@
+"""Alembic environment: the URL comes from the caller, or from ADVISOROS_* settings."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import create_engine, pool
+
+from advisoros_db.settings import get_settings
+from advisoros_db.urls import to_sqlalchemy
+
+target_metadata = None
+try:  # the models arrive with the schema; the environment works before them too
+    from advisoros_db.schema import metadata as _metadata
+
+    target_metadata = _metadata
+except ImportError:  # pragma: no cover
+    pass
+
+
+def _url() -> str:
+    url = context.config.attributes.get("url") or context.config.get_main_option("sqlalchemy.url")
+    if url:
+        return str(url)
+    from advisoros_db import targets
+
+    return to_sqlalchemy(targets.resolve(get_settings()).admin_url)
+
+
+def run_offline() -> None:
+    context.configure(
+        url=context.config.attributes.get("url") or "postgresql+psycopg://",
+        target_metadata=target_metadata,
+        literal_binds=True,
+        dialect_opts={"paramstyle": "named"},
+        transaction_per_migration=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_online() -> None:
+    engine = create_engine(_url(), poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            transaction_per_migration=True,
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    run_offline()
+else:
+    run_online()

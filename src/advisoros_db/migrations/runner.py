@@ -1,0 +1,67 @@
+"""Run Alembic against a URL from Python: the CLI and the tests call these, never the shell."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import TextIO
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine
+
+from advisoros_db.urls import to_sqlalchemy
+
+MIGRATIONS_DIR = Path(__file__).parent
+
+
+def config(url: str | None = None, *, stdout: TextIO | None = None) -> Config:
+    """An Alembic config pointing at this package's migrations and (optionally) a database URL."""
+    cfg = Config(stdout=stdout) if stdout is not None else Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if url is not None:
+        cfg.attributes["url"] = to_sqlalchemy(url)
+    return cfg
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    command.upgrade(config(url), revision)
+
+
+def downgrade(url: str, revision: str) -> None:
+    command.downgrade(config(url), revision)
+
+
+def upgrade_sql(revision: str = "head", *, start: str | None = None) -> str:
+    """The SQL an upgrade would run, without connecting (offline mode)."""
+    out = io.StringIO()
+    target = f"{start}:{revision}" if start else revision
+    command.upgrade(config(stdout=out), target, sql=True)
+    return out.getvalue()
+
+
+def current(url: str) -> str | None:
+    """The revision the database is at (None before the first migration)."""
+    engine = create_engine(to_sqlalchemy(url))
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    finally:
+        engine.dispose()
+
+
+def history() -> list[tuple[str, str | None, str]]:
+    """(revision, down_revision, message) from base to head."""
+    script = ScriptDirectory.from_config(config())
+    revisions = list(script.walk_revisions("base", "heads"))
+    revisions.reverse()
+    return [
+        (
+            rev.revision,
+            rev.down_revision if isinstance(rev.down_revision, str) else None,
+            rev.doc or "",
+        )
+        for rev in revisions
+    ]

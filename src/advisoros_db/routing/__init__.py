@@ -1,0 +1,1 @@
+"""Read-replica routing: pure decisions over a state snapshot, health monitor, session shells."""

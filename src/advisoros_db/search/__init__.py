@@ -1,0 +1,1 @@
+"""Document intelligence search: chunking, embedders, full-text, semantic and hybrid search."""

@@ -1,0 +1,83 @@
+"""One typed settings object: every knob, its environment variable, and its default."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Configuration read from `ADVISOROS_*` environment variables and an optional `.env` file.
+
+    With no `database_url`, every command uses the embedded cluster under `home`.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="ADVISOROS_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    home: Path = Path(".advisoros")
+    """Where the embedded cluster keeps its data, logs and generated credentials."""
+
+    database_url: str | None = None
+    """Primary (read-write) server, as a libpq URL. Unset: use the embedded cluster."""
+
+    app_database_url: str | None = None
+    """URL the application role logs in with (RLS applies). Unset: derived for the embedded cluster;
+    for an external server, `database_url` is used."""
+
+    read_replica_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Comma-separated URLs of streaming replicas that serve `read` sessions."""
+
+    analytics_url: str | None = None
+    """Replica dedicated to `analytics` sessions (reports, aggregates)."""
+
+    background_url: str | None = None
+    """Replica dedicated to `background` sessions (jobs)."""
+
+    dr_url: str | None = None
+    """Disaster-recovery replica: takes no traffic until promoted."""
+
+    health_check_interval_s: float = Field(default=30.0, gt=0)
+    """Seconds between health probes of every node (down to 0.1 for tests)."""
+
+    max_replica_lag_s: float = Field(default=5.0, ge=0)
+    """A replica staler than this many seconds takes no reads until it catches up."""
+
+    pool_min_size: int = Field(default=1, ge=0)
+    """Connections each pool keeps open."""
+
+    pool_max_size: int = Field(default=10, ge=1)
+    """Most connections each pool opens."""
+
+    embedded_replicas: int = Field(default=2, ge=0, le=8)
+    """Streaming replicas the embedded cluster starts by default."""
+
+    embedded_port: int = Field(default=0, ge=0, le=65535)
+    """Port of the embedded primary; 0 picks a free one (replicas always pick free ports)."""
+
+    embedded_os_user: str = "advisoros"
+    """OS user the embedded server runs as when this process is root (PostgreSQL refuses root)."""
+
+    token_encryption_key: SecretStr | None = None
+    """Base64 key (32 bytes) that encrypts OAuth tokens at rest. Generated for the embedded cluster."""
+
+    @field_validator("read_replica_urls", mode="before")
+    @classmethod
+    def _split_urls(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def uses_embedded(self) -> bool:
+        """True when no external server is configured."""
+        return self.database_url is None
+
+
+def get_settings() -> Settings:
+    """Read the settings from the environment (and `.env`) now."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Tenant-scoped sessions: row-level security keyed by a per-transaction setting."""

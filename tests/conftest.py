@@ -1,0 +1,112 @@
+"""Fixtures: a session cluster (primary + 2 streaming replicas) from the embedded binaries, or the
+external primary in ADVISOROS_TEST_DATABASE_URL; a fresh database per test cloned from a migrated
+template."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from advisoros_db import migrations
+from advisoros_db.cluster import Cluster
+from advisoros_db.urls import with_database
+from tests.support import (
+    EXTERNAL_URL,
+    TEMPLATE,
+    PgDatabase,
+    PgServer,
+    create_database,
+    database_on,
+    drop_database,
+    scratch_path,
+)
+
+
+@pytest.fixture(scope="session")
+def scratch_dir() -> Path:
+    return scratch_path("advisoros-scratch-")
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[PgServer]:
+    if EXTERNAL_URL:
+        admin = with_database(EXTERNAL_URL, "postgres")
+        app_password = uuid.uuid4().hex
+        with psycopg.connect(admin, autocommit=True) as conn:
+            exists = conn.execute(
+                "SELECT 1 FROM pg_roles WHERE rolname = 'advisoros_app'"
+            ).fetchone()
+            verb = "ALTER" if exists else "CREATE"
+            conn.execute(
+                sql.SQL(verb + " ROLE advisoros_app LOGIN PASSWORD {}").format(
+                    sql.Literal(app_password)
+                )
+            )
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(admin)
+        app = admin.replace(
+            parts.netloc, f"advisoros_app:{app_password}@{parts.hostname}:{parts.port or 5432}", 1
+        )
+        yield PgServer(admin_url=admin, app_url=app)
+        return
+    home = scratch_path("advisoros-test-") / "home"
+    cluster = Cluster(home)
+    info = cluster.up(2)
+    try:
+        yield PgServer(
+            admin_url=with_database(info.primary_url, "postgres"),
+            app_url=with_database(info.app_url, "postgres"),
+            replica_urls=[with_database(u, "postgres") for u in info.replica_urls],
+            cluster=cluster,
+        )
+    finally:
+        cluster.destroy()
+
+
+@pytest.fixture(scope="session")
+def cluster(server: PgServer) -> Cluster:
+    """The embedded cluster itself, for tests that need replicas or fault hooks."""
+    if server.cluster is None:
+        pytest.skip(
+            "needs the embedded cluster's streaming replicas (ADVISOROS_TEST_DATABASE_URL set)"
+        )
+    return server.cluster
+
+
+@pytest.fixture(scope="session")
+def migrated_template(server: PgServer) -> Iterator[str]:
+    name = f"{TEMPLATE}_{uuid.uuid4().hex[:8]}"
+    create_database(server, name)
+    migrations.upgrade(with_database(server.admin_url, name))
+    try:
+        yield name
+    finally:
+        drop_database(server, name)
+
+
+@pytest.fixture
+def db(server: PgServer, migrated_template: str) -> Iterator[PgDatabase]:
+    """A fresh database at head, cloned from the migrated template."""
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    create_database(server, name, template=migrated_template)
+    try:
+        yield database_on(server, name)
+    finally:
+        drop_database(server, name)
+
+
+@pytest.fixture
+def empty_db(server: PgServer) -> Iterator[PgDatabase]:
+    """A fresh database with no migrations applied."""
+    name = f"e_{uuid.uuid4().hex[:16]}"
+    create_database(server, name)
+    try:
+        yield database_on(server, name)
+    finally:
+        drop_database(server, name)

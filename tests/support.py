@@ -1,0 +1,72 @@
+"""Helpers shared by tests: the session's servers and throwaway databases on them."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from advisoros_db.cluster import Cluster
+from advisoros_db.urls import with_database
+
+TEMPLATE = "advisoros_template"
+EXTERNAL_URL = os.environ.get("ADVISOROS_TEST_DATABASE_URL")
+
+
+@dataclass
+class PgServer:
+    """The session's servers. `admin_url` and `app_url` point at the `postgres` database."""
+
+    admin_url: str
+    app_url: str
+    replica_urls: list[str] = field(default_factory=list)
+    cluster: Cluster | None = None
+
+
+@dataclass
+class PgDatabase:
+    """One throwaway database, migrated to head, on the session's servers."""
+
+    name: str
+    admin_url: str
+    app_url: str
+    replica_urls: list[str]
+    server: PgServer
+
+
+def scratch_path(prefix: str) -> Path:
+    # /tmp and world-traversable: a root test run starts the server as an unprivileged user.
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    path.chmod(0o755)
+    return path
+
+
+def create_database(server: PgServer, name: str, template: str | None = None) -> None:
+    with psycopg.connect(server.admin_url, autocommit=True) as conn:
+        query = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if template:
+            query = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(name), sql.Identifier(template)
+            )
+        conn.execute(query)
+
+
+def drop_database(server: PgServer, name: str) -> None:
+    with psycopg.connect(server.admin_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+def database_on(server: PgServer, name: str) -> PgDatabase:
+    return PgDatabase(
+        name=name,
+        admin_url=with_database(server.admin_url, name),
+        app_url=with_database(server.app_url, name),
+        replica_urls=[with_database(u, name) for u in server.replica_urls],
+        server=server,
+    )
