@@ -1,0 +1,47 @@
+"""The per-transaction tenant setting that every row-level security policy reads."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import psycopg
+
+from advisoros_db.errors import TenantError
+
+# Read by the RLS policies as current_setting('app.organization_id', true).
+TENANT_SETTING = "app.organization_id"
+
+# set_config(..., true) is local to the transaction: it cannot leak to the next transaction on a
+# pooled connection, unlike a session-wide SET.
+APPLY_SQL = "SELECT set_config('app.organization_id', %s, true)"
+
+
+def tenant_id(organization_id: uuid.UUID | str) -> str:
+    """Validate an organization id and return its canonical text form."""
+    try:
+        return str(
+            organization_id
+            if isinstance(organization_id, uuid.UUID)
+            else uuid.UUID(str(organization_id))
+        )
+    except ValueError:
+        raise TenantError(
+            f"{organization_id!r} is not an organization id; pass the organization's UUID"
+        ) from None
+
+
+def apply_tenant(conn: psycopg.Connection[Any], organization_id: uuid.UUID | str) -> None:
+    """Scope the current transaction of a psycopg connection to one organization."""
+    if conn.autocommit:
+        raise TenantError("tenant scope needs a transaction; the connection is in autocommit mode")
+    conn.execute(APPLY_SQL, (tenant_id(organization_id),))
+
+
+async def apply_tenant_async(
+    conn: psycopg.AsyncConnection[Any], organization_id: uuid.UUID | str
+) -> None:
+    """Async twin of `apply_tenant`."""
+    if conn.autocommit:
+        raise TenantError("tenant scope needs a transaction; the connection is in autocommit mode")
+    await conn.execute(APPLY_SQL, (tenant_id(organization_id),))
