@@ -4,6 +4,7 @@ each carries its kind in `Index.info["kind"]`, and each answers a query of `sche
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import Index, Table, func, text
 from sqlalchemy.sql.elements import ColumnElement
@@ -66,7 +67,7 @@ def _index(
     unique: bool = False,
 ) -> Index:
     t = _table(table)
-    kw: dict[str, object] = {}
+    kw: dict[str, Any] = {}
     if where is not None:
         kw["postgresql_where"] = text(where)
     if include:
@@ -94,7 +95,7 @@ def unique_partial(name: str, table: str, *columns: str, where: str) -> Index:
 
 def gin(name: str, table: str, column: str, *, ops: str | None = None) -> Index:
     """GIN on a jsonb (jsonb_path_ops: containment only, smaller) or text[] column, or trigrams."""
-    kw: dict[str, object] = {"postgresql_using": "gin"}
+    kw: dict[str, Any] = {"postgresql_using": "gin"}
     if ops is not None:
         kw["postgresql_ops"] = {column: ops}
     return Index(name, _table(table).c[column], info={"kind": IndexKind.GIN}, **kw)
