@@ -97,12 +97,19 @@ def one_of(
     """CHECK (column IN (...)) from a Python Enum; named ck_<table>_<column> by the convention."""
     allowed = [v.value for v in values] if isinstance(values, type) else list(values)
     quoted = ", ".join("'" + str(v).replace("'", "''") + "'" for v in allowed)
-    return CheckConstraint(f"{column} IN ({quoted})", name=name or column)
+    # info keeps the allowed values for code that needs them (data generators, tests).
+    return CheckConstraint(
+        f"{column} IN ({quoted})", name=name or column, info={"column": column, "allowed": allowed}
+    )
 
 
 def between(column: str, low: float, high: float, *, name: str | None = None) -> CheckConstraint:
     """CHECK (column BETWEEN low AND high), NULL allowed."""
-    return CheckConstraint(f"{column} BETWEEN {low} AND {high}", name=name or f"{column}_range")
+    return CheckConstraint(
+        f"{column} BETWEEN {low} AND {high}",
+        name=name or f"{column}_range",
+        info={"column": column, "low": low, "high": high},
+    )
 
 
 def non_negative(column: str) -> CheckConstraint:
