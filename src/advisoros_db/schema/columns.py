@@ -79,6 +79,8 @@ def tenant_ref(
 
     The organization is part of the key, so a row can never point at another tenant's row. SET NULL
     names the column, otherwise PostgreSQL would also null organization_id (NOT NULL) and fail.
+    "Refuse the delete" is NO ACTION, not RESTRICT: NO ACTION is checked at the end of the
+    statement, so deleting an organization (which removes both sides at once) still works.
     """
     action = f"SET NULL ({column})" if ondelete == "SET NULL" else ondelete
     fk = ForeignKeyConstraint(
