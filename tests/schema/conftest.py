@@ -28,3 +28,7 @@ def seeded_db(db: PgDatabase) -> Iterator[SeededDb]:
     finally:
         engine.dispose()
     yield SeededDb(db=db, seed=rows)
+
+
+# The module-scoped two-tenant database, for tests whose writes all fail (nothing to clean up).
+from tests.tenancy.conftest import Seeded, seeded  # noqa: E402, F401
