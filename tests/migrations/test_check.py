@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import psycopg
 import pytest
 from sqlalchemy import Index, MetaData, func
@@ -25,6 +27,8 @@ def test_no_drift_at_head(db: PgDatabase) -> None:
     code, output = _run(db, "check")
     assert code == 0
     assert "no drift" in output
+    code, output = _run(db, "check", "--json")
+    assert (code, json.loads(output)) == (0, {"drift": []})
 
 
 def test_check_reports_drift_readably_and_exits_non_zero(db: PgDatabase) -> None:
