@@ -30,8 +30,8 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON items TO advisoros_app;
 GRANT USAGE ON SEQUENCE items_id_seq TO advisoros_app;
 ALTER TABLE items ENABLE ROW LEVEL SECURITY;
 CREATE POLICY items_tenant ON items
-    USING (organization_id = current_setting('app.organization_id', true)::uuid)
-    WITH CHECK (organization_id = current_setting('app.organization_id', true)::uuid);
+    USING (organization_id = NULLIF(current_setting('app.organization_id', true), '')::uuid)
+    WITH CHECK (organization_id = NULLIF(current_setting('app.organization_id', true), '')::uuid);
 """
 
 
@@ -71,6 +71,11 @@ def routing_db(server: PgServer, cluster: Cluster) -> Iterator[str]:
         yield name
     finally:
         drop_database(server, name)
+
+
+@pytest.fixture(scope="session")
+def server_admin_url(server: PgServer, routing_db: str) -> str:
+    return with_database(server.admin_url, routing_db)
 
 
 @pytest.fixture(scope="session")
