@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pytest
 
+from advisoros_db.errors import ConfigError
 from advisoros_db.routing import decisions, state
 from advisoros_db.routing.kinds import Kind, Role, UnknownKind, parse_kind
 from advisoros_db.routing.lag import WalSample, staleness, trim
@@ -13,7 +14,6 @@ from advisoros_db.routing.lsn import ConsistencyToken, InvalidToken, format_lsn,
 from advisoros_db.routing.policies import LeastOutstanding, RandomChoice, RoundRobin, policy_named
 from advisoros_db.routing.report import health_status
 from advisoros_db.routing.topology import nodes_from
-from advisoros_db.errors import ConfigError
 
 NODES = nodes_from(
     "postgresql://app:secret@h:1/db",
@@ -82,7 +82,9 @@ def test_an_ejected_node_returns_after_consecutive_good_probes_only() -> None:
     snap = state.eject(healthy_snapshot(), "replica1", "boom")
     snap = state.apply_probe(snap, "replica1", probed(True), now=1.0, return_after=2)
     assert snap.node("replica1").ejected, "one good probe must not be enough"
-    snap = state.apply_probe(snap, "replica1", state.ProbeResult(False, error="x"), now=2.0, return_after=2)
+    snap = state.apply_probe(
+        snap, "replica1", state.ProbeResult(False, error="x"), now=2.0, return_after=2
+    )
     snap = state.apply_probe(snap, "replica1", probed(True), now=3.0, return_after=2)
     assert snap.node("replica1").ejected, "a failed probe restarts the count"
     snap = state.apply_probe(snap, "replica1", probed(True), now=4.0, return_after=2)
@@ -101,7 +103,11 @@ def test_a_promoted_replica_and_a_primary_in_recovery_are_reported() -> None:
 
 def test_dr_takes_writes_only_once_promoted_and_the_primary_is_down() -> None:
     snap = state.apply_probe(
-        healthy_snapshot(), "primary", state.ProbeResult(False, error="down"), now=1.0, return_after=2
+        healthy_snapshot(),
+        "primary",
+        state.ProbeResult(False, error="down"),
+        now=1.0,
+        return_after=2,
     )
     assert plan(snap, Kind.WRITE).order == ("primary",), "an unpromoted DR replica takes nothing"
     snap = state.apply_probe(snap, "dr", probed(False, 200), now=1.0, return_after=2)
@@ -117,7 +123,9 @@ def test_tokens_mark_known_caught_up_replicas_verified() -> None:
 
 
 def test_next_node_waits_for_behind_replicas_then_uses_the_primary() -> None:
-    read = decisions.Plan(kind=Kind.READ, replicas=("r1", "r2"), primary="p", token=ConsistencyToken(1))
+    read = decisions.Plan(
+        kind=Kind.READ, replicas=("r1", "r2"), primary="p", token=ConsistencyToken(1)
+    )
     attempt = decisions.Attempt()
     assert decisions.next_node(read, attempt, wait_budget_s=0.1, poll_s=0.05) == ("r1", 0.0)
     attempt = decisions.Attempt(tried=frozenset({"r1", "r2"}), behind=frozenset({"r1", "r2"}))
@@ -126,13 +134,19 @@ def test_next_node_waits_for_behind_replicas_then_uses_the_primary() -> None:
     spent = replace(attempt, waited_s=0.1)
     assert decisions.next_node(read, spent, wait_budget_s=0.1, poll_s=0.05) == ("p", 0.0)
     with pytest.raises(LookupError):
-        decisions.next_node(read, replace(spent, tried=spent.tried | {"p"}), wait_budget_s=0.1, poll_s=0.05)
+        decisions.next_node(
+            read, replace(spent, tried=spent.tried | {"p"}), wait_budget_s=0.1, poll_s=0.05
+        )
 
 
 def test_failures_are_classified_by_sqlstate_not_text() -> None:
     assert decisions.classify(None, connection_lost=True, on_replica=True) == decisions.NODE_DOWN
-    assert decisions.classify("57P01", connection_lost=False, on_replica=True) == decisions.NODE_DOWN
-    assert decisions.classify("08006", connection_lost=False, on_replica=False) == decisions.NODE_DOWN
+    assert (
+        decisions.classify("57P01", connection_lost=False, on_replica=True) == decisions.NODE_DOWN
+    )
+    assert (
+        decisions.classify("08006", connection_lost=False, on_replica=False) == decisions.NODE_DOWN
+    )
     assert decisions.classify("40001", connection_lost=False, on_replica=True) == decisions.CONFLICT
     assert decisions.classify("40001", connection_lost=False, on_replica=False) is None
     assert decisions.classify("42P01", connection_lost=False, on_replica=True) is None
@@ -200,4 +214,12 @@ def test_health_report_masks_passwords_and_has_the_report_shape() -> None:
     dr = report["nodes"][-1]
     assert dr["usable_for_reads"] is False and dr["role"] == Role.DR.value
     for node in report["nodes"]:
-        assert {"name", "role", "port", "healthy", "usable_for_reads", "lag_seconds", "latency_ms"} <= node.keys()
+        assert {
+            "name",
+            "role",
+            "port",
+            "healthy",
+            "usable_for_reads",
+            "lag_seconds",
+            "latency_ms",
+        } <= node.keys()

@@ -126,9 +126,7 @@ def test_paused_replay_makes_a_replica_stale_then_it_returns(
                 with router.session("read") as s:
                     assert s.execute(WHERE).one()[0] != replica1_port
             cluster.resume_replay("replica1")
-            wait_for(
-                lambda: router.health()["nodes"][1]["usable_for_reads"], what="replica1 back"
-            )
+            wait_for(lambda: router.health()["nodes"][1]["usable_for_reads"], what="replica1 back")
         finally:
             stop.set()
             writer.join()

@@ -124,7 +124,10 @@ def test_a_disguised_write_is_stopped_by_the_read_only_transaction(
         with pytest.raises(ReadOnlyViolation, match="read-only"), alone.session("read") as s:
             s.execute(sneaky, {"v": marker})
         with alone.session("write") as s:
-            assert s.execute(text("SELECT count(*) FROM items WHERE v = :v"), {"v": marker}).scalar() == 0
+            assert (
+                s.execute(text("SELECT count(*) FROM items WHERE v = :v"), {"v": marker}).scalar()
+                == 0
+            )
 
 
 def test_sessions_are_scoped_to_their_tenant_on_replicas(app_nodes: tuple[NodeConfig, ...]) -> None:
@@ -142,15 +145,17 @@ def test_sessions_are_scoped_to_their_tenant_on_replicas(app_nodes: tuple[NodeCo
                 assert rows == [(f"row of {org}", True)]
         with router.session("read") as s:
             assert s.execute(text("SELECT count(*) FROM items")).scalar() == 0, "no tenant, no rows"
-        with pytest.raises(TenantError, match="organization"), router.session("read", organization_id="acme"):
+        with (
+            pytest.raises(TenantError, match="organization"),
+            router.session("read", organization_id="acme"),
+        ):
             pass
         # Writing a row of another tenant is refused by the policy.
-        with pytest.raises(Exception, match="row-level security"), router.session(
-            "write", organization_id=org_a
-        ) as s:
-            s.execute(
-                text("INSERT INTO items (organization_id, v) VALUES (:o, 'x')"), {"o": org_b}
-            )
+        with (
+            pytest.raises(Exception, match="row-level security"),
+            router.session("write", organization_id=org_a) as s,
+        ):
+            s.execute(text("INSERT INTO items (organization_id, v) VALUES (:o, 'x')"), {"o": org_b})
 
 
 def test_writes_are_refused_clearly_when_the_primary_is_unreachable(
