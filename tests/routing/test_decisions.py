@@ -206,7 +206,7 @@ def test_unknown_kind_is_refused_with_the_valid_ones() -> None:
 
 def test_health_report_masks_passwords_and_has_the_report_shape() -> None:
     report = health_status(healthy_snapshot(), 5.0)
-    assert report["primary"] == {"isHealthy": True, "latencyMs": 1.0}
+    assert report["primary"] == {"isHealthy": True, "latencyMs": 1.0, "node": "primary"}
     assert report["analytics"]["replicationLag"] == 0
     assert "secret" not in repr(report)
     names = [n["name"] for n in report["nodes"]]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from advisoros_db.routing.decisions import usable_for_reads, write_refusal
+from advisoros_db.routing.decisions import usable_for_reads, writable_node, write_refusal
 from advisoros_db.routing.kinds import Role
 from advisoros_db.routing.state import NodeState, Snapshot
 from advisoros_db.urls import mask, port_of
@@ -44,10 +44,11 @@ def health_status(snapshot: Snapshot, max_lag_s: float) -> dict[str, Any]:
     `replicationLag` is in milliseconds as in the report, `lagSeconds` in seconds.
     """
     out: dict[str, Any] = {}
-    primary = snapshot.primary
+    primary = writable_node(snapshot)
     out["primary"] = {
         "isHealthy": primary.healthy and write_refusal(snapshot) is None,
         "latencyMs": _round(primary.latency_avg_ms),
+        "node": primary.name,
     }
     for node in snapshot.nodes:
         if node.role is Role.PRIMARY:

@@ -71,6 +71,8 @@ class NodeState:
             return None
         if self.role is Role.PRIMARY and self.in_recovery:
             return "configured as primary but in recovery: writes are refused"
+        if self.role is Role.DR and not self.in_recovery:
+            return "DR replica promoted: it takes the writes while the primary is down"
         if self.role is not Role.PRIMARY and not self.in_recovery:
             return "configured as a replica but not in recovery (promoted?): takes no reads"
         return None
