@@ -23,6 +23,7 @@ def test_routing_overhead_measures_both_sides_on_a_replica(
     figures = routing_overhead(target_of(server, cluster), queries=20, rounds=2)
     assert figures["node"] == "replica1"
     assert figures["direct_psycopg_pool_us"] > 0 and figures["routed_session_us"] > 0
+    assert figures["sqlalchemy_session_us"] > 0
     assert figures["routed_counts"] == {"kind=read,node=replica1": 2 * 20 + 20}
 
 

@@ -11,10 +11,12 @@ import time
 from typing import Any, LiteralString
 
 from psycopg_pool import ConnectionPool
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
 
 from advisoros_db.routing import Router, RouterOptions, nodes_for_target
 from advisoros_db.targets import Target
+from advisoros_db.urls import to_sqlalchemy
 
 # A small catalog read every database has, so the cases need no schema or data.
 DEFAULT_QUERY: LiteralString = (
@@ -29,39 +31,47 @@ def routing_overhead(
 ) -> dict[str, Any]:
     """Per-query latency of a routed read session versus a pooled psycopg connection, same query.
 
-    Both run against the same replica (the router is given only that one), in alternating rounds of
-    `queries` each so drift on a shared machine hits both sides alike. Figures are medians of the
-    rounds' mean microseconds per query.
+    A plain SQLAlchemy Session on a pooled engine runs too, so the report separates what the ORM
+    session costs from what routing adds. All three hit the same replica (the router is given only
+    that one), in alternating rounds of `queries` each so drift on a shared machine hits every side
+    alike. Figures are medians of the rounds' mean microseconds per query.
     """
     nodes = nodes_for_target(target)
     replica = next((n for n in nodes if n.role.value == "read"), nodes[0])
     routed_nodes = (nodes[0], replica) if replica is not nodes[0] else (nodes[0],)
     statement = text(query)
-    direct_us: list[float] = []
-    routed_us: list[float] = []
+    engine = create_engine(to_sqlalchemy(replica.url), pool_size=1, max_overflow=0)
+
+    def direct_once() -> None:
+        with pool.connection() as conn:
+            conn.execute(query).fetchall()
+
+    def orm_once() -> None:
+        with Session(engine) as s:
+            s.execute(statement).all()
+
+    def routed_once() -> None:
+        with router.session("read") as s:
+            s.execute(statement).all()
+
+    sides = {"direct": direct_once, "orm": orm_once, "routed": routed_once}
+    timings: dict[str, list[float]] = {name: [] for name in sides}
     with (
         ConnectionPool(replica.url, min_size=1, max_size=1, open=True) as pool,
         Router(routed_nodes, _QUIET, monitor=False) as router,
     ):
-        for _ in range(min(queries, 50)):  # warm both pools and server caches
-            with pool.connection() as conn:
-                conn.execute(query).fetchall()
-            with router.session("read") as s:
-                s.execute(statement).all()
+        for _ in range(min(queries, 50)):  # warm the pools and the server's caches
+            for once in sides.values():
+                once()
         for _ in range(rounds):
-            started = time.perf_counter()
-            for _ in range(queries):
-                with pool.connection() as conn:
-                    conn.execute(query).fetchall()
-            direct_us.append((time.perf_counter() - started) / queries * 1e6)
-            started = time.perf_counter()
-            for _ in range(queries):
-                with router.session("read") as s:
-                    s.execute(statement).all()
-            routed_us.append((time.perf_counter() - started) / queries * 1e6)
+            for name, once in sides.items():
+                started = time.perf_counter()
+                for _ in range(queries):
+                    once()
+                timings[name].append((time.perf_counter() - started) / queries * 1e6)
         served_by = router.core.metrics.counts().get("advisoros_router_queries", {})
-    direct = statistics.median(direct_us)
-    routed = statistics.median(routed_us)
+    engine.dispose()
+    direct, orm, routed = (statistics.median(timings[n]) for n in ("direct", "orm", "routed"))
     return {
         "case": "routing_overhead",
         "query": query,
@@ -69,8 +79,10 @@ def routing_overhead(
         "rounds": rounds,
         "node": replica.name,
         "direct_psycopg_pool_us": round(direct, 1),
+        "sqlalchemy_session_us": round(orm, 1),
         "routed_session_us": round(routed, 1),
         "overhead_pct": round((routed - direct) / direct * 100, 1),
+        "routing_over_sqlalchemy_pct": round((routed - orm) / orm * 100, 1),
         "routed_counts": served_by,
     }
 

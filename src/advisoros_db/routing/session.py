@@ -87,9 +87,6 @@ class RoutedSession(Session):
         route.core.acquire(first)
         if route.kind.writes is False and first == route.plan.primary and route.plan.reason:
             route.core.metrics.fallbacks.labels(route.kind.value, route.plan.reason).inc()
-        event.listen(self, "after_begin", self._after_begin)
-        if not route.kind.writes:
-            event.listen(self, "before_flush", self._refuse_flush)
 
     # -- transaction start ---------------------------------------------------------------
 
@@ -109,6 +106,8 @@ class RoutedSession(Session):
             route.core.update(lambda s: note_replay(s, route.node, position))
 
     def _refuse_flush(self, session: Session, flush_context: Any, instances: Any) -> None:
+        if self.route.kind.writes:
+            return
         if self.new or self.dirty or self.deleted:
             raise ReadOnlyViolation(
                 f"a {self.route.kind.value} session cannot write (pending ORM changes); "
@@ -255,6 +254,20 @@ class RoutedSession(Session):
 
 def organization(organization_id: uuid.UUID | str | None) -> str | None:
     return None if organization_id is None else tenant_id(organization_id)
+
+
+# Listeners registered once on the class: per-instance `event.listen` costs tens of microseconds
+# per session, which the routing overhead budget cannot afford.
+@event.listens_for(RoutedSession, "after_begin")
+def _after_begin(session: Session, transaction: SessionTransaction, conn: Any) -> None:
+    if isinstance(session, RoutedSession):
+        session._after_begin(session, transaction, conn)
+
+
+@event.listens_for(RoutedSession, "before_flush")
+def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
+    if isinstance(session, RoutedSession):
+        session._refuse_flush(session, flush_context, instances)
 
 
 __all__ = ["Route", "RoutedSession", "organization"]
