@@ -147,3 +147,43 @@ def test_an_idle_primary_with_caught_up_replicas_reports_no_lag(
                 "SELECT EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())"
             ).fetchone()
         assert row is not None and float(row[0]) > 1.0
+
+
+def _terminate(admin_url: str, pid: int) -> None:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute("SELECT pg_terminate_backend(%s)", (pid,))
+
+
+def test_a_read_whose_connection_breaks_mid_session_is_retried_elsewhere(
+    admin_nodes: tuple[NodeConfig, ...],
+) -> None:
+    urls = {n.name: n.url for n in admin_nodes}
+    with Router(admin_nodes, FAST, monitor=False) as router:
+        with router.session("read") as s:
+            first, pid = s.execute(text("SELECT inet_server_port(), pg_backend_pid()")).one()
+            node = s.route.node
+            _terminate(urls[node], pid)
+            second, in_recovery = s.execute(
+                text("SELECT inet_server_port(), pg_is_in_recovery()")
+            ).one()
+        assert second != first and in_recovery is True, "retried on the other replica"
+        counts = router.core.metrics.counts()
+        assert total(counts, "advisoros_router_failovers", from_node=node) == 1
+        assert router.core.snapshot.node(node).ejected, "ejected at once, not at the next probe"
+
+
+def test_a_write_whose_connection_breaks_is_not_retried(
+    admin_nodes: tuple[NodeConfig, ...], server_admin_url: str
+) -> None:
+    from advisoros_db.routing import RoutingError
+
+    marker = f"once-{time.monotonic_ns()}"
+    with Router(admin_nodes, FAST, monitor=False) as router:
+        with pytest.raises(RoutingError, match="not retried"), router.session("write") as s:
+            pid = s.execute(text("SELECT pg_backend_pid()")).scalar()
+            _terminate(server_admin_url, int(pid))
+            s.execute(text("INSERT INTO items (v) VALUES (:v)"), {"v": marker})
+        assert total(router.core.metrics.counts(), "advisoros_router_retries") == 0
+    with psycopg.connect(server_admin_url) as conn:
+        row = conn.execute("SELECT count(*) FROM items WHERE v = %s", (marker,)).fetchone()
+    assert row == (0,)
