@@ -27,9 +27,7 @@ def test_routing_overhead_measures_both_sides_on_a_replica(
     assert figures["routed_counts"] == {"kind=read,node=replica1": 2 * 20 + 20}
 
 
-def test_read_throughput_uses_zero_one_and_two_replicas(
-    server: PgServer, cluster: Cluster
-) -> None:
+def test_read_throughput_uses_zero_one_and_two_replicas(server: PgServer, cluster: Cluster) -> None:
     figures = read_throughput(target_of(server, cluster), seconds=0.3, threads=2)
     assert [r["replicas"] for r in figures["results"]] == [0, 1, 2]
     zero, one, two = figures["results"]
