@@ -174,3 +174,13 @@ def test_writes_are_refused_clearly_when_the_primary_is_unreachable(
             s.execute(text("SELECT 1"))
         with router.session("read") as s:
             assert s.execute(WHERE).one()[1] is True, "reads still work on the replicas"
+
+
+def test_orm_flush_errors_in_a_write_session_arrive_translated(
+    router: Router, server_admin_url: str
+) -> None:
+    from advisoros_db.errors import NotNullViolation
+
+    with pytest.raises(NotNullViolation, match="items"), router.session("write") as s:
+        s.add(Item(v=None))  # type: ignore[arg-type]
+        s.flush()

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.util import await_only
 
+from advisoros_db.errors import translated
 from advisoros_db.routing.core import Monitor, RoutingCore
 from advisoros_db.routing.decisions import write_refusal
 from advisoros_db.routing.kinds import Kind, Role, RoutingError, parse_kind
@@ -154,13 +155,18 @@ class Router(_RouterBase):
         organization_id: uuid.UUID | str | None = None,
         token: ConsistencyToken | str | None = None,
     ) -> Iterator[RoutedSession]:
-        """A session for one kind of work; commits on a clean exit, rolls back on an error."""
+        """A session for one kind of work; commits on a clean exit, rolls back on an error.
+
+        Constraint, permission and read-only errors (from statements, flushes or the commit) arrive
+        as the package's own errors (`UniqueViolation`, `ReadOnlyViolation`, ...).
+        """
         route = self._route(kind, organization_id, token, self.engines, time.sleep)
         session = RoutedSession(route=route)
         try:
-            yield session
-            if route.kind.writes:
-                session.commit()
+            with translated():
+                yield session
+                if route.kind.writes:
+                    session.commit()
         except BaseException:
             session.rollback()
             raise
@@ -224,9 +230,10 @@ class AsyncRouter(_RouterBase):
         first = self.async_engines[route.plan.order[0]] if route.plan.order else None
         session = AsyncSession(bind=first, sync_session_class=RoutedSession, route=route)
         try:
-            yield session
-            if route.kind.writes:
-                await session.commit()
+            with translated():
+                yield session
+                if route.kind.writes:
+                    await session.commit()
         except BaseException:
             await session.rollback()
             raise
