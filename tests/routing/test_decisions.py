@@ -223,3 +223,30 @@ def test_health_report_masks_passwords_and_has_the_report_shape() -> None:
             "lag_seconds",
             "latency_ms",
         } <= node.keys()
+
+
+def test_probe_schedule_is_jittered_around_the_interval() -> None:
+    import random
+
+    from advisoros_db.routing.core import jittered
+
+    delays = [jittered(30.0, random.Random(seed)) for seed in range(200)]
+    assert all(24.0 <= d <= 36.0 for d in delays)
+    assert len({round(d, 3) for d in delays}) > 150, "processes must not share one schedule"
+
+
+def test_settings_parse_policy_weights_and_refuse_bad_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic import ValidationError
+
+    from advisoros_db.routing.topology import RouterOptions
+    from advisoros_db.settings import Settings
+
+    monkeypatch.setenv("ADVISOROS_REPLICA_WEIGHTS", "replica1=2, replica2=0.5")
+    monkeypatch.setenv("ADVISOROS_READ_POLICY", "least_outstanding")
+    monkeypatch.setenv("ADVISOROS_READ_YOUR_WRITES_WAIT_S", "0.25")
+    options = RouterOptions.from_settings(Settings(_env_file=None))
+    assert options.weights == {"replica1": 2.0, "replica2": 0.5}
+    assert options.policy == "least_outstanding" and options.ryw_wait_s == 0.25
+    monkeypatch.setenv("ADVISOROS_REPLICA_WEIGHTS", "replica1:2")
+    with pytest.raises(ValidationError, match="replica1=2"):
+        Settings(_env_file=None)

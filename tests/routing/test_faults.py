@@ -187,3 +187,21 @@ def test_a_write_whose_connection_breaks_is_not_retried(
     with psycopg.connect(server_admin_url) as conn:
         row = conn.execute("SELECT count(*) FROM items WHERE v = %s", (marker,)).fetchone()
     assert row == (0,)
+
+
+def test_a_dead_idle_replica_is_ejected_by_the_next_probe_and_returns(
+    cluster: Cluster, admin_nodes: tuple[NodeConfig, ...], revive: list[str]
+) -> None:
+    with Router(admin_nodes, FAST) as router:
+        revive.append("replica2")
+        cluster.stop_node("replica2")
+        stopped_at = time.monotonic()
+        wait_for(lambda: router.core.snapshot.node("replica2").ejected, what="probe ejection")
+        # No traffic: only the monitor can have noticed, within one (jittered) interval.
+        assert time.monotonic() - stopped_at < FAST.interval_s * 1.2 + FAST.probe_timeout_s + 0.5
+        assert router.health()["replica2"]["isHealthy"] is False
+        cluster.start_node("replica2")
+        wait_for(lambda: not router.core.snapshot.node("replica2").ejected, timeout=30)
+        with router.session("read") as s, router.session("read") as t:
+            ports = {s.execute(WHERE).one()[0], t.execute(WHERE).one()[0]}
+        assert cluster.node("replica2").port in ports

@@ -152,6 +152,11 @@ class RoutingCore:
         return report
 
 
+def jittered(interval_s: float, rng: random.Random) -> float:
+    """The next probe delay: the interval ±20 %, so many processes never probe in lock-step."""
+    return interval_s * rng.uniform(0.8, 1.2)
+
+
 class Monitor:
     """A daemon thread probing every node each interval, jittered so processes don't align."""
 
@@ -177,7 +182,7 @@ class Monitor:
 
     def _run(self) -> None:
         interval = self._core.options.interval_s
-        while not self._stop.wait(interval * self._rng.uniform(0.8, 1.2)):
+        while not self._stop.wait(jittered(interval, self._rng)):
             try:
                 self.probe_once()
             except Exception:  # the monitor must outlive any one bad probe
