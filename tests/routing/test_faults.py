@@ -205,3 +205,47 @@ def test_a_dead_idle_replica_is_ejected_by_the_next_probe_and_returns(
         with router.session("read") as s, router.session("read") as t:
             ports = {s.execute(WHERE).one()[0], t.execute(WHERE).one()[0]}
         assert cluster.node("replica2").port in ports
+
+
+@pytest.fixture
+def replica1_cancels_at_once(cluster: Cluster, routing_db: str) -> Iterator[str]:
+    """replica1 with max_standby_streaming_delay = 0: replay cancels conflicting queries at once."""
+    url = cluster.url("replica1", database=routing_db)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("ALTER SYSTEM SET max_standby_streaming_delay = 0")
+        conn.execute("SELECT pg_reload_conf()")
+    try:
+        yield url
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("ALTER SYSTEM RESET max_standby_streaming_delay")
+            conn.execute("SELECT pg_reload_conf()")
+
+
+def test_a_read_cancelled_by_a_recovery_conflict_is_retried_transparently(
+    admin_nodes: tuple[NodeConfig, ...], server_admin_url: str, replica1_cancels_at_once: str
+) -> None:
+    def lock_briefly() -> None:
+        time.sleep(0.5)
+        with psycopg.connect(server_admin_url) as conn:
+            # The ACCESS EXCLUSIVE lock is WAL-logged; replaying it cancels the replica's reader.
+            conn.execute("LOCK TABLE items IN ACCESS EXCLUSIVE MODE")
+            time.sleep(1.0)
+            conn.rollback()
+
+    locker = threading.Thread(target=lock_briefly)
+    with Router(admin_nodes[:2], FAST, monitor=False) as router:
+        locker.start()
+        try:
+            with router.session("read") as s:
+                in_recovery, _, _ = s.execute(
+                    text(
+                        "SELECT pg_is_in_recovery(), pg_sleep(3), n FROM (SELECT count(*) n FROM items) c"
+                    )
+                ).one()
+        finally:
+            locker.join()
+        counts = router.core.metrics.counts()
+        assert in_recovery is False, "the retry ran on the primary"
+        assert total(counts, "advisoros_router_retries", reason="recovery_conflict") == 1
+        assert not router.core.snapshot.node("replica1").ejected, "a conflict is not a dead node"

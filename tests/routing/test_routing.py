@@ -52,9 +52,10 @@ def test_reads_balance_over_both_replicas(router: Router) -> None:
 
 
 def test_without_replicas_reads_fall_back_to_the_primary_and_say_so(
-    admin_nodes: tuple[NodeConfig, ...],
+    admin_nodes: tuple[NodeConfig, ...], caplog: pytest.LogCaptureFixture
 ) -> None:
     with Router(admin_nodes[:1], FAST, monitor=False) as router:
+        assert "reads go to the primary" in caplog.text
         with router.session("analytics") as s:
             assert s.execute(WHERE).one()[1] is False
         counts = router.core.metrics.counts()

@@ -6,6 +6,7 @@ from typing import Any
 
 from advisoros_db.routing.decisions import usable_for_reads, writable_node, write_refusal
 from advisoros_db.routing.kinds import Role
+from advisoros_db.routing.lsn import format_lsn
 from advisoros_db.routing.state import NodeState, Snapshot
 from advisoros_db.urls import mask, port_of
 
@@ -29,6 +30,7 @@ def node_report(node: NodeState, max_lag_s: float) -> dict[str, Any]:
         "eject_reason": node.eject_reason,
         "usable_for_reads": usable_for_reads(node, max_lag_s),
         "lag_seconds": _round(node.lag_s),
+        "replay_lsn": None if node.replay_lsn is None else format_lsn(node.replay_lsn),
         "replay_paused": node.replay_paused,
         "latency_ms": _round(node.latency_avg_ms),
         "latency_p95_ms": _round(node.latency_p95_ms),
