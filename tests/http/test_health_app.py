@@ -74,7 +74,9 @@ def test_health_is_503_when_the_primary_is_down(admin_nodes: tuple[NodeConfig, .
 
 
 @pytest.fixture
-def cli_env(cluster: Cluster, routing_db: str, tmp_path: Path) -> dict[str, str]:
+def cli_env(
+    cluster: Cluster, routing_db: str, admin_nodes: tuple[NodeConfig, ...], tmp_path: Path
+) -> dict[str, str]:
     replicas = [cluster.url(f"replica{i}", app=True, database=routing_db) for i in (1, 2)]
     return {
         "ADVISOROS_HOME": str(tmp_path / "unused"),

@@ -78,18 +78,47 @@ def server_admin_url(server: PgServer, routing_db: str) -> str:
     return with_database(server.admin_url, routing_db)
 
 
+def settle(admin_urls: list[str], timeout: float = 60.0) -> None:
+    """Wait until every replica has replayed all the primary had written when this was called.
+
+    Earlier tests (a database cloned from a template, a restarted replica) can leave replicas
+    seconds behind on a loaded machine, and the router would rightly keep reads off them.
+    """
+    with psycopg.connect(admin_urls[0], autocommit=True) as conn:
+        row = conn.execute("SELECT pg_current_wal_lsn()::text").fetchone()
+    assert row is not None
+    for url in admin_urls[1:]:
+        with psycopg.connect(url, autocommit=True) as conn:
+            wait_for(
+                lambda c=conn: (
+                    c.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", (row[0],)).fetchone()
+                    == (True,)
+                ),
+                timeout=timeout,
+                what=f"replica at {url.rsplit('@', 1)[-1]} caught up",
+            )
+
+
 @pytest.fixture(scope="session")
-def admin_nodes(server: PgServer, routing_db: str) -> tuple[NodeConfig, ...]:
-    """Superuser URLs (RLS bypassed) of the primary and the two replicas."""
+def admin_node_list(server: PgServer, routing_db: str) -> tuple[NodeConfig, ...]:
     return nodes_from(
         with_database(server.admin_url, routing_db),
         [with_database(u, routing_db) for u in server.replica_urls],
     )
 
 
-@pytest.fixture(scope="session")
-def app_nodes(cluster: Cluster, routing_db: str) -> tuple[NodeConfig, ...]:
-    """Application-role URLs (RLS applies) of the primary and the two replicas."""
+@pytest.fixture
+def admin_nodes(admin_node_list: tuple[NodeConfig, ...]) -> tuple[NodeConfig, ...]:
+    """Superuser URLs (RLS bypassed) of the primary and the two replicas, replicas caught up."""
+    settle([n.url for n in admin_node_list])
+    return admin_node_list
+
+
+@pytest.fixture
+def app_nodes(
+    cluster: Cluster, routing_db: str, admin_nodes: tuple[NodeConfig, ...]
+) -> tuple[NodeConfig, ...]:
+    """Application-role URLs (RLS applies) of the primary and the two replicas, caught up."""
     return nodes_from(
         cluster.url("primary", app=True, database=routing_db),
         [cluster.url(f"replica{i}", app=True, database=routing_db) for i in (1, 2)],

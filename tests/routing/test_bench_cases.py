@@ -5,10 +5,12 @@ from __future__ import annotations
 from advisoros_db.bench.router_cases import read_throughput, routing_overhead
 from advisoros_db.cluster import Cluster
 from advisoros_db.targets import Target
+from tests.routing.conftest import settle
 from tests.support import PgServer
 
 
 def target_of(server: PgServer, cluster: Cluster) -> Target:
+    settle([server.admin_url, *server.replica_urls])
     return Target(
         admin_url=server.admin_url,
         app_url=server.app_url,

@@ -249,3 +249,18 @@ def test_a_read_cancelled_by_a_recovery_conflict_is_retried_transparently(
         assert in_recovery is False, "the retry ran on the primary"
         assert total(counts, "advisoros_router_retries", reason="recovery_conflict") == 1
         assert not router.core.snapshot.node("replica1").ejected, "a conflict is not a dead node"
+
+
+def test_a_node_dying_after_the_last_read_does_not_fail_the_session(
+    admin_nodes: tuple[NodeConfig, ...],
+) -> None:
+    # Regression: the ROLLBACK at session end used to raise AdminShutdown after the rows were read.
+    urls = {n.name: n.url for n in admin_nodes}
+    with Router(admin_nodes, FAST, monitor=False) as router:
+        with router.session("read") as s:
+            count, pid = s.execute(text("SELECT count(*), pg_backend_pid() FROM items")).one()
+            node = s.route.node
+            _terminate(urls[node], pid)
+            time.sleep(0.2)
+        assert count >= 0
+        assert router.core.snapshot.node(node).ejected

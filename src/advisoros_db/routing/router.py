@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -10,6 +11,7 @@ from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.util import await_only
 
@@ -168,7 +170,9 @@ class Router(_RouterBase):
                 if route.kind.writes:
                     session.commit()
         except BaseException:
-            session.rollback()
+            # A rollback on a dead connection must not hide the error that got us here.
+            with contextlib.suppress(sa_exc.DBAPIError):
+                session.rollback()
             raise
         finally:
             session.close()
@@ -235,7 +239,8 @@ class AsyncRouter(_RouterBase):
                 if route.kind.writes:
                     await session.commit()
         except BaseException:
-            await session.rollback()
+            with contextlib.suppress(sa_exc.DBAPIError):
+                await session.rollback()
             raise
         finally:
             await session.close()

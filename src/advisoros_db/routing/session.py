@@ -244,8 +244,15 @@ class RoutedSession(Session):
                 self.route.core.remember(self.token)
 
     def close(self) -> None:
+        """Release the connection. A node that died after the last statement costs nothing here:
+        the rows were already read (or the commit already done), so the lost connection only
+        ejects the node instead of failing the session."""
         try:
             super().close()
+        except sa_exc.DBAPIError as exc:
+            if not (exc.connection_invalidated or isinstance(exc.orig, psycopg.OperationalError)):
+                raise
+            self.route.core.eject(self.route.node, f"{type(exc.orig).__name__} at session end")
         finally:
             if self._held:
                 self._held = False
