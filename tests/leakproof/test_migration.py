@@ -1,6 +1,7 @@
 """Revision 0007 on real databases: as a superuser it marks exactly the search operators LEAKPROOF
 and bounds the full-text columns; as a non-superuser owner it warns and changes nothing; downgrade
-restores only what it changed; the offline SQL carries the same run-time check."""
+restores only what it changed; the offline SQL carries the same run-time check; and the index paths
+it opens to the application role still return only the tenant's own rows."""
 
 from __future__ import annotations
 
@@ -72,29 +73,35 @@ def test_downgrade_restores_exactly_what_the_upgrade_changed(db: PgDatabase) -> 
     assert not any(flags.values())
 
 
+_PUBLIC_TABLES = "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+
+
 @pytest.fixture
 def owner_url(db: PgDatabase) -> Iterator[str]:
-    """A LOGIN role that is not a superuser but may record revisions in alembic_version."""
+    """A LOGIN role that owns the database and every table, as on a managed service, but is not a
+    superuser."""
     role, password = f"owner_{uuid.uuid4().hex[:10]}", uuid.uuid4().hex
+    ident = sql.Identifier(role)
     with psycopg.connect(db.admin_url, autocommit=True) as conn:
         conn.execute(
             sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER PASSWORD {}").format(
-                sql.Identifier(role), sql.Literal(password)
+                ident, sql.Literal(password)
             )
         )
         conn.execute(
-            sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON alembic_version TO {}").format(
-                sql.Identifier(role)
-            )
+            sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(db.name), ident)
         )
+        for (table,) in conn.execute(_PUBLIC_TABLES).fetchall():
+            conn.execute(sql.SQL("ALTER TABLE {} OWNER TO {}").format(sql.Identifier(table), ident))
     parts = urlsplit(db.admin_url)
     netloc = f"{role}:{password}@{parts.hostname}:{parts.port or 5432}"
     try:
         yield urlunsplit(parts._replace(netloc=netloc))
     finally:
         with psycopg.connect(db.admin_url, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
-            conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+            conn.execute(sql.SQL("REASSIGN OWNED BY {} TO CURRENT_USER").format(ident))
+            conn.execute(sql.SQL("DROP OWNED BY {}").format(ident))
+            conn.execute(sql.SQL("DROP ROLE {}").format(ident))
 
 
 def test_a_non_superuser_gets_a_warning_and_no_change(
@@ -170,3 +177,50 @@ def test_offline_sql_checks_for_a_superuser_at_run_time() -> None:
     assert "IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)" in rendered
     for function in leakproof.FUNCTIONS:
         assert f"ALTER FUNCTION {function} LEAKPROOF;" in rendered
+
+
+_SEARCHES = (
+    ("custom_fields @> %s::jsonb", '{"code": "secret-b"}', "idx_clients_custom_fields_gin"),
+    ("tags && %s::text[]", "{secret-b}", "idx_clients_tags_gin"),
+    ("business_name ILIKE %s", "%secret-b%", "idx_clients_business_name_trgm"),
+    (
+        "to_tsvector('simple'::regconfig, business_name)"
+        " @@ plainto_tsquery('simple'::regconfig, %s)",
+        "secretb",
+        "idx_clients_business_name_fts",
+    ),
+)
+
+
+def test_leakproof_index_paths_still_apply_the_tenant_policy(db: PgDatabase) -> None:
+    with psycopg.connect(db.admin_url) as conn:
+        orgs = [
+            conn.execute(
+                "INSERT INTO organizations (name, slug) VALUES (%s, %s) RETURNING id",
+                (name, f"{name}-{uuid.uuid4().hex[:8]}"),
+            ).fetchone()[0]  # type: ignore[index]
+            for name in ("a", "b")
+        ]
+        conn.execute(
+            "INSERT INTO clients (organization_id, business_name, custom_fields, tags)"
+            " VALUES (%s, 'Secret-B secretb Holdings', '{\"code\": \"secret-b\"}', '{secret-b}')",
+            (orgs[1],),
+        )
+        # Enough of tenant A's own rows that its organization_id B-tree costs more than the GIN.
+        conn.execute(
+            "INSERT INTO clients (organization_id, business_name, custom_fields, tags)"
+            " SELECT %s, 'Client ' || i, jsonb_build_object('code', 'a-' || i), ARRAY['a-' || i]"
+            " FROM generate_series(1, 3000) i",
+            (orgs[0],),
+        )
+        conn.commit()
+        conn.execute("ANALYZE clients")
+    for predicate, value, index in _SEARCHES:
+        query = "SELECT business_name FROM clients WHERE " + predicate
+        with psycopg.connect(db.app_url) as conn, conn.transaction():
+            conn.execute("SELECT set_config('app.organization_id', %s, true)", (str(orgs[0]),))
+            plan = "\n".join(r[0] for r in conn.execute("EXPLAIN " + query, (value,)))  # type: ignore[arg-type]
+            assert index in plan, plan
+            assert conn.execute(query, (value,)).fetchall() == []  # type: ignore[arg-type]
+            conn.execute("SELECT set_config('app.organization_id', %s, true)", (str(orgs[1]),))
+            assert len(conn.execute(query, (value,)).fetchall()) == 1  # type: ignore[arg-type]
