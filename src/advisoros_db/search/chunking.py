@@ -77,9 +77,14 @@ def chunk_text(
         chunks.append(Chunk(len(chunks), text[start:end], start, end, used))
         if last >= len(words):
             break
-        # Step back over trailing words worth up to `overlap_tokens`, but always move forward.
+        # Step back over trailing words worth up to `overlap_tokens`, leaving room for the next
+        # new word so that every window reaches further than the one before.
         nxt, back = last, 0
-        while nxt - 1 > first and back + costs[nxt - 1] <= overlap_tokens:
+        while (
+            nxt - 1 > first
+            and back + costs[nxt - 1] <= overlap_tokens
+            and back + costs[nxt - 1] + costs[last] <= max_tokens
+        ):
             nxt -= 1
             back += costs[nxt]
         first = nxt
