@@ -13,7 +13,13 @@ from advisoros_db.search.ranking import (
 
 
 def test_roll_up_keeps_each_documents_best_chunk() -> None:
-    hits = [("tax-return", 0.9), ("tax-return", 0.89), ("tax-return", 0.88), ("w2", 0.7), ("k1", 0.6)]
+    hits = [
+        ("tax-return", 0.9),
+        ("tax-return", 0.89),
+        ("tax-return", 0.88),
+        ("w2", 0.7),
+        ("k1", 0.6),
+    ]
     assert roll_up(hits, 2) == [("tax-return", 0.9), ("w2", 0.7)]
     assert [key for key, _ in roll_up(hits, 10)] == ["tax-return", "w2", "k1"]
 
