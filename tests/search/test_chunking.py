@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -29,7 +31,7 @@ def test_windows_respect_budget_and_overlap() -> None:
     text = " ".join(f"w{i}" for i in range(100))
     chunks = chunk_text(text, lambda _: 1, max_tokens=10, overlap_tokens=3)
     assert all(c.token_count <= 10 for c in chunks)
-    for before, after in zip(chunks, chunks[1:], strict=False):
+    for before, after in itertools.pairwise(chunks):
         shared = set(before.text.split()) & set(after.text.split())
         assert len(shared) == 3
     assert chunks[-1].text.endswith("w99")

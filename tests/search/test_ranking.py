@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from advisoros_db.search.ranking import (
+    recall_at_k,
     reciprocal_rank,
     reciprocal_rank_fusion,
-    recall_at_k,
     roll_up,
 )
 
