@@ -40,12 +40,17 @@ class Target:
 
 
 TARGETS: dict[Kind, Target] = {
+    # Titles weigh A, bodies B: a file named "Q4 2023 Form 941.pdf" outranks a letter that
+    # mentions Form 941 once. Dots and underscores become spaces, else the parser reads
+    # "941.pdf" or "2023_W2_Harbor.pdf" as one file-name token and no word in it matches.
     "documents": Target(
         table="documents",
         title="file_name",
         body="coalesce(extracted_text, file_name)",
-        english="to_tsvector('english', coalesce(file_name, '') || ' ' || coalesce(extracted_text, ''))",
-        simple="to_tsvector('simple', coalesce(file_name, '') || ' ' || coalesce(extracted_text, ''))",
+        english="(setweight(to_tsvector('english', translate(coalesce(file_name, ''), '._', '  ')), 'A')"
+        " || setweight(to_tsvector('english', coalesce(extracted_text, '')), 'B'))",
+        simple="(setweight(to_tsvector('simple', translate(coalesce(file_name, ''), '._', '  ')), 'A')"
+        " || setweight(to_tsvector('simple', coalesce(extracted_text, '')), 'B'))",
         live="deleted_at IS NULL",
     ),
     "clients": Target(
@@ -53,7 +58,8 @@ TARGETS: dict[Kind, Target] = {
         title="business_name",
         body="concat_ws(' · ', business_name, legal_name, industry)",
         english="to_tsvector('english', coalesce(business_name, '') || ' ' || coalesce(legal_name, ''))",
-        simple="to_tsvector('simple', coalesce(business_name, '') || ' ' || coalesce(legal_name, '') || ' ' || coalesce(tax_id, ''))",
+        simple="to_tsvector('simple', coalesce(business_name, '') || ' ' || coalesce(legal_name, '')"
+        " || ' ' || coalesce(tax_id, ''))",
         live="deleted_at IS NULL",
         fuzzy="business_name",
     ),
@@ -61,24 +67,27 @@ TARGETS: dict[Kind, Target] = {
         table="tasks",
         title="title",
         body="concat_ws(' — ', title, description)",
-        english="to_tsvector('english', coalesce(title, '') || ' ' || coalesce(description, ''))",
+        english="(setweight(to_tsvector('english', coalesce(title, '')), 'A')"
+        " || setweight(to_tsvector('english', coalesce(description, '')), 'B'))",
         simple="to_tsvector('simple', coalesce(title, ''))",
         live="deleted_at IS NULL",
     ),
     "notes": Target(
         table="notes",
-        title="left(content, 80)",
+        title="coalesce(title, left(content, 80))",
         body="content",
-        english="to_tsvector('english', coalesce(content, ''))",
-        simple="to_tsvector('simple', coalesce(content, ''))",
+        english="(setweight(to_tsvector('english', coalesce(title, '')), 'A')"
+        " || setweight(to_tsvector('english', coalesce(content, '')), 'B'))",
+        simple="to_tsvector('simple', coalesce(title, '') || ' ' || coalesce(content, ''))",
         live="deleted_at IS NULL",
     ),
     "advisors": Target(
         table="advisor_profiles",
-        title="left(coalesce(bio, ''), 80)",
+        title="coalesce(headline, left(coalesce(bio, ''), 80))",
         body="coalesce(bio, '')",
-        english="to_tsvector('english', coalesce(bio, ''))",
-        simple="to_tsvector('simple', coalesce(bio, ''))",
+        english="(setweight(to_tsvector('english', coalesce(headline, '')), 'A')"
+        " || setweight(to_tsvector('english', coalesce(bio, '')), 'B'))",
+        simple="to_tsvector('simple', coalesce(headline, '') || ' ' || coalesce(bio, ''))",
     ),
 }
 
