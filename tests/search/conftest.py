@@ -1,4 +1,4 @@
-"""Search fixtures: a database with the search tables and the default model's HNSW index, and a
+"""Search fixtures: a database migrated to head (with the default model's HNSW index), and a
 session-wide copy holding the labelled set, embedded once with the offline model."""
 
 from __future__ import annotations
@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -17,27 +16,19 @@ from advisoros_db.search.pipeline import embed_pending
 from tests.search.corpus import Tenant, add_labelled_set, make_tenant
 from tests.support import PgDatabase, PgServer, create_database, database_on, drop_database
 
-CONTRACT_SQL = Path(__file__).with_name("contract_schema.sql")
-
-
-def _has_search_tables(url: str) -> bool:
-    with psycopg.connect(url) as conn:
-        row = conn.execute("SELECT to_regclass('document_embeddings') IS NOT NULL").fetchone()
-    return bool(row and row[0])
-
 
 @pytest.fixture(scope="session")
 def search_template(server: PgServer, migrated_template: str) -> Iterator[str]:
-    """The migrated template when it has the search tables, else the contract's stand-in schema."""
+    """A copy of the migrated template (revision 0006 built the default model's HNSW index)."""
     name = f"search_template_{uuid.uuid4().hex[:8]}"
     create_database(server, name, template=migrated_template)
     db = database_on(server, name)
     try:
-        if not _has_search_tables(db.admin_url):
-            with psycopg.connect(db.admin_url, autocommit=True) as conn:
-                conn.execute(CONTRACT_SQL.read_text())  # type: ignore[call-overload]
-        with psycopg.connect(db.admin_url, autocommit=True) as conn:
-            conn.execute(indexes.create_index_sql(DEFAULT_MODEL, concurrently=False))
+        with psycopg.connect(db.admin_url) as conn:
+            row = conn.execute(
+                "SELECT to_regclass(%s) IS NOT NULL", (indexes.index_name(DEFAULT_MODEL),)
+            ).fetchone()
+        assert row == (True,), "revision 0006_vector_indexes did not build the HNSW index"
         yield name
     finally:
         drop_database(server, name)

@@ -26,40 +26,58 @@ _HEADLINE: LiteralString = (
 
 
 @dataclass(frozen=True)
+class Field:
+    """One indexed tsvector expression, spelled exactly as its GIN index is, and the query
+    configuration it is matched with."""
+
+    vector: LiteralString
+    config: Literal["english", "simple"]
+
+
+@dataclass(frozen=True)
 class Target:
-    """How one kind is searched. `english` is stemmed prose; `simple` keeps identifiers verbatim
-    (EINs, invoice numbers, "1040-ES"), so a query matches either."""
+    """How one kind is searched: a row matches when any field matches; the score sums the fields'
+    ranks (plus trigram similarity for fuzzy names)."""
 
     table: LiteralString
     title: LiteralString
     body: LiteralString
-    english: LiteralString
-    simple: LiteralString
+    fields: tuple[Field, ...]
     live: LiteralString = "true"
     fuzzy: LiteralString | None = None
 
 
+# Titles weigh A, bodies B: a file named "Q4 2023 Form 941.pdf" outranks a letter that mentions
+# Form 941 once. Dots and underscores become spaces, else the parser reads "941.pdf" or
+# "2023_W2_Harbor.pdf" as one file-name token and no word in it matches. Revision
+# 0006_vector_indexes builds idx_documents_search_fts on exactly this expression.
+DOCUMENT_TEXT = (
+    "(setweight(to_tsvector('english'::regconfig, translate(file_name, '._', '  ')), 'A')"
+    " || setweight(to_tsvector('english'::regconfig, COALESCE(extracted_text, '')), 'B'))"
+)
+
+# The other expressions are the per-column GIN indexes of revision 0003 (idx_*_fts): 'simple'
+# keeps names and identifiers verbatim, 'english' stems prose. Identifiers such as EINs, invoice
+# numbers and "1040-ES" tokenize the same way under both configurations.
 TARGETS: dict[Kind, Target] = {
-    # Titles weigh A, bodies B: a file named "Q4 2023 Form 941.pdf" outranks a letter that
-    # mentions Form 941 once. Dots and underscores become spaces, else the parser reads
-    # "941.pdf" or "2023_W2_Harbor.pdf" as one file-name token and no word in it matches.
     "documents": Target(
         table="documents",
         title="file_name",
-        body="coalesce(extracted_text, file_name)",
-        english="(setweight(to_tsvector('english', translate(coalesce(file_name, ''), '._', '  ')), 'A')"
-        " || setweight(to_tsvector('english', coalesce(extracted_text, '')), 'B'))",
-        simple="(setweight(to_tsvector('simple', translate(coalesce(file_name, ''), '._', '  ')), 'A')"
-        " || setweight(to_tsvector('simple', coalesce(extracted_text, '')), 'B'))",
+        body="COALESCE(extracted_text, file_name)",
+        fields=(
+            Field(DOCUMENT_TEXT, "english"),
+            Field("to_tsvector('simple'::regconfig, file_name)", "simple"),
+        ),
         live="deleted_at IS NULL",
     ),
     "clients": Target(
         table="clients",
         title="business_name",
         body="concat_ws(' · ', business_name, legal_name, industry)",
-        english="to_tsvector('english', coalesce(business_name, '') || ' ' || coalesce(legal_name, ''))",
-        simple="to_tsvector('simple', coalesce(business_name, '') || ' ' || coalesce(legal_name, '')"
-        " || ' ' || coalesce(tax_id, ''))",
+        fields=(
+            Field("to_tsvector('simple'::regconfig, business_name)", "simple"),
+            Field("to_tsvector('simple'::regconfig, legal_name)", "simple"),
+        ),
         live="deleted_at IS NULL",
         fuzzy="business_name",
     ),
@@ -67,27 +85,24 @@ TARGETS: dict[Kind, Target] = {
         table="tasks",
         title="title",
         body="concat_ws(' — ', title, description)",
-        english="(setweight(to_tsvector('english', coalesce(title, '')), 'A')"
-        " || setweight(to_tsvector('english', coalesce(description, '')), 'B'))",
-        simple="to_tsvector('simple', coalesce(title, ''))",
+        fields=(
+            Field("to_tsvector('english'::regconfig, title)", "english"),
+            Field("to_tsvector('english'::regconfig, description)", "english"),
+        ),
         live="deleted_at IS NULL",
     ),
     "notes": Target(
         table="notes",
-        title="coalesce(title, left(content, 80))",
+        title="COALESCE(title, left(content, 80))",
         body="content",
-        english="(setweight(to_tsvector('english', coalesce(title, '')), 'A')"
-        " || setweight(to_tsvector('english', coalesce(content, '')), 'B'))",
-        simple="to_tsvector('simple', coalesce(title, '') || ' ' || coalesce(content, ''))",
+        fields=(Field("to_tsvector('english'::regconfig, content)", "english"),),
         live="deleted_at IS NULL",
     ),
     "advisors": Target(
         table="advisor_profiles",
-        title="coalesce(headline, left(coalesce(bio, ''), 80))",
-        body="coalesce(bio, '')",
-        english="(setweight(to_tsvector('english', coalesce(headline, '')), 'A')"
-        " || setweight(to_tsvector('english', coalesce(bio, '')), 'B'))",
-        simple="to_tsvector('simple', coalesce(headline, '') || ' ' || coalesce(bio, ''))",
+        title="COALESCE(headline, left(COALESCE(bio, ''), 80))",
+        body="COALESCE(bio, '')",
+        fields=(Field("to_tsvector('english'::regconfig, bio)", "english"),),
     ),
 }
 
@@ -101,37 +116,45 @@ class TextHit:
     snippet: str
 
 
-def _query(target: Target, mode: Literal["websearch", "prefix"]) -> sql.Composed:
+def _tsquery(config: str, mode: Literal["websearch", "prefix"]) -> sql.Composable:
     if mode == "prefix":
-        english_q = sql.SQL("to_tsquery('simple', %(prefix)s)")
-        simple_q = english_q
-    else:
-        english_q = sql.SQL("websearch_to_tsquery('english', %(q)s)")
-        simple_q = sql.SQL("websearch_to_tsquery('simple', %(q)s)")
-    matches = sql.SQL("({en} @@ {enq} OR {si} @@ {siq})").format(
-        en=sql.SQL(target.english), enq=english_q, si=sql.SQL(target.simple), siq=simple_q
+        return sql.SQL("to_tsquery('simple'::regconfig, %(prefix)s)")
+    if config == "simple":
+        return sql.SQL("websearch_to_tsquery('simple'::regconfig, %(q)s)")
+    return sql.SQL("websearch_to_tsquery('english'::regconfig, %(q)s)")
+
+
+def _query(target: Target, mode: Literal["websearch", "prefix"]) -> sql.Composed:
+    matches = sql.SQL(" OR ").join(
+        sql.SQL("{} @@ {}").format(sql.SQL(f.vector), _tsquery(f.config, mode))
+        for f in target.fields
     )
-    score = sql.SQL("(ts_rank_cd({en}, {enq}) + ts_rank_cd({si}, {siq}))").format(
-        en=sql.SQL(target.english), enq=english_q, si=sql.SQL(target.simple), siq=simple_q
+    score: sql.Composable = sql.SQL(" + ").join(
+        sql.SQL("ts_rank_cd(COALESCE({}, ''), {})").format(
+            sql.SQL(f.vector), _tsquery(f.config, mode)
+        )
+        for f in target.fields
     )
     if target.fuzzy and mode == "websearch":
         column = sql.SQL(target.fuzzy)
-        # `%` uses the pg_trgm index; the threshold is set per transaction with set_limit's GUC.
-        matches = sql.SQL("({} OR {} %% %(q)s)").format(matches, column)
+        # `%` can use the pg_trgm index; its threshold is set per transaction.
+        matches = sql.SQL("{} OR {} %% %(q)s").format(matches, column)
         score = sql.SQL("greatest({}, similarity({}, %(q)s))").format(score, column)
+    highlight = sql.SQL(" || ").join(
+        _tsquery(config, mode) for config in dict.fromkeys(f.config for f in target.fields)
+    )
     return sql.SQL(
         "SELECT id, {title}, {score} AS score,"
-        " ts_headline('english', {body}, {enq} || {siq}, {options})"
+        " ts_headline('english'::regconfig, {body}, {highlight}, {options})"
         " FROM {table}"
-        " WHERE organization_id = %(org)s AND {live} AND {matches}"
+        " WHERE organization_id = %(org)s AND {live} AND ({matches})"
         " ORDER BY score DESC, id LIMIT %(k)s"
     ).format(
         title=sql.SQL(target.title),
         score=score,
-        options=sql.Literal(_HEADLINE),
         body=sql.SQL(target.body),
-        enq=english_q,
-        siq=simple_q,
+        highlight=highlight,
+        options=sql.Literal(_HEADLINE),
         table=sql.Identifier(target.table),
         live=sql.SQL(target.live),
         matches=matches,
