@@ -58,6 +58,7 @@ def ranked(
     conn: Connection,
     organization_id: uuid.UUID | str,
     text: str,
+    *,
     mode: str,
     embedder: Embedder,
     k: int,
@@ -86,7 +87,7 @@ def evaluate(
         recalls, rrs = [], []
         for query in chosen:
             relevant = {documents[key] for key in query.relevant}
-            found = ranked(conn, organization_id, query.text, mode, embedder, k)
+            found = ranked(conn, organization_id, query.text, mode=mode, embedder=embedder, k=k)
             recalls.append(recall_at_k(found, relevant, k))
             rrs.append(reciprocal_rank(found, relevant))
         out[mode] = Scores(sum(recalls) / len(chosen), sum(rrs) / len(chosen), len(chosen))
