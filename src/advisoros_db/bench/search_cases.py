@@ -23,9 +23,9 @@ from psycopg import sql
 from psycopg.types import TypeInfo
 
 from advisoros_db import migrations
-from advisoros_db.search import fulltext, indexes, semantic
+from advisoros_db.search import fulltext, indexes, pipeline, relevance, semantic
 from advisoros_db.search.chunking import content_hash
-from advisoros_db.search.embedders import E5_SMALL
+from advisoros_db.search.embedders import E5_SMALL, E5Embedder
 from advisoros_db.search.labelled_set import DOCUMENTS, QUERIES
 from advisoros_db.search.session import connect, tenant_transaction
 from advisoros_db.urls import with_database
@@ -266,4 +266,70 @@ def fulltext_case(admin_url: str, scale: int, app_url: str | None = None) -> dic
         }
 
 
-CASES = {"search_semantic": semantic_case, "search_fulltext": fulltext_case}
+def relevance_case(admin_url: str, app_url: str | None = None) -> dict[str, Any]:
+    """The labelled set embedded with the offline model: embedding throughput, then recall@10 and
+    MRR of text, semantic and hybrid search (overall and per query style)."""
+    embedder = E5Embedder()
+    embedder.embed_passages(["warm-up"])  # loading the weights is not embedding speed
+    with scratch_database(admin_url) as (url, name):
+        with psycopg.connect(url) as conn:
+            org, user, client = _tenant(conn, "relevance")
+        app = with_database(app_url, name) if app_url else url
+        with connect(app) as conn:
+            ids = relevance.load_labelled_set(conn, org, client, user)
+        started = time.perf_counter()
+        report = pipeline.embed_pending(app, org, embedder=embedder)
+        seconds = time.perf_counter() - started
+        figures: dict[str, Any] = {
+            "model": embedder.model,
+            "documents": len(ids),
+            "chunks": report.chunks,
+            "embed_seconds": round(seconds, 2),
+            "chunks_per_second": round(report.chunks / seconds, 2),
+        }
+        with connect(app) as conn:
+            for style in (None, "keyword", "identifier", "paraphrase"):
+                scores = relevance.evaluate(conn, org, ids, embedder, style=style)
+                figures[style or "all"] = {
+                    mode: {
+                        "recall_at_10": round(s.recall, 3),
+                        "mrr": round(s.mrr, 3),
+                        "queries": s.queries,
+                    }
+                    for mode, s in scores.items()
+                }
+        return figures
+
+
+CASES = {
+    "search_semantic": semantic_case,
+    "search_fulltext": fulltext_case,
+    "search_relevance": relevance_case,
+}
+
+
+def main() -> None:
+    """`python -m advisoros_db.bench.search_cases ADMIN_URL [APP_URL] [--scale N] [--case NAME]`."""
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("admin_url")
+    parser.add_argument("app_url", nargs="?")
+    parser.add_argument("--scale", type=int, default=100_000, help="chunks in the corpus")
+    parser.add_argument("--case", choices=sorted(CASES), action="append")
+    args = parser.parse_args()
+    for name in args.case or sorted(CASES):
+        started = time.perf_counter()
+        if name == "search_relevance":
+            figures = relevance_case(args.admin_url, args.app_url)
+        elif name == "search_semantic":
+            figures = semantic_case(args.admin_url, args.scale, args.app_url)
+        else:
+            figures = fulltext_case(args.admin_url, args.scale, args.app_url)
+        figures["seconds"] = round(time.perf_counter() - started, 1)
+        print(json.dumps({name: figures}, indent=2, default=str), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -161,6 +161,27 @@ def _query(target: Target, mode: Literal["websearch", "prefix"]) -> sql.Composed
     )
 
 
+# Documents go through revision 0006's SECURITY DEFINER function: as the application role the GIN
+# indexes cannot serve `@@` under row-level security (see the revision's docstring).
+_DOCUMENTS_VIA_FUNCTION = sql.SQL(
+    "SELECT d.id, d.file_name, m.score,"
+    " ts_headline('english'::regconfig, COALESCE(d.extracted_text, d.file_name), {highlight}, {options})"
+    " FROM search_document_matches(%(org)s, {english}, {simple}, %(k)s) m"
+    " JOIN documents d ON d.organization_id = %(org)s AND d.id = m.id"
+    " ORDER BY m.score DESC, m.id"
+)
+
+
+def _documents_query(mode: Literal["websearch", "prefix"]) -> sql.Composed:
+    english, simple = _tsquery("english", mode), _tsquery("simple", mode)
+    return _DOCUMENTS_VIA_FUNCTION.format(
+        highlight=sql.SQL("{} || {}").format(english, simple) if mode == "websearch" else english,
+        options=sql.Literal(_HEADLINE),
+        english=english,
+        simple=simple,
+    )
+
+
 def search_text(
     conn: Connection,
     organization_id: uuid.UUID | str,
@@ -194,7 +215,8 @@ def search_text(
             "SELECT set_config('pg_trgm.similarity_threshold', %s, true)", (str(FUZZY_THRESHOLD),)
         )
         for kind in dict.fromkeys(kinds):
-            query = _query(TARGETS[kind], "prefix" if prefix else "websearch")
+            mode: Literal["websearch", "prefix"] = "prefix" if prefix else "websearch"
+            query = _documents_query(mode) if kind == "documents" else _query(TARGETS[kind], mode)
             for row in conn.execute(query, params).fetchall():
                 hits.append(TextHit(kind, row[0], row[1] or "", float(row[2]), row[3] or ""))
     hits.sort(key=lambda hit: hit.score, reverse=True)

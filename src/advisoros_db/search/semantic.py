@@ -145,6 +145,10 @@ def _set_scan(conn: Connection, limit: int) -> None:
     # Per transaction only: relaxed_order keeps scanning the graph until `limit` rows pass the
     # tenant filter (or hnsw.max_scan_tuples is reached); the outer ORDER BY restores the order.
     conn.execute("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)")
+    # psycopg prepares a statement after `prepare_threshold` runs and PostgreSQL may then settle on
+    # a generic plan, costed without the tenant or the LIMIT: it sorts the tenant's rows instead of
+    # walking the HNSW graph. A custom plan per search keeps the index (tests/search/test_plans.py).
+    conn.execute("SELECT set_config('plan_cache_mode', 'force_custom_plan', true)")
     conn.execute(
         "SELECT set_config('hnsw.ef_search', %s, true)",
         (str(min(MAX_EF_SEARCH, max(40, limit))),),

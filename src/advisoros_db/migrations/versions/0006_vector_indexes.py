@@ -3,6 +3,13 @@ models of different sizes never share one) and the weighted full-text index over
 and extracted text. Built CONCURRENTLY outside a transaction; partitioned tables get an index on
 the parent only, then one per partition built concurrently and attached.
 
+Plus `search_document_matches`, the full-text match of one tenant's documents. Under row-level
+security PostgreSQL will not use a GIN index for `@@` (the operator is not LEAKPROOF, so it may
+not run before the policy's qual): as the application role, a large tenant's search would compute
+every document's tsvector. The function runs as its owner, which is not subject to the policy,
+and applies the tenant filter itself: the organization passed in AND the transaction's tenant
+setting, so it can never return another tenant's rows.
+
 Revision ID: 0006_vector_indexes
 Revises: 0002_added_tables (newest on the search branch; the lead rechains it after 0005)
 Create Date: 2026-11-25
@@ -38,6 +45,36 @@ INDEXES: tuple[tuple[LiteralString, LiteralString, LiteralString], ...] = (
     (FTS_INDEX, "documents", FTS_DEFINITION),
 )
 LOCK_TIMEOUT: LiteralString = "SET lock_timeout = '5s'"
+
+MATCH_FUNCTION: LiteralString = "search_document_matches(uuid, tsquery, tsquery, integer)"
+MATCH_FUNCTION_SQL: LiteralString = """
+CREATE OR REPLACE FUNCTION search_document_matches(
+    org uuid, english tsquery, simple tsquery, max_rows integer)
+RETURNS TABLE (id uuid, score real)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, public
+AS $$
+  SELECT d.id,
+         ts_rank_cd(setweight(to_tsvector('english'::regconfig, translate(d.file_name, '._', '  ')), 'A')
+                    || setweight(to_tsvector('english'::regconfig, COALESCE(d.extracted_text, '')), 'B'),
+                    english)
+         + ts_rank_cd(to_tsvector('simple'::regconfig, d.file_name), simple) AS score
+  FROM public.documents d
+  WHERE d.organization_id = org
+    AND org = nullif(current_setting('app.organization_id', true), '')::uuid
+    AND d.deleted_at IS NULL
+    AND ((setweight(to_tsvector('english'::regconfig, translate(d.file_name, '._', '  ')), 'A')
+          || setweight(to_tsvector('english'::regconfig, COALESCE(d.extracted_text, '')), 'B'))
+           @@ english
+         OR to_tsvector('simple'::regconfig, d.file_name) @@ simple)
+  ORDER BY score DESC, d.id
+  LIMIT max_rows
+$$
+"""
+GRANTS: tuple[LiteralString, ...] = (
+    "REVOKE ALL ON FUNCTION " + MATCH_FUNCTION + " FROM PUBLIC",
+    "GRANT EXECUTE ON FUNCTION " + MATCH_FUNCTION + " TO advisoros_app",
+)
 
 _PARTITIONS: LiteralString = """
 SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
@@ -88,6 +125,9 @@ def _create(name: str, table: str, definition: str) -> None:
 
 
 def upgrade() -> None:
+    op.execute(MATCH_FUNCTION_SQL)
+    for statement in GRANTS:
+        op.execute(statement)
     with op.get_context().autocommit_block():
         op.get_bind().exec_driver_sql(LOCK_TIMEOUT)
         for name, table, definition in INDEXES:
@@ -109,3 +149,4 @@ def downgrade() -> None:
             )
             concurrently = "" if kind == "I" else "CONCURRENTLY "
             op.get_bind().exec_driver_sql(f"DROP INDEX {concurrently}IF EXISTS {_q(name)}")
+    op.execute("DROP FUNCTION IF EXISTS " + MATCH_FUNCTION)
