@@ -17,8 +17,8 @@ from advisoros_db.search.session import Connection, tenant_transaction
 Kind = Literal["documents", "clients", "tasks", "notes", "advisors"]
 KINDS: tuple[Kind, ...] = ("documents", "clients", "tasks", "notes", "advisors")
 
-# Below this trigram similarity a client name is not offered as a "did you mean".
-FUZZY_THRESHOLD = 0.3
+# Below this word similarity a client name is not offered as a "did you mean".
+FUZZY_THRESHOLD = 0.5
 _HEADLINE: LiteralString = (
     "StartSel=<mark>, StopSel=</mark>, MaxFragments=2, MaxWords=18, MinWords=6, "
     'FragmentDelimiter=" … "'
@@ -137,9 +137,11 @@ def _query(target: Target, mode: Literal["websearch", "prefix"]) -> sql.Composed
     )
     if target.fuzzy and mode == "websearch":
         column = sql.SQL(target.fuzzy)
-        # `%` can use the pg_trgm index; its threshold is set per transaction.
-        matches = sql.SQL("{} OR {} %% %(q)s").format(matches, column)
-        score = sql.SQL("greatest({}, similarity({}, %(q)s))").format(score, column)
+        # `<%` (word similarity: the query against the closest run of words in the name, so
+        # "Harbr" finds "Harbor Logistics LLC") can use the pg_trgm index; the threshold is set
+        # per transaction.
+        matches = sql.SQL("{} OR %(q)s <%% {}").format(matches, column)
+        score = sql.SQL("greatest({}, word_similarity(%(q)s, {}))").format(score, column)
     highlight = sql.SQL(" || ").join(
         _tsquery(config, mode) for config in dict.fromkeys(f.config for f in target.fields)
     )
@@ -212,7 +214,8 @@ def search_text(
     with tenant_transaction(conn, organization_id) as org:
         params["org"] = org
         conn.execute(
-            "SELECT set_config('pg_trgm.similarity_threshold', %s, true)", (str(FUZZY_THRESHOLD),)
+            "SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)",
+            (str(FUZZY_THRESHOLD),),
         )
         for kind in dict.fromkeys(kinds):
             mode: Literal["websearch", "prefix"] = "prefix" if prefix else "websearch"
