@@ -200,8 +200,26 @@ def test_document_search_runs_on_the_gin_index_and_stays_in_the_tenant(
         ).fetchone()
         assert row == (0,)
         conn.rollback()
-    # The function runs as its owner; this is the plan it gets (the owner is not subject to RLS).
-    assert "idx_documents_search_fts" in _match_plan(db.admin_url, tenant.org, MATCH_BODY)
+    # auto_explain shows the plan the function's own query gets (as its owner, and with this
+    # call's values): the GIN index, not the tenant's organization_id index.
+    notices: list[str] = []
+    with connect(db.admin_url) as conn:
+        conn.add_notice_handler(lambda diag: notices.append(diag.message_primary or ""))
+        conn.execute("LOAD 'auto_explain'")
+        for setting, value in (
+            ("auto_explain.log_min_duration", "0"),
+            ("auto_explain.log_nested_statements", "on"),
+            ("auto_explain.log_level", "notice"),
+        ):
+            conn.execute("SELECT set_config(%s, %s, false)", (setting, value))
+        with tenant_transaction(conn, tenant.org):
+            conn.execute(
+                "SELECT * FROM search_document_matches(%s, websearch_to_tsquery('english',"
+                " 'mortgage interest'), websearch_to_tsquery('simple', 'mortgage interest'), 10)",
+                (tenant.org,),
+            ).fetchall()
+    inner = [n for n in notices if "public.documents" in n]
+    assert inner and "idx_documents_search_fts" in inner[0], notices
 
 
 def test_promoted_tenant_gets_and_uses_its_own_index(corpus: Any) -> None:

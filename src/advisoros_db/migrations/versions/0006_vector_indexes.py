@@ -51,25 +51,33 @@ MATCH_FUNCTION_SQL: LiteralString = """
 CREATE OR REPLACE FUNCTION search_document_matches(
     org uuid, english tsquery, simple tsquery, max_rows integer)
 RETURNS TABLE (id uuid, score real)
-LANGUAGE sql STABLE SECURITY DEFINER
+LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, public
-AS $$
-  SELECT d.id,
-         ts_rank_cd(setweight(to_tsvector('english'::regconfig, translate(d.file_name, '._', '  ')), 'A')
-                    || setweight(to_tsvector('english'::regconfig, COALESCE(d.extracted_text, '')), 'B'),
-                    english)
-         + ts_rank_cd(to_tsvector('simple'::regconfig, d.file_name), simple) AS score
-  FROM public.documents d
-  WHERE d.organization_id = org
-    AND org = nullif(current_setting('app.organization_id', true), '')::uuid
-    AND d.deleted_at IS NULL
-    AND ((setweight(to_tsvector('english'::regconfig, translate(d.file_name, '._', '  ')), 'A')
-          || setweight(to_tsvector('english'::regconfig, COALESCE(d.extracted_text, '')), 'B'))
-           @@ english
-         OR to_tsvector('simple'::regconfig, d.file_name) @@ simple)
-  ORDER BY score DESC, d.id
-  LIMIT max_rows
-$$
+AS $fn$
+BEGIN
+  IF org IS DISTINCT FROM nullif(current_setting('app.organization_id', true), '')::uuid THEN
+    RETURN;  -- only the transaction's own tenant, whatever the caller passes
+  END IF;
+  -- EXECUTE plans with this call's values: a cached generic plan would read a large tenant
+  -- through its organization_id index and compute every document's tsvector.
+  RETURN QUERY EXECUTE $q$
+    SELECT d.id,
+           ts_rank_cd(setweight(to_tsvector('english'::regconfig, translate(d.file_name, '._', '  ')), 'A')
+                      || setweight(to_tsvector('english'::regconfig, COALESCE(d.extracted_text, '')), 'B'),
+                      $2)
+           + ts_rank_cd(to_tsvector('simple'::regconfig, d.file_name), $3) AS score
+    FROM public.documents d
+    WHERE d.organization_id = $1
+      AND d.deleted_at IS NULL
+      AND ((setweight(to_tsvector('english'::regconfig, translate(d.file_name, '._', '  ')), 'A')
+            || setweight(to_tsvector('english'::regconfig, COALESCE(d.extracted_text, '')), 'B'))
+             @@ $2
+           OR to_tsvector('simple'::regconfig, d.file_name) @@ $3)
+    ORDER BY score DESC, d.id
+    LIMIT $4
+  $q$ USING org, english, simple, max_rows;
+END
+$fn$
 """
 GRANTS: tuple[LiteralString, ...] = (
     "REVOKE ALL ON FUNCTION " + MATCH_FUNCTION + " FROM PUBLIC",
