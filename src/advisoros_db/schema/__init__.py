@@ -77,6 +77,7 @@ from advisoros_db.schema.reporting import (
     ReportType,
     ScheduleFrequency,
 )
+from advisoros_db.schema.search_indexes import DOCUMENTS_SEARCH_FTS, EMBEDDINGS_HNSW
 from advisoros_db.schema.security import (
     ApiKey,
     AuthAttempt,
@@ -127,6 +128,8 @@ metadata = Base.metadata
 
 __all__ = [
     "ADDED_TABLES",
+    "DOCUMENTS_SEARCH_FTS",
+    "EMBEDDINGS_HNSW",
     "GLOBAL_TABLES",
     "AccessLevel",
     "AdvisorMarketplaceMatch",

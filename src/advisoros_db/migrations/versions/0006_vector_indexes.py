@@ -1,3 +1,5 @@
+# mypy: disable-error-code="attr-defined"
+# (op.set_lock_timeout: registered at runtime by migrations/operations.py)
 """Search indexes: the default embedding model's HNSW index (an expression index per model, so
 models of different sizes never share one) and the weighted full-text index over document names
 and extracted text. Built CONCURRENTLY outside a transaction; partitioned tables get an index on
@@ -20,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import LiteralString
 
-from alembic import op
+from alembic import context, op
 from sqlalchemy import text
 
 revision: str = "0006_vector_indexes"
@@ -44,7 +46,6 @@ INDEXES: tuple[tuple[LiteralString, LiteralString, LiteralString], ...] = (
     (HNSW_INDEX, "document_embeddings", HNSW_DEFINITION),
     (FTS_INDEX, "documents", FTS_DEFINITION),
 )
-LOCK_TIMEOUT: LiteralString = "SET lock_timeout = '5s'"
 
 MATCH_FUNCTION: LiteralString = "search_document_matches(uuid, tsquery, tsquery, integer)"
 MATCH_FUNCTION_SQL: LiteralString = """
@@ -133,28 +134,36 @@ def _create(name: str, table: str, definition: str) -> None:
 
 
 def upgrade() -> None:
+    op.set_lock_timeout()
     op.execute(MATCH_FUNCTION_SQL)
     for statement in GRANTS:
         op.execute(statement)
     with op.get_context().autocommit_block():
-        op.get_bind().exec_driver_sql(LOCK_TIMEOUT)
         for name, table, definition in INDEXES:
-            _create(name, table, definition)
+            if context.is_offline_mode():  # printed SQL: the plain statement, for review
+                op.execute(
+                    f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {_q(name)} ON {_q(table)} {definition}"
+                )
+            else:
+                _create(name, table, definition)
 
 
 def downgrade() -> None:
+    op.set_lock_timeout()
     with op.get_context().autocommit_block():
-        op.get_bind().exec_driver_sql(LOCK_TIMEOUT)
         for name, _table, _definition in reversed(INDEXES):
-            # Dropping a partitioned parent index drops its attached children too.
-            kind = (
-                op.get_bind()
-                .execute(
-                    text("SELECT c.relkind FROM pg_class c WHERE c.oid = to_regclass(:n)"),
-                    {"n": name},
+            # A partitioned parent index cannot be dropped CONCURRENTLY; dropping it drops the
+            # partitions' attached indexes too.
+            kind = None
+            if not context.is_offline_mode():
+                kind = (
+                    op.get_bind()
+                    .execute(
+                        text("SELECT relkind FROM pg_class WHERE oid = to_regclass(:n)"),
+                        {"n": name},
+                    )
+                    .scalar()
                 )
-                .scalar()
-            )
             concurrently = "" if kind == "I" else "CONCURRENTLY "
-            op.get_bind().exec_driver_sql(f"DROP INDEX {concurrently}IF EXISTS {_q(name)}")
+            op.execute(f"DROP INDEX {concurrently}IF EXISTS {_q(name)}")
     op.execute("DROP FUNCTION IF EXISTS " + MATCH_FUNCTION)
