@@ -37,6 +37,7 @@ from advisoros_db.schema.documents import (
     DocumentStatus,
     OcrStatus,
 )
+from advisoros_db.schema.indexes import INDEXES, IndexKind
 from advisoros_db.schema.intelligence import DocumentEmbedding, DocumentProcessing, ProcessingStatus
 from advisoros_db.schema.marketplace import (
     AdvisorMarketplaceMatch,
@@ -131,6 +132,7 @@ __all__ = [
     "DOCUMENTS_SEARCH_FTS",
     "EMBEDDINGS_HNSW",
     "GLOBAL_TABLES",
+    "INDEXES",
     "AccessLevel",
     "AdvisorMarketplaceMatch",
     "AdvisorProfile",
@@ -169,6 +171,7 @@ __all__ = [
     "EngagementType",
     "ExecutionStatus",
     "HttpMethod",
+    "IndexKind",
     "Invoice",
     "InvoiceLineItem",
     "InvoiceStatus",
