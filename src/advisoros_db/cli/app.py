@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from advisoros_db.cli import cluster, health, migrations, serve, tour
+from advisoros_db.cli import cluster, embed, health, migrations, search, serve, tour
 
 app = typer.Typer(
     name="advisoros-db",
@@ -16,6 +16,8 @@ app.registered_commands += cluster.app.registered_commands
 app.registered_commands += tour.app.registered_commands
 app.registered_commands += migrations.app.registered_commands
 app.registered_commands += health.app.registered_commands + serve.app.registered_commands
+app.add_typer(search.app, name="search")
+app.registered_commands += embed.app.registered_commands
 
 
 def main() -> None:

@@ -78,6 +78,7 @@ from advisoros_db.schema.reporting import (
     ReportType,
     ScheduleFrequency,
 )
+from advisoros_db.schema.search_indexes import DOCUMENTS_SEARCH_FTS, EMBEDDINGS_HNSW
 from advisoros_db.schema.security import (
     ApiKey,
     AuthAttempt,
@@ -128,6 +129,8 @@ metadata = Base.metadata
 
 __all__ = [
     "ADDED_TABLES",
+    "DOCUMENTS_SEARCH_FTS",
+    "EMBEDDINGS_HNSW",
     "GLOBAL_TABLES",
     "INDEXES",
     "AccessLevel",
