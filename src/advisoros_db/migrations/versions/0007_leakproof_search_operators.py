@@ -5,7 +5,7 @@ superuser, so row-level security lets those indexes serve the application role; 
 and change nothing. Downgrade restores only what this revision changed.
 
 Revision ID: 0007_leakproof_search_operators
-Revises: 0003_performance_indexes
+Revises: 0006_vector_indexes
 Create Date: 2026-11-25
 """
 
@@ -18,7 +18,7 @@ from alembic import context, op
 from advisoros_db.migrations import leakproof
 
 revision: str = "0007_leakproof_search_operators"
-down_revision: str | None = "0003_performance_indexes"
+down_revision: str | None = "0006_vector_indexes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
