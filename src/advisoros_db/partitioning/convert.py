@@ -44,7 +44,7 @@ WITH batch AS (
 ), copied AS (
     INSERT INTO {target} SELECT * FROM batch ON CONFLICT DO NOTHING
 )
-SELECT max({pk})::text, count(*) FROM batch
+SELECT (SELECT {pk}::text FROM batch ORDER BY {pk} DESC LIMIT 1), (SELECT count(*) FROM batch)
 """
 
 

@@ -20,7 +20,8 @@ WITH a AS (SELECT {pk} AS id, hashtextextended(t::text, 0) AS h FROM {left} t WH
            FROM a FULL JOIN b ON a.id = b.id),
      r AS (SELECT id, same, row_number() OVER (ORDER BY id)
                           - row_number() OVER (PARTITION BY same ORDER BY id) AS grp FROM j)
-SELECT min(id)::text, max(id)::text, count(*) FROM r WHERE NOT same GROUP BY grp ORDER BY 1 LIMIT 20
+SELECT (array_agg(id ORDER BY id))[1]::text, (array_agg(id ORDER BY id DESC))[1]::text, count(*)
+  FROM r WHERE NOT same GROUP BY grp ORDER BY 1 LIMIT 20
 """
 
 _BOUNDS = re.compile(r"FOR VALUES FROM \((.*)\) TO \((.*)\)")
