@@ -325,11 +325,18 @@ BEGIN
 END $fn$;
 CREATE OR REPLACE FUNCTION {delete_fn}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = public, pg_temp AS $fn$
+DECLARE
+    still_there boolean;
 BEGIN
     -- AFTER ROW triggers run at the end of the statement: a row that moved to another partition
-    -- is already there again, and must keep its registry entry (and what references it).
-    DELETE FROM {registry} r WHERE r.{pk} = OLD.{pk}
-       AND NOT EXISTS (SELECT 1 FROM {parent} d WHERE d.{pk} = OLD.{pk});
+    -- is already there again, and must keep its registry entry (and what references it). The root
+    -- is looked up, not named: the table is renamed by the swap.
+    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE {pk_text} = $1)',
+                   pg_partition_root(TG_RELID))
+       INTO still_there USING OLD.{pk};
+    IF NOT still_there THEN
+        DELETE FROM {registry} WHERE {pk} = OLD.{pk};
+    END IF;
     RETURN NULL;
 END $fn$;
 """
@@ -384,8 +391,8 @@ def build_registry(conn: Conn, spec: TableSpec, parent: str) -> None:
         "insert_fn": sql.Identifier(short(spec.registry, "_register")),
         "delete_fn": sql.Identifier(short(spec.registry, "_unregister")),
         "registry": reg,
-        "parent": sql.Identifier(parent),
         "pk": sql.Identifier(pk),
+        "pk_text": sql.SQL(sql.Identifier(pk).as_string().replace("'", "''")),
         "cols": sql.SQL(", ").join(sql.Identifier(c.name) for c in cols),
         "new_cols": sql.SQL(", ").join(
             sql.SQL("NEW.{}").format(sql.Identifier(c.name)) for c in cols
