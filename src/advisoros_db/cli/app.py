@@ -19,3 +19,7 @@ app.add_typer(partitions.app, name="partitions")
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -16,7 +16,7 @@ from advisoros_db.errors import AdvisorOSError, MigrationError
 from advisoros_db.migrations import partition_ddl as ddl
 from advisoros_db.migrations.partition_layout import SPECS, TableSpec
 from advisoros_db.partitioning.locks import DEFAULT_POLICY, LockPolicy, in_short_transaction
-from advisoros_db.partitioning.verify import Verification, compare
+from advisoros_db.partitioning.verify import Verification, compare, partition_conditions
 
 PHASES = ("prepared", "syncing", "backfilled", "verified", "swapped", "rolled_back", "finalized")
 
@@ -216,8 +216,8 @@ def verify(conn: psycopg.Connection[Any], spec: TableSpec) -> Verification:
             conn, spec.table, current.phase if current else "backfilled", verification=record
         )
         raise ConversionError(
-            result.summary() + f"\nNothing was swapped. Re-run the backfill: "
-            f"`advisoros-db partitions convert {spec.table}` resumes and repairs."
+            result.summary() + "\nNothing was swapped. Find what wrote around the mirror trigger, "
+            f"then `advisoros-db partitions convert {spec.table} --repair` re-copies those ranges."
         )
     _set_phase(conn, spec.table, "verified", verification=record)
     return result
@@ -281,6 +281,46 @@ def finalize(
     in_short_transaction(conn, drop, policy=policy, what=f"finalize {spec.table}")
 
 
+_REPAIR: LiteralString = """
+WITH locked AS (SELECT {pk} FROM {source} WHERE {cond} AND {pk} BETWEEN {lo} AND {hi} FOR SHARE),
+gone AS (DELETE FROM {part} WHERE {pk} BETWEEN {lo} AND {hi})
+SELECT count(*) FROM locked
+"""
+
+
+def repair(conn: psycopg.Connection[Any], spec: TableSpec) -> int:
+    """Re-copy the id ranges the last verification found different, each range in one transaction
+    with its source rows locked; returns the rows re-copied. Verify again afterwards."""
+    current = state(conn, spec.table)
+    _require(current, spec.table, ("backfilled", "verified", "rolled_back"), "repair")
+    assert current is not None
+    found = (current.verification or {}).get("partitions", [])
+    pk = ddl.primary_key(conn, spec.table)[0]
+    conditions = dict(partition_conditions(conn, spec.partitioned_name, spec.key))
+    copied = 0
+    for entry in found:
+        for lo, hi, _ in entry["differing_ranges"]:
+            names = {
+                "pk": sql.Identifier(pk),
+                "source": sql.Identifier(spec.table),
+                "part": sql.Identifier(entry["partition"]),
+                "cond": conditions[entry["partition"]],
+                "lo": sql.Literal(lo),
+                "hi": sql.Literal(hi),
+            }
+            with conn.transaction():
+                conn.execute("SET LOCAL session_replication_role = replica")
+                conn.execute(sql.SQL(_REPAIR).format(**names))
+                copied += conn.execute(
+                    sql.SQL(
+                        "INSERT INTO {part} SELECT * FROM {source}"
+                        " WHERE {cond} AND {pk} BETWEEN {lo} AND {hi}"
+                    ).format(**names)
+                ).rowcount
+    _set_phase(conn, spec.table, "backfilled")
+    return copied
+
+
 def run(
     conn: psycopg.Connection[Any],
     spec: TableSpec,
@@ -288,6 +328,7 @@ def run(
     batch_size: int = 5000,
     progress: Progress | None = None,
     policy: LockPolicy = DEFAULT_POLICY,
+    pause_s: float = 0.0,
 ) -> SwapResult | None:
     """Run (or resume) every step up to and including the swap. Returns None if already swapped."""
     current = state(conn, spec.table)
@@ -298,7 +339,7 @@ def run(
         prepare(conn, spec, policy=policy)
         phase = "syncing"
     if phase == "syncing":
-        backfill(conn, spec, batch_size=batch_size, progress=progress)
+        backfill(conn, spec, batch_size=batch_size, progress=progress, pause_s=pause_s)
     verify(conn, spec)
     return swap(conn, spec, policy=policy)
 
@@ -312,6 +353,7 @@ __all__ = [
     "backfill",
     "finalize",
     "prepare",
+    "repair",
     "rollback",
     "run",
     "spec_for",
