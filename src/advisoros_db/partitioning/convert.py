@@ -20,19 +20,6 @@ from advisoros_db.partitioning.verify import Verification, compare, partition_co
 
 PHASES = ("prepared", "syncing", "backfilled", "verified", "swapped", "rolled_back", "finalized")
 
-_STATE_DDL: LiteralString = """
-CREATE SCHEMA IF NOT EXISTS partitioning;
-CREATE TABLE IF NOT EXISTS partitioning.conversions (
-    table_name text PRIMARY KEY,
-    phase text NOT NULL CHECK (phase IN ('prepared', 'syncing', 'backfilled', 'verified', 'swapped',
-                                         'rolled_back', 'finalized')),
-    last_id text,
-    rows_copied bigint NOT NULL DEFAULT 0,
-    verification jsonb,
-    started_at timestamptz NOT NULL DEFAULT now(),
-    updated_at timestamptz NOT NULL DEFAULT now()
-);
-"""
 
 # One batch: lock the source rows (FOR SHARE) so no writer can change or delete them between the
 # read and the copy; a concurrent change either committed before (we copy its result) or waits for
@@ -79,7 +66,7 @@ def connect(url: str) -> psycopg.Connection[Any]:
 
 
 def state(conn: psycopg.Connection[Any], table: str) -> State | None:
-    conn.execute(_STATE_DDL)
+    ddl.ensure_state(conn)
     row = conn.execute(
         "SELECT phase, last_id, rows_copied, verification FROM partitioning.conversions"
         " WHERE table_name = %s",
@@ -89,11 +76,7 @@ def state(conn: psycopg.Connection[Any], table: str) -> State | None:
 
 
 def _set_phase(conn: psycopg.Connection[Any], table: str, phase: str, **extra: Any) -> None:
-    conn.execute(
-        "INSERT INTO partitioning.conversions (table_name, phase) VALUES (%s, %s)"
-        " ON CONFLICT (table_name) DO UPDATE SET phase = EXCLUDED.phase, updated_at = now()",
-        (table, phase),
-    )
+    ddl.set_phase(conn, table, phase)
     if "verification" in extra:
         conn.execute(
             "UPDATE partitioning.conversions SET verification = %s WHERE table_name = %s",
