@@ -6,7 +6,7 @@ sync by a mirror trigger; partition maintenance functions; the documents id regi
 Expand step: safe before the code deploy (the application still uses the plain tables).
 
 Revision ID: 0004_partitioned_tables
-Revises: 0002_added_tables
+Revises: 0003_performance_indexes
 Create Date: 2026-11-25
 """
 
@@ -17,8 +17,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0004_partitioned_tables"
-# The lead rechains this after 0003_performance_indexes at merge.
-down_revision: str | None = "0002_added_tables"
+down_revision: str | None = "0003_performance_indexes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
