@@ -177,7 +177,13 @@ def build_partitioned(
         " ORDER BY c.contype, c.conname",
         (source,),
     ).fetchall():
-        name = sql.Identifier(short(conname, "_p"))
+        # A primary key whose new key column can be NULL becomes a unique key, and is named so.
+        renamed = (
+            f"uq_{source}_{'_'.join(_key_columns(keycols, spec.key))}"
+            if contype == "p" and not key_not_null
+            else conname
+        )
+        name = sql.Identifier(short(renamed, "_p"))
         if contype in ("p", "u"):
             kind = (
                 _unique_clause(spec, key_not_null)
@@ -399,8 +405,9 @@ def build_registry(conn: Conn, spec: TableSpec, parent: str) -> None:
     pk = primary_key(conn, spec.table)[0]
     cols = registry_columns(conn, spec)
     conn.execute(
-        sql.SQL("CREATE TABLE IF NOT EXISTS {r} ({defs}, PRIMARY KEY ({pk}))").format(
+        sql.SQL("CREATE TABLE {r} ({defs}, CONSTRAINT {pk_name} PRIMARY KEY ({pk}))").format(
             r=reg,
+            pk_name=sql.Identifier(short(f"pk_{spec.registry}", "")),
             defs=sql.SQL(", ").join(
                 sql.SQL("{} {} NOT NULL").format(sql.Identifier(c.name), _deparsed(c.type))
                 for c in cols
@@ -418,10 +425,15 @@ def build_registry(conn: Conn, spec: TableSpec, parent: str) -> None:
         if keycols[0] == [pk]:
             continue
         conn.execute(
-            sql.SQL("ALTER TABLE {r} ADD UNIQUE ({cols})").format(
-                r=reg, cols=sql.SQL(", ").join(map(sql.Identifier, keycols[0]))
+            sql.SQL("ALTER TABLE {r} ADD CONSTRAINT {n} UNIQUE ({cols})").format(
+                r=reg,
+                n=sql.Identifier(short(f"uq_{spec.registry}_{'_'.join(keycols[0])}", "")),
+                cols=sql.SQL(", ").join(map(sql.Identifier, keycols[0])),
             )
         )
+    # Tenant ids live here too: the same forced row-level security as the table. No grants: only
+    # the registry's triggers (as its owner) and foreign-key checks touch it.
+    conn.execute("SELECT partition_secure(%s::regclass, %s::regclass)", (spec.registry, spec.table))
     names = {
         "insert_fn": sql.Identifier(short(spec.registry, "_register")),
         "delete_fn": sql.Identifier(short(spec.registry, "_unregister")),
