@@ -96,16 +96,20 @@ def fill(
 
 
 @contextmanager
-def scratch_database(admin_url: str, prefix: str = "bench_partitions") -> Iterator[str]:
-    """A throwaway database with the plain tables, on the server `admin_url` points at."""
+def scratch_database(
+    admin_url: str, prefix: str = "bench_partitions", *, plain: bool = True
+) -> Iterator[str]:
+    """A throwaway database (with the plain tables unless `plain` is False) on the server
+    `admin_url` points at; dropped afterwards."""
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     server = with_database(admin_url, "postgres")
     with psycopg.connect(server, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     url = with_database(admin_url, name)
     try:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(PLAIN_TABLES)
+        if plain:
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute(PLAIN_TABLES)
         yield url
     finally:
         with psycopg.connect(server, autocommit=True) as conn:
@@ -176,7 +180,12 @@ class Writers:
     def _run(self, stats: WriterStats, seed: int) -> None:
         rng = random.Random(seed)
         mine: list[uuid.UUID] = []
-        with psycopg.connect(self.app_url) as conn:
+        try:
+            conn = psycopg.connect(self.app_url)
+        except psycopg.Error as exc:  # a writer that cannot even connect is a failed write
+            stats.failures.append(f"connect: {type(exc).__name__}: {exc}")
+            return
+        with conn:
             while not self.stop.is_set():
                 started = time.perf_counter()
                 try:
