@@ -29,7 +29,6 @@ FUNCTIONS = (
     "partition_create(regclass, text, text, text)",
     "partition_secure(regclass, regclass)",
 )
-STATE_SCHEMA = "partitioning"
 
 
 _STATE_DDL: LiteralString = """

@@ -12,7 +12,7 @@ from typing import Any, LiteralString
 import psycopg
 from psycopg import sql
 
-from advisoros_db.errors import AdvisorOSError, MigrationError
+from advisoros_db.errors import AdvisorOSError
 from advisoros_db.migrations import partition_ddl as ddl
 from advisoros_db.migrations.partition_layout import SPECS, TableSpec
 from advisoros_db.partitioning.locks import DEFAULT_POLICY, LockPolicy, in_short_transaction
@@ -102,10 +102,14 @@ def prepare(
     _require(current, spec.table, (None, "prepared"), "prepare")
     if ddl.is_partitioned(conn, spec.table):
         raise ConversionError(f"{spec.table} is already partitioned; nothing to convert")
-    with conn.transaction():
-        ddl.install_functions(conn)
-        ddl.build_partitioned(conn, spec)
-        _set_phase(conn, spec.table, "prepared")
+
+    def build(c: psycopg.Connection[Any]) -> None:
+        # One transaction: a retry after a lock timeout starts from nothing.
+        ddl.install_functions(c)
+        ddl.build_partitioned(c, spec)
+        _set_phase(c, spec.table, "prepared")
+
+    in_short_transaction(conn, build, policy=policy, what=f"build {spec.partitioned_name}")
     pk = ddl.primary_key(conn, spec.table)[0]
 
     def mirror(c: psycopg.Connection[Any]) -> None:
@@ -330,7 +334,6 @@ def run(
 __all__ = [
     "PHASES",
     "ConversionError",
-    "MigrationError",
     "State",
     "SwapResult",
     "backfill",
