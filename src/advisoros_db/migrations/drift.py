@@ -7,7 +7,7 @@ from typing import Any
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, pool
+from sqlalchemy import MetaData, create_engine, pool
 
 from advisoros_db.migrations.compare import compare_options, quiet_expression_indexes
 from advisoros_db.schema import metadata
@@ -55,8 +55,9 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(config()).get_current_head()
 
 
-def drift(url: str) -> list[str]:
-    """Everything that differs between the models and the database at `url`; empty means none."""
+def drift(url: str, target: MetaData = metadata) -> list[str]:
+    """Everything that differs between the models (`target`) and the database at `url`; empty
+    means none."""
     lines: list[str] = []
     engine = create_engine(to_sqlalchemy(url), poolclass=pool.NullPool)
     try:
@@ -69,10 +70,10 @@ def drift(url: str) -> list[str]:
                     f"run `advisoros-db migrate`"
                 )
             context = MigrationContext.configure(
-                conn, opts={"target_metadata": metadata, **compare_options(conn)}
+                conn, opts={"target_metadata": target, **compare_options(conn)}
             )
             with quiet_expression_indexes():
-                diffs = compare_metadata(context, metadata)
+                diffs = compare_metadata(context, target)
     finally:
         engine.dispose()
     lines.extend(describe(diff) for diff in diffs)

@@ -23,7 +23,9 @@ MIGRATIONS_DIR = Path(__file__).parent
 
 def config(url: str | None = None, *, stdout: TextIO | None = None) -> Config:
     """An Alembic config pointing at this package's migrations and (optionally) a database URL."""
-    cfg = Config(stdout=stdout) if stdout is not None else Config()
+    # Offline (--sql) output goes to output_buffer, not stdout: without it the SQL went to the
+    # process's stdout and upgrade_sql() returned an empty string.
+    cfg = Config(stdout=stdout, output_buffer=stdout) if stdout is not None else Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     if url is not None:
         cfg.attributes["url"] = to_sqlalchemy(url)
@@ -59,7 +61,7 @@ def downgrade_steps(url: str, steps: int) -> None:
 
 
 def upgrade_sql(revision: str = "head", *, start: str | None = None) -> str:
-    """The SQL an upgrade would run, without connecting (offline mode)."""
+    """The SQL an upgrade would run, without connecting (offline mode). Regression-tested."""
     out = io.StringIO()
     target = f"{start}:{revision}" if start else revision
     with _alembic_errors(f"cannot render SQL up to {revision}"):
