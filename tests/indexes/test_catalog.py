@@ -57,3 +57,11 @@ def test_unknown_query_name_is_a_clear_error() -> None:
     with pytest.raises(catalog.UnknownQuery, match=r"no catalog query 'nope'.*documents\.list"):
         catalog.get("nope")
     assert catalog.get("documents.list").index == "idx_documents_list_covering"
+
+
+def test_docs_list_every_index() -> None:
+    from pathlib import Path
+
+    docs = (Path(__file__).parents[2] / "docs" / "indexes.md").read_text()
+    missing = [name for name in indexes.by_name() if f"`{name}`" not in docs]
+    assert missing == []

@@ -32,13 +32,15 @@ Params = Callable[[Sample], Mapping[str, Any]]
 
 @dataclass(frozen=True)
 class CatalogQuery:
-    """One hot-path query: `sql` takes `params(sample)`; `index` is the index its plan must use."""
+    """One hot-path query: `sql` takes `bind(sample)`; `index` is the index its plan must use."""
 
     name: str
     purpose: str
     sql: LiteralString
     index: str
     params: Params
+    system: bool = False
+    """True for worker and scheduler queries that read every tenant (a privileged role, not RLS)."""
 
     def bind(self, sample: Sample) -> Mapping[str, Any]:
         return self.params(sample)
@@ -220,7 +222,7 @@ QUERIES: tuple[CatalogQuery, ...] = (
         "SELECT id, client_id, invoice_number, amount - amount_paid AS balance, due_date"
         " FROM invoices WHERE organization_id = %(organization_id)s"
         " AND status IN ('sent', 'viewed', 'partial', 'overdue') AND deleted_at IS NULL"
-        " AND due_date < CURRENT_DATE ORDER BY due_date LIMIT 100",
+        " AND amount_paid < amount AND due_date < CURRENT_DATE ORDER BY due_date LIMIT 100",
         "idx_invoices_overdue",
         _org,
     ),
@@ -250,6 +252,7 @@ QUERIES: tuple[CatalogQuery, ...] = (
         " WHERE queue = %(queue)s AND status = 'failed' ORDER BY created_at DESC LIMIT 100",
         "idx_job_executions_failed",
         lambda s: {"queue": s.queue},
+        system=True,
     ),
     CatalogQuery(
         "clients.active_directory",
@@ -285,6 +288,7 @@ QUERIES: tuple[CatalogQuery, ...] = (
         " ORDER BY created_at LIMIT 10",
         "idx_reports_queued",
         lambda s: {},
+        system=True,
     ),
     CatalogQuery(
         "report_schedules.due",
@@ -293,6 +297,7 @@ QUERIES: tuple[CatalogQuery, ...] = (
         " WHERE is_active AND next_run_at <= now() ORDER BY next_run_at LIMIT 100",
         "idx_report_schedules_due",
         lambda s: {},
+        system=True,
     ),
     CatalogQuery(
         "task_queue.claim",
@@ -302,6 +307,7 @@ QUERIES: tuple[CatalogQuery, ...] = (
         " ORDER BY priority DESC, created_at LIMIT 10 FOR UPDATE SKIP LOCKED",
         "idx_task_queue_items_ready",
         lambda s: {"queue": s.queue},
+        system=True,
     ),
     # -- GIN
     CatalogQuery(
@@ -431,6 +437,7 @@ QUERIES: tuple[CatalogQuery, ...] = (
         " WHERE recipients @> ARRAY[%(email)s]::citext[]",
         "idx_report_schedules_recipients_gin",
         lambda s: {"email": "cfo@zephyr.example"},
+        system=True,
     ),
     CatalogQuery(
         "jobs.for_document",
@@ -438,6 +445,7 @@ QUERIES: tuple[CatalogQuery, ...] = (
         "SELECT id, queue, job_name, status FROM job_executions WHERE payload @> %(match)s::jsonb",
         "idx_job_executions_payload_gin",
         lambda s: {"match": f'{{"document_id": "{s.document_id}"}}'},
+        system=True,
     ),
     CatalogQuery(
         "task_queue.payload_match",
@@ -445,6 +453,7 @@ QUERIES: tuple[CatalogQuery, ...] = (
         "SELECT id, status FROM task_queue_items WHERE payload @> %(match)s::jsonb",
         "idx_task_queue_items_payload_gin",
         lambda s: {"match": f'{{"document_id": "{s.document_id}"}}'},
+        system=True,
     ),
     # -- full text (each expression is the index's expression, character for character)
     CatalogQuery(
@@ -581,7 +590,7 @@ QUERIES: tuple[CatalogQuery, ...] = (
         " sum(amount - amount_paid) FILTER (WHERE due_date < CURRENT_DATE - 90) AS over_90"
         " FROM invoices WHERE organization_id = %(organization_id)s"
         " AND status IN ('sent', 'viewed', 'partial', 'overdue') AND deleted_at IS NULL"
-        " GROUP BY client_id",
+        " GROUP BY client_id ORDER BY client_id",
         "idx_invoices_ar_covering",
         _org,
     ),

@@ -133,7 +133,7 @@ INDEXES: tuple[Index, ...] = (
     partial("idx_documents_ocr_pending", "documents", "organization_id", "created_at", where="ocr_status = 'pending' AND deleted_at IS NULL"),
     partial("idx_tasks_overdue", "tasks", "organization_id", "due_date", where=OPEN_TASK),
     partial("idx_tasks_unassigned", "tasks", "organization_id", "created_at", where="assignee_id IS NULL AND " + OPEN_TASK),
-    partial("idx_invoices_overdue", "invoices", "organization_id", "due_date", where=OPEN_INVOICE),
+    partial("idx_invoices_overdue", "invoices", "organization_id", "due_date", where=OPEN_INVOICE + " AND amount_paid < amount"),
     partial("idx_invoices_drafts", "invoices", "organization_id", "created_at", where="status = 'draft' AND deleted_at IS NULL"),
     partial("idx_engagements_active", "engagements", "organization_id", "due_date", where=ACTIVE_ENGAGEMENT),
     partial("idx_job_executions_failed", "job_executions", "queue", "created_at", where="status = 'failed'"),

@@ -165,7 +165,7 @@ def upgrade() -> None:
         "idx_invoices_overdue",
         "invoices",
         ["organization_id", "due_date"],
-        where="status IN ('sent', 'viewed', 'partial', 'overdue') AND deleted_at IS NULL",
+        where="status IN ('sent', 'viewed', 'partial', 'overdue') AND deleted_at IS NULL AND amount_paid < amount",
     )
     op.create_index_safely(
         "idx_invoices_drafts",
