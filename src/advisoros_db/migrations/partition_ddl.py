@@ -167,7 +167,7 @@ def build_partitioned(
         ).format(t=sql.Identifier(target), s=sql.Identifier(source), k=sql.Identifier(spec.key))
     )
     # Constraints and indexes take the old names plus "_p"; the swap gives them the old names.
-    for conname, contype, keycols, definition in conn.execute(
+    constraints = conn.execute(
         "SELECT c.conname, c.contype,"
         " ARRAY(SELECT a.attname::text FROM unnest(c.conkey) WITH ORDINALITY k(n, o)"
         "       JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n ORDER BY k.o),"
@@ -175,7 +175,16 @@ def build_partitioned(
         " FROM pg_constraint c WHERE c.conrelid = %s::regclass AND c.contype IN ('p', 'u', 'f')"
         " ORDER BY c.contype, c.conname",
         (source,),
-    ).fetchall():
+    ).fetchall()
+    for conname, contype, keycols, definition in constraints:
+        if (
+            contype == "p"
+            and not key_not_null
+            and any(other[1] == "u" and set(keycols) <= set(other[2]) for other in constraints)
+        ):
+            # The key column can be NULL, so this cannot stay a primary key; another unique key
+            # (the tenant key) already contains it, and the id registry keeps ids unique.
+            continue
         # A primary key whose new key column can be NULL becomes a unique key, and is named so.
         renamed = (
             f"uq_{source}_{'_'.join(_key_columns(keycols, spec.key))}"

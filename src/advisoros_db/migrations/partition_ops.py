@@ -17,13 +17,21 @@ from advisoros_db.migrations.partition_layout import SPECS, TableSpec
 SMALL_TABLE_ROWS = 10_000
 
 
+_OFFLINE = (
+    "DO $$ BEGIN RAISE EXCEPTION '{what} inspects the live tables and runs online only: "
+    "advisoros-db migrate'; END $$"
+)
+
+
+def _offline(operations: Operations, what: str) -> bool:
+    """In offline (--sql) mode, write a statement that stops the script here with the reason."""
+    if not operations.get_context().as_sql:
+        return False
+    operations.execute(_OFFLINE.format(what=what))
+    return True
+
+
 def _conn(operations: Operations) -> psycopg.Connection[Any]:
-    context = operations.get_context()
-    if context.as_sql:
-        raise MigrationError(
-            "the partition revisions inspect the live tables; run them online (`advisoros-db migrate`),"
-            " not as offline SQL"
-        )
     raw = operations.get_bind().connection.driver_connection
     if not isinstance(raw, psycopg.Connection):
         raise MigrationError(
@@ -49,6 +57,8 @@ class InstallPartitionFunctionsOp(MigrateOperation):
 
 @Operations.implementation_for(InstallPartitionFunctionsOp)
 def _install(operations: Operations, operation: InstallPartitionFunctionsOp) -> None:
+    if _offline(operations, "installing the partition functions"):
+        return
     conn = _conn(operations)
     ddl.install_functions(conn)
     ddl.ensure_state(conn)
@@ -63,6 +73,8 @@ class DropPartitionFunctionsOp(MigrateOperation):
 
 @Operations.implementation_for(DropPartitionFunctionsOp)
 def _drop_functions(operations: Operations, operation: DropPartitionFunctionsOp) -> None:
+    if _offline(operations, "dropping the partition functions"):
+        return
     conn = _conn(operations)
     ddl.drop_functions(conn)
     conn.execute("DROP SCHEMA IF EXISTS partitioning CASCADE")
@@ -83,6 +95,8 @@ class CreatePartitionedTwinOp(MigrateOperation):
 
 @Operations.implementation_for(CreatePartitionedTwinOp)
 def _create_twin(operations: Operations, operation: CreatePartitionedTwinOp) -> None:
+    if _offline(operations, "building a partitioned table"):
+        return
     conn, spec = _conn(operations), _spec(operation.table)
     ddl.build_partitioned(conn, spec)
     ddl.start_mirror(conn, spec.table, spec.partitioned_name, ddl.primary_key(conn, spec.table)[0])
@@ -101,6 +115,8 @@ class DropPartitionedTwinOp(MigrateOperation):
 
 @Operations.implementation_for(DropPartitionedTwinOp)
 def _drop_twin(operations: Operations, operation: DropPartitionedTwinOp) -> None:
+    if _offline(operations, "dropping a partitioned table"):
+        return
     conn, spec = _conn(operations), _spec(operation.table)
     if ddl.is_partitioned(conn, spec.table):
         raise MigrationError(
@@ -137,6 +153,8 @@ class SwapPartitionedOp(MigrateOperation):
 
 @Operations.implementation_for(SwapPartitionedOp)
 def _swap(operations: Operations, operation: SwapPartitionedOp) -> None:
+    if _offline(operations, "swapping in a partitioned table"):
+        return
     conn, spec = _conn(operations), _spec(operation.table)
     if ddl.is_partitioned(conn, spec.table):
         return  # converted online already
@@ -174,6 +192,8 @@ class UnswapPartitionedOp(MigrateOperation):
 
 @Operations.implementation_for(UnswapPartitionedOp)
 def _unswap(operations: Operations, operation: UnswapPartitionedOp) -> None:
+    if _offline(operations, "swapping back a plain table"):
+        return
     conn, spec = _conn(operations), _spec(operation.table)
     if not ddl.is_partitioned(conn, spec.table):
         return

@@ -98,6 +98,7 @@ from advisoros_db.schema.team import (
 from advisoros_db.schema.tenancy_map import (
     ADDED_TABLES,
     GLOBAL_TABLES,
+    INTERNAL_TABLES,
     tenant_tables,
 )
 from advisoros_db.schema.tenants import (
@@ -131,6 +132,7 @@ __all__ = [
     "ADDED_TABLES",
     "GLOBAL_TABLES",
     "INDEXES",
+    "INTERNAL_TABLES",
     "AccessLevel",
     "AdvisorMarketplaceMatch",
     "AdvisorProfile",

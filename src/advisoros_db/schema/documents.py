@@ -80,9 +80,10 @@ class Document(Keyed, Tenant, Timestamped, SoftDeleted, Base):
     """An uploaded file of a client, with OCR results and review state."""
 
     __tablename__ = "documents"
-    # Partitioned by tax year (0005_partition_swap). Unique keys include tax_year, NULL for
-    # documents without one (NULLS NOT DISTINCT); ids are unique through documents_keys, which the
-    # foreign keys into documents reference. The ORM still identifies a document by id.
+    # Partitioned by tax year (0005_partition_swap). No primary key in the database (tax_year, in
+    # every unique key of a partitioned table, may be NULL): the tenant key includes tax_year with
+    # NULLS NOT DISTINCT, and documents_keys keeps ids unique and is what foreign keys into
+    # documents reference. The ORM still identifies a document by id.
     __table_args__ = args(
         UniqueConstraint(
             "organization_id",
@@ -90,9 +91,6 @@ class Document(Keyed, Tenant, Timestamped, SoftDeleted, Base):
             "tax_year",
             name="uq_documents_organization_id_id",
             postgresql_nulls_not_distinct=True,
-        ),
-        UniqueConstraint(
-            "id", "tax_year", name="uq_documents_id_tax_year", postgresql_nulls_not_distinct=True
         ),
         # A client's documents go with the client (retention is handled before offboarding).
         tenant_ref("client_id", "clients", ondelete="CASCADE"),
