@@ -101,3 +101,11 @@ def test_a_populated_table_is_refused_then_converted_online(empty_db: PgDatabase
         ).fetchone()
         assert fk == ("documents",)
     assert drift(empty_db.admin_url) != []  # the models describe head, not 0003
+
+
+def test_downgrade_after_finalize_says_why_it_cannot(db: PgDatabase) -> None:
+    with psycopg.connect(db.admin_url, autocommit=True) as admin:
+        convert.finalize(admin, AUDIT_LOGS)
+    with pytest.raises(MigrationError, match="audit_logs was finalized"):
+        migrations.downgrade(db.admin_url, "0004_partitioned_tables")
+    assert migrations.current(db.admin_url) == "0005_partition_swap"
