@@ -121,7 +121,7 @@ def restore(
             sql.SQL("CREATE TABLE {} ({})").format(
                 target,
                 sql.SQL(", ").join(
-                    sql.SQL("{} {}").format(sql.Identifier(c), ddl._deparsed(_type(t)))
+                    sql.SQL("{} {}").format(sql.Identifier(c), ddl.deparsed(_type(t)))
                     for c, t in manifest["columns"]
                 ),
             )
