@@ -1,5 +1,5 @@
 # mypy: disable-error-code="attr-defined"
-# (op.create_index_safely / op.drop_index_safely: registered by migrations/safe_index.py)
+# (op.create_index_safely, op.drop_index_safely, op.set_lock_timeout: registered at runtime)
 """Performance indexes: 12 composite, 14 partial, 18 GIN, 11 full-text, 3 covering and 2 unique
 partial, each built CONCURRENTLY outside a transaction under a lock_timeout, with any INVALID
 leftover of an earlier failed build dropped first. Each index answers a query of schema.catalog.
@@ -88,6 +88,8 @@ INDEX_NAMES = (
 
 
 def upgrade() -> None:
+    # For the revision's own transaction; each build sets its own around its autocommit block.
+    op.set_lock_timeout()
     # Composite: tenant first, then equality columns, then the range or sort column.
     op.create_index_safely(
         "idx_documents_org_client_status", "documents", ["organization_id", "client_id", "status"]
@@ -421,5 +423,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.set_lock_timeout()
     for name in reversed(INDEX_NAMES):
         op.drop_index_safely(name)
