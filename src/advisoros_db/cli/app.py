@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from advisoros_db.cli import cluster, embed, health, migrations, search, serve, tour
+from advisoros_db.cli import cluster, embed, health, migrations, partitions, search, serve, tour
 
 app = typer.Typer(
     name="advisoros-db",
@@ -18,7 +18,12 @@ app.registered_commands += migrations.app.registered_commands
 app.registered_commands += health.app.registered_commands + serve.app.registered_commands
 app.add_typer(search.app, name="search")
 app.registered_commands += embed.app.registered_commands
+app.add_typer(partitions.app, name="partitions")
 
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -30,6 +30,7 @@ from advisoros_db.schema.collaboration import (
     SessionStatus,
     SharePermission,
 )
+from advisoros_db.schema.document_keys import DocumentKey
 from advisoros_db.schema.documents import (
     AccessLevel,
     Document,
@@ -98,6 +99,7 @@ from advisoros_db.schema.team import (
 from advisoros_db.schema.tenancy_map import (
     ADDED_TABLES,
     GLOBAL_TABLES,
+    INTERNAL_TABLES,
     tenant_tables,
 )
 from advisoros_db.schema.tenants import (
@@ -133,6 +135,7 @@ __all__ = [
     "EMBEDDINGS_HNSW",
     "GLOBAL_TABLES",
     "INDEXES",
+    "INTERNAL_TABLES",
     "AccessLevel",
     "AdvisorMarketplaceMatch",
     "AdvisorProfile",
@@ -161,6 +164,7 @@ __all__ = [
     "DocumentCategory",
     "DocumentComment",
     "DocumentEmbedding",
+    "DocumentKey",
     "DocumentProcessing",
     "DocumentSession",
     "DocumentShare",

@@ -13,7 +13,7 @@ and applies the tenant filter itself: the organization passed in AND the transac
 setting, so it can never return another tenant's rows.
 
 Revision ID: 0006_vector_indexes
-Revises: 0003_performance_indexes (newest on the search branch; the lead rechains it after 0005)
+Revises: 0005_partition_swap (newest on the search branch; the lead rechains it after 0005)
 Create Date: 2026-11-25
 """
 
@@ -26,7 +26,7 @@ from alembic import context, op
 from sqlalchemy import text
 
 revision: str = "0006_vector_indexes"
-down_revision: str | None = "0003_performance_indexes"
+down_revision: str | None = "0005_partition_swap"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
