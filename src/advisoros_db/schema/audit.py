@@ -1,0 +1,61 @@
+"""The audit_logs table: append-only for the application role (its own module: it becomes
+partitioned by month in the partitioning revision)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import uuid
+from typing import Any
+
+from sqlalchemy import DateTime, ForeignKey, Text, UniqueConstraint, Uuid, func
+from sqlalchemy.dialects.postgresql import INET, JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from advisoros_db.schema.base import Base
+from advisoros_db.schema.columns import UUIDV7, one_of
+
+
+class AuditAction(enum.StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    RESTORE = "restore"
+    VIEW = "view"
+    EXPORT = "export"
+    LOGIN = "login"
+    LOGOUT = "logout"
+    SHARE = "share"
+    APPROVE = "approve"
+    REJECT = "reject"
+
+
+class AuditLog(Base):
+    """Who did what to which entity, with the values before and after.
+
+    No foreign key on user_id or entity_id: the trail must outlive the users and rows it names.
+    """
+
+    __tablename__ = "audit_logs"
+    __table_args__ = (
+        UniqueConstraint("organization_id", "id"),
+        one_of("action", AuditAction),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, server_default=UUIDV7)
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("organizations.id", ondelete="CASCADE")
+    )
+    user_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    entity_type: Mapped[str] = mapped_column(Text)
+    entity_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    action: Mapped[str] = mapped_column(Text)
+    old_values: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    new_values: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSONB)
+    ip_address: Mapped[str | None] = mapped_column(INET)
+    user_agent: Mapped[str | None] = mapped_column(Text)
+    request_id: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )

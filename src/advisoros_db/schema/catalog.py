@@ -1,0 +1,666 @@
+"""The hot-path query catalog: every query the application runs on a hot path, as parameterised SQL,
+with the 0003 index it relies on. No index without a query: each 0003 index is named here."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, LiteralString
+
+import psycopg
+
+from advisoros_db.errors import AdvisorOSError
+
+
+@dataclass(frozen=True)
+class Sample:
+    """Real ids from a populated database that make the catalog's queries return rows."""
+
+    organization_id: uuid.UUID
+    client_id: uuid.UUID
+    user_id: uuid.UUID
+    engagement_id: uuid.UUID
+    document_id: uuid.UUID
+    entity_type: str
+    entity_id: uuid.UUID
+    queue: str
+
+
+Params = Callable[[Sample], Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class CatalogQuery:
+    """One hot-path query: `sql` takes `params(sample)`; `index` is the index its plan must use."""
+
+    name: str
+    purpose: str
+    sql: LiteralString
+    index: str
+    params: Params
+
+    def bind(self, sample: Sample) -> Mapping[str, Any]:
+        return self.params(sample)
+
+
+def _org(s: Sample) -> Mapping[str, Any]:
+    return {"organization_id": s.organization_id}
+
+
+def _with(**fixed: Any) -> Params:
+    def params(s: Sample) -> Mapping[str, Any]:
+        return {"organization_id": s.organization_id, **fixed}
+
+    return params
+
+
+# Each partial query repeats its index's predicate word for word (see schema.indexes): the planner
+# uses a partial index only when it can prove the query's WHERE implies the index's.
+QUERIES: tuple[CatalogQuery, ...] = (
+    # -- composite
+    CatalogQuery(
+        "documents.client_documents",
+        "A client's documents in one status, newest first (client page).",
+        "SELECT id, file_name, category, created_at FROM documents"
+        " WHERE organization_id = %(organization_id)s AND client_id = %(client_id)s"
+        " AND status = %(status)s AND deleted_at IS NULL ORDER BY created_at DESC LIMIT 50",
+        "idx_documents_org_client_status",
+        lambda s: {"organization_id": s.organization_id, "client_id": s.client_id, "status": "approved"},
+    ),
+    CatalogQuery(
+        "documents.tax_year_binder",
+        "Every document of one category for one tax year (the W-2s of 2024).",
+        "SELECT id, client_id, file_name FROM documents"
+        " WHERE organization_id = %(organization_id)s AND category = %(category)s"
+        " AND tax_year = %(tax_year)s AND deleted_at IS NULL",
+        "idx_documents_org_category_year",
+        _with(category="w2", tax_year=2024),
+    ),
+    CatalogQuery(
+        "tasks.assigned_by_status",
+        "A user's tasks in one status (assignment view).",
+        "SELECT id, title, due_date, priority FROM tasks"
+        " WHERE organization_id = %(organization_id)s AND assignee_id = %(user_id)s"
+        " AND status = %(status)s",
+        "idx_tasks_org_assignee_status",
+        lambda s: {"organization_id": s.organization_id, "user_id": s.user_id, "status": "blocked"},
+    ),
+    CatalogQuery(
+        "tasks.engagement_board",
+        "An engagement's tasks in one status column of its board.",
+        "SELECT id, title, assignee_id, priority FROM tasks"
+        " WHERE organization_id = %(organization_id)s AND engagement_id = %(engagement_id)s"
+        " AND status = %(status)s",
+        "idx_tasks_org_engagement_status",
+        lambda s: {
+            "organization_id": s.organization_id,
+            "engagement_id": s.engagement_id,
+            "status": "in_progress",
+        },
+    ),
+    CatalogQuery(
+        "invoices.by_status",
+        "Invoices in one status due within a window (invoice management).",
+        "SELECT id, invoice_number, client_id, amount, due_date FROM invoices"
+        " WHERE organization_id = %(organization_id)s AND status = %(status)s"
+        " AND due_date BETWEEN CURRENT_DATE - 60 AND CURRENT_DATE ORDER BY due_date",
+        "idx_invoices_org_status_due",
+        _with(status="paid"),
+    ),
+    CatalogQuery(
+        "invoices.client_history",
+        "A client's invoices, latest first (client billing tab).",
+        "SELECT id, invoice_number, status, amount, issue_date FROM invoices"
+        " WHERE organization_id = %(organization_id)s AND client_id = %(client_id)s"
+        " ORDER BY issue_date DESC LIMIT 20",
+        "idx_invoices_org_client_issue",
+        lambda s: {"organization_id": s.organization_id, "client_id": s.client_id},
+    ),
+    CatalogQuery(
+        "clients.risk_review",
+        "Clients in one status at one risk level (risk assessment).",
+        "SELECT id, business_name, industry FROM clients"
+        " WHERE organization_id = %(organization_id)s AND status = %(status)s"
+        " AND risk_level = %(risk_level)s",
+        "idx_clients_org_status_risk",
+        _with(status="inactive", risk_level="high"),
+    ),
+    CatalogQuery(
+        "engagements.by_status_due",
+        "Engagements in one status by due date (engagement tracking).",
+        "SELECT id, name, client_id, due_date FROM engagements"
+        " WHERE organization_id = %(organization_id)s AND status = %(status)s"
+        " AND due_date >= CURRENT_DATE - 90 ORDER BY due_date LIMIT 100",
+        "idx_engagements_org_status_due",
+        _with(status="on_hold"),
+    ),
+    CatalogQuery(
+        "engagements.assigned_by_status",
+        "A user's engagements in one status (my engagements).",
+        "SELECT id, name, client_id, due_date FROM engagements"
+        " WHERE organization_id = %(organization_id)s AND assigned_to_id = %(user_id)s"
+        " AND status = %(status)s",
+        "idx_engagements_org_assignee_status",
+        lambda s: {"organization_id": s.organization_id, "user_id": s.user_id, "status": "review"},
+    ),
+    CatalogQuery(
+        "audit.entity_trail",
+        "The audit trail of one entity, newest first (SOX compliance).",
+        "SELECT id, user_id, action, old_values, new_values, created_at FROM audit_logs"
+        " WHERE organization_id = %(organization_id)s AND entity_type = %(entity_type)s"
+        " AND entity_id = %(entity_id)s ORDER BY created_at DESC LIMIT 100",
+        "idx_audit_logs_entity_time",
+        lambda s: {
+            "organization_id": s.organization_id,
+            "entity_type": s.entity_type,
+            "entity_id": s.entity_id,
+        },
+    ),
+    CatalogQuery(
+        "audit.user_activity",
+        "What one user did recently (access review).",
+        "SELECT id, entity_type, entity_id, action, created_at FROM audit_logs"
+        " WHERE organization_id = %(organization_id)s AND user_id = %(user_id)s"
+        " AND created_at >= now() - interval '30 days' ORDER BY created_at DESC LIMIT 100",
+        "idx_audit_logs_org_user_time",
+        lambda s: {"organization_id": s.organization_id, "user_id": s.user_id},
+    ),
+    CatalogQuery(
+        "notes.client_timeline",
+        "A client's latest notes (client timeline).",
+        "SELECT id, author_id, title, created_at FROM notes"
+        " WHERE organization_id = %(organization_id)s AND client_id = %(client_id)s"
+        " ORDER BY created_at DESC LIMIT 20",
+        "idx_notes_org_client_time",
+        lambda s: {"organization_id": s.organization_id, "client_id": s.client_id},
+    ),
+    # -- partial
+    CatalogQuery(
+        "documents.review_queue",
+        "Documents waiting for a human review, oldest first.",
+        "SELECT id, client_id, file_name, ocr_confidence FROM documents"
+        " WHERE organization_id = %(organization_id)s AND needs_review AND deleted_at IS NULL"
+        " ORDER BY created_at LIMIT 50",
+        "idx_documents_needs_review",
+        _org,
+    ),
+    CatalogQuery(
+        "documents.ocr_queue",
+        "Documents waiting for OCR, oldest first (the OCR job queue).",
+        "SELECT id, file_url, mime_type FROM documents"
+        " WHERE organization_id = %(organization_id)s AND ocr_status = 'pending'"
+        " AND deleted_at IS NULL ORDER BY created_at LIMIT 50",
+        "idx_documents_ocr_pending",
+        _org,
+    ),
+    CatalogQuery(
+        "tasks.overdue",
+        "Open tasks past their due date (dashboard overdue widget).",
+        "SELECT id, title, assignee_id, due_date FROM tasks"
+        " WHERE organization_id = %(organization_id)s"
+        " AND status NOT IN ('completed', 'cancelled') AND deleted_at IS NULL"
+        " AND due_date < CURRENT_DATE ORDER BY due_date LIMIT 50",
+        "idx_tasks_overdue",
+        _org,
+    ),
+    CatalogQuery(
+        "tasks.unassigned",
+        "Open tasks nobody owns yet, oldest first (triage).",
+        "SELECT id, title, engagement_id, created_at FROM tasks"
+        " WHERE organization_id = %(organization_id)s AND assignee_id IS NULL"
+        " AND status NOT IN ('completed', 'cancelled') AND deleted_at IS NULL"
+        " ORDER BY created_at LIMIT 50",
+        "idx_tasks_unassigned",
+        _org,
+    ),
+    CatalogQuery(
+        "invoices.collections",
+        "Unpaid invoices past due, oldest first (collections dashboard).",
+        "SELECT id, client_id, invoice_number, amount - amount_paid AS balance, due_date"
+        " FROM invoices WHERE organization_id = %(organization_id)s"
+        " AND status IN ('sent', 'viewed', 'partial', 'overdue') AND deleted_at IS NULL"
+        " AND due_date < CURRENT_DATE ORDER BY due_date LIMIT 100",
+        "idx_invoices_overdue",
+        _org,
+    ),
+    CatalogQuery(
+        "invoices.drafts",
+        "Draft invoices still to send, newest first.",
+        "SELECT id, client_id, amount, created_at FROM invoices"
+        " WHERE organization_id = %(organization_id)s AND status = 'draft'"
+        " AND deleted_at IS NULL ORDER BY created_at DESC LIMIT 50",
+        "idx_invoices_drafts",
+        _org,
+    ),
+    CatalogQuery(
+        "engagements.work_queue",
+        "Active engagements by due date (the engagement queue).",
+        "SELECT id, name, client_id, status, due_date FROM engagements"
+        " WHERE organization_id = %(organization_id)s"
+        " AND status IN ('planning', 'in_progress', 'review') AND deleted_at IS NULL"
+        " ORDER BY due_date LIMIT 50",
+        "idx_engagements_active",
+        _org,
+    ),
+    CatalogQuery(
+        "jobs.failed",
+        "A queue's failed jobs, latest first (retry console).",
+        "SELECT id, job_name, attempts, created_at FROM job_executions"
+        " WHERE queue = %(queue)s AND status = 'failed' ORDER BY created_at DESC LIMIT 100",
+        "idx_job_executions_failed",
+        lambda s: {"queue": s.queue},
+    ),
+    CatalogQuery(
+        "clients.active_directory",
+        "Active clients by name (client list).",
+        "SELECT id, business_name, status, risk_level FROM clients"
+        " WHERE organization_id = %(organization_id)s AND status = 'active'"
+        " AND deleted_at IS NULL ORDER BY business_name LIMIT 50",
+        "idx_clients_active_name",
+        _org,
+    ),
+    CatalogQuery(
+        "users.advisor_directory",
+        "The firm's active advisors by name (assignment picker).",
+        "SELECT id, name, email FROM users WHERE organization_id = %(organization_id)s"
+        " AND is_advisor AND is_active AND deleted_at IS NULL ORDER BY name",
+        "idx_users_advisors",
+        _org,
+    ),
+    CatalogQuery(
+        "notes.reminders_due",
+        "Note reminders due in the next day.",
+        "SELECT id, author_id, title, reminder_at FROM notes"
+        " WHERE organization_id = %(organization_id)s AND reminder_at IS NOT NULL"
+        " AND deleted_at IS NULL AND reminder_at <= now() + interval '1 day'"
+        " ORDER BY reminder_at",
+        "idx_notes_reminders_due",
+        _org,
+    ),
+    CatalogQuery(
+        "reports.generation_queue",
+        "Reports waiting to be generated, oldest first (report worker).",
+        "SELECT id, organization_id, report_type FROM reports WHERE status = 'queued'"
+        " ORDER BY created_at LIMIT 10",
+        "idx_reports_queued",
+        lambda s: {},
+    ),
+    CatalogQuery(
+        "report_schedules.due",
+        "Active report schedules whose next run is due (scheduler).",
+        "SELECT id, organization_id, template_id FROM report_schedules"
+        " WHERE is_active AND next_run_at <= now() ORDER BY next_run_at LIMIT 100",
+        "idx_report_schedules_due",
+        lambda s: {},
+    ),
+    CatalogQuery(
+        "task_queue.claim",
+        "Claim the next queued items of a queue, highest priority first.",
+        "SELECT id, kind, payload FROM task_queue_items"
+        " WHERE queue = %(queue)s AND status = 'queued'"
+        " ORDER BY priority DESC, created_at LIMIT 10 FOR UPDATE SKIP LOCKED",
+        "idx_task_queue_items_ready",
+        lambda s: {"queue": s.queue},
+    ),
+    # -- GIN
+    CatalogQuery(
+        "documents.metadata_match",
+        "Documents whose metadata contains a key/value (metadata search).",
+        "SELECT id, file_name FROM documents WHERE organization_id = %(organization_id)s"
+        " AND metadata @> %(match)s::jsonb",
+        "idx_documents_metadata_gin",
+        _with(match='{"source": "email"}'),
+    ),
+    CatalogQuery(
+        "documents.extracted_field_match",
+        "Documents whose OCR output contains a field value (OCR data search).",
+        "SELECT id, file_name FROM documents WHERE organization_id = %(organization_id)s"
+        " AND extracted_data @> %(match)s::jsonb",
+        "idx_documents_extracted_data_gin",
+        _with(match='{"form": "1099-NEC"}'),
+    ),
+    CatalogQuery(
+        "documents.tagged",
+        "Documents carrying a tag (tag filter).",
+        "SELECT id, file_name FROM documents WHERE organization_id = %(organization_id)s"
+        " AND tags @> ARRAY[%(tag)s]::text[]",
+        "idx_documents_tags_gin",
+        _with(tag="amended"),
+    ),
+    CatalogQuery(
+        "clients.custom_field_match",
+        "Clients whose custom fields contain a value (custom field search).",
+        "SELECT id, business_name FROM clients WHERE organization_id = %(organization_id)s"
+        " AND custom_fields @> %(match)s::jsonb",
+        "idx_clients_custom_fields_gin",
+        _with(match='{"entity_state": "DE"}'),
+    ),
+    CatalogQuery(
+        "clients.financial_data_match",
+        "Clients whose financial data contains a value (e.g. an accounting basis).",
+        "SELECT id, business_name FROM clients WHERE organization_id = %(organization_id)s"
+        " AND financial_data @> %(match)s::jsonb",
+        "idx_clients_financial_data_gin",
+        _with(match='{"basis": "cash"}'),
+    ),
+    CatalogQuery(
+        "clients.tagged",
+        "Clients carrying any of some tags.",
+        "SELECT id, business_name FROM clients WHERE organization_id = %(organization_id)s"
+        " AND tags && %(tags)s::text[]",
+        "idx_clients_tags_gin",
+        _with(tags=["vip"]),
+    ),
+    CatalogQuery(
+        "clients.name_contains",
+        "Clients whose name contains a fragment anywhere (type-ahead).",
+        "SELECT id, business_name FROM clients WHERE organization_id = %(organization_id)s"
+        " AND business_name ILIKE %(pattern)s",
+        "idx_clients_business_name_trgm",
+        _with(pattern="%zephyr%"),
+    ),
+    CatalogQuery(
+        "audit.old_value_investigation",
+        "Audit rows whose previous values contained something (who changed it away).",
+        "SELECT id, entity_type, entity_id, user_id, created_at FROM audit_logs"
+        " WHERE organization_id = %(organization_id)s AND old_values @> %(match)s::jsonb",
+        "idx_audit_logs_old_values_gin",
+        _with(match='{"status": "approved"}'),
+    ),
+    CatalogQuery(
+        "audit.new_value_investigation",
+        "Audit rows that set a value (who set it).",
+        "SELECT id, entity_type, entity_id, user_id, created_at FROM audit_logs"
+        " WHERE organization_id = %(organization_id)s AND new_values @> %(match)s::jsonb",
+        "idx_audit_logs_new_values_gin",
+        _with(match='{"status": "rejected"}'),
+    ),
+    CatalogQuery(
+        "advisors.by_industry",
+        "Advisor profiles serving an industry (marketplace matching).",
+        "SELECT id, user_id FROM advisor_profiles WHERE organization_id = %(organization_id)s"
+        " AND industries @> ARRAY[%(industry)s]::text[]",
+        "idx_advisor_profiles_industries_gin",
+        _with(industry="aviation"),
+    ),
+    CatalogQuery(
+        "engagements.custom_field_match",
+        "Engagements whose custom fields contain a value.",
+        "SELECT id, name FROM engagements WHERE organization_id = %(organization_id)s"
+        " AND custom_fields @> %(match)s::jsonb",
+        "idx_engagements_custom_fields_gin",
+        _with(match='{"extension_filed": true}'),
+    ),
+    CatalogQuery(
+        "tasks.tagged",
+        "Tasks carrying a tag.",
+        "SELECT id, title FROM tasks WHERE organization_id = %(organization_id)s"
+        " AND tags @> ARRAY[%(tag)s]::text[]",
+        "idx_tasks_tags_gin",
+        _with(tag="client-waiting"),
+    ),
+    CatalogQuery(
+        "notes.tagged",
+        "Notes carrying a tag.",
+        "SELECT id, title FROM notes WHERE organization_id = %(organization_id)s"
+        " AND tags @> ARRAY[%(tag)s]::text[]",
+        "idx_notes_tags_gin",
+        _with(tag="irs-notice"),
+    ),
+    CatalogQuery(
+        "invoices.metadata_match",
+        "Invoices whose metadata contains a value (e.g. a payment-plan flag).",
+        "SELECT id, invoice_number FROM invoices WHERE organization_id = %(organization_id)s"
+        " AND metadata @> %(match)s::jsonb",
+        "idx_invoices_metadata_gin",
+        _with(match='{"payment_plan": true}'),
+    ),
+    CatalogQuery(
+        "reports.by_parameters",
+        "Reports generated with given parameters (reuse an existing run).",
+        "SELECT id, name, status FROM reports WHERE organization_id = %(organization_id)s"
+        " AND parameters @> %(match)s::jsonb",
+        "idx_reports_parameters_gin",
+        _with(match='{"basis": "accrual", "period": "2024-Q4"}'),
+    ),
+    CatalogQuery(
+        "report_schedules.by_recipient",
+        "Schedules that mail a recipient (unsubscribe, offboarding).",
+        "SELECT id, name FROM report_schedules WHERE organization_id = %(organization_id)s"
+        " AND recipients @> ARRAY[%(email)s]::citext[]",
+        "idx_report_schedules_recipients_gin",
+        _with(email="cfo@zephyr.example"),
+    ),
+    CatalogQuery(
+        "workflow_templates.tagged",
+        "Workflow templates carrying a tag (template gallery).",
+        "SELECT id, name FROM workflow_templates WHERE organization_id = %(organization_id)s"
+        " AND tags @> ARRAY[%(tag)s]::text[]",
+        "idx_workflow_templates_tags_gin",
+        _with(tag="1065"),
+    ),
+    CatalogQuery(
+        "task_queue.payload_match",
+        "Queue items about one object (dedupe before enqueueing).",
+        "SELECT id, status FROM task_queue_items WHERE payload @> %(match)s::jsonb",
+        "idx_task_queue_items_payload_gin",
+        lambda s: {"match": f'{{"document_id": "{s.document_id}"}}'},
+    ),
+    # -- full text (each expression is the index's expression, character for character)
+    CatalogQuery(
+        "documents.file_name_search",
+        "Documents whose file name has the words (document search box).",
+        "SELECT id, file_name FROM documents WHERE organization_id = %(organization_id)s"
+        " AND to_tsvector('simple'::regconfig, file_name)"
+        " @@ plainto_tsquery('simple'::regconfig, %(q)s)",
+        "idx_documents_filename_fts",
+        _with(q="zephyr"),
+    ),
+    CatalogQuery(
+        "documents.description_search",
+        "Documents whose description matches a web-style query.",
+        "SELECT id, file_name FROM documents WHERE organization_id = %(organization_id)s"
+        " AND to_tsvector('english'::regconfig, description)"
+        " @@ websearch_to_tsquery('english'::regconfig, %(q)s)",
+        "idx_documents_description_fts",
+        _with(q="depreciation schedule"),
+    ),
+    CatalogQuery(
+        "clients.business_name_search",
+        "Clients whose business name has the words (client search).",
+        "SELECT id, business_name FROM clients WHERE organization_id = %(organization_id)s"
+        " AND to_tsvector('simple'::regconfig, business_name)"
+        " @@ plainto_tsquery('simple'::regconfig, %(q)s)",
+        "idx_clients_business_name_fts",
+        _with(q="zephyr"),
+    ),
+    CatalogQuery(
+        "clients.legal_name_search",
+        "Clients whose legal name has the words (matching a filing).",
+        "SELECT id, legal_name FROM clients WHERE organization_id = %(organization_id)s"
+        " AND to_tsvector('simple'::regconfig, legal_name)"
+        " @@ plainto_tsquery('simple'::regconfig, %(q)s)",
+        "idx_clients_legal_name_fts",
+        _with(q="zephyr holdings"),
+    ),
+    CatalogQuery(
+        "tasks.title_search",
+        "Tasks whose title matches (task search).",
+        "SELECT id, title FROM tasks WHERE organization_id = %(organization_id)s"
+        " AND to_tsvector('english'::regconfig, title)"
+        " @@ websearch_to_tsquery('english'::regconfig, %(q)s)",
+        "idx_tasks_title_fts",
+        _with(q="reconcile payroll"),
+    ),
+    CatalogQuery(
+        "tasks.description_search",
+        "Tasks whose description matches.",
+        "SELECT id, title FROM tasks WHERE organization_id = %(organization_id)s"
+        " AND to_tsvector('english'::regconfig, description)"
+        " @@ websearch_to_tsquery('english'::regconfig, %(q)s)",
+        "idx_tasks_description_fts",
+        _with(q="amended return"),
+    ),
+    CatalogQuery(
+        "notes.content_search",
+        "Notes whose content matches (note search).",
+        "SELECT id, title FROM notes WHERE organization_id = %(organization_id)s"
+        " AND to_tsvector('english'::regconfig, content)"
+        " @@ websearch_to_tsquery('english'::regconfig, %(q)s)",
+        "idx_notes_content_fts",
+        _with(q="penalty abatement"),
+    ),
+    CatalogQuery(
+        "advisors.bio_search",
+        "Advisor profiles whose bio matches (advisor discovery).",
+        "SELECT id, user_id FROM advisor_profiles WHERE organization_id = %(organization_id)s"
+        " AND to_tsvector('english'::regconfig, bio)"
+        " @@ websearch_to_tsquery('english'::regconfig, %(q)s)",
+        "idx_advisor_profiles_bio_fts",
+        _with(q="cryptocurrency"),
+    ),
+    CatalogQuery(
+        "engagements.name_search",
+        "Engagements whose name matches (engagement search).",
+        "SELECT id, name FROM engagements WHERE organization_id = %(organization_id)s"
+        " AND to_tsvector('english'::regconfig, name)"
+        " @@ websearch_to_tsquery('english'::regconfig, %(q)s)",
+        "idx_engagements_name_fts",
+        _with(q="zephyr"),
+    ),
+    CatalogQuery(
+        "document_comments.content_search",
+        "Document comments that match (review discussion search).",
+        "SELECT id, document_id FROM document_comments"
+        " WHERE organization_id = %(organization_id)s"
+        " AND to_tsvector('english'::regconfig, content)"
+        " @@ websearch_to_tsquery('english'::regconfig, %(q)s)",
+        "idx_document_comments_content_fts",
+        _with(q="missing signature"),
+    ),
+    CatalogQuery(
+        "report_templates.name_search",
+        "Report templates whose name matches (template picker).",
+        "SELECT id, name FROM report_templates WHERE organization_id = %(organization_id)s"
+        " AND to_tsvector('english'::regconfig, name)"
+        " @@ websearch_to_tsquery('english'::regconfig, %(q)s)",
+        "idx_report_templates_name_fts",
+        _with(q="cash flow"),
+    ),
+    # -- covering (answered from the index alone once the table is vacuumed)
+    CatalogQuery(
+        "documents.list",
+        "The document list page, newest first.",
+        "SELECT id, client_id, file_name, category, status, created_at FROM documents"
+        " WHERE organization_id = %(organization_id)s AND deleted_at IS NULL"
+        " ORDER BY created_at DESC LIMIT 50",
+        "idx_documents_list_covering",
+        _org,
+    ),
+    CatalogQuery(
+        "tasks.dashboard",
+        "A user's open tasks by due date (task dashboard).",
+        "SELECT id, title, status, priority, due_date FROM tasks"
+        " WHERE organization_id = %(organization_id)s AND assignee_id = %(user_id)s"
+        " AND deleted_at IS NULL AND status NOT IN ('completed', 'cancelled')"
+        " ORDER BY due_date LIMIT 20",
+        "idx_tasks_dashboard_covering",
+        lambda s: {"organization_id": s.organization_id, "user_id": s.user_id},
+    ),
+    CatalogQuery(
+        "invoices.ar_aging",
+        "Accounts-receivable aging per client in 30-day buckets.",
+        "SELECT client_id,"
+        " sum(amount - amount_paid) FILTER (WHERE due_date >= CURRENT_DATE) AS current,"
+        " sum(amount - amount_paid) FILTER (WHERE due_date < CURRENT_DATE"
+        " AND due_date >= CURRENT_DATE - 30) AS days_1_30,"
+        " sum(amount - amount_paid) FILTER (WHERE due_date < CURRENT_DATE - 30"
+        " AND due_date >= CURRENT_DATE - 60) AS days_31_60,"
+        " sum(amount - amount_paid) FILTER (WHERE due_date < CURRENT_DATE - 60"
+        " AND due_date >= CURRENT_DATE - 90) AS days_61_90,"
+        " sum(amount - amount_paid) FILTER (WHERE due_date < CURRENT_DATE - 90) AS over_90"
+        " FROM invoices WHERE organization_id = %(organization_id)s"
+        " AND status IN ('sent', 'viewed', 'partial', 'overdue') AND deleted_at IS NULL"
+        " GROUP BY client_id",
+        "idx_invoices_ar_covering",
+        _org,
+    ),
+    # -- unique partial
+    CatalogQuery(
+        "subscriptions.active",
+        "The organization's live subscription (feature gating on every request).",
+        "SELECT id, plan_name, status, seats, current_period_end FROM subscriptions"
+        " WHERE organization_id = %(organization_id)s"
+        " AND status IN ('trialing', 'active', 'past_due')",
+        "idx_subscriptions_active_unique",
+        _org,
+    ),
+    CatalogQuery(
+        "document_sessions.active_on_document",
+        "Who is editing a document right now (live collaboration).",
+        "SELECT user_id, cursor_position, last_seen_at FROM document_sessions"
+        " WHERE organization_id = %(organization_id)s AND document_id = %(document_id)s"
+        " AND ended_at IS NULL",
+        "idx_document_sessions_unique",
+        lambda s: {"organization_id": s.organization_id, "document_id": s.document_id},
+    ),
+)  # fmt: skip
+
+
+class UnknownQuery(AdvisorOSError, KeyError):
+    """A catalog query name that does not exist."""
+
+
+def get(name: str) -> CatalogQuery:
+    """The catalog query called `name`."""
+    for query in QUERIES:
+        if query.name == name:
+            return query
+    known = ", ".join(q.name for q in QUERIES)
+    raise UnknownQuery(f"no catalog query {name!r}; known queries: {known}")
+
+
+def for_index(index: str) -> Iterator[CatalogQuery]:
+    """The catalog queries that rely on `index`."""
+    return (q for q in QUERIES if q.index == index)
+
+
+# Picks, in the busiest organization, the rows with the most dependants, so every query has work.
+_SAMPLE_SQL: LiteralString = """
+WITH org AS (
+    SELECT organization_id FROM documents GROUP BY organization_id ORDER BY count(*) DESC LIMIT 1
+)
+SELECT
+    org.organization_id,
+    (SELECT client_id FROM documents d WHERE d.organization_id = org.organization_id
+     GROUP BY client_id ORDER BY count(*) DESC LIMIT 1),
+    (SELECT assignee_id FROM tasks t WHERE t.organization_id = org.organization_id
+     AND assignee_id IS NOT NULL GROUP BY assignee_id ORDER BY count(*) DESC LIMIT 1),
+    (SELECT engagement_id FROM tasks t WHERE t.organization_id = org.organization_id
+     GROUP BY engagement_id ORDER BY count(*) DESC LIMIT 1),
+    (SELECT document_id FROM document_sessions s WHERE s.organization_id = org.organization_id
+     GROUP BY document_id ORDER BY count(*) DESC LIMIT 1),
+    (SELECT entity_type FROM audit_logs a WHERE a.organization_id = org.organization_id
+     AND entity_id IS NOT NULL GROUP BY entity_type, entity_id ORDER BY count(*) DESC LIMIT 1),
+    (SELECT entity_id FROM audit_logs a WHERE a.organization_id = org.organization_id
+     AND entity_id IS NOT NULL GROUP BY entity_type, entity_id ORDER BY count(*) DESC LIMIT 1),
+    (SELECT queue FROM job_executions GROUP BY queue ORDER BY count(*) DESC LIMIT 1)
+FROM org
+"""
+
+
+class EmptyDatabase(AdvisorOSError):
+    """The database has too little data to draw a sample from."""
+
+
+def sample(conn: psycopg.Connection[Any]) -> Sample:
+    """Draw ids from a populated database (run as a role that sees every tenant)."""
+    row = conn.execute(_SAMPLE_SQL).fetchone()
+    if row is None or any(value is None for value in row):
+        raise EmptyDatabase(
+            "cannot sample the catalog's parameters: documents, tasks, document_sessions, "
+            "audit_logs or job_executions are empty; seed the database first "
+            "(for example with the benchmark's data generator)"
+        )
+    return Sample(*row)

@@ -1,0 +1,120 @@
+"""The documents table (its own module: the partitioning revision turns it into a partitioned table)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import uuid
+from typing import Any
+
+from sqlalchemy import BigInteger, Boolean, DateTime, Float, Integer, SmallInteger, Text, Uuid, text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from advisoros_db.schema.base import Base
+from advisoros_db.schema.columns import (
+    Keyed,
+    SoftDeleted,
+    Tenant,
+    Timestamped,
+    args,
+    between,
+    non_negative,
+    one_of,
+    tenant_key,
+    tenant_ref,
+)
+
+
+class DocumentCategory(enum.StrEnum):
+    TAX_RETURN = "tax_return"
+    FINANCIAL_STATEMENT = "financial_statement"
+    RECEIPT = "receipt"
+    INVOICE = "invoice"
+    BANK_STATEMENT = "bank_statement"
+    W2 = "w2"
+    FORM_1099 = "1099"
+    K1 = "k1"
+    PAYROLL = "payroll"
+    CONTRACT = "contract"
+    CORRESPONDENCE = "correspondence"
+    OTHER = "other"
+
+
+class DocumentStatus(enum.StrEnum):
+    UPLOADED = "uploaded"
+    PROCESSING = "processing"
+    READY = "ready"
+    IN_REVIEW = "in_review"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    ARCHIVED = "archived"
+
+
+class OcrStatus(enum.StrEnum):
+    PENDING = "pending"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    MANUAL_REVIEW = "manual_review"
+
+
+class AccessLevel(enum.StrEnum):
+    ORGANIZATION = "organization"
+    CLIENT = "client"
+    RESTRICTED = "restricted"
+
+
+class Document(Keyed, Tenant, Timestamped, SoftDeleted, Base):
+    """An uploaded file of a client, with OCR results and review state."""
+
+    __tablename__ = "documents"
+    __table_args__ = args(
+        tenant_key(),
+        # A client's documents go with the client (retention is handled before offboarding).
+        tenant_ref("client_id", "clients", ondelete="CASCADE"),
+        # Documents are evidence: the uploader's account cannot be deleted while they exist.
+        tenant_ref("uploaded_by", "users", ondelete="RESTRICT"),
+        tenant_ref("parent_document_id", "documents", ondelete="SET NULL"),
+        one_of("category", DocumentCategory),
+        one_of("status", DocumentStatus),
+        one_of("ocr_status", OcrStatus),
+        one_of("access_level", AccessLevel),
+        between("ocr_confidence", 0, 1),
+        between("tax_year", 1900, 2200),
+        between("quarter", 1, 4),
+        non_negative("file_size"),
+    )
+
+    client_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    uploaded_by: Mapped[uuid.UUID] = mapped_column(Uuid)
+    parent_document_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    file_name: Mapped[str] = mapped_column(Text)
+    file_url: Mapped[str] = mapped_column(Text)
+    file_type: Mapped[str] = mapped_column(Text)
+    mime_type: Mapped[str | None] = mapped_column(Text)
+    file_size: Mapped[int | None] = mapped_column(BigInteger)
+    checksum: Mapped[str | None] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(Text, server_default="other")
+    subcategory: Mapped[str | None] = mapped_column(Text)
+    tax_year: Mapped[int | None] = mapped_column(SmallInteger)
+    quarter: Mapped[int | None] = mapped_column(SmallInteger)
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    is_latest_version: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    description: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text, server_default="uploaded")
+    ocr_status: Mapped[str] = mapped_column(Text, server_default="pending")
+    ocr_confidence: Mapped[float | None] = mapped_column(Float)
+    ocr_processed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    needs_review: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    reviewed_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    is_confidential: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    access_level: Mapped[str] = mapped_column(Text, server_default="organization")
+    retention_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    metadata_: Mapped[dict[str, Any]] = mapped_column(
+        "metadata", JSONB, server_default=text("'{}'::jsonb")
+    )
+    extracted_data: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    extracted_text: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'::text[]"))

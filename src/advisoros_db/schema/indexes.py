@@ -1,0 +1,179 @@
+"""The performance indexes of revision 0003, declared on the model tables so Alembic compares them:
+each carries its kind in `Index.info["kind"]`, and each answers a query of `schema.catalog`."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import Index, Table, func, literal_column, text
+from sqlalchemy.sql.elements import ColumnElement
+
+from advisoros_db.schema.base import Base
+
+
+class IndexKind(StrEnum):
+    """The report's six kinds of performance index."""
+
+    COMPOSITE = "composite"
+    PARTIAL = "partial"
+    GIN = "gin"
+    FULL_TEXT = "full_text"
+    COVERING = "covering"
+    UNIQUE_PARTIAL = "unique_partial"
+
+
+# Statuses in which work is still open; the partial predicates below and the catalog queries must
+# spell them identically, or the planner cannot prove the query implies the index predicate.
+OPEN_TASK = "status NOT IN ('completed', 'cancelled') AND deleted_at IS NULL"
+OPEN_INVOICE = "status IN ('sent', 'viewed', 'partial', 'overdue') AND deleted_at IS NULL"
+ACTIVE_ENGAGEMENT = "status IN ('planning', 'in_progress', 'review') AND deleted_at IS NULL"
+LIVE_SUBSCRIPTION = "status IN ('trialing', 'active', 'past_due')"
+
+
+def _table(name: str) -> Table:
+    return Base.metadata.tables[name]
+
+
+def _columns(table: Table, names: tuple[str, ...]) -> list[ColumnElement[object]]:
+    out: list[ColumnElement[object]] = []
+    for name in names:
+        column, _, order = name.partition(" ")
+        element: ColumnElement[object] = table.c[column]
+        out.append(element.desc() if order.lower() == "desc" else element)
+    return out
+
+
+def _index(
+    kind: IndexKind,
+    name: str,
+    table: str,
+    *columns: str,
+    where: str | None = None,
+    include: tuple[str, ...] = (),
+    unique: bool = False,
+) -> Index:
+    t = _table(table)
+    kw: dict[str, object] = {}
+    if where is not None:
+        kw["postgresql_where"] = text(where)
+    if include:
+        kw["postgresql_include"] = list(include)
+    return Index(name, *_columns(t, columns), unique=unique, info={"kind": kind}, **kw)
+
+
+def composite(name: str, table: str, *columns: str) -> Index:
+    return _index(IndexKind.COMPOSITE, name, table, *columns)
+
+
+def partial(name: str, table: str, *columns: str, where: str) -> Index:
+    return _index(IndexKind.PARTIAL, name, table, *columns, where=where)
+
+
+def covering(
+    name: str, table: str, *columns: str, include: tuple[str, ...], where: str | None = None
+) -> Index:
+    return _index(IndexKind.COVERING, name, table, *columns, include=include, where=where)
+
+
+def unique_partial(name: str, table: str, *columns: str, where: str) -> Index:
+    return _index(IndexKind.UNIQUE_PARTIAL, name, table, *columns, where=where, unique=True)
+
+
+def gin(name: str, table: str, column: str, *, ops: str | None = None) -> Index:
+    """GIN on a jsonb (jsonb_path_ops: containment only, smaller) or text[] column, or trigrams."""
+    kw: dict[str, object] = {"postgresql_using": "gin"}
+    if ops is not None:
+        kw["postgresql_ops"] = {column: ops}
+    return Index(name, _table(table).c[column], info={"kind": IndexKind.GIN}, **kw)
+
+
+def full_text(name: str, table: str, column: str, *, config: str) -> Index:
+    """GIN on to_tsvector(config, column); queries must repeat this exact expression.
+
+    The configuration is a `::regconfig` literal so the two-argument, IMMUTABLE to_tsvector is the one
+    indexed, and so the expression reads the same as PostgreSQL's own rendering for Alembic's compare.
+    """
+    vector = func.to_tsvector(literal_column(f"'{config}'::regconfig"), _table(table).c[column])
+    return Index(name, vector, postgresql_using="gin", info={"kind": IndexKind.FULL_TEXT})
+
+
+JSONB_PATH = "jsonb_path_ops"
+
+INDEXES: tuple[Index, ...] = (
+    # Composite: tenant first (every query and every RLS policy filters on it), then equality
+    # columns, then the range/sort column.
+    composite("idx_documents_org_client_status", "documents", "organization_id", "client_id", "status"),
+    composite("idx_documents_org_category_year", "documents", "organization_id", "category", "tax_year"),
+    composite("idx_tasks_org_assignee_status", "tasks", "organization_id", "assignee_id", "status"),
+    composite("idx_tasks_org_engagement_status", "tasks", "organization_id", "engagement_id", "status"),
+    composite("idx_invoices_org_status_due", "invoices", "organization_id", "status", "due_date"),
+    composite("idx_invoices_org_client_issue", "invoices", "organization_id", "client_id", "issue_date DESC"),
+    composite("idx_clients_org_status_risk", "clients", "organization_id", "status", "risk_level"),
+    composite("idx_engagements_org_status_due", "engagements", "organization_id", "status", "due_date"),
+    composite("idx_engagements_org_assignee_status", "engagements", "organization_id", "assigned_to_id", "status"),
+    composite("idx_audit_logs_entity_time", "audit_logs", "organization_id", "entity_type", "entity_id", "created_at DESC"),
+    composite("idx_audit_logs_org_user_time", "audit_logs", "organization_id", "user_id", "created_at DESC"),
+    composite("idx_notes_org_client_time", "notes", "organization_id", "client_id", "created_at DESC"),
+    # Partial: only the rows a queue or widget ever reads, so the index stays small and hot.
+    partial("idx_documents_needs_review", "documents", "organization_id", "created_at", where="needs_review AND deleted_at IS NULL"),
+    partial("idx_documents_ocr_pending", "documents", "organization_id", "created_at", where="ocr_status = 'pending' AND deleted_at IS NULL"),
+    partial("idx_tasks_overdue", "tasks", "organization_id", "due_date", where=OPEN_TASK),
+    partial("idx_tasks_unassigned", "tasks", "organization_id", "created_at", where="assignee_id IS NULL AND " + OPEN_TASK),
+    partial("idx_invoices_overdue", "invoices", "organization_id", "due_date", where=OPEN_INVOICE),
+    partial("idx_invoices_drafts", "invoices", "organization_id", "created_at", where="status = 'draft' AND deleted_at IS NULL"),
+    partial("idx_engagements_active", "engagements", "organization_id", "due_date", where=ACTIVE_ENGAGEMENT),
+    partial("idx_job_executions_failed", "job_executions", "queue", "created_at", where="status = 'failed'"),
+    partial("idx_clients_active_name", "clients", "organization_id", "business_name", where="status = 'active' AND deleted_at IS NULL"),
+    partial("idx_users_advisors", "users", "organization_id", "name", where="is_advisor AND is_active AND deleted_at IS NULL"),
+    partial("idx_notes_reminders_due", "notes", "organization_id", "reminder_at", where="reminder_at IS NOT NULL AND deleted_at IS NULL"),
+    partial("idx_reports_queued", "reports", "created_at", where="status = 'queued'"),
+    partial("idx_report_schedules_due", "report_schedules", "next_run_at", where="is_active"),
+    partial("idx_task_queue_items_ready", "task_queue_items", "queue", "priority DESC", "created_at", where="status = 'queued'"),
+    # GIN: containment on jsonb (jsonb_path_ops), membership/overlap on text[], trigrams on names.
+    gin("idx_documents_metadata_gin", "documents", "metadata", ops=JSONB_PATH),
+    gin("idx_documents_extracted_data_gin", "documents", "extracted_data", ops=JSONB_PATH),
+    gin("idx_documents_tags_gin", "documents", "tags"),
+    gin("idx_clients_custom_fields_gin", "clients", "custom_fields", ops=JSONB_PATH),
+    gin("idx_clients_financial_data_gin", "clients", "financial_data", ops=JSONB_PATH),
+    gin("idx_clients_tags_gin", "clients", "tags"),
+    gin("idx_clients_business_name_trgm", "clients", "business_name", ops="gin_trgm_ops"),
+    gin("idx_audit_logs_old_values_gin", "audit_logs", "old_values", ops=JSONB_PATH),
+    gin("idx_audit_logs_new_values_gin", "audit_logs", "new_values", ops=JSONB_PATH),
+    gin("idx_advisor_profiles_industries_gin", "advisor_profiles", "industries"),
+    gin("idx_engagements_custom_fields_gin", "engagements", "custom_fields", ops=JSONB_PATH),
+    gin("idx_tasks_tags_gin", "tasks", "tags"),
+    gin("idx_notes_tags_gin", "notes", "tags"),
+    gin("idx_invoices_metadata_gin", "invoices", "metadata", ops=JSONB_PATH),
+    gin("idx_reports_parameters_gin", "reports", "parameters", ops=JSONB_PATH),
+    gin("idx_report_schedules_recipients_gin", "report_schedules", "recipients"),
+    gin("idx_workflow_templates_tags_gin", "workflow_templates", "tags"),
+    gin("idx_task_queue_items_payload_gin", "task_queue_items", "payload", ops=JSONB_PATH),
+    # Full text: 'simple' for names (no stemming of proper nouns), 'english' for prose.
+    full_text("idx_documents_filename_fts", "documents", "file_name", config="simple"),
+    full_text("idx_documents_description_fts", "documents", "description", config="english"),
+    full_text("idx_clients_business_name_fts", "clients", "business_name", config="simple"),
+    full_text("idx_clients_legal_name_fts", "clients", "legal_name", config="simple"),
+    full_text("idx_tasks_title_fts", "tasks", "title", config="english"),
+    full_text("idx_tasks_description_fts", "tasks", "description", config="english"),
+    full_text("idx_notes_content_fts", "notes", "content", config="english"),
+    full_text("idx_advisor_profiles_bio_fts", "advisor_profiles", "bio", config="english"),
+    full_text("idx_engagements_name_fts", "engagements", "name", config="english"),
+    full_text("idx_document_comments_content_fts", "document_comments", "content", config="english"),
+    full_text("idx_report_templates_name_fts", "report_templates", "name", config="english"),
+    # Covering: the list views read only the index (an index-only scan, no heap fetches).
+    covering("idx_documents_list_covering", "documents", "organization_id", "created_at DESC", include=("id", "client_id", "file_name", "category", "status"), where="deleted_at IS NULL"),
+    covering("idx_tasks_dashboard_covering", "tasks", "organization_id", "assignee_id", "due_date", include=("id", "title", "status", "priority"), where="deleted_at IS NULL"),
+    covering("idx_invoices_ar_covering", "invoices", "organization_id", "client_id", include=("due_date", "amount", "amount_paid"), where=OPEN_INVOICE),
+    # Unique partial: business rules the database enforces.
+    unique_partial("idx_subscriptions_active_unique", "subscriptions", "organization_id", where=LIVE_SUBSCRIPTION),
+    unique_partial("idx_document_sessions_unique", "document_sessions", "organization_id", "document_id", "user_id", where="ended_at IS NULL"),
+)  # fmt: skip
+
+
+def by_name() -> dict[str, Index]:
+    """Every 0003 index by name."""
+    return {index.name: index for index in INDEXES if index.name is not None}
+
+
+def kind_of(index: Index) -> IndexKind:
+    return IndexKind(index.info["kind"])

@@ -1,0 +1,24 @@
+"""Which tables belong to which revision, and which are tenant tables (RLS) versus global ones."""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData, Table
+
+# The six tables revision 0002_added_tables creates; every other model table is created by 0001.
+ADDED_TABLES: tuple[str, ...] = (
+    "document_processing",
+    "document_embeddings",
+    "job_executions",
+    "document_sessions",
+    "api_usage_metrics",
+    "webhook_deliveries",
+)
+
+# Not scoped to one tenant: the tenant root itself (its own policy shows a tenant only its row) and
+# the global permission catalog (a Citus reference table).
+GLOBAL_TABLES: tuple[str, ...] = ("organizations", "permissions")
+
+
+def tenant_tables(metadata: MetaData) -> list[Table]:
+    """Every table with an organization_id column: RLS-forced and distributed by organization."""
+    return [t for t in metadata.sorted_tables if "organization_id" in t.c]
