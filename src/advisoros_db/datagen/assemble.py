@@ -18,6 +18,9 @@ from advisoros_db.datagen.introspect import Column, TableInfo
 from advisoros_db.datagen.values import coerce, conform, copy_type, jsonb_bytes, uuid7
 from advisoros_db.errors import ConfigError
 
+# Free-text columns get sentences (so full-text search has words to find), not tokens.
+PROSE = frozenset({"content", "description", "body", "message", "comment", "bio", "notes", "text"})
+
 
 @dataclass
 class Batch:
@@ -48,17 +51,21 @@ def _generic(
     t = col.typname
     if t == "uuid":
         return uuid7(np.full(n, int(ctx.anchor.timestamp() * 1000)), rng)
+    if t in ("text", "varchar", "citext", "bpchar") and col.name in PROSE:
+        sentences = ctx.pools.sentences
+        return [sentences[i] for i in rng.integers(0, len(sentences), n)]
     if t in ("text", "varchar", "citext", "bpchar"):
         words = ctx.pools.words
         return [
             f"{words[i % len(words)]}-{org}-{k}" for k, i in enumerate(rng.integers(0, 1 << 20, n))
         ]
+    lo, hi = info.value_range(col.name)
     if t in ("int2", "int4", "int8"):
-        return list(rng.integers(0, 100, n).tolist())
-    if t in ("float4", "float8"):
-        return list(rng.random(n).tolist())
-    if t == "numeric":
-        return [Decimal(int(x)) for x in rng.integers(0, 1000, n)]
+        return list(rng.integers(int(lo), int(hi) + 1, n).tolist())
+    if t in ("float4", "float8", "numeric"):
+        # Strictly inside the bounds: some checks are `> 0` rather than `>= 0`.
+        values = np.round(lo + (hi - lo) * rng.uniform(0.01, 0.99, n), 2)
+        return [Decimal(str(v)) for v in values] if t == "numeric" else list(values.tolist())
     if t == "bool":
         return list((rng.random(n) < 0.5).tolist())
     if t in ("timestamptz", "timestamp", "date"):
@@ -67,6 +74,8 @@ def _generic(
         return [jsonb_bytes({})] * n
     if t.startswith("_"):
         return [[] for _ in range(n)]
+    if t == "bytea":
+        return [rng.bytes(32) for _ in range(n)]
     if t == "inet":
         return ["10.0.0.1"] * n
     raise ConfigError(
@@ -80,6 +89,9 @@ def assemble(
 ) -> Batch:
     rng = ctx.rng(info.name + ":fill", org)
     out: dict[str, list[Any]] = {}
+    if "id" in info.columns and info.columns["id"].typname == "uuid" and "id" not in provided:
+        # Made here rather than by the server's default so children can reference the rows.
+        provided = {"id": uuid7(np.full(n, int(ctx.anchor.timestamp() * 1000)), rng), **provided}
     for name, col in info.columns.items():
         if col.generated:
             continue
@@ -101,4 +113,25 @@ def assemble(
         for c in names
     ]
     rows = list(zip(*(out[c] for c in names), strict=True)) if names else []
-    return Batch(names, types, rows)
+    return Batch(names, types, distinct(info, names, rows))
+
+
+def distinct(
+    info: TableInfo, names: list[str], rows: list[tuple[Any, ...]]
+) -> list[tuple[Any, ...]]:
+    """Drop rows that repeat a unique key: random parents for a generic table can collide."""
+    keys = [k for k in [info.primary_key, *info.unique] if k and all(c in names for c in k)]
+    if not keys:
+        return rows
+    positions = [[names.index(c) for c in key] for key in keys]
+    seen: list[set[tuple[Any, ...]]] = [set() for _ in keys]
+    kept = []
+    for row in rows:
+        values = [tuple(row[i] for i in pos) for pos in positions]
+        # NULLs never collide in a unique constraint.
+        if any(None not in v and v in s for v, s in zip(values, seen, strict=True)):
+            continue
+        for v, s in zip(values, seen, strict=True):
+            s.add(v)
+        kept.append(row)
+    return kept

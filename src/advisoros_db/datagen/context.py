@@ -41,9 +41,13 @@ class Context:
         counts = self.rng(table + ":split").multinomial(rest, self.org_weights)
         return [base + int(c) for c in counts]
 
-    def remember(self, table: str, org: int, ids: list[UUID], **attrs: list[Any]) -> None:
+    def remember(self, table: str, org: int, ids: list[UUID]) -> None:
+        """Record the ids of rows written, so children can reference them."""
         per_org = self.ids.setdefault(table, [[] for _ in self.org_ids])
         per_org[org].extend(ids)
+
+    def keep(self, table: str, org: int, **attrs: list[Any]) -> None:
+        """Record attributes of rows (aligned with their ids) that later models reuse."""
         store = self.attrs.setdefault(table, [{} for _ in self.org_ids])
         for key, values in attrs.items():
             store[org].setdefault(key, []).extend(values)

@@ -53,6 +53,9 @@ SELECT c.relname, c.relkind = 'p'
 # prints them; anything more complex is left for the server to enforce.
 _ANY_ARRAY = re.compile(r"\(\(?\(?(\w+)\)?(?:::\w+)?\)? = ANY \(\(?ARRAY\[(.*?)\]")
 _LITERAL = re.compile(r"'((?:[^']|'')*)'")
+# `((x >= (0)::numeric) AND (x <= (1)::numeric))`: BETWEEN as pg_get_constraintdef prints it.
+_RANGE = re.compile(r"\(\((\w+) >=? \(?(-?[\d.]+)\)?(?:::[\w ]+)?\) AND \(\1 <=? \(?(-?[\d.]+)\)?")
+_PRECISION = re.compile(r"numeric\((\d+),(\d+)\)")
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,15 @@ class TableInfo:
     unique: list[tuple[str, ...]] = field(default_factory=list)
     foreign_keys: list[ForeignKey] = field(default_factory=list)
     allowed: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    def value_range(self, column: str) -> tuple[float, float]:
+        """Bounds generic numbers stay within: the CHECK range, capped by numeric precision."""
+        lo, hi = self.ranges.get(column, (1.0, 100.0))
+        precision = _PRECISION.search(self.columns[column].type)
+        if precision:
+            hi = min(hi, 10.0 ** (int(precision.group(1)) - int(precision.group(2))) - 1)
+        return lo, max(lo, hi)
 
     @property
     def qualified(self) -> str:
@@ -153,6 +165,9 @@ def describe(conn: psycopg.Connection[Any], table: str, schema: str = "public") 
             parsed = parse_allowed(definition)
             if parsed and parsed[0] in columns:
                 info.allowed[parsed[0]] = parsed[1]
+            bounds = _RANGE.search(definition)
+            if bounds and bounds.group(1) in columns:
+                info.ranges[bounds.group(1)] = (float(bounds.group(2)), float(bounds.group(3)))
     return info
 
 

@@ -29,6 +29,8 @@ DERIVED = {
 }
 # Models that read ids of tables they have no foreign key to load after everything else.
 LAST = ("audit_logs",)
+# Every firm has at least one of these, so every child table has parents in every firm.
+AT_LEAST_ONE = frozenset({"users", "clients", "engagements", "advisor_profiles", "documents"})
 
 RUNS_DDL: LiteralString = """
 CREATE SCHEMA IF NOT EXISTS datagen;
@@ -111,15 +113,30 @@ def _batches(ctx: Context, info: TableInfo, counts: list[int]) -> Iterator[Batch
             n = len(next(iter(cols.values()))) if cols else 0
         else:
             cols = {"organization_id": [ctx.org_ids[org]] * wanted}
-            n = wanted
+            n = wanted if _has_required_parents(ctx, info, org) else 0
         if n:
-            yield assemble(ctx, info, cols, org, n)
+            batch = assemble(ctx, info, cols, org, n)
+            if "id" in batch.columns:
+                at = batch.columns.index("id")
+                ctx.remember(info.name, org, [row[at] for row in batch.rows])
+            yield batch
+
+
+def _has_required_parents(ctx: Context, info: TableInfo, org: int) -> bool:
+    """Whether every NOT NULL foreign key of a table has a parent row in this organization."""
+    for fk in info.foreign_keys:
+        if fk.parent in ("organizations", info.name):
+            continue
+        required = all(info.columns[c].not_null for c in fk.columns)
+        if required and not ctx.parents(fk.parent, org):
+            return False
+    return True
 
 
 def _counts(ctx: Context, table: str) -> list[int]:
     entry = MODELS.get(table)
     total = entry[1](ctx) if entry else ctx.scale.other
-    return ctx.split(table, total, minimum=1 if table in ("users", "clients", "engagements") else 0)
+    return ctx.split(table, total, minimum=1 if table in AT_LEAST_ONE else 0)
 
 
 def _prepare(conn: psycopg.Connection[Any], replace: bool, names: list[str]) -> None:

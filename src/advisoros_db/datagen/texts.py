@@ -159,13 +159,13 @@ def _return(
 
 
 KINDS: tuple[DocKind, ...] = (
-    DocKind("W-2", "tax_forms", 0.2, _w2),
-    DocKind("1099-NEC", "tax_forms", 0.14, _nec),
-    DocKind("K-1", "tax_forms", 0.08, _k1),
-    DocKind("1120-S", "tax_returns", 0.06, _return),
-    DocKind("engagement-letter", "contracts", 0.07, _letter),
-    DocKind("bank-statement", "bank_statements", 0.2, _bank),
-    DocKind("receipt", "receipts", 0.17, _receipt),
-    DocKind("vendor-invoice", "invoices", 0.08, _invoice),
+    DocKind("W-2", "w2", 0.2, _w2),
+    DocKind("1099-NEC", "1099", 0.14, _nec),
+    DocKind("K-1", "k1", 0.08, _k1),
+    DocKind("1120-S", "tax_return", 0.06, _return),
+    DocKind("engagement-letter", "contract", 0.07, _letter),
+    DocKind("bank-statement", "bank_statement", 0.2, _bank),
+    DocKind("receipt", "receipt", 0.17, _receipt),
+    DocKind("vendor-invoice", "invoice", 0.08, _invoice),
 )
 KIND_WEIGHTS = np.array([k.weight for k in KINDS]) / sum(k.weight for k in KINDS)
