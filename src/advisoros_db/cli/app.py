@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from advisoros_db.cli import cluster, tour
+from advisoros_db.cli import cluster, partitions, tour
 
 app = typer.Typer(
     name="advisoros-db",
@@ -14,6 +14,7 @@ app = typer.Typer(
 )
 app.registered_commands += cluster.app.registered_commands
 app.registered_commands += tour.app.registered_commands
+app.add_typer(partitions.app, name="partitions")
 
 
 def main() -> None:

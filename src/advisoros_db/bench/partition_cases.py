@@ -1,0 +1,109 @@
+"""Partitioning benchmark cases: plain functions that take the admin and application URLs and a scale,
+run on a scratch database of that server, and return dicts of measured figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from advisoros_db.bench.partition_load import Writers, fill, scratch_database
+from advisoros_db.migrations.partition_layout import (
+    AUDIT_LOGS,
+    DOCUMENTS,
+    add_months,
+    month_start,
+    partition_for,
+)
+from advisoros_db.partitioning import convert
+from advisoros_db.partitioning.archive import detach, partitions_of
+from advisoros_db.partitioning.maintain import ensure_partition
+from advisoros_db.partitioning.verify import compare
+from advisoros_db.urls import database_of, with_database
+
+
+def conversion_under_load(
+    admin_url: str, app_url: str, *, scale: int = 20_000, writers: int = 4, batch_size: int = 5000
+) -> dict[str, Any]:
+    """Convert `documents` holding `scale` rows while writers run; report conversion rows/s, the
+    swap's lock time and the write stall the writers saw, and how many writes failed."""
+    with scratch_database(admin_url) as url:
+        app = with_database(app_url, database_of(url))
+        with psycopg.connect(url, autocommit=True) as conn:
+            fill(conn, documents=scale)
+            conn.execute("ANALYZE documents")
+            with Writers(app, threads=writers) as load:
+                convert.prepare(conn, DOCUMENTS)
+                started = time.perf_counter()
+                copied = convert.backfill(conn, DOCUMENTS, batch_size=batch_size)
+                backfill_s = time.perf_counter() - started
+                convert.verify(conn, DOCUMENTS)
+                swap_start = time.perf_counter()
+                result = convert.swap(conn, DOCUMENTS)
+                swap_end = time.perf_counter()
+                time.sleep(0.2)
+            check = compare(conn, DOCUMENTS.old_name, DOCUMENTS.table, key=DOCUMENTS.key)
+        return {
+            "case": "partition_conversion_under_load",
+            "rows": scale,
+            "writers": writers,
+            "rows_copied": copied,
+            "backfill_s": round(backfill_s, 3),
+            "conversion_rows_per_s": round(copied / backfill_s) if backfill_s else None,
+            "swap_lock_ms": round(result.lock_ms, 2),
+            "swap_write_stall_ms": round(load.longest_write_ms(swap_start, swap_end), 2),
+            "median_write_ms": round(load.median_write_ms(), 2),
+            "writes": load.ops,
+            "failed_writes": len(load.failures),
+            "old_and_new_agree": check.ok,
+        }
+
+
+def archive_vs_delete(admin_url: str, *, scale: int = 50_000) -> dict[str, Any]:
+    """Remove one month of `scale` audit rows two ways on identical tables: DETACH into the archive
+    schema, and DELETE of the same rows. Report both times and the ratio."""
+    with scratch_database(admin_url) as url, psycopg.connect(url, autocommit=True) as conn:
+        convert.run(conn, AUDIT_LOGS)  # empty: converts at once
+        convert.finalize(conn, AUDIT_LOGS)
+        month = add_months(month_start(dt.datetime.now(dt.UTC)), -2)
+        ensure_partition(conn, AUDIT_LOGS, partition_for(AUDIT_LOGS, month))
+        conn.execute(
+            "INSERT INTO audit_logs (organization_id, entity_type, action, created_at)"
+            " SELECT gen_random_uuid(), 'client', 'create', %s + make_interval(secs => g %% 2000000)"
+            " FROM generate_series(1, %s) g",
+            (month, scale),
+        )
+        part = next(p for p in partitions_of(conn, AUDIT_LOGS) if p.lower == month)
+        # The DELETE side: the same rows in a plain copy of that month (a DELETE from the whole
+        # unpartitioned table would only be slower).
+        conn.execute("CREATE TABLE audit_logs_delete_twin (LIKE audit_logs INCLUDING ALL)")
+        conn.execute(
+            sql.SQL("INSERT INTO audit_logs_delete_twin SELECT * FROM {}").format(
+                sql.Identifier(part.name)
+            )
+        )
+        conn.execute("VACUUM ANALYZE audit_logs_delete_twin")
+        conn.execute(sql.SQL("VACUUM ANALYZE {}").format(sql.Identifier(part.name)))
+        started = time.perf_counter()
+        detach(conn, AUDIT_LOGS, part)
+        detach_ms = (time.perf_counter() - started) * 1000
+        started = time.perf_counter()
+        deleted = conn.execute(
+            "DELETE FROM audit_logs_delete_twin WHERE created_at >= %s AND created_at < %s",
+            (part.lower, part.upper),
+        ).rowcount
+        delete_ms = (time.perf_counter() - started) * 1000
+        return {
+            "case": "partition_archive_vs_delete",
+            "rows": scale,
+            "rows_deleted": deleted,
+            "detach_ms": round(detach_ms, 2),
+            "delete_ms": round(delete_ms, 2),
+            "ratio": round(delete_ms / detach_ms, 1) if detach_ms else None,
+        }
+
+
+CASES = {"conversion_under_load": conversion_under_load, "archive_vs_delete": archive_vs_delete}
