@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, LiteralString
 
@@ -21,12 +21,17 @@ from advisoros_db.datagen.pools import Pools
 from advisoros_db.datagen.scales import get_scale
 from advisoros_db.datagen.tables import MODELS
 from advisoros_db.errors import ConfigError
+from advisoros_db.migrations.partition_layout import SPECS
 
 SCHEMA = "public"
 # Tables whose rows are derived by another pipeline rather than invented here.
 DERIVED = {
     "document_embeddings": "embeddings come from the search pipeline over documents.extracted_text",
 }
+# Key registries of partitioned tables are filled by their trigger; foreign keys that point at a
+# registry point, in effect, at the partitioned table.
+REGISTRIES = {s.registry: s.table for s in SPECS.values() if s.key_registry}
+DERIVED.update({r: f"maintained by the key-registry trigger on {t}" for r, t in REGISTRIES.items()})
 # Models that read ids of tables they have no foreign key to load after everything else.
 LAST = ("audit_logs",)
 # Every firm has at least one of these, so every child table has parents in every firm.
@@ -122,6 +127,13 @@ def _batches(ctx: Context, info: TableInfo, counts: list[int]) -> Iterator[Batch
             yield batch
 
 
+def _through_registries(info: TableInfo) -> TableInfo:
+    info.foreign_keys = [
+        replace(fk, parent=REGISTRIES.get(fk.parent, fk.parent)) for fk in info.foreign_keys
+    ]
+    return info
+
+
 def _has_required_parents(ctx: Context, info: TableInfo, org: int) -> bool:
     """Whether every NOT NULL foreign key of a table has a parent row in this organization."""
     for fk in info.foreign_keys:
@@ -178,7 +190,7 @@ def seed(
     with psycopg.connect(url, autocommit=True) as conn:
         names = tables(conn, SCHEMA)
         _prepare(conn, replace, names)
-        infos = {n: describe(conn, n, SCHEMA) for n in names}
+        infos = {n: _through_registries(describe(conn, n, SCHEMA)) for n in names}
         ctx = Context(seed, chosen, when, Pools.build(seed))
         ctx.org_weights = org_weights(chosen.organizations, ctx.rng("organizations:size"))
         ctx.org_ids = [None] * chosen.organizations  # type: ignore[list-item]
