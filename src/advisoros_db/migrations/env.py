@@ -5,6 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
+from advisoros_db.migrations import operations as _operations  # registers op.* extensions
+from advisoros_db.migrations.compare import compare_options, quiet_expression_indexes
 from advisoros_db.settings import get_settings
 from advisoros_db.urls import to_sqlalchemy
 
@@ -41,13 +43,19 @@ def run_offline() -> None:
 def run_online() -> None:
     engine = create_engine(_url(), poolclass=pool.NullPool)
     with engine.connect() as connection:
+        # A session-wide floor for statements outside a revision's own SET LOCAL (for example
+        # CREATE INDEX CONCURRENTLY in an autocommit block): never queue behind a long lock.
+        connection.exec_driver_sql(f"SET lock_timeout = '{_operations.DEFAULT_LOCK_TIMEOUT}'")
+        options = compare_options(connection)
+        # Alembic leaves an already-open transaction to its caller and would never commit it.
+        connection.commit()
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
             transaction_per_migration=True,
-            compare_type=True,
+            **options,
         )
-        with context.begin_transaction():
+        with quiet_expression_indexes(), context.begin_transaction():
             context.run_migrations()
     engine.dispose()
 

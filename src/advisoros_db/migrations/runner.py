@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
@@ -10,8 +12,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import create_engine
 
+from advisoros_db.errors import MigrationError, translated
 from advisoros_db.urls import to_sqlalchemy
 
 MIGRATIONS_DIR = Path(__file__).parent
@@ -26,19 +30,40 @@ def config(url: str | None = None, *, stdout: TextIO | None = None) -> Config:
     return cfg
 
 
+@contextmanager
+def _alembic_errors(action: str) -> Iterator[None]:
+    # Alembic's own errors (unknown revision, ambiguous target) become a MigrationError that says
+    # what was asked; lock timeouts and constraint failures arrive as the package's errors.
+    try:
+        with translated():
+            yield
+    except CommandError as exc:
+        raise MigrationError(f"{action}: {exc}; `advisoros-db history` lists revisions") from None
+
+
 def upgrade(url: str, revision: str = "head") -> None:
-    command.upgrade(config(url), revision)
+    with _alembic_errors(f"cannot upgrade to {revision}"):
+        command.upgrade(config(url), revision)
 
 
 def downgrade(url: str, revision: str) -> None:
-    command.downgrade(config(url), revision)
+    with _alembic_errors(f"cannot downgrade to {revision}"):
+        command.downgrade(config(url), revision)
+
+
+def downgrade_steps(url: str, steps: int) -> None:
+    """Roll back `steps` revisions from the current one."""
+    if steps < 1:
+        raise MigrationError(f"--steps must be at least 1, got {steps}")
+    downgrade(url, f"-{steps}")
 
 
 def upgrade_sql(revision: str = "head", *, start: str | None = None) -> str:
     """The SQL an upgrade would run, without connecting (offline mode)."""
     out = io.StringIO()
     target = f"{start}:{revision}" if start else revision
-    command.upgrade(config(stdout=out), target, sql=True)
+    with _alembic_errors(f"cannot render SQL up to {revision}"):
+        command.upgrade(config(stdout=out), target, sql=True)
     return out.getvalue()
 
 

@@ -7,5 +7,25 @@ from advisoros_db.tenancy.context import (
     apply_tenant_async,
     tenant_id,
 )
+from advisoros_db.tenancy.sessions import (
+    async_tenant_session,
+    async_tenant_transaction,
+    scope_session,
+    session_tenant,
+    tenant_session,
+    tenant_transaction,
+)
 
-__all__ = ["APPLY_SQL", "TENANT_SETTING", "apply_tenant", "apply_tenant_async", "tenant_id"]
+__all__ = [
+    "APPLY_SQL",
+    "TENANT_SETTING",
+    "apply_tenant",
+    "apply_tenant_async",
+    "async_tenant_session",
+    "async_tenant_transaction",
+    "scope_session",
+    "session_tenant",
+    "tenant_id",
+    "tenant_session",
+    "tenant_transaction",
+]

@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 import psycopg
+from psycopg import pq
 
 from advisoros_db.errors import TenantError
 
@@ -31,10 +32,18 @@ def tenant_id(organization_id: uuid.UUID | str) -> str:
         ) from None
 
 
+def _outside_transaction(conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]) -> bool:
+    # An autocommit connection inside `conn.transaction()` is in a real transaction block.
+    return conn.autocommit and conn.info.transaction_status == pq.TransactionStatus.IDLE
+
+
 def apply_tenant(conn: psycopg.Connection[Any], organization_id: uuid.UUID | str) -> None:
     """Scope the current transaction of a psycopg connection to one organization."""
-    if conn.autocommit:
-        raise TenantError("tenant scope needs a transaction; the connection is in autocommit mode")
+    if _outside_transaction(conn):
+        raise TenantError(
+            "tenant scope needs a transaction; the connection is in autocommit mode "
+            "(use `with conn.transaction():` or tenancy.tenant_transaction)"
+        )
     conn.execute(APPLY_SQL, (tenant_id(organization_id),))
 
 
@@ -42,6 +51,9 @@ async def apply_tenant_async(
     conn: psycopg.AsyncConnection[Any], organization_id: uuid.UUID | str
 ) -> None:
     """Async twin of `apply_tenant`."""
-    if conn.autocommit:
-        raise TenantError("tenant scope needs a transaction; the connection is in autocommit mode")
+    if _outside_transaction(conn):
+        raise TenantError(
+            "tenant scope needs a transaction; the connection is in autocommit mode "
+            "(use `async with conn.transaction():` or tenancy.async_tenant_transaction)"
+        )
     await conn.execute(APPLY_SQL, (tenant_id(organization_id),))

@@ -1,0 +1,98 @@
+"""`migrate`, `rollback`, `current`, `history`, `check`: thin shells over advisoros_db.migrations."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from advisoros_db import migrations, targets
+from advisoros_db.cli.output import JsonOption, command, console, fail, print_json
+from advisoros_db.settings import get_settings
+
+app = typer.Typer()
+
+
+def _admin_url() -> str:
+    return targets.resolve(get_settings()).admin_url
+
+
+@app.command()
+@command
+def migrate(
+    to: Annotated[str, typer.Option("--to", help="Target revision (default: head).")] = "head",
+    sql: Annotated[
+        bool, typer.Option("--sql", help="Print the SQL instead of running it (no connection).")
+    ] = False,
+) -> None:
+    """Upgrade the database to a revision, or print that upgrade's SQL for review."""
+    if sql:
+        sys.stdout.write(migrations.upgrade_sql(to))
+        return
+    url = _admin_url()
+    migrations.upgrade(url, to)
+    console.print(f"database at {migrations.current(url) or 'base'}")
+
+
+@app.command()
+@command
+def rollback(
+    to: Annotated[str | None, typer.Option("--to", help="Revision to roll back to.")] = None,
+    steps: Annotated[
+        int | None, typer.Option("--steps", help="Number of revisions to roll back.", min=1)
+    ] = None,
+) -> None:
+    """Downgrade the database to a revision (--to) or by a number of revisions (--steps)."""
+    if (to is None) == (steps is None):
+        fail("give exactly one of --to REV or --steps N")
+    url = _admin_url()
+    if to is not None:
+        migrations.downgrade(url, to)
+    elif steps is not None:
+        migrations.downgrade_steps(url, steps)
+    console.print(f"database at {migrations.current(url) or 'base'}")
+
+
+@app.command()
+@command
+def current(json_out: JsonOption = False) -> None:
+    """The revision the database is at."""
+    revision = migrations.current(_admin_url())
+    if json_out:
+        print_json({"revision": revision})
+    else:
+        console.print(revision or "base")
+
+
+@app.command()
+@command
+def history(json_out: JsonOption = False) -> None:
+    """Every revision, from base to head (no connection)."""
+    rows = migrations.history()
+    if json_out:
+        print_json([{"revision": r, "down_revision": d, "message": m} for r, d, m in rows])
+        return
+    for revision, _down, message in rows:
+        console.print(
+            f"{revision}  {message.splitlines()[0] if message else ''}",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+@app.command()
+@command
+def check(json_out: JsonOption = False) -> None:
+    """Compare the models with the database; exit 1 and list the differences if they disagree."""
+    lines = migrations.drift(_admin_url())
+    if json_out:
+        print_json({"drift": lines})
+    elif lines:
+        console.print("[bold red]models and database disagree:[/]")
+        for line in lines:
+            console.print(f"  - {line}", highlight=False, soft_wrap=True)
+    else:
+        console.print("no drift: the database matches the models")
+    if lines:
+        raise typer.Exit(1)
