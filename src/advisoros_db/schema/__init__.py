@@ -37,6 +37,7 @@ from advisoros_db.schema.documents import (
     DocumentStatus,
     OcrStatus,
 )
+from advisoros_db.schema.indexes import INDEXES, IndexKind
 from advisoros_db.schema.intelligence import DocumentEmbedding, DocumentProcessing, ProcessingStatus
 from advisoros_db.schema.marketplace import (
     AdvisorMarketplaceMatch,
@@ -128,6 +129,7 @@ metadata = Base.metadata
 __all__ = [
     "ADDED_TABLES",
     "GLOBAL_TABLES",
+    "INDEXES",
     "AccessLevel",
     "AdvisorMarketplaceMatch",
     "AdvisorProfile",
@@ -166,6 +168,7 @@ __all__ = [
     "EngagementType",
     "ExecutionStatus",
     "HttpMethod",
+    "IndexKind",
     "Invoice",
     "InvoiceLineItem",
     "InvoiceStatus",

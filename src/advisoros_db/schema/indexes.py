@@ -8,6 +8,19 @@ from enum import StrEnum
 from sqlalchemy import Index, Table, func, literal_column, text
 from sqlalchemy.sql.elements import ColumnElement
 
+# Imported for their side effect: the tables these indexes sit on join Base.metadata.
+from advisoros_db.schema import (  # noqa: F401
+    audit,
+    automation,
+    billing,
+    collaboration,
+    documents,
+    marketplace,
+    operations,
+    reporting,
+    tenants,
+    workflow,
+)
 from advisoros_db.schema.base import Base
 
 

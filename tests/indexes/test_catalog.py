@@ -1,0 +1,59 @@
+"""The catalog and the 0003 index declarations agree: no index without a query, no query without
+an index, the report's counts per kind, and the report's names."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from advisoros_db.schema import catalog, indexes
+
+REPORT_NAMES = {
+    "idx_documents_org_client_status", "idx_tasks_org_assignee_status",
+    "idx_invoices_org_status_due", "idx_clients_org_status_risk", "idx_engagements_org_status_due",
+    "idx_audit_logs_entity_time", "idx_documents_needs_review", "idx_documents_ocr_pending",
+    "idx_tasks_overdue", "idx_invoices_overdue", "idx_engagements_active",
+    "idx_job_executions_failed", "idx_documents_metadata_gin", "idx_documents_extracted_data_gin",
+    "idx_documents_tags_gin", "idx_clients_custom_fields_gin", "idx_audit_logs_old_values_gin",
+    "idx_advisor_profiles_industries_gin", "idx_documents_filename_fts",
+    "idx_clients_business_name_fts", "idx_tasks_title_fts", "idx_notes_content_fts",
+    "idx_advisor_profiles_bio_fts", "idx_documents_list_covering", "idx_tasks_dashboard_covering",
+    "idx_invoices_ar_covering", "idx_subscriptions_active_unique", "idx_document_sessions_unique",
+}  # fmt: skip
+
+
+def test_every_index_is_named_by_a_catalog_query() -> None:
+    used = {q.index for q in catalog.QUERIES}
+    unused = sorted(set(indexes.by_name()) - used)
+    assert not unused, f"indexes no catalog query relies on: {unused}"
+
+
+def test_every_catalog_query_names_a_0003_index() -> None:
+    unknown = sorted({q.index for q in catalog.QUERIES} - set(indexes.by_name()))
+    assert not unknown
+
+
+def test_catalog_names_are_unique() -> None:
+    names = [q.name for q in catalog.QUERIES]
+    assert len(names) == len(set(names))
+
+
+def test_counts_per_kind_are_at_least_the_reports() -> None:
+    counts = Counter(indexes.kind_of(ix) for ix in indexes.INDEXES)
+    assert counts[indexes.IndexKind.COMPOSITE] >= 12
+    assert counts[indexes.IndexKind.PARTIAL] >= 14
+    assert counts[indexes.IndexKind.GIN] >= 18
+    assert counts[indexes.IndexKind.FULL_TEXT] >= 11
+    assert counts[indexes.IndexKind.COVERING] >= 3
+    assert counts[indexes.IndexKind.UNIQUE_PARTIAL] >= 2
+
+
+def test_the_reports_names_are_all_declared() -> None:
+    assert sorted(REPORT_NAMES - set(indexes.by_name())) == []
+
+
+def test_unknown_query_name_is_a_clear_error() -> None:
+    with pytest.raises(catalog.UnknownQuery, match=r"no catalog query 'nope'.*documents\.list"):
+        catalog.get("nope")
+    assert catalog.get("documents.list").index == "idx_documents_list_covering"
