@@ -74,7 +74,9 @@ def build(conn: psycopg.Connection[Any], marker: str) -> Baseline:
             cols = [c for c in infos[name].columns.values() if not c.generated]
             col_list = sql.SQL(", ").join(sql.Identifier(c.name) for c in cols)
             cur = conn.execute(
-                sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(dst, col_list, col_list, src)
+                sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(
+                    dst, col_list, col_list, src
+                )
             )
             result.rows[name] = cur.rowcount
             rel = f'"{SOURCE}"."{name}"'
@@ -87,9 +89,7 @@ def build(conn: psycopg.Connection[Any], marker: str) -> Baseline:
         for name, conname, definition in foreign:
             _add(conn, name, conname, _retarget(definition))
         conn.execute(
-            sql.SQL("COMMENT ON SCHEMA {} IS {}").format(
-                sql.Identifier(NAIVE), sql.Literal(marker)
-            )
+            sql.SQL("COMMENT ON SCHEMA {} IS {}").format(sql.Identifier(NAIVE), sql.Literal(marker))
         )
     conn.execute(sql.SQL("ANALYZE"))
     result.seconds = time.perf_counter() - started
@@ -107,7 +107,7 @@ def _add(conn: psycopg.Connection[Any], table: str, name: str, definition: str) 
         sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(
             sql.Identifier(NAIVE, table), sql.Identifier(name)
         )
-        + sql.SQL(definition)  # type: ignore[arg-type]
+        + sql.SQL(definition)
     )
 
 

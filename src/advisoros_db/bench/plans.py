@@ -19,7 +19,7 @@ def summary(conn: psycopg.Connection[Any], query: str, params: Mapping[str, Any]
     """Plan facts for the report (EXPLAIN without ANALYZE: it costs one planning)."""
     if not query.lstrip().upper().startswith(("SELECT", "WITH")):
         return {}
-    row = conn.execute("EXPLAIN (FORMAT JSON) " + query, params).fetchone()  # type: ignore[arg-type]
+    row = conn.execute("EXPLAIN (FORMAT JSON) " + query, params).fetchone()
     if row is None:
         return {}
     doc = row[0] if not isinstance(row[0], str) else json.loads(row[0])

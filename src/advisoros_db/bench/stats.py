@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -54,6 +55,6 @@ class Timing:
 
 def ratio(naive: float, optimized: float) -> float | None:
     """How many times slower the naive side is (None when a side has no timing)."""
-    if not (naive == naive and optimized == optimized) or optimized <= 0:  # NaN check
+    if math.isnan(naive) or math.isnan(optimized) or optimized <= 0:
         return None
     return naive / optimized
