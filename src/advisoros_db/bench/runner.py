@@ -11,10 +11,10 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from advisoros_db import datagen
 from advisoros_db.bench import catalog_cases, external, machine, naive, time_cases, write_cases
 from advisoros_db.bench.cases import Budget, Case, CaseResult, Sides
 from advisoros_db.bench.external import ExternalResult
-from advisoros_db.datagen import seed as datagen
 from advisoros_db.datagen.introspect import tables
 from advisoros_db.errors import ConfigError
 from advisoros_db.schema import catalog
