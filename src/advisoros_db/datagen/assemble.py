@@ -69,7 +69,7 @@ def _generic(
     if t == "bool":
         return list((rng.random(n) < 0.5).tolist())
     if t in ("timestamptz", "timestamp", "date"):
-        return [ctx.anchor - timedelta(days=int(d)) for d in rng.integers(0, 365, n)]
+        return [ctx.anchor - timedelta(seconds=int(s)) for s in rng.integers(0, 365 * 86_400, n)]
     if t in ("jsonb", "json"):
         return [jsonb_bytes({})] * n
     if t.startswith("_"):
@@ -97,7 +97,7 @@ def assemble(
             continue
         values = provided.get(name)
         if values is None:
-            if not col.not_null or col.has_default:
+            if not col.not_null or (col.has_default and not col.volatile_default):
                 continue
             values = _generic(ctx, info, col, org, n=n, rng=rng)
         if len(values) != n:

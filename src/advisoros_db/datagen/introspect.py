@@ -18,9 +18,11 @@ SELECT a.attname,
        a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> '' AS has_default,
        a.attgenerated <> '' AS generated,
        COALESCE((SELECT array_agg(e.enumlabel ORDER BY e.enumsortorder)
-                   FROM pg_enum e WHERE e.enumtypid = a.atttypid), '{}')
+                   FROM pg_enum e WHERE e.enumtypid = a.atttypid), '{}'),
+       COALESCE(pg_get_expr(d.adbin, d.adrelid), '')
   FROM pg_attribute a
   JOIN pg_type t ON t.oid = a.atttypid
+  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
  WHERE a.attrelid = %(rel)s::regclass AND a.attnum > 0 AND NOT a.attisdropped
  ORDER BY a.attnum
 """
@@ -55,6 +57,7 @@ _ANY_ARRAY = re.compile(r"\(\(?\(?(\w+)\)?(?:::\w+)?\)? = ANY \(\(?ARRAY\[(.*?)\
 _LITERAL = re.compile(r"'((?:[^']|'')*)'")
 # `((x >= (0)::numeric) AND (x <= (1)::numeric))`: BETWEEN as pg_get_constraintdef prints it.
 _RANGE = re.compile(r"\(\((\w+) >=? \(?(-?[\d.]+)\)?(?:::[\w ]+)?\) AND \(\1 <=? \(?(-?[\d.]+)\)?")
+VOLATILE = ("now()", "CURRENT_", "clock_timestamp", "random", "gen_random_uuid", "uuidv7")
 _PRECISION = re.compile(r"numeric\((\d+),(\d+)\)")
 
 
@@ -69,6 +72,12 @@ class Column:
     has_default: bool
     generated: bool
     enum_labels: tuple[str, ...]
+    default: str = ""
+
+    @property
+    def volatile_default(self) -> bool:
+        """A default that differs per run (now(), random ids): generated instead, for determinism."""
+        return any(f in self.default for f in VOLATILE)
 
 
 @dataclass(frozen=True)
@@ -135,7 +144,7 @@ def describe(conn: psycopg.Connection[Any], table: str, schema: str = "public") 
     rel = f'"{schema}"."{table}"'
     columns: dict[str, Column] = {}
     for row in conn.execute(COLUMNS_SQL, {"rel": rel}).fetchall():
-        name, type_, oid, typname, typtype, not_null, has_default, generated, labels = row
+        name, type_, oid, typname, typtype, not_null, has_default, generated, labels, default = row
         columns[name] = Column(
             name,
             type_,
@@ -146,6 +155,7 @@ def describe(conn: psycopg.Connection[Any], table: str, schema: str = "public") 
             has_default,
             generated,
             tuple(labels),
+            default,
         )
     kind = conn.execute(
         "SELECT relkind = 'p' FROM pg_class WHERE oid = %(rel)s::regclass", {"rel": rel}

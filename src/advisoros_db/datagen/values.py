@@ -102,6 +102,8 @@ def coerce(values: list[Any], typname: str) -> list[Any]:
         return [None if v is None else Decimal(str(round(v, 2))) for v in values]
     if typname in ("int2", "int4", "int8") and isinstance(sample, float):
         return [None if v is None else round(v) for v in values]
+    if typname == "timestamp" and isinstance(sample, datetime) and sample.tzinfo is not None:
+        return [None if v is None else v.astimezone(UTC).replace(tzinfo=None) for v in values]
     if typname == "date" and isinstance(sample, datetime):
         return [None if v is None else v.date() for v in values]
     if typname in ("timestamptz", "timestamp") and type(sample) is date:
