@@ -116,11 +116,19 @@ def assemble(
     return Batch(names, types, distinct(info, names, rows))
 
 
+# Keys that contain the generated id are unique by construction.
+_BY_ID = frozenset({"id", "organization_id"})
+
+
 def distinct(
     info: TableInfo, names: list[str], rows: list[tuple[Any, ...]]
 ) -> list[tuple[Any, ...]]:
     """Drop rows that repeat a unique key: random parents for a generic table can collide."""
-    keys = [k for k in [info.primary_key, *info.unique] if k and all(c in names for c in k)]
+    keys = [
+        k
+        for k in [info.primary_key, *info.unique]
+        if k and all(c in names for c in k) and not ("id" in k and set(k) <= _BY_ID)
+    ]
     if not keys:
         return rows
     positions = [[names.index(c) for c in key] for key in keys]

@@ -10,7 +10,7 @@ import numpy as np
 
 from advisoros_db.datagen.context import Context
 from advisoros_db.datagen.pools import PRACTICE_PHRASES
-from advisoros_db.datagen.sampling import Columns, choice, created, one, sample, tag_sets
+from advisoros_db.datagen.sampling import Columns, choice, created, sample, tag_sets
 from advisoros_db.datagen.texts import KIND_WEIGHTS, KINDS
 from advisoros_db.datagen.values import jsonb_bytes, timestamps, uuid7
 
@@ -182,8 +182,11 @@ def audit_logs(ctx: Context, org: int, n: int) -> Columns:
         "entity_type": kind,
         "entity_id": entity,
         "action": action,
-        "old_values": [one(rng, before) if a in ("update", "approve") else None for a in action],
-        "new_values": [one(rng, after if r < 0.5 else fields) if a in ("update", "create", "approve") else None for a, r in zip(action, rng.random(n), strict=True)],
+        "old_values": [before[i] if a in ("update", "approve") else None for a, i in zip(action, rng.integers(0, len(before), n), strict=True)],
+        "new_values": [
+            (after[i % len(after)] if r < 0.5 else fields[i % len(fields)]) if a in ("update", "create", "approve") else None
+            for a, r, i in zip(action, rng.random(n), rng.integers(0, 1 << 20, n), strict=True)
+        ],
         "ip_address": sample(rng, ips, n),
         "user_agent": sample(rng, ctx.pools.user_agents, n),
         "created_at": timestamps(us),
