@@ -75,6 +75,7 @@ class LockTimeout(AdvisorOSError):
 
 _INTEGRITY: dict[str, type[IntegrityViolation]] = {
     "23503": ForeignKeyViolation,
+    "23001": ForeignKeyViolation,  # restrict_violation: ON DELETE RESTRICT refused a delete
     "23505": UniqueViolation,
     "23514": CheckViolation,
     "23502": NotNullViolation,

@@ -87,7 +87,7 @@ class Invoice(Keyed, Tenant, Timestamped, SoftDeleted, Base):
         tenant_key(),
         UniqueConstraint("organization_id", "invoice_number"),
         # Invoices are accounting records: a client with invoices is archived, never deleted.
-        tenant_ref("client_id", "clients", ondelete="RESTRICT"),
+        tenant_ref("client_id", "clients", ondelete="NO ACTION"),
         tenant_ref("engagement_id", "engagements", ondelete="SET NULL"),
         tenant_ref("created_by_id", "users", ondelete="SET NULL"),
         one_of("status", InvoiceStatus),
@@ -151,7 +151,7 @@ class Payment(Keyed, Tenant, Timestamped, Base):
     __table_args__ = args(
         tenant_key(),
         # A payment is a ledger entry: its invoice cannot be deleted underneath it.
-        tenant_ref("invoice_id", "invoices", ondelete="RESTRICT"),
+        tenant_ref("invoice_id", "invoices", ondelete="NO ACTION"),
         one_of("method", PaymentMethod),
         one_of("status", PaymentStatus),
         currency_code(),

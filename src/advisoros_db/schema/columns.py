@@ -79,6 +79,8 @@ def tenant_ref(
 
     The organization is part of the key, so a row can never point at another tenant's row. SET NULL
     names the column, otherwise PostgreSQL would also null organization_id (NOT NULL) and fail.
+    "Refuse the delete" is NO ACTION, not RESTRICT: NO ACTION is checked at the end of the
+    statement, so deleting an organization (which removes both sides at once) still works.
     """
     action = f"SET NULL ({column})" if ondelete == "SET NULL" else ondelete
     fk = ForeignKeyConstraint(
@@ -97,12 +99,19 @@ def one_of(
     """CHECK (column IN (...)) from a Python Enum; named ck_<table>_<column> by the convention."""
     allowed = [v.value for v in values] if isinstance(values, type) else list(values)
     quoted = ", ".join("'" + str(v).replace("'", "''") + "'" for v in allowed)
-    return CheckConstraint(f"{column} IN ({quoted})", name=name or column)
+    # info keeps the allowed values for code that needs them (data generators, tests).
+    return CheckConstraint(
+        f"{column} IN ({quoted})", name=name or column, info={"column": column, "allowed": allowed}
+    )
 
 
 def between(column: str, low: float, high: float, *, name: str | None = None) -> CheckConstraint:
     """CHECK (column BETWEEN low AND high), NULL allowed."""
-    return CheckConstraint(f"{column} BETWEEN {low} AND {high}", name=name or f"{column}_range")
+    return CheckConstraint(
+        f"{column} BETWEEN {low} AND {high}",
+        name=name or f"{column}_range",
+        info={"column": column, "low": low, "high": high},
+    )
 
 
 def non_negative(column: str) -> CheckConstraint:

@@ -74,7 +74,7 @@ class Document(Keyed, Tenant, Timestamped, SoftDeleted, Base):
         # A client's documents go with the client (retention is handled before offboarding).
         tenant_ref("client_id", "clients", ondelete="CASCADE"),
         # Documents are evidence: the uploader's account cannot be deleted while they exist.
-        tenant_ref("uploaded_by", "users", ondelete="RESTRICT"),
+        tenant_ref("uploaded_by", "users", ondelete="NO ACTION"),
         tenant_ref("parent_document_id", "documents", ondelete="SET NULL"),
         one_of("category", DocumentCategory),
         one_of("status", DocumentStatus),

@@ -246,8 +246,8 @@ class RevenueShare(Keyed, Tenant, Timestamped, Base):
     __table_args__ = args(
         tenant_key(),
         # Commission records are accounting history: keep the advisor and client while they exist.
-        tenant_ref("advisor_id", "users", ondelete="RESTRICT"),
-        tenant_ref("client_id", "clients", ondelete="RESTRICT"),
+        tenant_ref("advisor_id", "users", ondelete="NO ACTION"),
+        tenant_ref("client_id", "clients", ondelete="NO ACTION"),
         tenant_ref("engagement_id", "engagements", ondelete="SET NULL"),
         tenant_ref("invoice_id", "invoices", ondelete="SET NULL"),
         one_of("status", RevenueShareStatus),

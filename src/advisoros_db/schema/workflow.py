@@ -208,7 +208,7 @@ class Note(Keyed, Tenant, Timestamped, SoftDeleted, Base):
         tenant_ref("engagement_id", "engagements", ondelete="CASCADE"),
         tenant_ref("task_id", "tasks", ondelete="CASCADE"),
         # A note is part of the client record: keep the author's account while notes exist.
-        tenant_ref("author_id", "users", ondelete="RESTRICT"),
+        tenant_ref("author_id", "users", ondelete="NO ACTION"),
         one_of("note_type", NoteType),
         one_of("priority", Priority),
     )
@@ -235,7 +235,7 @@ class TimeEntry(Keyed, Tenant, Timestamped, SoftDeleted, Base):
         tenant_ref("engagement_id", "engagements", ondelete="CASCADE"),
         tenant_ref("task_id", "tasks", ondelete="SET NULL"),
         # Billed time is financial history: a user with time entries is deactivated, not deleted.
-        tenant_ref("user_id", "users", ondelete="RESTRICT"),
+        tenant_ref("user_id", "users", ondelete="NO ACTION"),
         tenant_ref("invoice_id", "invoices", ondelete="SET NULL"),
         currency_code(),
         CheckConstraint("hours > 0 AND hours <= 24", name="hours_range"),

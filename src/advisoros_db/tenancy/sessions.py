@@ -13,11 +13,12 @@ from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import psycopg
+from psycopg import pq
 from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
-from advisoros_db.errors import translated
+from advisoros_db.errors import TenantError, translated
 from advisoros_db.tenancy.context import TENANT_SETTING, apply_tenant, apply_tenant_async, tenant_id
 
 _APPLY = text("SELECT set_config(:setting, :organization_id, true)")
@@ -74,12 +75,23 @@ async def async_tenant_session(
                 yield session
 
 
+def _require_idle(conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]) -> None:
+    # Inside an open transaction, conn.transaction() is only a savepoint: the transaction-local
+    # setting would outlive the block and scope whatever the caller runs next.
+    if conn.info.transaction_status != pq.TransactionStatus.IDLE:
+        raise TenantError(
+            "the connection is already in a transaction, so the tenant scope would outlive this "
+            "block; commit or roll back first (or use an autocommit connection)"
+        )
+
+
 @contextmanager
 def tenant_transaction(
     conn: psycopg.Connection[Any], organization_id: uuid.UUID | str
 ) -> Iterator[psycopg.Connection[Any]]:
-    """A psycopg transaction (or savepoint) scoped to `organization_id`."""
+    """A psycopg transaction scoped to `organization_id`; commits on success."""
     org = tenant_id(organization_id)
+    _require_idle(conn)
     with translated(), conn.transaction():
         apply_tenant(conn, org)
         yield conn
@@ -91,6 +103,7 @@ async def async_tenant_transaction(
 ) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
     """Async twin of `tenant_transaction`."""
     org = tenant_id(organization_id)
+    _require_idle(conn)
     with translated():
         async with conn.transaction():
             await apply_tenant_async(conn, org)

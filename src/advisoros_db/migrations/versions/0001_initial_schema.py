@@ -1411,7 +1411,7 @@ def upgrade() -> None:
             ["organization_id", "uploaded_by"],
             ["users.organization_id", "users.id"],
             name=op.f("fk_documents_organization_id_uploaded_by_users"),
-            ondelete="RESTRICT",
+            ondelete="NO ACTION",
         ),
         sa.ForeignKeyConstraint(
             ["organization_id"],
@@ -2286,7 +2286,7 @@ def upgrade() -> None:
             ["organization_id", "client_id"],
             ["clients.organization_id", "clients.id"],
             name=op.f("fk_invoices_organization_id_client_id_clients"),
-            ondelete="RESTRICT",
+            ondelete="NO ACTION",
         ),
         sa.ForeignKeyConstraint(
             ["organization_id", "created_by_id"],
@@ -2805,7 +2805,7 @@ def upgrade() -> None:
             ["organization_id", "author_id"],
             ["users.organization_id", "users.id"],
             name=op.f("fk_notes_organization_id_author_id_users"),
-            ondelete="RESTRICT",
+            ondelete="NO ACTION",
         ),
         sa.ForeignKeyConstraint(
             ["organization_id", "client_id"],
@@ -2901,7 +2901,7 @@ def upgrade() -> None:
             ["organization_id", "invoice_id"],
             ["invoices.organization_id", "invoices.id"],
             name=op.f("fk_payments_organization_id_invoice_id_invoices"),
-            ondelete="RESTRICT",
+            ondelete="NO ACTION",
         ),
         sa.ForeignKeyConstraint(
             ["organization_id"],
@@ -2971,13 +2971,13 @@ def upgrade() -> None:
             ["organization_id", "advisor_id"],
             ["users.organization_id", "users.id"],
             name=op.f("fk_revenue_shares_organization_id_advisor_id_users"),
-            ondelete="RESTRICT",
+            ondelete="NO ACTION",
         ),
         sa.ForeignKeyConstraint(
             ["organization_id", "client_id"],
             ["clients.organization_id", "clients.id"],
             name=op.f("fk_revenue_shares_organization_id_client_id_clients"),
-            ondelete="RESTRICT",
+            ondelete="NO ACTION",
         ),
         sa.ForeignKeyConstraint(
             ["organization_id", "engagement_id"],
@@ -3179,7 +3179,7 @@ def upgrade() -> None:
             ["organization_id", "user_id"],
             ["users.organization_id", "users.id"],
             name=op.f("fk_time_entries_organization_id_user_id_users"),
-            ondelete="RESTRICT",
+            ondelete="NO ACTION",
         ),
         sa.ForeignKeyConstraint(
             ["organization_id"],
