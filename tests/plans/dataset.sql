@@ -67,7 +67,7 @@ SELECT id, organization_id, CASE WHEN hashtext(id::text) % 5 = 0 THEN 6 ELSE 1 E
 FROM clients;
 
 INSERT INTO engagements (organization_id, client_id, name, type, status, start_date, due_date,
-                         assigned_to_id, custom_fields)
+                         assigned_to_id, custom_fields, description)
 SELECT c.organization_id, c.id,
        (ARRAY['Tax return', 'Monthly books', 'Payroll', 'Year-end close'])[1 + x.h % 4]
            || ' ' || cl.business_name,
@@ -77,7 +77,9 @@ SELECT c.organization_id, c.id,
             WHEN x.h % 100 < 88 THEN 'in_progress' ELSE 'review' END,
        CURRENT_DATE - 400, CURRENT_DATE + (x.h % 400 - 200),
        s.ids[1 + x.h % cardinality(s.ids)],
-       jsonb_build_object('extension_filed', x.h % 100 = 0, 'fee_type', 'fixed')
+       jsonb_build_object('extension_filed', x.h % 100 = 0, 'fee_type', 'fixed'),
+       CASE WHEN x.h % 100 = 1 THEN 'Cost segregation study for the new warehouse.'
+            ELSE 'Recurring compliance work under the standard engagement letter.' END
 FROM client_weight c JOIN clients cl ON cl.id = c.id
 JOIN staff s ON s.organization_id = c.organization_id,
      generate_series(1, 2 * c.w) k,
@@ -202,13 +204,14 @@ SELECT b.organization_id, s.ids[1 + g % cardinality(s.ids)], 'document', b.id, '
        now() - g * interval '1 hour'
 FROM busy b JOIN staff s ON s.organization_id = b.organization_id, generate_series(1, 300) g;
 
-INSERT INTO job_executions (organization_id, queue, job_name, status, attempts, created_at)
-SELECT (SELECT id FROM heavy ORDER BY w DESC, id LIMIT 1),
-       (ARRAY['ocr', 'ocr', 'email', 'sync', 'reports'])[1 + x.h % 5], 'job',
+INSERT INTO job_executions (organization_id, queue, job_name, status, attempts, payload,
+                            created_at)
+SELECT d.organization_id, (ARRAY['ocr', 'ocr', 'email', 'sync', 'reports'])[1 + x.h % 5], 'job',
        CASE WHEN x.h % 100 < 2 THEN 'failed' WHEN x.h % 100 < 5 THEN 'waiting'
             ELSE 'completed' END,
-       1 + x.h % 3, now() - (x.h % 10000) * interval '1 minute'
-FROM generate_series(1, 20000) g, LATERAL (SELECT hashtext('j' || g) & 2147483647 AS h) x;
+       1 + x.h % 3, jsonb_build_object('document_id', d.id),
+       now() - (x.h % 10000) * interval '1 minute'
+FROM documents d, LATERAL (SELECT hashtext(d.id::text || 'j') & 2147483647 AS h) x;
 
 INSERT INTO task_queue_items (organization_id, queue, kind, status, priority, payload)
 SELECT d.organization_id, (ARRAY['ocr', 'ocr', 'email', 'sync', 'reports'])[1 + x.h % 5],
@@ -218,9 +221,7 @@ SELECT d.organization_id, (ARRAY['ocr', 'ocr', 'email', 'sync', 'reports'])[1 + 
 FROM documents d, LATERAL (SELECT hashtext(d.id::text || 'q') & 2147483647 AS h) x;
 
 INSERT INTO report_templates (organization_id, name, report_type)
-SELECT o.id, CASE WHEN x.h % 100 = 0 THEN 'Cash flow forecast'
-                  ELSE (ARRAY['Monthly P&L', 'Balance sheet', 'Tax summary'])[1 + x.h % 3] END,
-       'custom'
+SELECT o.id, (ARRAY['Monthly P&L', 'Balance sheet', 'Tax summary'])[1 + x.h % 3], 'custom'
 FROM organizations o, generate_series(1, 2) k,
      LATERAL (SELECT hashtext(o.id::text || 'rt' || k) & 2147483647 AS h) x;
 
@@ -241,9 +242,3 @@ SELECT c.organization_id, c.id, 'Report', 'profit_and_loss',
                                END)
 FROM client_weight c, generate_series(1, 2 * c.w) k,
      LATERAL (SELECT hashtext(c.id::text || 'r' || k) & 2147483647 AS h) x;
-
-INSERT INTO workflow_templates (organization_id, name, type, tags)
-SELECT o.id, 'Template', 'tax_preparation',
-       CASE WHEN x.h % 200 = 0 THEN ARRAY['1065'] ELSE ARRAY['1040'] END
-FROM organizations o, generate_series(1, 2) k,
-     LATERAL (SELECT hashtext(o.id::text || 'w' || k) & 2147483647 AS h) x;

@@ -23,7 +23,8 @@ MIGRATIONS_DIR = Path(__file__).parent
 
 def config(url: str | None = None, *, stdout: TextIO | None = None) -> Config:
     """An Alembic config pointing at this package's migrations and (optionally) a database URL."""
-    cfg = Config(stdout=stdout) if stdout is not None else Config()
+    # output_buffer too: offline (--sql) mode writes the SQL there, not to `stdout`.
+    cfg = Config(stdout=stdout, output_buffer=stdout) if stdout is not None else Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     if url is not None:
         cfg.attributes["url"] = to_sqlalchemy(url)

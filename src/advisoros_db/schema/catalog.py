@@ -426,19 +426,18 @@ QUERIES: tuple[CatalogQuery, ...] = (
     ),
     CatalogQuery(
         "report_schedules.by_recipient",
-        "Schedules that mail a recipient (unsubscribe, offboarding).",
-        "SELECT id, name FROM report_schedules WHERE organization_id = %(organization_id)s"
-        " AND recipients @> ARRAY[%(email)s]::citext[]",
+        "Every schedule that mails an address, in any firm (an unsubscribe link's handler).",
+        "SELECT id, organization_id, name FROM report_schedules"
+        " WHERE recipients @> ARRAY[%(email)s]::citext[]",
         "idx_report_schedules_recipients_gin",
-        _with(email="cfo@zephyr.example"),
+        lambda s: {"email": "cfo@zephyr.example"},
     ),
     CatalogQuery(
-        "workflow_templates.tagged",
-        "Workflow templates carrying a tag (template gallery).",
-        "SELECT id, name FROM workflow_templates WHERE organization_id = %(organization_id)s"
-        " AND tags @> ARRAY[%(tag)s]::text[]",
-        "idx_workflow_templates_tags_gin",
-        _with(tag="1065"),
+        "jobs.for_document",
+        "Every job run about one document, in any queue (support: what happened to this file).",
+        "SELECT id, queue, job_name, status FROM job_executions WHERE payload @> %(match)s::jsonb",
+        "idx_job_executions_payload_gin",
+        lambda s: {"match": f'{{"document_id": "{s.document_id}"}}'},
     ),
     CatalogQuery(
         "task_queue.payload_match",
@@ -540,13 +539,13 @@ QUERIES: tuple[CatalogQuery, ...] = (
         _with(q="missing signature"),
     ),
     CatalogQuery(
-        "report_templates.name_search",
-        "Report templates whose name matches (template picker).",
-        "SELECT id, name FROM report_templates WHERE organization_id = %(organization_id)s"
-        " AND to_tsvector('english'::regconfig, name)"
+        "engagements.description_search",
+        "Engagements whose scope description matches (find past work of a kind).",
+        "SELECT id, name FROM engagements WHERE organization_id = %(organization_id)s"
+        " AND to_tsvector('english'::regconfig, description)"
         " @@ websearch_to_tsquery('english'::regconfig, %(q)s)",
-        "idx_report_templates_name_fts",
-        _with(q="cash flow"),
+        "idx_engagements_description_fts",
+        _with(q="cost segregation"),
     ),
     # -- covering (answered from the index alone once the table is vacuumed)
     CatalogQuery(

@@ -4,8 +4,9 @@ each carries its kind in `Index.info["kind"]`, and each answers a query of `sche
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Index, Table, func, literal_column, text
+from sqlalchemy import Index, Table, func, text
 from sqlalchemy.sql.elements import ColumnElement
 
 # Imported for their side effect: the tables these indexes sit on join Base.metadata.
@@ -66,7 +67,7 @@ def _index(
     unique: bool = False,
 ) -> Index:
     t = _table(table)
-    kw: dict[str, object] = {}
+    kw: dict[str, Any] = {}
     if where is not None:
         kw["postgresql_where"] = text(where)
     if include:
@@ -94,7 +95,7 @@ def unique_partial(name: str, table: str, *columns: str, where: str) -> Index:
 
 def gin(name: str, table: str, column: str, *, ops: str | None = None) -> Index:
     """GIN on a jsonb (jsonb_path_ops: containment only, smaller) or text[] column, or trigrams."""
-    kw: dict[str, object] = {"postgresql_using": "gin"}
+    kw: dict[str, Any] = {"postgresql_using": "gin"}
     if ops is not None:
         kw["postgresql_ops"] = {column: ops}
     return Index(name, _table(table).c[column], info={"kind": IndexKind.GIN}, **kw)
@@ -106,7 +107,7 @@ def full_text(name: str, table: str, column: str, *, config: str) -> Index:
     The configuration is a `::regconfig` literal so the two-argument, IMMUTABLE to_tsvector is the one
     indexed, and so the expression reads the same as PostgreSQL's own rendering for Alembic's compare.
     """
-    vector = func.to_tsvector(literal_column(f"'{config}'::regconfig"), _table(table).c[column])
+    vector = func.to_tsvector(text(f"'{config}'::regconfig"), _table(table).c[column])
     return Index(name, vector, postgresql_using="gin", info={"kind": IndexKind.FULL_TEXT})
 
 
@@ -159,7 +160,7 @@ INDEXES: tuple[Index, ...] = (
     gin("idx_invoices_metadata_gin", "invoices", "metadata", ops=JSONB_PATH),
     gin("idx_reports_parameters_gin", "reports", "parameters", ops=JSONB_PATH),
     gin("idx_report_schedules_recipients_gin", "report_schedules", "recipients"),
-    gin("idx_workflow_templates_tags_gin", "workflow_templates", "tags"),
+    gin("idx_job_executions_payload_gin", "job_executions", "payload", ops=JSONB_PATH),
     gin("idx_task_queue_items_payload_gin", "task_queue_items", "payload", ops=JSONB_PATH),
     # Full text: 'simple' for names (no stemming of proper nouns), 'english' for prose.
     full_text("idx_documents_filename_fts", "documents", "file_name", config="simple"),
@@ -172,7 +173,7 @@ INDEXES: tuple[Index, ...] = (
     full_text("idx_advisor_profiles_bio_fts", "advisor_profiles", "bio", config="english"),
     full_text("idx_engagements_name_fts", "engagements", "name", config="english"),
     full_text("idx_document_comments_content_fts", "document_comments", "content", config="english"),
-    full_text("idx_report_templates_name_fts", "report_templates", "name", config="english"),
+    full_text("idx_engagements_description_fts", "engagements", "description", config="english"),
     # Covering: the list views read only the index (an index-only scan, no heap fetches).
     covering("idx_documents_list_covering", "documents", "organization_id", "created_at DESC", include=("id", "client_id", "file_name", "category", "status"), where="deleted_at IS NULL"),
     covering("idx_tasks_dashboard_covering", "tasks", "organization_id", "assignee_id", "due_date", include=("id", "title", "status", "priority"), where="deleted_at IS NULL"),
