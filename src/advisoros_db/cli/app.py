@@ -21,3 +21,7 @@ app.registered_commands += seed.app.registered_commands + bench.app.registered_c
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -117,12 +117,20 @@ def stats(json_out: JsonOption = False) -> None:
 def convert(
     table: TableArgument,
     batch_size: Annotated[int, typer.Option(help="Rows per backfill batch.", min=1)] = 5000,
+    pause_ms: Annotated[
+        int, typer.Option(help="Pause between batches, to spare a busy primary.", min=0)
+    ] = 0,
+    repair: Annotated[
+        bool, typer.Option(help="First re-copy the id ranges the last verify found different.")
+    ] = False,
     json_out: JsonOption = False,
 ) -> None:
     """Convert a populated table online (resumable): prepare, sync, backfill, verify, swap."""
     spec = partitioning.spec_for(table)
     started = time.perf_counter()
     with psycopg.connect(_admin_url(), autocommit=True) as conn:
+        if repair:
+            console.print(f"re-copied {conversion.repair(conn, spec)} rows")
         with Progress(
             TextColumn("backfill {task.description}"),
             BarColumn(),
@@ -138,7 +146,9 @@ def convert(
                 elapsed = max(time.perf_counter() - started, 1e-9)
                 bar.update(task, completed=done, total=total, rate=done / elapsed)
 
-            result = conversion.run(conn, spec, batch_size=batch_size, progress=progress)
+            result = conversion.run(
+                conn, spec, batch_size=batch_size, progress=progress, pause_s=pause_ms / 1000
+            )
         current = conversion.state(conn, table)
     if result is None:
         fail(

@@ -32,6 +32,34 @@ FUNCTIONS = (
 STATE_SCHEMA = "partitioning"
 
 
+_STATE_DDL: LiteralString = """
+CREATE SCHEMA IF NOT EXISTS partitioning;
+CREATE TABLE IF NOT EXISTS partitioning.conversions (
+    table_name text PRIMARY KEY,
+    phase text NOT NULL CHECK (phase IN ('prepared', 'syncing', 'backfilled', 'verified', 'swapped',
+                                         'rolled_back', 'finalized')),
+    last_id text,
+    rows_copied bigint NOT NULL DEFAULT 0,
+    verification jsonb,
+    started_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
+"""
+
+
+def ensure_state(conn: Conn) -> None:
+    """The conversions' state table (schema `partitioning`, outside the models' comparison)."""
+    conn.execute(_STATE_DDL)
+
+
+def set_phase(conn: Conn, table: str, phase: str) -> None:
+    conn.execute(
+        "INSERT INTO partitioning.conversions (table_name, phase) VALUES (%s, %s)"
+        " ON CONFLICT (table_name) DO UPDATE SET phase = EXCLUDED.phase, updated_at = now()",
+        (table, phase),
+    )
+
+
 def _deparsed(text: str) -> sql.SQL:
     # Text produced by pg_get_indexdef/pg_get_constraintdef/pg_get_triggerdef: SQL from the server.
     return sql.SQL(text)  # pyright would need a cast; mypy treats LiteralString as str
@@ -132,6 +160,7 @@ def build_partitioned(
     if len(pk) != 1:
         raise MigrationError(f"{source} needs a one-column primary key to convert; it has {pk}")
     key_not_null = cols[spec.key].not_null
+    self_reference = re.compile(rf"REFERENCES (public\.)?{re.escape(source)}\(")
     conn.execute(
         sql.SQL(
             "CREATE TABLE {t} (LIKE {s} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED"
@@ -148,7 +177,13 @@ def build_partitioned(
         " ORDER BY c.contype, c.conname",
         (source,),
     ).fetchall():
-        name = sql.Identifier(short(conname, "_p"))
+        # A primary key whose new key column can be NULL becomes a unique key, and is named so.
+        renamed = (
+            f"uq_{source}_{'_'.join(_key_columns(keycols, spec.key))}"
+            if contype == "p" and not key_not_null
+            else conname
+        )
+        name = sql.Identifier(short(renamed, "_p"))
         if contype in ("p", "u"):
             kind = (
                 _unique_clause(spec, key_not_null)
@@ -164,11 +199,15 @@ def build_partitioned(
                 )
             )
         else:
+            if self_reference.search(definition):
+                if not spec.key_registry:
+                    raise MigrationError(f"{source} references itself; its spec needs key_registry")
+                build_registry(conn, spec, target)
             conn.execute(
                 sql.SQL("ALTER TABLE {t} ADD CONSTRAINT {n} ").format(
                     t=sql.Identifier(target), n=name
                 )
-                + _deparsed(definition)
+                + _deparsed(self_reference.sub(f"REFERENCES public.{spec.registry}(", definition))
             )
     for index_name, definition, unique in conn.execute(
         "SELECT c.relname, pg_get_indexdef(i.indexrelid), i.indisunique FROM pg_index i"
@@ -359,13 +398,16 @@ def registry_columns(conn: Conn, spec: TableSpec) -> list[Column]:
 
 def build_registry(conn: Conn, spec: TableSpec, parent: str) -> None:
     """Create `<table>_keys` (one row per id, what incoming foreign keys reference), its unique
-    keys, and the triggers on `parent` that keep it in step; fill it from `parent`."""
+    keys, and the triggers on `parent` that keep it in step; fill it from `parent`. Idempotent."""
+    if exists(conn, spec.registry):
+        return
     reg = sql.Identifier(spec.registry)
     pk = primary_key(conn, spec.table)[0]
     cols = registry_columns(conn, spec)
     conn.execute(
-        sql.SQL("CREATE TABLE IF NOT EXISTS {r} ({defs}, PRIMARY KEY ({pk}))").format(
+        sql.SQL("CREATE TABLE {r} ({defs}, CONSTRAINT {pk_name} PRIMARY KEY ({pk}))").format(
             r=reg,
+            pk_name=sql.Identifier(short(f"pk_{spec.registry}", "")),
             defs=sql.SQL(", ").join(
                 sql.SQL("{} {} NOT NULL").format(sql.Identifier(c.name), _deparsed(c.type))
                 for c in cols
@@ -383,10 +425,15 @@ def build_registry(conn: Conn, spec: TableSpec, parent: str) -> None:
         if keycols[0] == [pk]:
             continue
         conn.execute(
-            sql.SQL("ALTER TABLE {r} ADD UNIQUE ({cols})").format(
-                r=reg, cols=sql.SQL(", ").join(map(sql.Identifier, keycols[0]))
+            sql.SQL("ALTER TABLE {r} ADD CONSTRAINT {n} UNIQUE ({cols})").format(
+                r=reg,
+                n=sql.Identifier(short(f"uq_{spec.registry}_{'_'.join(keycols[0])}", "")),
+                cols=sql.SQL(", ").join(map(sql.Identifier, keycols[0])),
             )
         )
+    # Tenant ids live here too: the same forced row-level security as the table. No grants: only
+    # the registry's triggers (as its owner) and foreign-key checks touch it.
+    conn.execute("SELECT partition_secure(%s::regclass, %s::regclass)", (spec.registry, spec.table))
     names = {
         "insert_fn": sql.Identifier(short(spec.registry, "_register")),
         "delete_fn": sql.Identifier(short(spec.registry, "_unregister")),
@@ -537,14 +584,15 @@ def lock_for_swap(
 
 
 def _repoint(
-    conn: Conn, fks: list[tuple[str, str, str]], src: str, dst: str
+    conn: Conn, fks: list[tuple[str, str, str]], src: str, dst: str, *, skip: str
 ) -> list[tuple[str, str]]:
     """Re-create foreign keys that reference `src` to reference `dst` (NOT VALID: no scan under the
     swap's locks); returns what to VALIDATE after commit."""
     pending = []
     pattern = re.compile(rf"REFERENCES (public\.)?{re.escape(src)}\(")
     for table, name, definition in fks:
-        if not pattern.search(definition):
+        # The table's own self-reference moves with it (the twin's already points at the registry).
+        if table == skip or not pattern.search(definition):
             continue
         conn.execute(
             sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(
@@ -603,7 +651,7 @@ def swap(conn: Conn, spec: TableSpec) -> list[tuple[str, str]]:
         sql.SQL("ALTER TABLE {} RENAME TO {}").format(sql.Identifier(twin), sql.Identifier(live))
     )
     _rename_relation_objects(conn, live, "_p", "")
-    pending = _repoint(conn, fks, live, spec.registry) if spec.key_registry else []
+    pending = _repoint(conn, fks, live, spec.registry, skip=live) if spec.key_registry else []
     start_mirror(conn, live, old, pk)
     return pending
 
@@ -624,7 +672,7 @@ def unswap(conn: Conn, spec: TableSpec) -> list[tuple[str, str]]:
         sql.SQL("ALTER TABLE {} RENAME TO {}").format(sql.Identifier(old), sql.Identifier(live))
     )
     _rename_relation_objects(conn, live, "_old", "")
-    pending = _repoint(conn, fks, spec.registry, live) if spec.key_registry else []
+    pending = _repoint(conn, fks, spec.registry, live, skip=live) if spec.key_registry else []
     start_mirror(conn, live, twin, pk)
     return pending
 

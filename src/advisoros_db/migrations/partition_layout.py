@@ -65,6 +65,12 @@ SPECS: dict[str, TableSpec] = {AUDIT_LOGS.table: AUDIT_LOGS, DOCUMENTS.table: DO
 Bound = dt.datetime | int
 
 
+def kept_tables() -> set[str]:
+    """Tables the conversion keeps next to the models' ones (a twin before its swap, the plain
+    table during the rollback window): not part of the models, never drift."""
+    return {name for spec in SPECS.values() for name in (spec.partitioned_name, spec.old_name)}
+
+
 @dataclass(frozen=True, order=True)
 class Partition:
     """One range partition: rows with lower <= key < upper."""

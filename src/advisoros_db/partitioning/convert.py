@@ -16,23 +16,10 @@ from advisoros_db.errors import AdvisorOSError, MigrationError
 from advisoros_db.migrations import partition_ddl as ddl
 from advisoros_db.migrations.partition_layout import SPECS, TableSpec
 from advisoros_db.partitioning.locks import DEFAULT_POLICY, LockPolicy, in_short_transaction
-from advisoros_db.partitioning.verify import Verification, compare
+from advisoros_db.partitioning.verify import Verification, compare, partition_conditions
 
 PHASES = ("prepared", "syncing", "backfilled", "verified", "swapped", "rolled_back", "finalized")
 
-_STATE_DDL: LiteralString = """
-CREATE SCHEMA IF NOT EXISTS partitioning;
-CREATE TABLE IF NOT EXISTS partitioning.conversions (
-    table_name text PRIMARY KEY,
-    phase text NOT NULL CHECK (phase IN ('prepared', 'syncing', 'backfilled', 'verified', 'swapped',
-                                         'rolled_back', 'finalized')),
-    last_id text,
-    rows_copied bigint NOT NULL DEFAULT 0,
-    verification jsonb,
-    started_at timestamptz NOT NULL DEFAULT now(),
-    updated_at timestamptz NOT NULL DEFAULT now()
-);
-"""
 
 # One batch: lock the source rows (FOR SHARE) so no writer can change or delete them between the
 # read and the copy; a concurrent change either committed before (we copy its result) or waits for
@@ -79,7 +66,7 @@ def connect(url: str) -> psycopg.Connection[Any]:
 
 
 def state(conn: psycopg.Connection[Any], table: str) -> State | None:
-    conn.execute(_STATE_DDL)
+    ddl.ensure_state(conn)
     row = conn.execute(
         "SELECT phase, last_id, rows_copied, verification FROM partitioning.conversions"
         " WHERE table_name = %s",
@@ -89,11 +76,7 @@ def state(conn: psycopg.Connection[Any], table: str) -> State | None:
 
 
 def _set_phase(conn: psycopg.Connection[Any], table: str, phase: str, **extra: Any) -> None:
-    conn.execute(
-        "INSERT INTO partitioning.conversions (table_name, phase) VALUES (%s, %s)"
-        " ON CONFLICT (table_name) DO UPDATE SET phase = EXCLUDED.phase, updated_at = now()",
-        (table, phase),
-    )
+    ddl.set_phase(conn, table, phase)
     if "verification" in extra:
         conn.execute(
             "UPDATE partitioning.conversions SET verification = %s WHERE table_name = %s",
@@ -216,8 +199,8 @@ def verify(conn: psycopg.Connection[Any], spec: TableSpec) -> Verification:
             conn, spec.table, current.phase if current else "backfilled", verification=record
         )
         raise ConversionError(
-            result.summary() + f"\nNothing was swapped. Re-run the backfill: "
-            f"`advisoros-db partitions convert {spec.table}` resumes and repairs."
+            result.summary() + "\nNothing was swapped. Find what wrote around the mirror trigger, "
+            f"then `advisoros-db partitions convert {spec.table} --repair` re-copies those ranges."
         )
     _set_phase(conn, spec.table, "verified", verification=record)
     return result
@@ -281,6 +264,46 @@ def finalize(
     in_short_transaction(conn, drop, policy=policy, what=f"finalize {spec.table}")
 
 
+_REPAIR: LiteralString = """
+WITH locked AS (SELECT {pk} FROM {source} WHERE {cond} AND {pk} BETWEEN {lo} AND {hi} FOR SHARE),
+gone AS (DELETE FROM {part} WHERE {pk} BETWEEN {lo} AND {hi})
+SELECT count(*) FROM locked
+"""
+
+
+def repair(conn: psycopg.Connection[Any], spec: TableSpec) -> int:
+    """Re-copy the id ranges the last verification found different, each range in one transaction
+    with its source rows locked; returns the rows re-copied. Verify again afterwards."""
+    current = state(conn, spec.table)
+    _require(current, spec.table, ("backfilled", "verified", "rolled_back"), "repair")
+    assert current is not None
+    found = (current.verification or {}).get("partitions", [])
+    pk = ddl.primary_key(conn, spec.table)[0]
+    conditions = dict(partition_conditions(conn, spec.partitioned_name, spec.key))
+    copied = 0
+    for entry in found:
+        for lo, hi, _ in entry["differing_ranges"]:
+            names = {
+                "pk": sql.Identifier(pk),
+                "source": sql.Identifier(spec.table),
+                "part": sql.Identifier(entry["partition"]),
+                "cond": conditions[entry["partition"]],
+                "lo": sql.Literal(lo),
+                "hi": sql.Literal(hi),
+            }
+            with conn.transaction():
+                conn.execute("SET LOCAL session_replication_role = replica")
+                conn.execute(sql.SQL(_REPAIR).format(**names))
+                copied += conn.execute(
+                    sql.SQL(
+                        "INSERT INTO {part} SELECT * FROM {source}"
+                        " WHERE {cond} AND {pk} BETWEEN {lo} AND {hi}"
+                    ).format(**names)
+                ).rowcount
+    _set_phase(conn, spec.table, "backfilled")
+    return copied
+
+
 def run(
     conn: psycopg.Connection[Any],
     spec: TableSpec,
@@ -288,6 +311,7 @@ def run(
     batch_size: int = 5000,
     progress: Progress | None = None,
     policy: LockPolicy = DEFAULT_POLICY,
+    pause_s: float = 0.0,
 ) -> SwapResult | None:
     """Run (or resume) every step up to and including the swap. Returns None if already swapped."""
     current = state(conn, spec.table)
@@ -298,7 +322,7 @@ def run(
         prepare(conn, spec, policy=policy)
         phase = "syncing"
     if phase == "syncing":
-        backfill(conn, spec, batch_size=batch_size, progress=progress)
+        backfill(conn, spec, batch_size=batch_size, progress=progress, pause_s=pause_s)
     verify(conn, spec)
     return swap(conn, spec, policy=policy)
 
@@ -312,6 +336,7 @@ __all__ = [
     "backfill",
     "finalize",
     "prepare",
+    "repair",
     "rollback",
     "run",
     "spec_for",

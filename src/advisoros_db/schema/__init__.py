@@ -30,6 +30,7 @@ from advisoros_db.schema.collaboration import (
     SessionStatus,
     SharePermission,
 )
+from advisoros_db.schema.document_keys import DocumentKey
 from advisoros_db.schema.documents import (
     AccessLevel,
     Document,
@@ -158,6 +159,7 @@ __all__ = [
     "DocumentCategory",
     "DocumentComment",
     "DocumentEmbedding",
+    "DocumentKey",
     "DocumentProcessing",
     "DocumentSession",
     "DocumentShare",
