@@ -47,6 +47,25 @@ class Settings(BaseSettings):
     max_replica_lag_s: float = Field(default=5.0, ge=0)
     """A replica staler than this many seconds takes no reads until it catches up."""
 
+    read_policy: str = "round_robin"
+    """How reads spread over replicas: `round_robin`, `random` or `least_outstanding`."""
+
+    replica_weights: Annotated[dict[str, float], NoDecode] = Field(default_factory=dict)
+    """Comma-separated `node=weight` pairs (`replica1=2,replica2=1`); unlisted nodes weigh 1."""
+
+    read_your_writes_wait_s: float = Field(default=0.1, ge=0)
+    """How long a read carrying a consistency token waits for a replica to replay it before it
+    goes to the primary."""
+
+    read_retry_deadline_s: float = Field(default=5.0, gt=0)
+    """How long a failing read may keep retrying on other nodes before its error is raised."""
+
+    probe_timeout_s: float = Field(default=1.0, gt=0)
+    """Statement timeout of a health probe (connect timeout: at least 2 s, libpq's floor)."""
+
+    eject_return_probes: int = Field(default=2, ge=1)
+    """Consecutive good probes an ejected node needs before it takes traffic again."""
+
     pool_min_size: int = Field(default=1, ge=0)
     """Connections each pool keeps open."""
 
@@ -81,6 +100,21 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("replica_weights", mode="before")
+    @classmethod
+    def _split_weights(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        weights: dict[str, str] = {}
+        for part in value.split(","):
+            if not part.strip():
+                continue
+            name, sep, weight = part.partition("=")
+            if not sep:
+                raise ValueError(f"replica weight {part!r} must look like replica1=2")
+            weights[name.strip()] = weight.strip()
+        return weights
 
     @property
     def uses_embedded(self) -> bool:

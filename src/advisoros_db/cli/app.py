@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from advisoros_db.cli import bench, cluster, migrations, partitions, seed, tour
+from advisoros_db.cli import bench, cluster, health, migrations, partitions, seed, serve, tour
 
 app = typer.Typer(
     name="advisoros-db",
@@ -17,6 +17,7 @@ app.registered_commands += tour.app.registered_commands
 app.add_typer(partitions.app, name="partitions")
 app.registered_commands += migrations.app.registered_commands
 app.registered_commands += seed.app.registered_commands + bench.app.registered_commands
+app.registered_commands += health.app.registered_commands + serve.app.registered_commands
 
 
 def main() -> None:

@@ -1,0 +1,153 @@
+"""Router benchmark cases: routing overhead against a direct psycopg pool, read throughput by replicas.
+
+Each case takes a Target and returns a dict of measured figures (no timing goals asserted here).
+"""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+from typing import Any, LiteralString
+
+from psycopg_pool import ConnectionPool
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+from advisoros_db.routing import Router, RouterOptions, nodes_for_target
+from advisoros_db.targets import Target
+from advisoros_db.urls import to_sqlalchemy
+
+# A small catalog read every database has, so the cases need no schema or data.
+DEFAULT_QUERY: LiteralString = (
+    "SELECT count(*) FROM pg_catalog.pg_class WHERE relkind = 'r' AND relnamespace = 11"
+)
+
+_QUIET = RouterOptions(interval_s=30.0, pool_size=4)
+
+
+def routing_overhead(
+    target: Target, *, queries: int = 2000, rounds: int = 5, query: LiteralString = DEFAULT_QUERY
+) -> dict[str, Any]:
+    """Per-query latency of a routed read session versus a pooled psycopg connection, same query.
+
+    A plain SQLAlchemy Session on a pooled engine runs too, so the report separates what the ORM
+    session costs from what routing adds. All three hit the same replica (the router is given only
+    that one), in alternating rounds of `queries` each so drift on a shared machine hits every side
+    alike. Figures are medians of the rounds' mean microseconds per query.
+    """
+    nodes = nodes_for_target(target)
+    replica = next((n for n in nodes if n.role.value == "read"), nodes[0])
+    routed_nodes = (nodes[0], replica) if replica is not nodes[0] else (nodes[0],)
+    statement = text(query)
+    engine = create_engine(to_sqlalchemy(replica.url), pool_size=1, max_overflow=0)
+
+    def direct_once() -> None:
+        with pool.connection() as conn:
+            conn.execute(query).fetchall()
+
+    def orm_once() -> None:
+        with Session(engine) as s:
+            s.execute(statement).all()
+
+    def routed_once() -> None:
+        with router.session("read") as s:
+            s.execute(statement).all()
+
+    sides = {"direct": direct_once, "orm": orm_once, "routed": routed_once}
+    timings: dict[str, list[float]] = {name: [] for name in sides}
+    with (
+        ConnectionPool(replica.url, min_size=1, max_size=1, open=True) as pool,
+        Router(routed_nodes, _QUIET, monitor=False) as router,
+    ):
+        for _ in range(min(queries, 50)):  # warm the pools and the server's caches
+            for once in sides.values():
+                once()
+        for _ in range(rounds):
+            for name, once in sides.items():
+                started = time.perf_counter()
+                for _ in range(queries):
+                    once()
+                timings[name].append((time.perf_counter() - started) / queries * 1e6)
+        served_by = router.core.metrics.counts().get("advisoros_router_queries", {})
+    engine.dispose()
+    direct, orm, routed = (statistics.median(timings[n]) for n in ("direct", "orm", "routed"))
+    return {
+        "case": "routing_overhead",
+        "query": query,
+        "queries_per_round": queries,
+        "rounds": rounds,
+        "node": replica.name,
+        "direct_psycopg_pool_us": round(direct, 1),
+        "sqlalchemy_session_us": round(orm, 1),
+        "routed_session_us": round(routed, 1),
+        "overhead_pct": round((routed - direct) / direct * 100, 1),
+        "routing_over_sqlalchemy_pct": round((routed - orm) / orm * 100, 1),
+        "routed_counts": served_by,
+    }
+
+
+def read_throughput(
+    target: Target,
+    *,
+    seconds: float = 3.0,
+    threads: int = 4,
+    replica_counts: tuple[int, ...] = (0, 1, 2),
+    query: LiteralString = DEFAULT_QUERY,
+) -> dict[str, Any]:
+    """Read sessions per second from `threads` threads with 0, 1 and 2 replicas in the router.
+
+    With 0 replicas every read runs on the primary. Counts beyond the replicas available are
+    skipped and listed under `skipped`.
+    """
+    nodes = nodes_for_target(target)
+    primary, replicas = nodes[0], [n for n in nodes if n.role.value == "read"]
+    statement = text(query)
+    results: list[dict[str, Any]] = []
+    skipped: list[int] = []
+    for count in replica_counts:
+        if count > len(replicas):
+            skipped.append(count)
+            continue
+        options = RouterOptions(interval_s=30.0, pool_size=threads)
+        with Router((primary, *replicas[:count]), options, monitor=False) as router:
+            reads, elapsed = _read_for(router, statement, threads=threads, seconds=seconds)
+            per_node = router.core.metrics.counts().get("advisoros_router_queries", {})
+        results.append(
+            {
+                "replicas": count,
+                "reads": reads,
+                "seconds": round(elapsed, 2),
+                "reads_per_s": round(reads / elapsed, 1),
+                "per_node": per_node,
+            }
+        )
+    return {
+        "case": "read_throughput",
+        "threads": threads,
+        "query": query,
+        "results": results,
+        "skipped": skipped,
+    }
+
+
+def _read_for(router: Router, statement: Any, *, threads: int, seconds: float) -> tuple[int, float]:
+    """Read sessions completed by `threads` threads in `seconds`, and the time really taken."""
+    done = [0] * threads
+    stop = threading.Event()
+
+    def work(slot: int) -> None:
+        while not stop.is_set():
+            with router.session("read") as s:
+                s.execute(statement).all()
+            done[slot] += 1
+
+    workers = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
+    started = time.perf_counter()
+    for worker in workers:
+        worker.start()
+    time.sleep(seconds)
+    stop.set()
+    for worker in workers:
+        worker.join()
+    return sum(done), time.perf_counter() - started

@@ -1,0 +1,46 @@
+"""`health`: probe every node once and print where reads would go."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from advisoros_db.cli.output import JsonOption, command, console, print_json
+from advisoros_db.routing import Router, RouterOptions
+from advisoros_db.settings import get_settings
+from advisoros_db.targets import resolve
+
+app = typer.Typer()
+
+
+@app.command()
+@command
+def health(json_out: JsonOption = False) -> None:
+    """Probe the primary and every replica once: role, lag, latency, usable for reads."""
+    settings = get_settings()
+    with Router.for_target(
+        resolve(settings), RouterOptions.from_settings(settings), monitor=False
+    ) as router:
+        report = router.health()
+    if json_out:
+        print_json({k: v for k, v in report.items() if k != "counters"})
+    else:
+        table = Table(title="advisoros-db nodes")
+        for column in ("name", "role", "port", "healthy", "reads", "lag s", "latency ms", "note"):
+            table.add_column(column)
+        for node in report["nodes"]:
+            table.add_row(
+                node["name"],
+                node["server_role"] or node["role"],
+                str(node["port"]),
+                "yes" if node["healthy"] else "NO",
+                "yes" if node["usable_for_reads"] else "no",
+                "-" if node["lag_seconds"] is None else f"{node['lag_seconds']:.3f}",
+                "-" if node["latency_ms"] is None else f"{node['latency_ms']:.1f}",
+                node["warning"] or node["last_error"] or node["eject_reason"] or "",
+            )
+        console.print(table)
+        if report["reads_on_primary"]:
+            console.print("[yellow]no replica is usable: reads go to the primary[/]")
+    if not report["primary"]["isHealthy"]:
+        raise typer.Exit(1)

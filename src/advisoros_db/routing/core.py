@@ -1,0 +1,192 @@
+"""The routing core both session shells share: state store, plans, ejections, tokens, metrics."""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from advisoros_db.routing import decisions, state
+from advisoros_db.routing.kinds import Kind
+from advisoros_db.routing.lsn import ConsistencyToken
+from advisoros_db.routing.metrics import RouterMetrics
+from advisoros_db.routing.policies import ReadPolicy, policy_named
+from advisoros_db.routing.probe import Prober
+from advisoros_db.routing.report import health_status
+from advisoros_db.routing.topology import RouterOptions
+from advisoros_db.urls import mask
+
+log = logging.getLogger("advisoros_db.routing")
+
+
+class RoutingCore:
+    """Holds the current Snapshot (swapped whole under a lock) and everything decided from it."""
+
+    def __init__(
+        self,
+        nodes: tuple[state.NodeConfig, ...],
+        options: RouterOptions,
+        *,
+        policy: ReadPolicy | None = None,
+    ) -> None:
+        self.options = options
+        self.policy = policy or policy_named(options.policy)
+        self.metrics = RouterMetrics()
+        self._lock = threading.Lock()
+        self._snapshot = state.initial(nodes)
+        self._outstanding: dict[str, int] = {n.name: 0 for n in nodes}
+        self._reads_on_primary = False
+        # Per router, so tokens never leak between routers (or tests) in one process.
+        self._token: contextvars.ContextVar[ConsistencyToken | None] = contextvars.ContextVar(
+            f"advisoros_router_token_{id(self)}", default=None
+        )
+        self.metrics.observe(self._snapshot, options.max_lag_s)
+
+    # -- state ---------------------------------------------------------------------------
+
+    @property
+    def snapshot(self) -> state.Snapshot:
+        return self._snapshot
+
+    def update(self, change: Callable[[state.Snapshot], state.Snapshot]) -> state.Snapshot:
+        with self._lock:
+            before = self._snapshot
+            self._snapshot = after = change(before)
+        self._log_changes(before, after)
+        self.metrics.observe(after, self.options.max_lag_s)
+        return after
+
+    def eject(self, name: str, reason: str) -> None:
+        """Take a node out of rotation now; probes bring it back."""
+        if self._snapshot.node(name).ejected:
+            return
+        self.metrics.ejections.labels(name).inc()
+        self.update(lambda s: state.eject(s, name, reason))
+
+    def _log_changes(self, before: state.Snapshot, after: state.Snapshot) -> None:
+        for old, new in zip(before.nodes, after.nodes, strict=True):
+            if old.ejected != new.ejected:
+                if new.ejected:
+                    log.warning("node %s ejected: %s", new.name, new.eject_reason)
+                else:
+                    log.info("node %s back in rotation", new.name)
+            if new.role_mismatch and new.role_mismatch != old.role_mismatch:
+                log.error("node %s (%s) %s", new.name, mask(new.config.url), new.role_mismatch)
+        usable = [n for n in after.nodes if decisions.usable_for_reads(n, self.options.max_lag_s)]
+        if not usable and not self._reads_on_primary:
+            log.warning("no replica is usable: reads go to the primary")
+        elif usable and self._reads_on_primary:
+            log.info("replicas usable again: reads leave the primary")
+        self._reads_on_primary = not usable
+
+    # -- probing -------------------------------------------------------------------------
+
+    def probe_all(self, probers: dict[str, Prober]) -> state.Snapshot:
+        """Probe every node once, primary first so replica lag is measured against a fresh sample."""
+        for node in self._snapshot.nodes:
+            self._apply(node.name, probers[node.name].probe())
+        return self._snapshot
+
+    def _apply(self, name: str, result: state.ProbeResult) -> None:
+        now = time.monotonic()
+        after = self._snapshot.node(name)
+        self.update(
+            lambda s: state.apply_probe(
+                s, name, result, now=now, return_after=self.options.return_after
+            )
+        )
+        if not after.ejected and self._snapshot.node(name).ejected:
+            self.metrics.ejections.labels(name).inc()
+
+    # -- plans ---------------------------------------------------------------------------
+
+    def plan(self, kind: Kind, token: ConsistencyToken | None) -> decisions.Plan:
+        with self._lock:
+            outstanding = dict(self._outstanding)
+        return decisions.plan(
+            self._snapshot,
+            kind,
+            policy=self.policy,
+            max_lag_s=self.options.max_lag_s,
+            outstanding=outstanding,
+            token=token,
+        )
+
+    def acquire(self, name: str) -> None:
+        with self._lock:
+            self._outstanding[name] += 1
+
+    def release(self, name: str) -> None:
+        with self._lock:
+            self._outstanding[name] -= 1
+
+    # -- read-your-writes ----------------------------------------------------------------
+
+    @property
+    def token(self) -> ConsistencyToken | None:
+        """The newest commit this context made or adopted."""
+        return self._token.get()
+
+    def remember(self, token: ConsistencyToken) -> None:
+        self._token.set(ConsistencyToken.latest(self._token.get(), token))
+
+    @contextmanager
+    def consistent_with(self, token: ConsistencyToken | str | None) -> Iterator[None]:
+        """Reads in this block see at least `token`'s commit (say, one from a request header)."""
+        if isinstance(token, str):
+            token = ConsistencyToken.parse(token)
+        reset = self._token.set(ConsistencyToken.latest(self._token.get(), token))
+        try:
+            yield
+        finally:
+            self._token.reset(reset)
+
+    def health(self) -> dict[str, Any]:
+        report = health_status(self._snapshot, self.options.max_lag_s)
+        report["counters"] = self.metrics.counts()
+        return report
+
+
+class Monitor:
+    """A daemon thread probing every node each interval, jittered so processes don't align."""
+
+    def __init__(self, core: RoutingCore) -> None:
+        self._core = core
+        timeout = core.options.probe_timeout_s
+        self.probers = {
+            n.name: Prober(n.config.url, timeout_s=timeout) for n in core.snapshot.nodes
+        }
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._rng = random.Random()
+
+    def probe_once(self) -> state.Snapshot:
+        return self._core.probe_all(self.probers)
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._run, name="advisoros-router-monitor")
+        self._thread.daemon = True
+        self._thread.start()
+
+    def _run(self) -> None:
+        interval = self._core.options.interval_s
+        while not self._stop.wait(interval * self._rng.uniform(0.8, 1.2)):
+            try:
+                self.probe_once()
+            except Exception:  # the monitor must outlive any one bad probe
+                log.exception("health probe round failed")
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        for prober in self.probers.values():
+            prober.close()

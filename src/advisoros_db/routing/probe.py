@@ -1,0 +1,71 @@
+"""One health probe of one node over a plain psycopg connection, with short timeouts."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from typing import Any, LiteralString
+
+import psycopg
+
+from advisoros_db.routing.lsn import parse_lsn
+from advisoros_db.routing.state import ProbeResult
+
+PROBE_SQL: LiteralString = """
+SELECT pg_is_in_recovery(),
+       CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_lsn()::text END,
+       pg_last_wal_replay_lsn()::text,
+       EXTRACT(EPOCH FROM clock_timestamp() - pg_last_xact_replay_timestamp())::float8,
+       CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused() END,
+       current_setting('port')::int
+"""
+
+
+class Prober:
+    """Probes one node, keeping its connection between probes (reconnecting after a failure)."""
+
+    def __init__(self, url: str, *, timeout_s: float) -> None:
+        self._url = url
+        self._timeout_s = timeout_s
+        self._conn: psycopg.Connection[Any] | None = None
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        timeout_ms = max(1, int(self._timeout_s * 1000))
+        return psycopg.connect(
+            self._url,
+            autocommit=True,
+            # libpq's connect_timeout is whole seconds with a floor of 2.
+            connect_timeout=max(2, int(self._timeout_s + 0.999)),
+            options=f"-c statement_timeout={timeout_ms}",
+            application_name="advisoros-router-probe",
+        )
+
+    def probe(self) -> ProbeResult:
+        started = time.perf_counter()
+        try:
+            if self._conn is None or self._conn.closed:
+                self._conn = self._connect()
+            row = self._conn.execute(PROBE_SQL).fetchone()
+        except psycopg.Error as exc:
+            self.close()
+            return ProbeResult(reachable=False, error=f"{type(exc).__name__}: {exc}".strip())
+        latency_ms = (time.perf_counter() - started) * 1000
+        if row is None:
+            return ProbeResult(reachable=False, error="health probe returned no row")
+        in_recovery, current, replay, replay_age, paused, port = row
+        return ProbeResult(
+            reachable=True,
+            latency_ms=latency_ms,
+            in_recovery=bool(in_recovery),
+            current_lsn=parse_lsn(current) if current else None,
+            replay_lsn=parse_lsn(replay) if replay else None,
+            replay_age_s=float(replay_age) if replay_age is not None else None,
+            replay_paused=paused,
+            port=int(port),
+        )
+
+    def close(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            with contextlib.suppress(psycopg.Error):
+                conn.close()

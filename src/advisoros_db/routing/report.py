@@ -1,0 +1,72 @@
+"""The health report: a snapshot rendered as plain data, URLs masked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from advisoros_db.routing.decisions import usable_for_reads, writable_node, write_refusal
+from advisoros_db.routing.kinds import Role
+from advisoros_db.routing.state import NodeState, Snapshot
+from advisoros_db.urls import mask, port_of
+
+
+def _round(value: float | None, digits: int = 3) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def node_report(node: NodeState, max_lag_s: float) -> dict[str, Any]:
+    """One node: `name`, `role`, `port`, `healthy`, `usable_for_reads`, `lag_seconds`, `latency_ms`."""
+    actual = None if node.in_recovery is None else ("replica" if node.in_recovery else "primary")
+    return {
+        "name": node.name,
+        "role": node.role.value,
+        "server_role": actual,
+        "url": mask(node.config.url),
+        "port": node.port if node.port is not None else port_of(node.config.url),
+        "healthy": node.healthy,
+        "reachable": node.reachable,
+        "ejected": node.ejected,
+        "eject_reason": node.eject_reason,
+        "usable_for_reads": usable_for_reads(node, max_lag_s),
+        "lag_seconds": _round(node.lag_s),
+        "replay_paused": node.replay_paused,
+        "latency_ms": _round(node.latency_avg_ms),
+        "latency_p95_ms": _round(node.latency_p95_ms),
+        "warning": node.role_mismatch,
+        "last_error": node.last_error,
+    }
+
+
+def health_status(snapshot: Snapshot, max_lag_s: float) -> dict[str, Any]:
+    """The report's `getHealthStatus()` shape, plus a `nodes` list with every detail.
+
+    `{primary: {isHealthy, latencyMs}, analytics: {isHealthy, latencyMs, replicationLag}, ...}`;
+    `replicationLag` is in milliseconds as in the report, `lagSeconds` in seconds.
+    """
+    out: dict[str, Any] = {}
+    primary = writable_node(snapshot)
+    out["primary"] = {
+        "isHealthy": primary.healthy and write_refusal(snapshot) is None,
+        "latencyMs": _round(primary.latency_avg_ms),
+        "node": primary.name,
+    }
+    for node in snapshot.nodes:
+        if node.role is Role.PRIMARY:
+            continue
+        key = node.role.value if node.role is not Role.READ else node.name
+        lag = node.lag_s
+        out[key] = {
+            "isHealthy": node.healthy and usable_for_reads(node, max_lag_s)
+            if node.role is not Role.DR
+            else node.healthy,
+            "latencyMs": _round(node.latency_avg_ms),
+            "replicationLag": None if lag is None else round(lag * 1000),
+            "lagSeconds": _round(lag),
+        }
+    out["nodes"] = [node_report(n, max_lag_s) for n in snapshot.nodes]
+    out["warnings"] = [
+        f"{n.name}: {n.role_mismatch}" for n in snapshot.nodes if n.role_mismatch is not None
+    ]
+    usable = [n for n in snapshot.nodes if usable_for_reads(n, max_lag_s)]
+    out["reads_on_primary"] = not usable
+    return out

@@ -1,0 +1,240 @@
+"""`Router` and `AsyncRouter`: one per process, engines per node, a monitor, routed sessions."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.util import await_only
+
+from advisoros_db.routing.core import Monitor, RoutingCore
+from advisoros_db.routing.decisions import write_refusal
+from advisoros_db.routing.kinds import Kind, Role, RoutingError, parse_kind
+from advisoros_db.routing.lsn import ConsistencyToken
+from advisoros_db.routing.policies import ReadPolicy
+from advisoros_db.routing.session import Route, RoutedSession, organization
+from advisoros_db.routing.state import NodeConfig
+from advisoros_db.routing.topology import RouterOptions, nodes_for_target
+from advisoros_db.settings import Settings
+from advisoros_db.targets import Target, resolve
+from advisoros_db.urls import to_sqlalchemy
+
+
+def _engine_options(node: NodeConfig, options: RouterOptions) -> dict[str, Any]:
+    connect_args: dict[str, Any] = {
+        "connect_timeout": max(2, int(options.probe_timeout_s + 0.999)),
+        "application_name": f"advisoros-router-{node.name}",
+    }
+    if node.role in (Role.PRIMARY, Role.DR):
+        # libpq itself refuses a server in recovery, so a write can never land on a standby.
+        connect_args["target_session_attrs"] = "read-write"
+    return {"pool_size": options.pool_size, "max_overflow": 0, "connect_args": connect_args}
+
+
+def _token(token: ConsistencyToken | str | None) -> ConsistencyToken | None:
+    return ConsistencyToken.parse(token) if isinstance(token, str) else token
+
+
+class _RouterBase:
+    """What both shells share: the core, the monitor, reports."""
+
+    def __init__(
+        self,
+        nodes: tuple[NodeConfig, ...],
+        options: RouterOptions | None = None,
+        *,
+        policy: ReadPolicy | None = None,
+        monitor: bool = True,
+    ) -> None:
+        self.options = options or RouterOptions()
+        self.core = RoutingCore(nodes, self.options, policy=policy)
+        self.monitor = Monitor(self.core)
+        # One synchronous round first, so the first session already knows every node's state.
+        self.monitor.probe_once()
+        if monitor:
+            self.monitor.start()
+
+    def probe(self) -> dict[str, Any]:
+        """Probe every node now and return the health report."""
+        self.monitor.probe_once()
+        return self.health()
+
+    def health(self) -> dict[str, Any]:
+        """`{primary: {isHealthy, latencyMs}, replica1: {..., replicationLag}, nodes: [...]}`."""
+        return self.core.health()
+
+    def metrics_text(self) -> bytes:
+        """The Prometheus exposition of this router's counters and gauges."""
+        return self.core.metrics.generate()
+
+    @property
+    def token(self) -> ConsistencyToken | None:
+        """The newest commit made (or adopted) in this context; send `str(token)` onward."""
+        return self.core.token
+
+    def consistent_with(self, token: ConsistencyToken | str | None) -> Any:
+        """Context manager: reads inside see at least `token`'s commit."""
+        return self.core.consistent_with(token)
+
+    def _route(
+        self,
+        kind: Kind | str,
+        organization_id: uuid.UUID | str | None,
+        token: ConsistencyToken | str | None,
+        engines: dict[str, Engine],
+        sleep: Any,
+    ) -> Route:
+        wanted = parse_kind(kind)
+        if wanted.writes:
+            refusal = write_refusal(self.core.snapshot)
+            if refusal is not None:
+                raise RoutingError(refusal)
+        explicit = _token(token)
+        effective = None if wanted.writes else ConsistencyToken.latest(explicit, self.core.token)
+        return Route(
+            core=self.core,
+            kind=wanted,
+            plan=self.core.plan(wanted, effective),
+            engines=engines,
+            sleep=sleep,
+            organization_id=organization(organization_id),
+        )
+
+
+class Router(_RouterBase):
+    """Routes SQLAlchemy sessions over the primary and replicas of one deployment.
+
+    `with router.session("read", organization_id=org) as s:` gives a Session on a healthy,
+    caught-up replica; `"write"` sessions commit on exit and leave a consistency token.
+    """
+
+    def __init__(
+        self,
+        nodes: tuple[NodeConfig, ...],
+        options: RouterOptions | None = None,
+        *,
+        policy: ReadPolicy | None = None,
+        monitor: bool = True,
+    ) -> None:
+        opts = options or RouterOptions()
+        self.engines: dict[str, Engine] = {
+            n.name: create_engine(to_sqlalchemy(n.url), **_engine_options(n, opts)) for n in nodes
+        }
+        try:
+            super().__init__(nodes, opts, policy=policy, monitor=monitor)
+        except BaseException:
+            for engine in self.engines.values():
+                engine.dispose()
+            raise
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, monitor: bool = True) -> Router:
+        return cls.for_target(
+            resolve(settings), RouterOptions.from_settings(settings), monitor=monitor
+        )
+
+    @classmethod
+    def for_target(
+        cls, target: Target, options: RouterOptions | None = None, *, monitor: bool = True
+    ) -> Router:
+        opts = options or RouterOptions()
+        return cls(nodes_for_target(target, weights=opts.weights), opts, monitor=monitor)
+
+    @contextmanager
+    def session(
+        self,
+        kind: Kind | str,
+        *,
+        organization_id: uuid.UUID | str | None = None,
+        token: ConsistencyToken | str | None = None,
+    ) -> Iterator[RoutedSession]:
+        """A session for one kind of work; commits on a clean exit, rolls back on an error."""
+        route = self._route(kind, organization_id, token, self.engines, time.sleep)
+        session = RoutedSession(route=route)
+        try:
+            yield session
+            if route.kind.writes:
+                session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def close(self) -> None:
+        """Stop the monitor and drain every pool."""
+        self.monitor.stop()
+        for engine in self.engines.values():
+            engine.dispose()
+
+    def __enter__(self) -> Router:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _async_sleep(seconds: float) -> None:
+    # Runs inside SQLAlchemy's greenlet: yield to the event loop instead of blocking it.
+    await_only(asyncio.sleep(seconds))
+
+
+class AsyncRouter(_RouterBase):
+    """The asyncio shell: `AsyncSession`s running the same RoutedSession underneath."""
+
+    def __init__(
+        self,
+        nodes: tuple[NodeConfig, ...],
+        options: RouterOptions | None = None,
+        *,
+        policy: ReadPolicy | None = None,
+        monitor: bool = True,
+    ) -> None:
+        opts = options or RouterOptions()
+        self.async_engines: dict[str, AsyncEngine] = {
+            n.name: create_async_engine(to_sqlalchemy(n.url), **_engine_options(n, opts))
+            for n in nodes
+        }
+        self.engines = {name: e.sync_engine for name, e in self.async_engines.items()}
+        super().__init__(nodes, opts, policy=policy, monitor=monitor)
+
+    @classmethod
+    def for_target(
+        cls, target: Target, options: RouterOptions | None = None, *, monitor: bool = True
+    ) -> AsyncRouter:
+        opts = options or RouterOptions()
+        return cls(nodes_for_target(target, weights=opts.weights), opts, monitor=monitor)
+
+    @asynccontextmanager
+    async def session(
+        self,
+        kind: Kind | str,
+        *,
+        organization_id: uuid.UUID | str | None = None,
+        token: ConsistencyToken | str | None = None,
+    ) -> AsyncIterator[AsyncSession]:
+        """Async twin of `Router.session`, sharing its routing session underneath."""
+        route = self._route(kind, organization_id, token, self.engines, _async_sleep)
+        first = self.async_engines[route.plan.order[0]] if route.plan.order else None
+        session = AsyncSession(bind=first, sync_session_class=RoutedSession, route=route)
+        try:
+            yield session
+            if route.kind.writes:
+                await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+        finally:
+            await session.close()
+
+    async def aclose(self) -> None:
+        """Stop the monitor and drain every pool."""
+        await asyncio.to_thread(self.monitor.stop)
+        for engine in self.async_engines.values():
+            await engine.dispose()

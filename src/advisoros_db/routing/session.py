@@ -1,0 +1,273 @@
+"""A SQLAlchemy Session pinned to one node per transaction, that retries failed reads elsewhere.
+
+The sync Router uses it directly; the AsyncRouter hands it to `AsyncSession(sync_session_class=...)`,
+so both APIs run this one implementation (SQLAlchemy runs it in a greenlet for asyncio).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
+
+import psycopg
+from sqlalchemy import Engine, event
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.sql.elements import TextClause
+
+from advisoros_db.errors import ReadOnlyViolation, translate
+from advisoros_db.routing import decisions
+from advisoros_db.routing.core import RoutingCore
+from advisoros_db.routing.kinds import Kind, RoutingError
+from advisoros_db.routing.lsn import ConsistencyToken, parse_lsn
+from advisoros_db.routing.state import note_replay
+from advisoros_db.tenancy import APPLY_SQL, tenant_id
+
+log = logging.getLogger("advisoros_db.routing")
+
+T = TypeVar("T")
+
+CURRENT_LSN_SQL = "SELECT pg_current_wal_lsn()::text"
+CAUGHT_UP_SQL = "SELECT pg_last_wal_replay_lsn()::text"
+READ_ONLY_SQL = "SET TRANSACTION READ ONLY"
+
+# Leading keywords of statements that change data or schema: refused in read sessions before
+# anything is sent (anything subtler is stopped by the read-only transaction itself).
+_WRITE_VERBS = frozenset(
+    {"insert", "update", "delete", "merge", "truncate", "create", "alter", "drop", "grant"}
+    | {"revoke", "copy", "call", "vacuum", "reindex", "cluster", "refresh", "lock", "comment"}
+)
+
+
+class _Behind(Exception):
+    """The bound replica has not replayed the session's consistency token yet."""
+
+
+@dataclass
+class Route:
+    """One session's routing: the plan, where it is now, what was tried."""
+
+    core: RoutingCore
+    kind: Kind
+    plan: decisions.Plan
+    engines: Mapping[str, Engine]
+    sleep: Callable[[float], None]
+    organization_id: str | None = None
+    node: str = ""
+    attempt: decisions.Attempt = field(default_factory=decisions.Attempt)
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def on_replica(self) -> bool:
+        return self.node != self.plan.primary
+
+    @property
+    def needs_check(self) -> bool:
+        return (
+            self.plan.token is not None and self.on_replica and self.node not in self.plan.verified
+        )
+
+
+class RoutedSession(Session):
+    """Session whose bind is chosen by the router; see `Router.session`."""
+
+    def __init__(self, bind: Engine | None = None, *, route: Route, **kwargs: Any) -> None:
+        first, _ = decisions.next_node(route.plan, route.attempt, wait_budget_s=0, poll_s=0)
+        route.node = first
+        super().__init__(bind=route.engines[first], **kwargs)
+        self.route = route
+        self.token: ConsistencyToken | None = None
+        self._wrote = route.kind.writes
+        self._held = True
+        route.core.acquire(first)
+        if route.kind.writes is False and first == route.plan.primary and route.plan.reason:
+            route.core.metrics.fallbacks.labels(route.kind.value, route.plan.reason).inc()
+
+    # -- transaction start ---------------------------------------------------------------
+
+    def _after_begin(self, session: Session, transaction: SessionTransaction, conn: Any) -> None:
+        route = self.route
+        if not route.kind.writes and not route.on_replica:
+            conn.exec_driver_sql(READ_ONLY_SQL)
+        if route.organization_id is not None:
+            conn.exec_driver_sql(APPLY_SQL, (route.organization_id,))
+        if route.needs_check:
+            assert route.plan.token is not None
+            replayed = conn.exec_driver_sql(CAUGHT_UP_SQL).scalar()
+            if replayed is None or parse_lsn(replayed) < route.plan.token.lsn:
+                raise _Behind(route.node)
+            route.plan = replace(route.plan, verified=route.plan.verified | {route.node})
+            position = parse_lsn(replayed)
+            route.core.update(lambda s: note_replay(s, route.node, position))
+
+    def _refuse_flush(self, session: Session, flush_context: Any, instances: Any) -> None:
+        if self.route.kind.writes:
+            return
+        if self.new or self.dirty or self.deleted:
+            raise ReadOnlyViolation(
+                f"a {self.route.kind.value} session cannot write (pending ORM changes); "
+                "open a write session with router.session('write')"
+            )
+
+    # -- statements ----------------------------------------------------------------------
+
+    def execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        return self._routed(
+            statement, lambda: super(RoutedSession, self).execute(statement, *args, **kwargs)
+        )
+
+    def scalar(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        return self._routed(
+            statement, lambda: super(RoutedSession, self).scalar(statement, *args, **kwargs)
+        )
+
+    def scalars(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        return self._routed(
+            statement, lambda: super(RoutedSession, self).scalars(statement, *args, **kwargs)
+        )
+
+    def _refuse_write(self, statement: Any) -> None:
+        if self.route.kind.writes:
+            return
+        verb = None
+        if isinstance(statement, TextClause):
+            words = statement.text.split(None, 1)
+            verb = words[0].lower() if words else None
+            if verb not in _WRITE_VERBS:
+                return
+        elif not getattr(statement, "is_dml", False):
+            return
+        raise ReadOnlyViolation(
+            f"a {self.route.kind.value} session cannot run {verb or 'INSERT/UPDATE/DELETE'} "
+            "statements; nothing was sent. Open a write session with router.session('write')"
+        )
+
+    def _routed(self, statement: Any, call: Callable[[], T]) -> T:
+        self._refuse_write(statement)
+        route = self.route
+        while True:
+            try:
+                result = call()
+            except _Behind:
+                self._move_on(failure=None, behind=True, error=None)
+                continue
+            except sa_exc.DBAPIError as exc:
+                orig = exc.orig
+                sqlstate = orig.sqlstate if isinstance(orig, psycopg.Error) else None
+                lost = exc.connection_invalidated or (
+                    isinstance(orig, psycopg.OperationalError) and sqlstate is None
+                )
+                failure = decisions.classify(
+                    sqlstate, connection_lost=lost, on_replica=route.on_replica
+                )
+                if failure == decisions.NODE_DOWN:
+                    route.core.eject(route.node, f"{type(orig).__name__} seen by a query")
+                if failure is None or route.kind.writes:
+                    mine = translate(exc)
+                    if mine is not None:
+                        raise mine from exc
+                    if failure is not None:
+                        raise RoutingError(
+                            f"write session on {route.node} failed: {orig}; not retried because "
+                            "the write may or may not have been applied"
+                        ) from exc
+                    raise
+                self._move_on(failure=failure, behind=False, error=exc)
+                continue
+            route.core.metrics.routed.labels(route.kind.value, route.node).inc()
+            return result
+
+    def _move_on(self, *, failure: str | None, behind: bool, error: BaseException | None) -> None:
+        """Abandon the current node's transaction and bind to the next node of the plan."""
+        route = self.route
+        # A dead connection cannot roll back; the pool has invalidated it already.
+        with contextlib.suppress(sa_exc.DBAPIError):
+            super().rollback()
+        left = route.node
+        attempt = route.attempt
+        attempt = replace(
+            attempt,
+            tried=attempt.tried | {left},
+            behind=attempt.behind | {left} if behind else attempt.behind - {left},
+        )
+        elapsed = time.monotonic() - route.started
+        try:
+            if elapsed > route.core.options.retry_deadline_s:
+                raise LookupError("deadline passed")
+            nxt, pause = decisions.next_node(
+                route.plan,
+                attempt,
+                wait_budget_s=route.core.options.ryw_wait_s,
+                poll_s=route.core.options.ryw_poll_s,
+            )
+        except LookupError:
+            tried = ", ".join(sorted(attempt.tried))
+            raise RoutingError(
+                f"{route.kind.value} session found no node to serve it (tried {tried}; "
+                f"{error or 'no replica caught up'}); check `advisoros-db health`"
+            ) from error
+        if pause:
+            route.sleep(pause)
+            attempt = replace(attempt, waited_s=attempt.waited_s + pause)
+        route.attempt = attempt
+        metrics = route.core.metrics
+        reason = failure or "not_caught_up"
+        if failure is not None:
+            metrics.retries.labels(route.kind.value, failure).inc()
+            metrics.failovers.labels(left, nxt).inc()
+            log.warning("read on %s failed (%s); retrying on %s", left, failure, nxt)
+        if nxt == route.plan.primary:
+            metrics.fallbacks.labels(route.kind.value, reason).inc()
+            log.info("%s session falls back to the primary: %s", route.kind.value, reason)
+        if self._held:
+            route.core.release(left)
+        route.core.acquire(nxt)
+        self._held = True
+        route.node = nxt
+        self.bind = route.engines[nxt]
+
+    # -- commit and close ----------------------------------------------------------------
+
+    def commit(self) -> None:
+        """Commit; after a write, remember the commit's WAL position as the consistency token."""
+        super().commit()
+        if self._wrote:
+            with self.route.engines[self.route.node].connect() as conn:
+                lsn = conn.exec_driver_sql(CURRENT_LSN_SQL).scalar()
+            if lsn is not None:
+                self.token = ConsistencyToken(parse_lsn(lsn))
+                self.route.core.remember(self.token)
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            if self._held:
+                self._held = False
+                self.route.core.release(self.route.node)
+
+
+def organization(organization_id: uuid.UUID | str | None) -> str | None:
+    return None if organization_id is None else tenant_id(organization_id)
+
+
+# Listeners registered once on the class: per-instance `event.listen` costs tens of microseconds
+# per session, which the routing overhead budget cannot afford.
+@event.listens_for(RoutedSession, "after_begin")
+def _after_begin(session: Session, transaction: SessionTransaction, conn: Any) -> None:
+    if isinstance(session, RoutedSession):
+        session._after_begin(session, transaction, conn)
+
+
+@event.listens_for(RoutedSession, "before_flush")
+def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
+    if isinstance(session, RoutedSession):
+        session._refuse_flush(session, flush_context, instances)
+
+
+__all__ = ["Route", "RoutedSession", "organization"]

@@ -1,0 +1,97 @@
+"""Which nodes a deployment has and the options the router runs with, from settings or a Target."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
+
+from advisoros_db.routing.kinds import Role
+from advisoros_db.routing.state import NodeConfig
+from advisoros_db.settings import Settings
+from advisoros_db.targets import Target
+
+
+@dataclass(frozen=True)
+class RouterOptions:
+    """Timing and policy knobs; `from_settings` maps the ADVISOROS_* settings onto them."""
+
+    interval_s: float = 30.0
+    max_lag_s: float = 5.0
+    probe_timeout_s: float = 1.0
+    return_after: int = 2
+    ryw_wait_s: float = 0.1
+    ryw_poll_s: float = 0.005
+    retry_deadline_s: float = 5.0
+    policy: str = "round_robin"
+    pool_size: int = 10
+    weights: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RouterOptions:
+        return cls(
+            interval_s=settings.health_check_interval_s,
+            max_lag_s=settings.max_replica_lag_s,
+            probe_timeout_s=settings.probe_timeout_s,
+            return_after=settings.eject_return_probes,
+            ryw_wait_s=settings.read_your_writes_wait_s,
+            retry_deadline_s=settings.read_retry_deadline_s,
+            policy=settings.read_policy,
+            pool_size=settings.pool_max_size,
+            weights=dict(settings.replica_weights),
+        )
+
+
+def _credentials_from(url: str, source: str) -> str:
+    """`url`'s server and database with `source`'s user and password."""
+    parts, creds = urlsplit(url), urlsplit(source)
+    userinfo = creds.netloc.rpartition("@")[0]
+    host = parts.netloc.rpartition("@")[2]
+    netloc = f"{userinfo}@{host}" if userinfo else host
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def nodes_from(
+    primary_url: str,
+    replica_urls: list[str] | tuple[str, ...] = (),
+    *,
+    analytics_url: str | None = None,
+    background_url: str | None = None,
+    dr_url: str | None = None,
+    weights: dict[str, float] | None = None,
+) -> tuple[NodeConfig, ...]:
+    """Name the nodes: `primary`, `replica1..N`, `analytics`, `background`, `dr`."""
+    weights = weights or {}
+    named: list[tuple[str, Role, str]] = [("primary", Role.PRIMARY, primary_url)]
+    named += [(f"replica{i}", Role.READ, url) for i, url in enumerate(replica_urls, 1)]
+    for name, role, url in (
+        ("analytics", Role.ANALYTICS, analytics_url),
+        ("background", Role.BACKGROUND, background_url),
+        ("dr", Role.DR, dr_url),
+    ):
+        if url:
+            named.append((name, role, url))
+    return tuple(
+        NodeConfig(name=name, role=role, url=url, weight=weights.get(name, 1.0))
+        for name, role, url in named
+    )
+
+
+def nodes_for_target(
+    target: Target, *, weights: dict[str, float] | None = None
+) -> tuple[NodeConfig, ...]:
+    """Every node of a deployment, logged in as the application role (row-level security applies).
+
+    The embedded cluster lists its replicas with superuser URLs; they get the app role's
+    credentials here. External replica URLs are used as configured.
+    """
+    replicas = list(target.replica_urls)
+    if target.embedded:
+        replicas = [_credentials_from(url, target.app_url) for url in replicas]
+    return nodes_from(
+        target.app_url,
+        replicas,
+        analytics_url=target.analytics_url,
+        background_url=target.background_url,
+        dr_url=target.dr_url,
+        weights=weights,
+    )

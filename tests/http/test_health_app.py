@@ -1,0 +1,134 @@
+"""The health and metrics endpoints, the `health` and `serve` commands, against the real cluster."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+from typer.testing import CliRunner
+
+from advisoros_db.cli.app import app as cli
+from advisoros_db.cluster import Cluster
+from advisoros_db.http import create_app
+from advisoros_db.routing import NodeConfig, Router, nodes_from
+from advisoros_db.urls import port_of
+from tests.routing.conftest import FAST
+
+
+def get(app: object, path: str) -> httpx.Response:
+    """One request to the ASGI app in-process (no socket, no TestClient)."""
+
+    async def call() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await client.get(path)
+
+    return asyncio.run(call())
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def secret_of(url: str) -> str:
+    return url.split("://", 1)[1].split("@", 1)[0].split(":", 1)[1]
+
+
+def test_health_is_200_with_masked_per_node_detail(admin_nodes: tuple[NodeConfig, ...]) -> None:
+    with Router(admin_nodes, FAST, monitor=False) as router:
+        app = create_app(router)
+        response = get(app, "/api/health")
+        assert response.status_code == 200
+        body = response.json()
+        assert body["primary"]["isHealthy"] is True
+        assert [n["name"] for n in body["nodes"]] == ["primary", "replica1", "replica2"]
+        assert body["replica1"]["replicationLag"] is not None
+        assert secret_of(admin_nodes[0].url) not in response.text
+        assert "***" in body["nodes"][0]["url"]
+        metrics = get(app, "/metrics")
+        assert metrics.status_code == 200
+        assert 'advisoros_router_node_healthy{node="replica2"} 1.0' in metrics.text
+        assert "advisoros_router_staleness_seconds" in metrics.text
+
+
+def test_health_is_503_when_the_primary_is_down(admin_nodes: tuple[NodeConfig, ...]) -> None:
+    dead = admin_nodes[0].url.replace(f":{port_of(admin_nodes[0].url)}/", f":{free_port()}/")
+    with Router(nodes_from(dead, [admin_nodes[1].url]), FAST, monitor=False) as router:
+        response = get(create_app(router), "/api/health")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["primary"]["isHealthy"] is False
+    assert body["nodes"][0]["last_error"]
+    assert body["replica1"]["isHealthy"] is True
+
+
+@pytest.fixture
+def cli_env(cluster: Cluster, routing_db: str, tmp_path: Path) -> dict[str, str]:
+    replicas = [cluster.url(f"replica{i}", app=True, database=routing_db) for i in (1, 2)]
+    return {
+        "ADVISOROS_HOME": str(tmp_path / "unused"),
+        "ADVISOROS_DATABASE_URL": cluster.url("primary", database=routing_db),
+        "ADVISOROS_APP_DATABASE_URL": cluster.url("primary", app=True, database=routing_db),
+        "ADVISOROS_READ_REPLICA_URLS": ",".join(replicas),
+    }
+
+
+def test_health_command_prints_every_node_as_json(
+    cli_env: dict[str, str], cluster: Cluster
+) -> None:
+    result = CliRunner().invoke(cli, ["health", "--json"], env=cli_env)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    nodes = {n["name"]: n for n in report["nodes"]}
+    assert set(nodes) == {"primary", "replica1", "replica2"}
+    for name, node in nodes.items():
+        assert node["port"] == cluster.node(name).port
+        assert node["healthy"] is True and node["latency_ms"] is not None
+        assert node["usable_for_reads"] is (name != "primary")
+        assert node["lag_seconds"] is not None and node["lag_seconds"] < FAST.max_lag_s
+        assert node["role"] in {"primary", "read"}
+    assert secret_of(cli_env["ADVISOROS_APP_DATABASE_URL"]) not in result.output
+    table = CliRunner().invoke(cli, ["health"], env=cli_env)
+    assert table.exit_code == 0 and "replica2" in table.output
+
+
+def test_serve_listens_on_loopback_only(cli_env: dict[str, str], tmp_path: Path) -> None:
+    port = free_port()
+    log = tmp_path / "serve.log"
+    env = {**os.environ, **cli_env}
+    exe = Path(sys.executable).with_name("advisoros-db")
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [str(exe), "serve", "--port", str(port)], env=env, stdout=out, stderr=out
+        )
+    try:
+        deadline = time.monotonic() + 30
+        response = None
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert response is not None, log.read_text()
+        assert response.status_code == 200
+        listening = {
+            c.laddr.ip
+            for c in psutil.Process(proc.pid).net_connections("inet")
+            if c.status == psutil.CONN_LISTEN
+        }
+        assert listening == {"127.0.0.1"}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)

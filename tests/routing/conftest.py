@@ -1,0 +1,102 @@
+"""Routing fixtures: one database on the session cluster with a small table, and routers over it."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+
+import psycopg
+import pytest
+
+from advisoros_db.cluster import Cluster
+from advisoros_db.routing import NodeConfig, Router, RouterOptions, nodes_from
+from advisoros_db.urls import with_database
+from tests.support import PgServer, create_database, drop_database
+
+FAST = RouterOptions(
+    interval_s=0.1,
+    max_lag_s=1.0,
+    probe_timeout_s=1.0,
+    return_after=2,
+    ryw_wait_s=0.1,
+    retry_deadline_s=10.0,
+    pool_size=4,
+)
+
+SETUP_SQL = """
+CREATE TABLE items (id bigserial PRIMARY KEY, organization_id uuid, v text NOT NULL);
+GRANT SELECT, INSERT, UPDATE, DELETE ON items TO advisoros_app;
+GRANT USAGE ON SEQUENCE items_id_seq TO advisoros_app;
+ALTER TABLE items ENABLE ROW LEVEL SECURITY;
+CREATE POLICY items_tenant ON items
+    USING (organization_id = NULLIF(current_setting('app.organization_id', true), '')::uuid)
+    WITH CHECK (organization_id = NULLIF(current_setting('app.organization_id', true), '')::uuid);
+"""
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 15.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"condition not met within {timeout}s: {what}")
+
+
+def replicated(urls: list[str]) -> None:
+    """Wait until every replica has replayed everything the primary has written so far."""
+
+    def has_table(url: str) -> bool:
+        try:
+            with psycopg.connect(url, autocommit=True) as conn:
+                row = conn.execute("SELECT to_regclass('items') IS NOT NULL").fetchone()
+        except psycopg.OperationalError:
+            return False  # the database itself has not been replayed yet
+        return row == (True,)
+
+    for url in urls:
+        wait_for(lambda u=url: has_table(u), what=f"table replicated to {url}")
+
+
+@pytest.fixture(scope="session")
+def routing_db(server: PgServer, cluster: Cluster) -> Iterator[str]:
+    """The name of a database holding `items` (with an RLS policy), replicated to both replicas."""
+    name = f"routing_{uuid.uuid4().hex[:8]}"
+    create_database(server, name)
+    with psycopg.connect(with_database(server.admin_url, name), autocommit=True) as conn:
+        conn.execute(SETUP_SQL)
+    replicated([with_database(u, name) for u in server.replica_urls])
+    try:
+        yield name
+    finally:
+        drop_database(server, name)
+
+
+@pytest.fixture(scope="session")
+def server_admin_url(server: PgServer, routing_db: str) -> str:
+    return with_database(server.admin_url, routing_db)
+
+
+@pytest.fixture(scope="session")
+def admin_nodes(server: PgServer, routing_db: str) -> tuple[NodeConfig, ...]:
+    """Superuser URLs (RLS bypassed) of the primary and the two replicas."""
+    return nodes_from(
+        with_database(server.admin_url, routing_db),
+        [with_database(u, routing_db) for u in server.replica_urls],
+    )
+
+
+@pytest.fixture(scope="session")
+def app_nodes(cluster: Cluster, routing_db: str) -> tuple[NodeConfig, ...]:
+    """Application-role URLs (RLS applies) of the primary and the two replicas."""
+    return nodes_from(
+        cluster.url("primary", app=True, database=routing_db),
+        [cluster.url(f"replica{i}", app=True, database=routing_db) for i in (1, 2)],
+    )
+
+
+@pytest.fixture
+def router(admin_nodes: tuple[NodeConfig, ...]) -> Iterator[Router]:
+    with Router(admin_nodes, FAST) as routed:
+        yield routed

@@ -1,0 +1,189 @@
+"""Faults on the real replicas: a killed node under load, paused replay, idle-primary lag.
+
+Each test restores what it breaks (restart, resume) so later tests find both replicas streaming.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from sqlalchemy import text
+
+from advisoros_db.cluster import Cluster
+from advisoros_db.routing import NodeConfig, Router
+from advisoros_db.routing.metrics import total
+from tests.routing.conftest import FAST, wait_for
+
+pytestmark = pytest.mark.replicas
+
+WHERE = text("SELECT inet_server_port(), count(*) FROM items")
+
+
+class ReadLoad:
+    """Threads reading through the router until stopped; every failure is kept."""
+
+    def __init__(self, router: Router, threads: int = 4) -> None:
+        self.router = router
+        self.ok = 0
+        self.ports: list[int] = []
+        self.failures: list[BaseException] = []
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._threads = [threading.Thread(target=self._run) for _ in range(threads)]
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                with self.router.session("read") as s:
+                    where, _ = s.execute(WHERE).one()
+            except BaseException as exc:
+                with self._lock:
+                    self.failures.append(exc)
+            else:
+                with self._lock:
+                    self.ok += 1
+                    self.ports.append(where)
+
+    def __enter__(self) -> ReadLoad:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()
+
+
+@pytest.fixture
+def revive(cluster: Cluster) -> Iterator[list[str]]:
+    """Names of nodes a test stopped or paused; they are started and resumed afterwards."""
+    touched: list[str] = []
+    yield touched
+    for name in touched:
+        if not next(n for n in cluster.status() if n.name == name).running:
+            cluster.start_node(name)
+        cluster.resume_replay(name)
+
+
+def test_killing_a_replica_under_load_fails_no_read(
+    cluster: Cluster, admin_nodes: tuple[NodeConfig, ...], revive: list[str]
+) -> None:
+    replica1_port = cluster.node("replica1").port
+    with Router(admin_nodes, FAST) as router, ReadLoad(router) as load:
+        wait_for(lambda: load.ok > 50, what="load running")
+        revive.append("replica1")
+        killed_at = time.monotonic()
+        cluster.kill_node("replica1")
+        wait_for(lambda: router.core.snapshot.node("replica1").ejected, what="ejection")
+        ejected_after = time.monotonic() - killed_at
+        served_before = load.ok
+        wait_for(lambda: load.ok > served_before + 100, what="reads continue")
+        cluster.start_node("replica1")
+        wait_for(
+            lambda: not router.core.snapshot.node("replica1").ejected, timeout=30, what="return"
+        )
+        back = len(load.ports)
+        wait_for(lambda: replica1_port in load.ports[back:], what="reads on the returned replica")
+    assert load.failures == [], f"{len(load.failures)} reads failed: {load.failures[:3]}"
+    # Ejected within one probe interval (or at once, by the traffic that saw the error).
+    assert ejected_after < FAST.interval_s * 1.2 + FAST.probe_timeout_s + 0.5
+    counts = router.core.metrics.counts()
+    assert total(counts, "advisoros_router_ejections", node="replica1") >= 1
+
+
+def test_paused_replay_makes_a_replica_stale_then_it_returns(
+    cluster: Cluster, server_admin_url: str, admin_nodes: tuple[NodeConfig, ...], revive: list[str]
+) -> None:
+    replica1_port = cluster.node("replica1").port
+    stop = threading.Event()
+
+    def write_steadily() -> None:
+        with psycopg.connect(server_admin_url, autocommit=True) as conn:
+            while not stop.is_set():
+                conn.execute("INSERT INTO items (v) VALUES ('tick')")
+                time.sleep(0.02)
+
+    writer = threading.Thread(target=write_steadily)
+    with Router(admin_nodes, FAST) as router:
+        revive.append("replica1")
+        cluster.pause_replay("replica1")
+        writer.start()
+        try:
+            wait_for(
+                lambda: (router.core.snapshot.node("replica1").lag_s or 0) > FAST.max_lag_s,
+                what="replica1 stale",
+            )
+            report = {n["name"]: n for n in router.health()["nodes"]}
+            assert report["replica1"]["usable_for_reads"] is False
+            assert report["replica1"]["replay_paused"] is True
+            assert report["replica2"]["usable_for_reads"] is True
+            for _ in range(20):
+                with router.session("read") as s:
+                    assert s.execute(WHERE).one()[0] != replica1_port
+            cluster.resume_replay("replica1")
+            wait_for(lambda: router.health()["nodes"][1]["usable_for_reads"], what="replica1 back")
+        finally:
+            stop.set()
+            writer.join()
+
+
+def test_an_idle_primary_with_caught_up_replicas_reports_no_lag(
+    server_admin_url: str, admin_nodes: tuple[NodeConfig, ...]
+) -> None:
+    with Router(admin_nodes, FAST) as router:
+        with router.session("write") as s:
+            s.execute(text("INSERT INTO items (v) VALUES ('last write')"))
+        time.sleep(1.5)  # idle: no transaction anywhere
+        lags = [router.core.snapshot.node(n).lag_s for n in ("replica1", "replica2")]
+        assert lags == [0.0, 0.0]
+        # The naive measure keeps growing while nothing is written.
+        with psycopg.connect(admin_nodes[1].url) as conn:
+            row = conn.execute(
+                "SELECT EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())"
+            ).fetchone()
+        assert row is not None and float(row[0]) > 1.0
+
+
+def _terminate(admin_url: str, pid: int) -> None:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute("SELECT pg_terminate_backend(%s)", (pid,))
+
+
+def test_a_read_whose_connection_breaks_mid_session_is_retried_elsewhere(
+    admin_nodes: tuple[NodeConfig, ...],
+) -> None:
+    urls = {n.name: n.url for n in admin_nodes}
+    with Router(admin_nodes, FAST, monitor=False) as router:
+        with router.session("read") as s:
+            first, pid = s.execute(text("SELECT inet_server_port(), pg_backend_pid()")).one()
+            node = s.route.node
+            _terminate(urls[node], pid)
+            second, in_recovery = s.execute(
+                text("SELECT inet_server_port(), pg_is_in_recovery()")
+            ).one()
+        assert second != first and in_recovery is True, "retried on the other replica"
+        counts = router.core.metrics.counts()
+        assert total(counts, "advisoros_router_failovers", from_node=node) == 1
+        assert router.core.snapshot.node(node).ejected, "ejected at once, not at the next probe"
+
+
+def test_a_write_whose_connection_breaks_is_not_retried(
+    admin_nodes: tuple[NodeConfig, ...], server_admin_url: str
+) -> None:
+    from advisoros_db.routing import RoutingError
+
+    marker = f"once-{time.monotonic_ns()}"
+    with Router(admin_nodes, FAST, monitor=False) as router:
+        with pytest.raises(RoutingError, match="not retried"), router.session("write") as s:
+            pid = s.execute(text("SELECT pg_backend_pid()")).scalar()
+            _terminate(server_admin_url, int(pid))
+            s.execute(text("INSERT INTO items (v) VALUES (:v)"), {"v": marker})
+        assert total(router.core.metrics.counts(), "advisoros_router_retries") == 0
+    with psycopg.connect(server_admin_url) as conn:
+        row = conn.execute("SELECT count(*) FROM items WHERE v = %s", (marker,)).fetchone()
+    assert row == (0,)
