@@ -1,7 +1,8 @@
 """Cases other areas contribute: `bench/partition_cases.py`, `search_cases.py`, `router_cases.py`.
 
 Each such module exposes `CASES`, a mapping of name to a function that takes some of `admin_url`,
-`app_url`, `replica_urls` and `scale` (rows) as keyword arguments and returns a dict of figures.
+`app_url`, `replica_urls`, `target` and `scale` (rows) as keyword arguments and returns a dict of
+figures; a module without `CASES` has its functions named in `FUNCTIONS` below.
 """
 
 from __future__ import annotations
@@ -14,8 +15,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from advisoros_db.targets import Target
+
 MODULES = ("partition_cases", "search_cases", "router_cases")
-ROWS = {"tiny": 2_000, "small": 20_000, "medium": 100_000, "large": 200_000}
+FUNCTIONS = {"router_cases": ("routing_overhead", "read_throughput")}
+# What `scale` means differs per area: table rows for partitioning, embedded chunks for search.
+ROWS = {
+    "partition_cases": {"tiny": 2_000, "small": 20_000, "medium": 100_000, "large": 200_000},
+    "search_cases": {"tiny": 1_000, "small": 5_000, "medium": 20_000, "large": 50_000},
+}
+# Shorter runs at tiny scale, where the point is that every case works, not its figures.
+QUICK = {"queries": 200, "rounds": 2, "seconds": 0.5}
 
 
 @dataclass
@@ -47,7 +57,10 @@ def available() -> dict[str, Mapping[str, Callable[..., dict[str, Any]]] | None]
                 raise
             found[name] = None
             continue
-        found[name] = getattr(module, "CASES", None)
+        cases = getattr(module, "CASES", None)
+        if cases is None and name in FUNCTIONS:
+            cases = {f: getattr(module, f) for f in FUNCTIONS[name] if hasattr(module, f)}
+        found[name] = cases
     return found
 
 
@@ -55,18 +68,22 @@ def run(
     scale: str, *, admin_url: str, app_url: str, replica_urls: list[str]
 ) -> tuple[list[ExternalResult], list[str]]:
     """Run every contributed case; returns the results and the modules that are missing."""
-    offered = {
+    base: dict[str, Any] = {
         "admin_url": admin_url,
         "app_url": app_url,
         "replica_urls": replica_urls,
-        "scale": ROWS.get(scale, ROWS["large"]),
+        "target": Target(admin_url=admin_url, app_url=app_url, replica_urls=replica_urls),
     }
+    if scale == "tiny":
+        base.update(QUICK)
     results: list[ExternalResult] = []
     missing: list[str] = []
     for module, cases in available().items():
         if cases is None:
             missing.append(module)
             continue
+        rows = ROWS.get(module, ROWS["partition_cases"])
+        offered = {**base, "scale": rows.get(scale, rows["large"])}
         for name, func in cases.items():
             params = inspect.signature(func).parameters
             kwargs = {k: v for k, v in offered.items() if k in params}

@@ -42,6 +42,16 @@ SELECT c.contype,
  ORDER BY c.conname
 """
 
+# Unique indexes that back no constraint (partial ones included: deduplicating rows on their
+# columns regardless of the predicate is stricter than needed, never looser).
+UNIQUE_INDEXES_SQL: LiteralString = """
+SELECT ARRAY(SELECT a.attname FROM unnest(x.indkey) WITH ORDINALITY k(n, i)
+               JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.n ORDER BY k.i)
+  FROM pg_index x
+ WHERE x.indrelid = %(rel)s::regclass AND x.indisunique AND NOT (0 = ANY (x.indkey))
+   AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)
+"""
+
 TABLES_SQL: LiteralString = """
 SELECT c.relname, c.relkind = 'p'
   FROM pg_class c
@@ -178,6 +188,8 @@ def describe(conn: psycopg.Connection[Any], table: str, schema: str = "public") 
             bounds = _RANGE.search(definition)
             if bounds and bounds.group(1) in columns:
                 info.ranges[bounds.group(1)] = (float(bounds.group(2)), float(bounds.group(3)))
+    for (cols,) in conn.execute(UNIQUE_INDEXES_SQL, {"rel": rel}).fetchall():
+        info.unique.append(tuple(cols))
     return info
 
 

@@ -17,7 +17,7 @@ from alembic import op
 from sqlalchemy import text
 
 revision: str = "0006_vector_indexes"
-down_revision: str | None = "0002_added_tables"
+down_revision: str | None = "0005_partition_swap"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
