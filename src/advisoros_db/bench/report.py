@@ -50,6 +50,8 @@ def markdown(data: dict[str, Any], charts: list[str], command: str) -> str:
             f"({load['rows_per_second']:,} rows/s overall, binary COPY, indexes and foreign "
             "keys rebuilt after each table).",
         ]
+    for line in data.get("prepared", []):
+        lines += ["", f"Before measuring, the benchmark {line}."]
     lines += ["", "## Goals", ""]
     for key, goal in data["goals"].items():
         cases = goal["cases"]

@@ -32,6 +32,10 @@ DERIVED = {
 # registry point, in effect, at the partitioned table.
 REGISTRIES = {s.registry: s.table for s in SPECS.values() if s.key_registry}
 DERIVED.update({r: f"maintained by the key-registry trigger on {t}" for r, t in REGISTRIES.items()})
+# The plain table a partition conversion keeps for its rollback window is mirrored by trigger.
+DERIVED.update(
+    {s.old_name: f"kept and mirrored by the {s.table} conversion" for s in SPECS.values()}
+)
 # Models that read ids of tables they have no foreign key to load after everything else.
 LAST = ("audit_logs",)
 # Every firm has at least one of these, so every child table has parents in every firm.
