@@ -98,6 +98,45 @@ def markdown(data: dict[str, Any], charts: list[str], command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def summary(data: dict[str, Any], command: str) -> str:
+    """A short digest for docs/benchmarks.md: machine, scale, goals, the hot paths, the rest."""
+    m = data["machine"]
+    counts = data["row_counts"]
+    lines = [
+        f"`{command}` — {data['started_at'][:10]}, scale `{data['scale']}` "
+        f"({counts.get('documents', 0):,} documents, {counts.get('audit_logs', 0):,} audit-log rows, "
+        f"{sum(counts.values()):,} rows in all), {m.get('cpu')} ({m.get('cores')} cores), "
+        f"{m.get('memory_gb')} GB, PostgreSQL {m.get('postgresql')}.",
+        "",
+    ]
+    load = data.get("load")
+    if load:
+        lines += [
+            f"Load: {load['rows']:,} rows in {load['seconds']:,.0f} s = "
+            f"{load['rows_per_second']:,} rows/s overall.",
+            "",
+        ]
+    for key, goal in data["goals"].items():
+        cases = goal["cases"]
+        met = sum(1 for c in cases if c["met"])
+        lines.append(f"- {key} ({goal['goal']}): **{met} of {len(cases)} met**")
+    lines += [
+        "",
+        "| case | optimized p50 / p95 ms | naive p50 / p95 ms | naive ÷ optimized |",
+        "|---|---|---|---|",
+    ]
+    shown = [c for c in data["cases"] if not c["skipped"] and c["optimized"] and c["naive"]]
+    shown.sort(key=lambda c: (not c["hot_path"], c["group"], c["name"]))
+    for c in shown:
+        if c["hot_path"] or c["group"] in ("time series", "archival", "insert cost"):
+            o, n = c["optimized"], c["naive"]
+            lines.append(
+                f"| `{c['name']}` | {_ms(o['p50_ms'])} / {_ms(o['p95_ms'])} "
+                f"| {_ms(n['p50_ms'])} / {_ms(n['p95_ms'])} | {_ratio(c['ratio_p50'])} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
 def write(data: dict[str, Any], out: Path, command: str) -> list[Path]:
     """Write the report files into `out`; returns their paths."""
     out.mkdir(parents=True, exist_ok=True)
@@ -106,4 +145,6 @@ def write(data: dict[str, Any], out: Path, command: str) -> list[Path]:
     charts = draw(data, out)
     md_path = out / "report.md"
     md_path.write_text(markdown(data, [p.name for p in charts], command))
-    return [json_path, md_path, *charts]
+    digest = out / "summary.md"
+    digest.write_text(summary(data, command))
+    return [json_path, md_path, digest, *charts]
