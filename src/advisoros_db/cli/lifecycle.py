@@ -20,7 +20,9 @@ def after_up(target: Target, *, demo: bool, quiet: bool) -> None:
             if loaded is None:
                 console.print("demo data: the database already holds data; left as it is")
             else:
+                seeded = loaded.seeded
                 console.print(
-                    f"demo data: {loaded.rows:,} rows in {len(loaded.tables)} tables "
-                    f"({loaded.rows_per_second:,.0f} rows/s)"
+                    f"demo data: {seeded.rows:,} rows in {len(seeded.tables)} tables "
+                    f"({seeded.rows_per_second:,.0f} rows/s); {loaded.embedded} documents of "
+                    f"organization {loaded.organization_id} embedded for semantic search"
                 )
