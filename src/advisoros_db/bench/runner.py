@@ -60,11 +60,11 @@ class BenchReport:
 
 
 def ensure_data(
-    url: str, scale: str, seed: int, notify: Notify, **seed_kwargs: Any
+    url: str, scale: str, seed: int, notify: Notify, *, reseed: bool = False, **seed_kwargs: Any
 ) -> dict[str, Any] | None:
     """Reuse the database's data when it is a seed of this scale; else seed it (replacing a seed)."""
     last = datagen.last_run(url)
-    if last is not None and last["scale"] == scale and last["seed"] == seed:
+    if not reseed and last is not None and last["scale"] == scale and last["seed"] == seed:
         notify(f"reusing the {scale} data set seeded {last['anchor']:%Y-%m-%d}")
         return None
     with psycopg.connect(url, autocommit=True) as conn:
@@ -124,6 +124,7 @@ def run(
     budget: Budget | None = None,
     notify: Notify = lambda _: None,
     on_case: Callable[[CaseResult, int, int], None] | None = None,
+    reseed: bool = False,
     **seed_kwargs: Any,
 ) -> BenchReport:
     """Measure every case on the database at `admin_url` (the primary, as a role that owns it)."""
@@ -132,7 +133,7 @@ def run(
     report.prepared = steady_state(admin_url)
     for line in report.prepared:
         notify(line)
-    report.load = ensure_data(admin_url, scale, seed, notify, **seed_kwargs)
+    report.load = ensure_data(admin_url, scale, seed, notify, reseed=reseed, **seed_kwargs)
     budget = budget or Budget.for_scale(scale)
     with (
         psycopg.connect(admin_url, autocommit=True) as optimized,

@@ -22,12 +22,16 @@ app = typer.Typer()
 @app.command()
 @command
 def bench(
+    *,
     scale: ScaleOption = "tiny",
     out: Annotated[
         Path | None,
         typer.Option("--out", help="Folder for bench.json, report.md and charts.", file_okay=False),
     ] = None,
     seed_value: Annotated[int, typer.Option("--seed", help="Seed of the data set.")] = 42,
+    reseed: Annotated[
+        bool, typer.Option("--reseed", help="Load the data set again even if it is there.")
+    ] = False,
     json_out: JsonOption = False,
 ) -> None:
     """Load (or reuse) data at a scale, then measure each case side by side against a naive baseline."""
@@ -57,6 +61,7 @@ def bench(
             replica_urls=target.replica_urls,
             notify=lambda msg: None if json_out else console.print(msg),
             on_case=case_done,
+            reseed=reseed,
             progress=progress,
         )
     data = report.as_dict()

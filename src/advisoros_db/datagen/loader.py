@@ -81,7 +81,7 @@ def set_aside(
 def restore(conn: psycopg.Connection[Any], schema: str, table: str, aside: SetAside) -> None:
     # Definitions come from pg_get_indexdef/pg_get_constraintdef of this very server.
     for _, definition in aside.indexes:
-        conn.execute(sql.SQL(definition))
+        conn.execute(sql.SQL(recursive(definition)))
     for name, definition in aside.foreign_keys:
         conn.execute(
             sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(
@@ -89,6 +89,15 @@ def restore(conn: psycopg.Connection[Any], schema: str, table: str, aside: SetAs
             )
             + sql.SQL(definition)
         )
+
+
+def recursive(index_definition: str) -> str:
+    """The definition that builds the index on every partition too.
+
+    pg_get_indexdef prints a partitioned table's index as `ON ONLY parent`, which run as is creates
+    an invalid parent index with no partition indexes, one no query can use.
+    """
+    return index_definition.replace(" ON ONLY ", " ON ", 1)
 
 
 def copy_batches(

@@ -6,14 +6,11 @@ Tables the partitioning layout knows are prepared with its own lock-safe `ensure
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 import psycopg
 
-from advisoros_db.datagen.context import Context
 from advisoros_db.datagen.introspect import TableInfo
 from advisoros_db.migrations.partition_layout import SPECS, add_months, month_start, partition_for
 from advisoros_db.partitioning.maintain import ensure_partition
@@ -43,9 +40,3 @@ def ensure(conn: psycopg.Connection[Any], info: TableInfo, anchor: datetime) -> 
         ensure_partition(conn, spec, partition_for(spec, value))
         for value in needed(info.name, anchor)
     )
-
-
-@contextmanager
-def prepared(conn: psycopg.Connection[Any], info: TableInfo, ctx: Context) -> Iterator[None]:
-    ensure(conn, info, ctx.anchor)
-    yield

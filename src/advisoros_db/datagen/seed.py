@@ -197,7 +197,6 @@ def seed(
         infos = {n: _through_registries(describe(conn, n, SCHEMA)) for n in names}
         ctx = Context(seed, chosen, when, Pools.build(seed))
         ctx.org_weights = org_weights(chosen.organizations, ctx.rng("organizations:size"))
-        ctx.org_ids = [None] * chosen.organizations  # type: ignore[list-item]
         for name in load_order(infos):
             info = infos[name]
             if name in DERIVED:
@@ -207,16 +206,16 @@ def seed(
             task = None
             if progress is not None:
                 task = progress.add_task(name, total=sum(counts))
-            with partitions.prepared(conn, info, ctx):
-                result = load_table(
-                    conn,
-                    SCHEMA,
-                    name,
-                    _batches(ctx, info, counts),
-                    keep_indexes=keep_indexes,
-                    progress=progress,
-                    task=task,
-                )
+            partitions.ensure(conn, info, ctx.anchor)
+            result = load_table(
+                conn,
+                SCHEMA,
+                name,
+                _batches(ctx, info, counts),
+                keep_indexes=keep_indexes,
+                progress=progress,
+                task=task,
+            )
             if progress is not None and task is not None:
                 progress.update(
                     task,
