@@ -156,3 +156,22 @@ def test_schema_statuses_are_respected(seeded: PgDatabase) -> None:
         statuses = {r[0] for r in conn.execute("SELECT DISTINCT status FROM documents")}
     assert statuses <= set(info.allowed_values("status"))
     assert len(statuses) >= 4
+
+
+def test_every_index_is_valid_and_on_every_partition(seeded: PgDatabase) -> None:
+    # Regression: indexes of a partitioned table were put back `ON ONLY` the parent after the
+    # load, leaving invalid parent indexes and partitions with no index at all.
+    with psycopg.connect(seeded.admin_url) as conn:
+        invalid = conn.execute(
+            "SELECT indexrelid::regclass::text FROM pg_index WHERE NOT indisvalid"
+        ).fetchall()
+        missing = conn.execute(
+            "SELECT p.indexrelid::regclass::text, c.relname FROM pg_index p"
+            " JOIN pg_class t ON t.oid = p.indrelid AND t.relkind = 'p'"
+            " JOIN pg_inherits i ON i.inhparent = t.oid JOIN pg_class c ON c.oid = i.inhrelid"
+            " WHERE NOT EXISTS (SELECT 1 FROM pg_inherits x JOIN pg_index ci"
+            "   ON ci.indexrelid = x.inhrelid WHERE x.inhparent = p.indexrelid"
+            "   AND ci.indrelid = c.oid)"
+        ).fetchall()
+    assert invalid == []
+    assert missing == []

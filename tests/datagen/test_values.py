@@ -86,3 +86,14 @@ def test_unknown_scale_names_the_choices() -> None:
     with pytest.raises(ConfigError, match="at least 1"):
         get_scale("tiny", organizations=0)
     assert get_scale("small", organizations=3).organizations == 3
+
+
+def test_index_definitions_are_rebuilt_on_every_partition() -> None:
+    from advisoros_db.datagen.loader import recursive
+
+    parent = "CREATE INDEX idx_a ON ONLY public.documents USING btree (organization_id)"
+    assert (
+        recursive(parent) == "CREATE INDEX idx_a ON public.documents USING btree (organization_id)"
+    )
+    plain = "CREATE INDEX idx_b ON public.tasks USING btree (due_date)"
+    assert recursive(plain) == plain
