@@ -143,3 +143,22 @@ def test_a_database_with_foreign_data_is_not_replaced(db: PgDatabase) -> None:
     with psycopg.connect(db.admin_url) as conn:
         assert conn.execute("SELECT name FROM organizations").fetchall() == [("Real Firm",)]
     assert naive.NAIVE == "naive"
+
+
+def test_a_reseed_rebuilds_the_naive_baseline(db: PgDatabase) -> None:
+    # Regression: the baseline was matched on seed, scale and anchor, so after a reseed the old
+    # naive copy was kept (identical only because the generator is deterministic).
+    from advisoros_db import datagen
+    from advisoros_db.bench.runner import baseline_marker
+
+    datagen.seed(db.admin_url, "tiny")
+    first = baseline_marker(datagen.last_run(db.admin_url), "tiny", 42)
+    with psycopg.connect(db.admin_url, autocommit=True) as conn:
+        built = naive.ensure(conn, first)
+        assert built is not None and built.rows["documents"] == 1_200
+        assert naive.ensure(conn, first) is None  # same load: reused
+    datagen.seed(db.admin_url, "tiny", replace=True)
+    second = baseline_marker(datagen.last_run(db.admin_url), "tiny", 42)
+    assert second != first
+    with psycopg.connect(db.admin_url, autocommit=True) as conn:
+        assert naive.ensure(conn, second) is not None  # another load: rebuilt

@@ -254,9 +254,10 @@ def last_run(url: str) -> dict[str, object] | None:
         if not exists or not exists[0]:
             return None
         row = conn.execute(
-            "SELECT scale, seed, organizations, anchor, row_counts FROM datagen.runs"
+            "SELECT scale, seed, organizations, anchor, row_counts, loaded_at FROM datagen.runs"
             " ORDER BY loaded_at DESC LIMIT 1"
         ).fetchone()
     if row is None:
         return None
-    return dict(zip(("scale", "seed", "organizations", "anchor", "row_counts"), row, strict=True))
+    keys = ("scale", "seed", "organizations", "anchor", "row_counts", "loaded_at")
+    return dict(zip(keys, row, strict=True))
