@@ -18,9 +18,7 @@ from advisoros_db.routing.lsn import ConsistencyToken
 from advisoros_db.routing.state import NodeConfig
 from advisoros_db.routing.topology import RouterOptions
 from advisoros_db.routing.transaction import (
-    COMMIT_SQL,
     CURRENT_LSN_SQL,
-    ROLLBACK_SQL,
     Begin,
     Checkout,
     End,
@@ -37,10 +35,9 @@ P = TypeVar("P")
 
 
 def connection_kwargs(node: NodeConfig, options: RouterOptions) -> dict[str, Any]:
-    """libpq settings of a node's pool: autocommit (BEGIN is sent with the tenant setting in one
-    round trip), and `target_session_attrs=read-write` on the primary so libpq refuses a standby."""
+    """libpq settings of a node's pool; `target_session_attrs=read-write` on the primary so libpq
+    itself refuses a standby."""
     kwargs: dict[str, Any] = {
-        "autocommit": True,
         "connect_timeout": max(2, int(options.probe_timeout_s + 0.999)),
         "application_name": f"advisoros-router-{node.name}",
     }
@@ -89,21 +86,27 @@ def _sync_op(pools: Pools[ConnectionPool], op: Op) -> Any:
         return pool.getconn(timeout=pool.timeout)
     if isinstance(op, Begin):
         conn: psycopg.Connection[Any] = op.conn
-        if len(op.statements) == 1:
-            cursor = conn.execute(*op.statements[0])
-        else:
-            with conn.pipeline():
-                for statement in op.statements:
-                    cursor = conn.execute(*statement)
+        conn.read_only = op.read_only
+        if not op.statements:
+            return None
+        # psycopg queues its BEGIN in the pipeline too: one round trip for all of it.
+        with conn.pipeline():
+            for statement in op.statements:
+                cursor = conn.execute(*statement)
         return cursor.fetchone() if op.fetch_last else None
     if isinstance(op, End):
-        if not op.lsn:
-            op.conn.execute(COMMIT_SQL if op.commit else ROLLBACK_SQL)
+        if not op.commit:
+            op.conn.rollback()
             return None
-        with op.conn.pipeline():
-            op.conn.execute(COMMIT_SQL)
-            cursor = op.conn.execute(CURRENT_LSN_SQL)
-        row = cursor.fetchone()
+        op.conn.commit()
+        if not op.lsn:
+            return None
+        # Outside a transaction: a plain execute() would open one.
+        op.conn.autocommit = True
+        try:
+            row = op.conn.execute(CURRENT_LSN_SQL).fetchone()
+        finally:
+            op.conn.autocommit = False
         return row[0] if row else None
     if isinstance(op, Release):
         pools.get(op.node).putconn(op.conn)
@@ -189,21 +192,26 @@ async def _async_op(pools: Pools[AsyncConnectionPool], op: Op) -> Any:
         return await pool.getconn(timeout=pool.timeout)
     if isinstance(op, Begin):
         conn: psycopg.AsyncConnection[Any] = op.conn
-        if len(op.statements) == 1:
-            cursor = await conn.execute(*op.statements[0])
-        else:
-            async with conn.pipeline():
-                for statement in op.statements:
-                    cursor = await conn.execute(*statement)
+        await conn.set_read_only(op.read_only)
+        if not op.statements:
+            return None
+        async with conn.pipeline():
+            for statement in op.statements:
+                cursor = await conn.execute(*statement)
         return await cursor.fetchone() if op.fetch_last else None
     if isinstance(op, End):
-        if not op.lsn:
-            await op.conn.execute(COMMIT_SQL if op.commit else ROLLBACK_SQL)
+        if not op.commit:
+            await op.conn.rollback()
             return None
-        async with op.conn.pipeline():
-            await op.conn.execute(COMMIT_SQL)
+        await op.conn.commit()
+        if not op.lsn:
+            return None
+        await op.conn.set_autocommit(True)
+        try:
             cursor = await op.conn.execute(CURRENT_LSN_SQL)
-        row = await cursor.fetchone()
+            row = await cursor.fetchone()
+        finally:
+            await op.conn.set_autocommit(False)
         return row[0] if row else None
     if isinstance(op, Release):
         await pools.get(op.node).putconn(op.conn)

@@ -24,12 +24,7 @@ from advisoros_db.routing.lsn import ConsistencyToken, parse_lsn
 from advisoros_db.routing.state import note_replay
 from advisoros_db.tenancy import APPLY_SQL
 
-BEGIN_SQL: LiteralString = "BEGIN"
-# A read that falls back to the primary must not write there either.
-BEGIN_READ_ONLY_SQL: LiteralString = "BEGIN READ ONLY"
 CAUGHT_UP_SQL: LiteralString = "SELECT pg_last_wal_replay_lsn()::text"
-COMMIT_SQL: LiteralString = "COMMIT"
-ROLLBACK_SQL: LiteralString = "ROLLBACK"
 CURRENT_LSN_SQL: LiteralString = "SELECT pg_current_wal_lsn()::text"
 
 Query = LiteralString | sql.Composable
@@ -38,17 +33,20 @@ Statement = tuple[LiteralString, tuple[Any, ...] | None]
 
 @dataclass(frozen=True, slots=True)
 class Checkout:
-    """Take a connection from `node`'s pool (autocommit: transactions are sent explicitly)."""
+    """Take a connection from `node`'s pool."""
 
     node: str
 
 
 @dataclass(frozen=True, slots=True)
 class Begin:
-    """Run `statements` in one round trip (a pipeline when more than one); result: the last
-    statement's first row when `fetch_last`, else None."""
+    """Open the transaction (READ ONLY when asked) with `statements` in the same round trip, via a
+    pipeline; with no statements the BEGIN travels with the first `Run` instead, exactly as psycopg
+    does for a plain pooled connection. Result: the last statement's first row when
+    `fetch_last`, else None."""
 
     conn: Any
+    read_only: bool
     statements: tuple[Statement, ...]
     fetch_last: bool
 
@@ -64,7 +62,7 @@ class Run:
 
 @dataclass(frozen=True, slots=True)
 class End:
-    """COMMIT or ROLLBACK; with `lsn`, `pg_current_wal_lsn()` in the same round trip after COMMIT.
+    """COMMIT or ROLLBACK; with `lsn`, then `pg_current_wal_lsn()` outside any transaction.
     Result: that LSN text, or None."""
 
     conn: Any
@@ -132,10 +130,7 @@ class RoutedTransaction:
         )
 
     def _begin_statements(self, check: bool) -> tuple[Statement, ...]:
-        read_only_primary = not self.kind.writes and self.node == self.plan.primary
-        statements: list[Statement] = [
-            (BEGIN_READ_ONLY_SQL if read_only_primary else BEGIN_SQL, None)
-        ]
+        statements: list[Statement] = []
         if self.organization_id is not None:
             statements.append((APPLY_SQL, (self.organization_id,)))
         if check:
@@ -149,7 +144,10 @@ class RoutedTransaction:
             try:
                 self.conn = yield Checkout(self.node)
                 check = self._needs_check()
-                row = yield Begin(self.conn, self._begin_statements(check), check)
+                # Reads are READ ONLY everywhere: on a replica it costs nothing, and a read that
+                # falls back to the primary must not write there either.
+                statements = self._begin_statements(check)
+                row = yield Begin(self.conn, not self.kind.writes, statements, check)
                 if check:
                     self._verify(row)
                 return
