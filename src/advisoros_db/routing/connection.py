@@ -86,7 +86,8 @@ def _sync_op(pools: Pools[ConnectionPool], op: Op) -> Any:
         return pool.getconn(timeout=pool.timeout)
     if isinstance(op, Begin):
         conn: psycopg.Connection[Any] = op.conn
-        conn.read_only = op.read_only
+        if conn.read_only is not op.read_only:  # the setter takes a lock and a wait()
+            conn.read_only = op.read_only
         if not op.statements:
             return None
         # psycopg queues its BEGIN in the pipeline too: one round trip for all of it.
@@ -192,7 +193,8 @@ async def _async_op(pools: Pools[AsyncConnectionPool], op: Op) -> Any:
         return await pool.getconn(timeout=pool.timeout)
     if isinstance(op, Begin):
         conn: psycopg.AsyncConnection[Any] = op.conn
-        await conn.set_read_only(op.read_only)
+        if conn.read_only is not op.read_only:
+            await conn.set_read_only(op.read_only)
         if not op.statements:
             return None
         async with conn.pipeline():
