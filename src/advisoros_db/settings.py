@@ -84,6 +84,16 @@ class Settings(BaseSettings):
     token_encryption_key: SecretStr | None = None
     """Base64 key (32 bytes) that encrypts OAuth tokens at rest. Generated for the embedded cluster."""
 
+    embedding_model: str = "multilingual-e5-small"
+    """Model that embeds documents and queries: the offline `multilingual-e5-small` (bundled
+    weights, no network) or `text-embedding-3-small` (needs `openai_api_key`)."""
+
+    openai_api_key: SecretStr | None = None
+    """Key for an OpenAI-compatible embeddings endpoint; unset, that provider is never used."""
+
+    openai_base_url: str = "https://api.openai.com/v1"
+    """Base URL of the OpenAI-compatible embeddings endpoint (`/embeddings` is appended)."""
+
     @field_validator("read_replica_urls", mode="before")
     @classmethod
     def _split_urls(cls, value: object) -> object:

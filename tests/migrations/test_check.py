@@ -60,7 +60,7 @@ def test_check_reports_a_database_behind_head(db: PgDatabase) -> None:
 
 def test_compare_ignores_partitions_other_schemas_and_expression_indexes(db: PgDatabase) -> None:
     with psycopg.connect(db.admin_url) as conn:
-        conn.execute("CREATE SCHEMA archive")
+        conn.execute("CREATE SCHEMA IF NOT EXISTS archive")  # 0004 creates it
         conn.execute("CREATE TABLE archive.documents_2019 (id uuid)")
         conn.execute(
             "CREATE TABLE stray_parent (id int, at date) PARTITION BY RANGE (at);"

@@ -5,21 +5,39 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import ForeignKeyConstraint, UniqueConstraint
 
-from advisoros_db.schema import ADDED_TABLES, GLOBAL_TABLES, metadata, tenant_tables
+from advisoros_db.schema import (
+    ADDED_TABLES,
+    GLOBAL_TABLES,
+    INTERNAL_TABLES,
+    metadata,
+    tenant_tables,
+)
 
 TABLES = sorted(metadata.tables)
 
 
+def _partition_key(name: str) -> list[str]:
+    """The partition key columns of a partitioned table ('RANGE (created_at)'), else []."""
+    spec = metadata.tables[name].dialect_options["postgresql"].get("partition_by") or ""
+    return [c.strip() for c in spec.partition("(")[2].rstrip(")").split(",") if c.strip()]
+
+
 def test_there_are_42_initial_and_6_added_tables() -> None:
-    assert len(TABLES) == 48
-    assert len(set(TABLES) - set(ADDED_TABLES)) == 42
+    # Plus the internal id registry of the partitioned documents table.
+    assert len(TABLES) == 48 + len(INTERNAL_TABLES)
+    assert len(set(TABLES) - set(ADDED_TABLES) - set(INTERNAL_TABLES)) == 42
     assert set(ADDED_TABLES) <= set(TABLES)
 
 
 @pytest.mark.parametrize("name", TABLES)
 def test_every_table_has_a_uuidv7_primary_key(name: str) -> None:
     table = metadata.tables[name]
-    assert [c.name for c in table.primary_key.columns] == ["id"]
+    # A partitioned table's key includes its partition key (documents: in the ORM only, see model).
+    expected = ["id", *_partition_key(name)] if name != "documents" else ["id"]
+    assert [c.name for c in table.primary_key.columns] == expected
+    if name in INTERNAL_TABLES:
+        assert table.c.id.server_default is None  # copies the id of the row it registers
+        return
     default = table.c.id.server_default
     assert default is not None and "uuidv7()" in str(default.arg)  # type: ignore[attr-defined]
 
@@ -32,7 +50,7 @@ def test_every_tenant_table_has_the_composite_key_others_reference(name: str) ->
         for u in table.constraints
         if isinstance(u, UniqueConstraint)
     ]
-    assert ("organization_id", "id") in keys
+    assert ("organization_id", "id", *_partition_key(name)) in keys
     # Every unique key includes the tenant, so the table can be distributed by organization.
     assert all("organization_id" in key for key in keys)
 

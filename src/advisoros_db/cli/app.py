@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from advisoros_db.cli import cluster, health, migrations, serve, tour
+from advisoros_db.cli import (
+    bench,
+    cluster,
+    embed,
+    health,
+    migrations,
+    partitions,
+    search,
+    seed,
+    serve,
+    tour,
+)
 
 app = typer.Typer(
     name="advisoros-db",
@@ -15,8 +26,16 @@ app = typer.Typer(
 app.registered_commands += cluster.app.registered_commands
 app.registered_commands += tour.app.registered_commands
 app.registered_commands += migrations.app.registered_commands
+app.registered_commands += seed.app.registered_commands + bench.app.registered_commands
 app.registered_commands += health.app.registered_commands + serve.app.registered_commands
+app.registered_commands += embed.app.registered_commands
+app.add_typer(partitions.app, name="partitions")
+app.add_typer(search.app, name="search")
 
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from advisoros_db import migrations
+from advisoros_db import datagen, migrations
 from advisoros_db.cli.output import console
 from advisoros_db.targets import Target
 
@@ -11,5 +11,18 @@ def after_up(target: Target, *, demo: bool, quiet: bool) -> None:
     migrations.upgrade(target.admin_url)
     if not quiet:
         console.print(f"migrated to {migrations.current(target.admin_url) or 'base'}")
-    if demo and not quiet:
-        console.print("[yellow]demo data arrives with the data generator[/]")
+    if demo:
+        from advisoros_db.cli.seed import progress_bar
+
+        with progress_bar(quiet) as progress:
+            loaded = datagen.load_demo(target.admin_url, progress=progress)
+        if not quiet:
+            if loaded is None:
+                console.print("demo data: the database already holds data; left as it is")
+            else:
+                seeded = loaded.seeded
+                console.print(
+                    f"demo data: {seeded.rows:,} rows in {len(seeded.tables)} tables "
+                    f"({seeded.rows_per_second:,.0f} rows/s); {loaded.embedded} documents of "
+                    f"organization {loaded.organization_id} embedded for semantic search"
+                )

@@ -10,6 +10,8 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from advisoros_db.migrations import partition_layout
+
 VERSION_TABLE = "alembic_version"
 SCHEMAS: frozenset[str | None] = frozenset({None, "public"})
 
@@ -34,7 +36,7 @@ def partitions(connection: Connection) -> set[str]:
 
 def include_name_for(connection: Connection) -> Any:
     """An Alembic `include_name` hook bound to this database's current partitions."""
-    skipped = IGNORED_TABLES | partitions(connection)
+    skipped = IGNORED_TABLES | partitions(connection) | partition_layout.kept_tables()
 
     def include_name(name: str | None, type_: str, parent_names: dict[str, Any]) -> bool:
         if type_ == "schema":

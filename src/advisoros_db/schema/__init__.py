@@ -30,6 +30,7 @@ from advisoros_db.schema.collaboration import (
     SessionStatus,
     SharePermission,
 )
+from advisoros_db.schema.document_keys import DocumentKey
 from advisoros_db.schema.documents import (
     AccessLevel,
     Document,
@@ -78,6 +79,7 @@ from advisoros_db.schema.reporting import (
     ReportType,
     ScheduleFrequency,
 )
+from advisoros_db.schema.search_indexes import DOCUMENTS_SEARCH_FTS, EMBEDDINGS_HNSW
 from advisoros_db.schema.security import (
     ApiKey,
     AuthAttempt,
@@ -97,6 +99,7 @@ from advisoros_db.schema.team import (
 from advisoros_db.schema.tenancy_map import (
     ADDED_TABLES,
     GLOBAL_TABLES,
+    INTERNAL_TABLES,
     tenant_tables,
 )
 from advisoros_db.schema.tenants import (
@@ -128,8 +131,11 @@ metadata = Base.metadata
 
 __all__ = [
     "ADDED_TABLES",
+    "DOCUMENTS_SEARCH_FTS",
+    "EMBEDDINGS_HNSW",
     "GLOBAL_TABLES",
     "INDEXES",
+    "INTERNAL_TABLES",
     "AccessLevel",
     "AdvisorMarketplaceMatch",
     "AdvisorProfile",
@@ -158,6 +164,7 @@ __all__ = [
     "DocumentCategory",
     "DocumentComment",
     "DocumentEmbedding",
+    "DocumentKey",
     "DocumentProcessing",
     "DocumentSession",
     "DocumentShare",

@@ -37,9 +37,13 @@ class AuditLog(Base):
     """
 
     __tablename__ = "audit_logs"
+    # Partitioned by month (0005_partition_swap): every unique key includes created_at.
     __table_args__ = (
-        UniqueConstraint("organization_id", "id"),
+        UniqueConstraint(
+            "organization_id", "id", "created_at", name="uq_audit_logs_organization_id_id"
+        ),
         one_of("action", AuditAction),
+        {"postgresql_partition_by": "RANGE (created_at)"},
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, server_default=UUIDV7)
@@ -57,5 +61,5 @@ class AuditLog(Base):
     user_agent: Mapped[str | None] = mapped_column(Text)
     request_id: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
+        DateTime(timezone=True), server_default=func.now(), primary_key=True
     )

@@ -23,6 +23,7 @@ from advisoros_db.schema.columns import (
     tenant_key,
     tenant_ref,
 )
+from advisoros_db.schema.document_keys import DOCUMENT_KEYS
 
 
 class AnnotationType(enum.StrEnum):
@@ -52,7 +53,7 @@ class DocumentAnnotation(Keyed, Tenant, Timestamped, SoftDeleted, Base):
     __tablename__ = "document_annotations"
     __table_args__ = args(
         tenant_key(),
-        tenant_ref("document_id", "documents", ondelete="CASCADE"),
+        tenant_ref("document_id", DOCUMENT_KEYS, ondelete="CASCADE"),
         tenant_ref("created_by", "users", ondelete="CASCADE"),
         one_of("type", AnnotationType),
         non_negative("page"),
@@ -73,7 +74,7 @@ class DocumentComment(Keyed, Tenant, Timestamped, SoftDeleted, Base):
     __tablename__ = "document_comments"
     __table_args__ = args(
         tenant_key(),
-        tenant_ref("document_id", "documents", ondelete="CASCADE"),
+        tenant_ref("document_id", DOCUMENT_KEYS, ondelete="CASCADE"),
         tenant_ref("author_id", "users", ondelete="CASCADE"),
         tenant_ref("parent_comment_id", "document_comments", ondelete="CASCADE"),
     )
@@ -92,7 +93,7 @@ class DocumentShare(Keyed, Tenant, Timestamped, Base):
     __tablename__ = "document_shares"
     __table_args__ = args(
         tenant_key(),
-        tenant_ref("document_id", "documents", ondelete="CASCADE"),
+        tenant_ref("document_id", DOCUMENT_KEYS, ondelete="CASCADE"),
         tenant_ref("shared_by", "users", ondelete="CASCADE"),
         tenant_ref("shared_with_user_id", "users", ondelete="CASCADE"),
         one_of("permission", SharePermission),
@@ -116,7 +117,7 @@ class DocumentSession(Keyed, Tenant, Timestamped, Base):
     __tablename__ = "document_sessions"
     __table_args__ = args(
         tenant_key(),
-        tenant_ref("document_id", "documents", ondelete="CASCADE"),
+        tenant_ref("document_id", DOCUMENT_KEYS, ondelete="CASCADE"),
         tenant_ref("user_id", "users", ondelete="CASCADE"),
         one_of("status", SessionStatus),
     )

@@ -7,7 +7,18 @@ import enum
 import uuid
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Float, Integer, SmallInteger, Text, Uuid, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    Integer,
+    SmallInteger,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -21,9 +32,9 @@ from advisoros_db.schema.columns import (
     between,
     non_negative,
     one_of,
-    tenant_key,
     tenant_ref,
 )
+from advisoros_db.schema.document_keys import DOCUMENT_KEYS
 
 
 class DocumentCategory(enum.StrEnum):
@@ -69,13 +80,23 @@ class Document(Keyed, Tenant, Timestamped, SoftDeleted, Base):
     """An uploaded file of a client, with OCR results and review state."""
 
     __tablename__ = "documents"
+    # Partitioned by tax year (0005_partition_swap). No primary key in the database (tax_year, in
+    # every unique key of a partitioned table, may be NULL): the tenant key includes tax_year with
+    # NULLS NOT DISTINCT, and documents_keys keeps ids unique and is what foreign keys into
+    # documents reference. The ORM still identifies a document by id.
     __table_args__ = args(
-        tenant_key(),
+        UniqueConstraint(
+            "organization_id",
+            "id",
+            "tax_year",
+            name="uq_documents_organization_id_id",
+            postgresql_nulls_not_distinct=True,
+        ),
         # A client's documents go with the client (retention is handled before offboarding).
         tenant_ref("client_id", "clients", ondelete="CASCADE"),
         # Documents are evidence: the uploader's account cannot be deleted while they exist.
         tenant_ref("uploaded_by", "users", ondelete="NO ACTION"),
-        tenant_ref("parent_document_id", "documents", ondelete="SET NULL"),
+        tenant_ref("parent_document_id", DOCUMENT_KEYS, ondelete="SET NULL"),
         one_of("category", DocumentCategory),
         one_of("status", DocumentStatus),
         one_of("ocr_status", OcrStatus),
@@ -84,6 +105,7 @@ class Document(Keyed, Tenant, Timestamped, SoftDeleted, Base):
         between("tax_year", 1900, 2200),
         between("quarter", 1, 4),
         non_negative("file_size"),
+        {"postgresql_partition_by": "RANGE (tax_year)"},
     )
 
     client_id: Mapped[uuid.UUID] = mapped_column(Uuid)

@@ -34,6 +34,7 @@ from advisoros_db.schema.columns import (
     tenant_key,
     tenant_ref,
 )
+from advisoros_db.schema.document_keys import DOCUMENT_KEYS
 
 
 class ProcessingStatus(enum.StrEnum):
@@ -49,7 +50,7 @@ class DocumentProcessing(Keyed, Tenant, Timestamped, Base):
     __tablename__ = "document_processing"
     __table_args__ = args(
         tenant_key(),
-        tenant_ref("document_id", "documents", ondelete="CASCADE", index=False),
+        tenant_ref("document_id", DOCUMENT_KEYS, ondelete="CASCADE", index=False),
         UniqueConstraint("organization_id", "document_id"),
         one_of("status", ProcessingStatus),
         between("ocr_confidence", 0, 1),
@@ -88,7 +89,7 @@ class DocumentEmbedding(Keyed, Tenant, Base):
     __tablename__ = "document_embeddings"
     __table_args__ = args(
         tenant_key(),
-        tenant_ref("document_id", "documents", ondelete="CASCADE", index=False),
+        tenant_ref("document_id", DOCUMENT_KEYS, ondelete="CASCADE", index=False),
         UniqueConstraint("organization_id", "document_id", "model", "chunk_index"),
         non_negative("chunk_index"),
         non_negative("token_count"),

@@ -18,6 +18,10 @@ ADDED_TABLES: tuple[str, ...] = (
 # the global permission catalog (a Citus reference table).
 GLOBAL_TABLES: tuple[str, ...] = ("organizations", "permissions")
 
+# Written only by triggers and read only by foreign-key checks: the application role has no grants
+# on them. documents_keys holds the ids of the tax-year-partitioned documents (docs/partitioning.md).
+INTERNAL_TABLES: tuple[str, ...] = ("documents_keys",)
+
 
 def tenant_tables(metadata: MetaData) -> list[Table]:
     """Every table with an organization_id column: RLS-forced and distributed by organization."""

@@ -1,0 +1,174 @@
+"""Benchmark cases: a query run side by side on the optimized and naive schemas, or a custom pair.
+
+A case never asserts speed; it measures both sides on the same data and reports what it saw.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+
+from advisoros_db.bench import plans
+from advisoros_db.bench.stats import Timing, ratio
+
+SLOW_SECONDS = 0.5
+SLOW_REPS = 3
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How hard to measure: warm-up runs, then repetitions until `seconds` or `max_reps`."""
+
+    warmup: int = 3
+    min_reps: int = 5
+    max_reps: int = 200
+    seconds: float = 2.0
+    write_reps: int = 3
+
+    @classmethod
+    def for_scale(cls, scale: str) -> Budget:
+        if scale == "tiny":
+            return cls(warmup=1, min_reps=3, max_reps=10, seconds=0.05, write_reps=1)
+        if scale == "small":
+            return cls(warmup=2, min_reps=5, max_reps=100, seconds=0.5, write_reps=2)
+        return cls()
+
+
+@dataclass
+class Sides:
+    """One connection per side: `naive` resolves table names in schema `naive` first."""
+
+    optimized: psycopg.Connection[Any]
+    naive: psycopg.Connection[Any]
+
+
+@dataclass
+class CaseResult:
+    name: str
+    group: str
+    description: str
+    optimized: Timing | None = None
+    naive: Timing | None = None
+    hot_path: bool = False
+    notes: dict[str, Any] = field(default_factory=dict)
+    skipped: str | None = None
+
+    @property
+    def ratio_p50(self) -> float | None:
+        if self.optimized is None or self.naive is None:
+            return None
+        return ratio(self.naive.p50, self.optimized.p50)
+
+    @property
+    def ratio_p95(self) -> float | None:
+        if self.optimized is None or self.naive is None:
+            return None
+        return ratio(self.naive.p95, self.optimized.p95)
+
+    def as_dict(self) -> dict[str, Any]:
+        r50, r95 = self.ratio_p50, self.ratio_p95
+        return {
+            "name": self.name,
+            "group": self.group,
+            "description": self.description,
+            "hot_path": self.hot_path,
+            "optimized": self.optimized.as_dict() if self.optimized else None,
+            "naive": self.naive.as_dict() if self.naive else None,
+            "ratio_p50": round(r50, 2) if r50 is not None else None,
+            "ratio_p95": round(r95, 2) if r95 is not None else None,
+            "notes": self.notes,
+            "skipped": self.skipped,
+        }
+
+
+@dataclass(frozen=True)
+class QueryCase:
+    """The same SQL on both sides; table names resolve through each side's search_path."""
+
+    name: str
+    group: str
+    description: str
+    sql: str
+    params: Mapping[str, Any]
+    index: str | None = None
+    hot_path: bool = False
+
+    def run(self, sides: Sides, budget: Budget) -> CaseResult:
+        result = CaseResult(self.name, self.group, self.description, hot_path=self.hot_path)
+        result.optimized = time_query(sides.optimized, self.sql, self.params, budget)
+        result.naive = time_query(sides.naive, self.sql, self.params, budget)
+        result.notes["optimized_plan"] = plans.summary(sides.optimized, self.sql, self.params)
+        result.notes["naive_plan"] = plans.summary(sides.naive, self.sql, self.params)
+        if self.index is not None:
+            result.notes["expected_index"] = self.index
+            result.notes["uses_expected_index"] = self.index in result.notes["optimized_plan"].get(
+                "indexes", []
+            )
+        if result.optimized.rows != result.naive.rows:
+            result.notes["row_mismatch"] = True  # the sides should agree on identical data
+        return result
+
+
+@dataclass(frozen=True)
+class CustomCase:
+    """A case that measures both sides itself (writes, archival, another engineer's case)."""
+
+    name: str
+    group: str
+    description: str
+    measure: Callable[[Sides, Budget], CaseResult]
+
+    def run(self, sides: Sides, budget: Budget) -> CaseResult:
+        return self.measure(sides, budget)
+
+
+Case = QueryCase | CustomCase
+
+
+def time_query(
+    conn: psycopg.Connection[Any], query: str, params: Mapping[str, Any], budget: Budget
+) -> Timing:
+    """Warm up, then time full executions (rows fetched) until the budget is spent."""
+    timing = Timing()
+    min_reps = budget.min_reps
+    with conn.cursor() as cur:
+        for _ in range(budget.warmup):
+            start = time.perf_counter()
+            cur.execute(query, params)
+            cur.fetchall()
+            if time.perf_counter() - start > SLOW_SECONDS:
+                # A query this slow has warmed the cache in one run; fewer repetitions keep the
+                # whole benchmark within minutes and still give a stable median.
+                min_reps = min(min_reps, SLOW_REPS)
+                break
+        spent = 0.0
+        while len(timing.samples_ms) < budget.max_reps and (
+            len(timing.samples_ms) < min_reps or spent < budget.seconds
+        ):
+            start = time.perf_counter()
+            cur.execute(query, params)
+            rows = cur.fetchall()
+            elapsed = time.perf_counter() - start
+            spent += elapsed
+            timing.samples_ms.append(elapsed * 1000)
+            timing.rows = len(rows)
+    return timing
+
+
+def time_rolled_back(
+    conn: psycopg.Connection[Any], statement: Callable[[psycopg.Connection[Any]], int], reps: int
+) -> Timing:
+    """Time a write `reps` times, each in a transaction rolled back so the data stays as it was."""
+    timing = Timing()
+    for _ in range(reps):
+        tx = conn.transaction(force_rollback=True)
+        with tx:
+            start = time.perf_counter()
+            work = statement(conn)
+            timing.samples_ms.append((time.perf_counter() - start) * 1000)
+            timing.work = work
+    return timing

@@ -1,0 +1,46 @@
+"""Every query of the hot-path catalog as a side-by-side case, with parameters drawn from the data."""
+
+from __future__ import annotations
+
+from advisoros_db.bench.cases import QueryCase
+from advisoros_db.schema import catalog
+
+# The hot paths the issue names; the goals (p95, ratio) are judged on these.
+HOT_PATHS = frozenset(
+    {
+        "documents.list",
+        "documents.review_queue",
+        "documents.ocr_queue",
+        "tasks.overdue",
+        "invoices.collections",
+        "tasks.dashboard",
+        "invoices.ar_aging",
+        "engagements.work_queue",
+        "audit.entity_trail",
+    }
+)
+
+
+def group_of(query: catalog.CatalogQuery) -> str:
+    if query.name in HOT_PATHS:
+        return "hot path"
+    if "@@" in query.sql:
+        return "full text"
+    if "@>" in query.sql or "&&" in query.sql:
+        return "jsonb / tags"
+    return "catalog"
+
+
+def cases(sample: catalog.Sample) -> list[QueryCase]:
+    return [
+        QueryCase(
+            name=q.name,
+            group=group_of(q),
+            description=q.purpose,
+            sql=q.sql,
+            params=dict(q.bind(sample)),
+            index=q.index,
+            hot_path=q.name in HOT_PATHS,
+        )
+        for q in catalog.QUERIES
+    ]

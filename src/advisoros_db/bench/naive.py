@@ -1,0 +1,118 @@
+"""The naive baseline: the same tables in schema `naive` with primary and foreign keys only.
+
+No secondary index, no partitioning: what a schema looks like before anyone tunes it. Unique keys
+that foreign keys point at are kept, since PostgreSQL requires them for the reference. Rows are
+copied from the optimized tables with INSERT ... SELECT, so both sides hold identical data.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, LiteralString
+
+import psycopg
+from psycopg import sql
+
+from advisoros_db.datagen.introspect import dependency_order, describe, tables
+
+NAIVE = "naive"
+SOURCE = "public"
+
+KEYS_SQL: LiteralString = """
+SELECT c.conname, c.contype, pg_get_constraintdef(c.oid)
+  FROM pg_constraint c
+ WHERE c.conrelid = %(rel)s::regclass AND c.contype IN ('p', 'f', 'u')
+ ORDER BY c.contype DESC, c.conname
+"""
+
+REFERENCED_UNIQUE_SQL: LiteralString = """
+SELECT DISTINCT u.conname
+  FROM pg_constraint u
+  JOIN pg_constraint f ON f.contype = 'f' AND f.confrelid = u.conrelid AND f.conindid = u.conindid
+ WHERE u.conrelid = %(rel)s::regclass AND u.contype = 'u'
+"""
+
+
+@dataclass
+class Baseline:
+    """What was built: rows copied per table, and how long it took."""
+
+    rows: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    marker: str = ""
+
+
+def marker_of(conn: psycopg.Connection[Any]) -> str | None:
+    row = conn.execute(
+        "SELECT obj_description(oid, 'pg_namespace') FROM pg_namespace WHERE nspname = %s",
+        (NAIVE,),
+    ).fetchone()
+    return row[0] if row else None
+
+
+def build(conn: psycopg.Connection[Any], marker: str) -> Baseline:
+    """(Re)create schema `naive` from the optimized tables; `marker` says which data it mirrors."""
+    started = time.perf_counter()
+    names = tables(conn, SOURCE)
+    infos = {n: describe(conn, n, SOURCE) for n in names}
+    order = dependency_order(infos)
+    result = Baseline(marker=marker)
+    foreign: list[tuple[str, str, str]] = []
+    with conn.transaction():
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(NAIVE)))
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(NAIVE)))
+        conn.execute("SELECT set_config('search_path', '', true)")  # constraint text qualified
+        for name in order:
+            src, dst = sql.Identifier(SOURCE, name), sql.Identifier(NAIVE, name)
+            conn.execute(
+                sql.SQL(
+                    "CREATE TABLE {} (LIKE {} INCLUDING DEFAULTS INCLUDING GENERATED"
+                    " INCLUDING IDENTITY INCLUDING CONSTRAINTS)"
+                ).format(dst, src)
+            )
+            cols = [c for c in infos[name].columns.values() if not c.generated]
+            col_list = sql.SQL(", ").join(sql.Identifier(c.name) for c in cols)
+            cur = conn.execute(
+                sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(
+                    dst, col_list, col_list, src
+                )
+            )
+            result.rows[name] = cur.rowcount
+            rel = f'"{SOURCE}"."{name}"'
+            referenced = {r[0] for r in conn.execute(REFERENCED_UNIQUE_SQL, {"rel": rel})}
+            for conname, contype, definition in conn.execute(KEYS_SQL, {"rel": rel}).fetchall():
+                if contype == "f":
+                    foreign.append((name, conname, definition))
+                elif contype == "p" or conname in referenced:
+                    _add(conn, name, conname, definition)
+        for name, conname, definition in foreign:
+            _add(conn, name, conname, _retarget(definition))
+        conn.execute(
+            sql.SQL("COMMENT ON SCHEMA {} IS {}").format(sql.Identifier(NAIVE), sql.Literal(marker))
+        )
+    conn.execute(sql.SQL("ANALYZE"))
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _retarget(definition: str) -> str:
+    # With an empty search_path the definition names its parent `public.<table>`.
+    return definition.replace(f"REFERENCES {SOURCE}.", f"REFERENCES {NAIVE}.")
+
+
+def _add(conn: psycopg.Connection[Any], table: str, name: str, definition: str) -> None:
+    # `definition` is pg_get_constraintdef output of this server, not user input.
+    conn.execute(
+        sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(
+            sql.Identifier(NAIVE, table), sql.Identifier(name)
+        )
+        + sql.SQL(definition)
+    )
+
+
+def ensure(conn: psycopg.Connection[Any], marker: str) -> Baseline | None:
+    """Build the baseline unless it already mirrors the data identified by `marker`."""
+    if marker_of(conn) == marker:
+        return None
+    return build(conn, marker)

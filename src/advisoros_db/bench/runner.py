@@ -1,0 +1,170 @@
+"""`run()`: load (or reuse) a data set, build the naive baseline, measure every case side by side."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from advisoros_db import datagen
+from advisoros_db.bench import catalog_cases, external, machine, naive, time_cases, write_cases
+from advisoros_db.bench.cases import Budget, Case, CaseResult, Sides
+from advisoros_db.bench.external import ExternalResult
+from advisoros_db.datagen.introspect import tables
+from advisoros_db.errors import ConfigError
+from advisoros_db.migrations.partition_layout import SPECS
+from advisoros_db.partitioning import convert
+from advisoros_db.schema import catalog
+
+Notify = Callable[[str], None]
+
+
+@dataclass
+class BenchReport:
+    scale: str
+    seed: int
+    started_at: dt.datetime
+    machine: dict[str, object] = field(default_factory=dict)
+    row_counts: dict[str, int] = field(default_factory=dict)
+    load: dict[str, Any] | None = None
+    baseline: dict[str, Any] | None = None
+    prepared: list[str] = field(default_factory=list)
+    cases: list[CaseResult] = field(default_factory=list)
+    external: list[ExternalResult] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        from advisoros_db.bench.goals import evaluate
+
+        return {
+            "scale": self.scale,
+            "seed": self.seed,
+            "started_at": self.started_at.isoformat(),
+            "seconds": round(self.seconds, 1),
+            "machine": self.machine,
+            "row_counts": self.row_counts,
+            "load": self.load,
+            "baseline": self.baseline,
+            "prepared": self.prepared,
+            "goals": evaluate(self.cases),
+            "cases": [c.as_dict() for c in self.cases],
+            "external": [e.as_dict() for e in self.external],
+            "missing_case_modules": self.missing,
+        }
+
+
+def ensure_data(
+    url: str, scale: str, seed: int, notify: Notify, *, reseed: bool = False, **seed_kwargs: Any
+) -> dict[str, Any] | None:
+    """Reuse the database's data when it is a seed of this scale; else seed it (replacing a seed)."""
+    last = datagen.last_run(url)
+    if not reseed and last is not None and last["scale"] == scale and last["seed"] == seed:
+        notify(f"reusing the {scale} data set seeded {last['anchor']:%Y-%m-%d}")
+        return None
+    with psycopg.connect(url, autocommit=True) as conn:
+        names = tables(conn)
+        if "organizations" in names and last is None:
+            has = conn.execute("SELECT EXISTS (SELECT 1 FROM organizations)").fetchone()
+            if has and has[0]:
+                raise ConfigError(
+                    "the database holds data that the generator did not make; the benchmark "
+                    "replaces its data set, so point it at a database of its own "
+                    "(ADVISOROS_DATABASE_URL) or empty this one"
+                )
+    notify(f"seeding the {scale} data set")
+    report = datagen.seed(url, scale, seed=seed, replace=True, **seed_kwargs)
+    return report.as_dict()
+
+
+def steady_state(url: str) -> list[str]:
+    """Close the rollback window of finished partition conversions, so the optimized tables are
+    measured as they run after `partitions finalize` (no mirror trigger doubling every write)."""
+    done: list[str] = []
+    with psycopg.connect(url, autocommit=True) as conn:
+        for spec in SPECS.values():
+            current = convert.state(conn, spec.table)
+            if current is not None and current.phase == "swapped":
+                convert.finalize(conn, spec)
+                done.append(f"finalized the {spec.table} conversion (dropped {spec.old_name})")
+    return done
+
+
+def baseline_marker(last: dict[str, Any] | None, scale: str, seed: int) -> str:
+    """What the naive copy mirrors. The load time identifies the data: a reseed rebuilds the
+    baseline even when seed, scale and anchor (hence the rows) are the same."""
+    return f"seed run {last and last['loaded_at']} {scale} {seed}"
+
+
+def row_counts(conn: psycopg.Connection[Any]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for name in tables(conn):
+        row = conn.execute(
+            sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier("public", name))
+        ).fetchone()
+        counts[name] = int(row[0]) if row else 0
+    return counts
+
+
+def collect(conn: psycopg.Connection[Any], scale: str) -> list[Case]:
+    sample = catalog.sample(conn)
+    found: list[Case] = []
+    found.extend(catalog_cases.cases(sample))
+    found.extend(time_cases.cases(conn, sample.organization_id))
+    found.extend(write_cases.cases(scale))
+    return found
+
+
+def run(
+    admin_url: str,
+    *,
+    scale: str = "tiny",
+    seed: int = 42,
+    app_url: str | None = None,
+    replica_urls: list[str] | None = None,
+    budget: Budget | None = None,
+    notify: Notify = lambda _: None,
+    on_case: Callable[[CaseResult, int, int], None] | None = None,
+    reseed: bool = False,
+    **seed_kwargs: Any,
+) -> BenchReport:
+    """Measure every case on the database at `admin_url` (the primary, as a role that owns it)."""
+    started = time.perf_counter()
+    report = BenchReport(scale, seed, dt.datetime.now(dt.UTC))
+    report.prepared = steady_state(admin_url)
+    for line in report.prepared:
+        notify(line)
+    report.load = ensure_data(admin_url, scale, seed, notify, reseed=reseed, **seed_kwargs)
+    budget = budget or Budget.for_scale(scale)
+    with (
+        psycopg.connect(admin_url, autocommit=True) as optimized,
+        psycopg.connect(
+            admin_url, autocommit=True, options=f"-c search_path={naive.NAIVE},public"
+        ) as baseline,
+    ):
+        report.machine = machine.facts(optimized)
+        last = datagen.last_run(admin_url)
+        marker = baseline_marker(last, scale, seed)
+        notify("building the naive baseline (keys only, no partitions)")
+        built = naive.ensure(optimized, marker)
+        if built is not None:
+            report.baseline = {"rows": sum(built.rows.values()), "seconds": round(built.seconds, 2)}
+        report.row_counts = row_counts(optimized)
+        sides = Sides(optimized, baseline)
+        chosen = collect(optimized, scale)
+        for i, case in enumerate(chosen):
+            result = case.run(sides, budget)
+            report.cases.append(result)
+            if on_case is not None:
+                on_case(result, i + 1, len(chosen))
+    notify("running the cases other areas contribute")
+    report.external, report.missing = external.run(
+        scale, admin_url=admin_url, app_url=app_url or admin_url, replica_urls=replica_urls or []
+    )
+    report.seconds = time.perf_counter() - started
+    return report

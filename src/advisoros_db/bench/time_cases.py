@@ -1,0 +1,79 @@
+"""Time-series and document-text cases: an audit-log month (aggregate and page) and full-text
+search over extracted document text."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, LiteralString
+
+import psycopg
+
+from advisoros_db.bench.cases import QueryCase
+from advisoros_db.search import fulltext
+
+MONTH_AGGREGATE: LiteralString = (
+    "SELECT action, entity_type, count(*) FROM audit_logs"
+    " WHERE created_at >= %(lower)s AND created_at < %(upper)s GROUP BY action, entity_type"
+)
+MONTH_PAGE: LiteralString = (
+    "SELECT id, user_id, entity_type, entity_id, action, created_at FROM audit_logs"
+    " WHERE organization_id = %(organization_id)s"
+    " AND created_at >= %(lower)s AND created_at < %(upper)s"
+    " ORDER BY created_at DESC LIMIT 50"
+)
+MONTH_ORG_AGGREGATE: LiteralString = (
+    "SELECT date_trunc('day', created_at) AS day, count(*) FROM audit_logs"
+    " WHERE organization_id = %(organization_id)s"
+    " AND created_at >= %(lower)s AND created_at < %(upper)s GROUP BY 1 ORDER BY 1"
+)
+# The search area's weighted document vector, character for character, so its GIN index applies.
+DOCUMENT_TEXT: LiteralString = (
+    "SELECT id, file_name FROM documents WHERE organization_id = %(organization_id)s"  # noqa: S608
+    " AND deleted_at IS NULL AND "
+    + fulltext.DOCUMENT_TEXT
+    + " @@ websearch_to_tsquery('english'::regconfig, %(q)s) LIMIT 50"
+)
+
+
+def last_full_month(today: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    upper = dt.datetime(today.year, today.month, 1, tzinfo=dt.UTC)
+    prev = upper - dt.timedelta(days=1)
+    return dt.datetime(prev.year, prev.month, 1, tzinfo=dt.UTC), upper
+
+
+def cases(conn: psycopg.Connection[Any], organization_id: object) -> list[QueryCase]:
+    row = conn.execute("SELECT max(created_at) FROM audit_logs").fetchone()
+    newest = row[0] if row and row[0] else dt.datetime.now(dt.UTC)
+    lower, upper = last_full_month(newest.date())
+    month = {"lower": lower, "upper": upper}
+    org = {"organization_id": organization_id, **month}
+    return [
+        QueryCase(
+            "audit.month_aggregate",
+            "time series",
+            f"Audit activity of {lower:%Y-%m} across all firms, by action and entity type.",
+            MONTH_AGGREGATE,
+            month,
+        ),
+        QueryCase(
+            "audit.month_page",
+            "time series",
+            f"The newest page of one firm's audit log in {lower:%Y-%m}.",
+            MONTH_PAGE,
+            org,
+        ),
+        QueryCase(
+            "audit.month_daily_counts",
+            "time series",
+            f"One firm's audit events per day in {lower:%Y-%m}.",
+            MONTH_ORG_AGGREGATE,
+            org,
+        ),
+        QueryCase(
+            "documents.extracted_text_search",
+            "full text",
+            'Documents whose OCR text matches a phrase ("nonemployee compensation").',
+            DOCUMENT_TEXT,
+            {"organization_id": organization_id, "q": "nonemployee compensation"},
+        ),
+    ]

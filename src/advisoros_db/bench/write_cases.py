@@ -1,0 +1,111 @@
+"""Write cases, each rolled back so the data set stays intact: archival of one month by detaching
+its partition versus DELETE of the same rows, and the insert cost the optimized indexes add."""
+
+from __future__ import annotations
+
+from typing import Any, LiteralString
+
+import psycopg
+from psycopg import sql
+
+from advisoros_db.bench.cases import Budget, CaseResult, CustomCase, Sides, time_rolled_back
+from advisoros_db.datagen.introspect import describe
+from advisoros_db.migrations.partition_layout import AUDIT_LOGS
+from advisoros_db.partitioning.archive import ARCHIVE_SCHEMA, detach, partitions_of
+
+STAGING = "datagen"
+OLDEST_MONTH_SQL: LiteralString = (
+    "SELECT date_trunc('month', min(created_at)) + interval '1 month' FROM audit_logs"
+)
+
+
+def archive_month(sides: Sides, budget: Budget) -> CaseResult:
+    result = CaseResult(
+        "audit.archive_month",
+        "archival",
+        "Remove the oldest full month of audit logs: DETACH its partition (optimized) versus "
+        "DELETE of the same rows (naive); each run rolled back.",
+    )
+    conn = sides.optimized
+    parts = partitions_of(conn, AUDIT_LOGS)
+    row = conn.execute(OLDEST_MONTH_SQL).fetchone()
+    month = row[0] if row else None
+    part = next((p for p in parts if p.lower == month), None)
+    if part is None:
+        result.skipped = (
+            "audit_logs is not partitioned by month in this database (run the partitioning "
+            "migrations), so there is no partition to detach"
+        )
+        return result
+    count = conn.execute(
+        "SELECT count(*) FROM audit_logs WHERE created_at >= %s AND created_at < %s",
+        (part.lower, part.upper),
+    ).fetchone()
+    rows = int(count[0]) if count else 0
+
+    def by_detach(c: psycopg.Connection[Any]) -> int:
+        c.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(ARCHIVE_SCHEMA)))
+        detach(c, AUDIT_LOGS, part)
+        return rows
+
+    def by_delete(c: psycopg.Connection[Any]) -> int:
+        return c.execute(
+            "DELETE FROM audit_logs WHERE created_at >= %s AND created_at < %s",
+            (part.lower, part.upper),
+        ).rowcount
+
+    result.optimized = time_rolled_back(sides.optimized, by_detach, budget.write_reps)
+    result.naive = time_rolled_back(sides.naive, by_delete, budget.write_reps)
+    result.notes.update({"partition": part.name, "rows": rows})
+    return result
+
+
+def insert_cost(table: str, rows: int) -> CustomCase:
+    """INSERT `rows` copies of existing rows (new ids) into the optimized and the naive table."""
+
+    def measure(sides: Sides, budget: Budget) -> CaseResult:
+        result = CaseResult(
+            f"{table}.insert_rows",
+            "insert cost",
+            f"Insert {rows:,} {table} rows into the optimized table (every index, partitions) "
+            f"and into the naive one (keys only); rows/s on each side.",
+        )
+        conn = sides.optimized
+        info = describe(conn, table)
+        cols = [c.name for c in info.columns.values() if not c.generated]
+        staged = sql.Identifier(STAGING, f"bench_{table}_rows")
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(STAGING)))
+        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(staged))
+        conn.execute(
+            sql.SQL("CREATE UNLOGGED TABLE {} AS SELECT * FROM {} LIMIT {}").format(
+                staged, sql.Identifier("public", table), sql.Literal(rows)
+            )
+        )
+        select = sql.SQL(", ").join(
+            sql.SQL("uuidv7()") if c == "id" else sql.Identifier(c) for c in cols
+        )
+        statement = sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(
+            sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, cols)), select, staged
+        )
+
+        def insert(c: psycopg.Connection[Any]) -> int:
+            return c.execute(statement).rowcount
+
+        try:
+            result.optimized = time_rolled_back(sides.optimized, insert, budget.write_reps)
+            result.naive = time_rolled_back(sides.naive, insert, budget.write_reps)
+        finally:
+            conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(staged))
+        result.notes["rows_per_insert"] = rows
+        return result
+
+    return CustomCase(f"{table}.insert_rows", "insert cost", f"insert {table}", measure)
+
+
+def cases(scale: str) -> list[CustomCase]:
+    rows = {"tiny": 200, "small": 2_000, "medium": 10_000}.get(scale, 20_000)
+    return [
+        CustomCase("audit.archive_month", "archival", "detach vs delete", archive_month),
+        insert_cost("documents", rows),
+        insert_cost("audit_logs", rows),
+    ]

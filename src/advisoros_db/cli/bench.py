@@ -1,0 +1,75 @@
+"""`bench`: measure every case on the optimized schema and the naive baseline, write the report."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from advisoros_db import bench as benchmark
+from advisoros_db import datagen, targets
+from advisoros_db.bench.cases import CaseResult
+from advisoros_db.cli.output import JsonOption, command, console, print_json
+from advisoros_db.cli.seed import ScaleOption, progress_bar
+from advisoros_db.settings import get_settings
+
+app = typer.Typer()
+
+
+@app.command()
+@command
+def bench(
+    *,
+    scale: ScaleOption = "tiny",
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Folder for bench.json, report.md and charts.", file_okay=False),
+    ] = None,
+    seed_value: Annotated[int, typer.Option("--seed", help="Seed of the data set.")] = 42,
+    reseed: Annotated[
+        bool, typer.Option("--reseed", help="Load the data set again even if it is there.")
+    ] = False,
+    json_out: JsonOption = False,
+) -> None:
+    """Load (or reuse) data at a scale, then measure each case side by side against a naive baseline."""
+    datagen.get_scale(scale)
+    folder = out or Path("docs/bench") / scale
+    target = targets.resolve(get_settings())
+
+    def case_done(result: CaseResult, i: int, total: int) -> None:
+        if json_out:
+            return
+        if result.skipped:
+            console.print(f"[{i}/{total}] {result.name}: [yellow]skipped[/] ({result.skipped})")
+            return
+        ratio = result.ratio_p50
+        p95 = result.optimized.p95 if result.optimized else float("nan")
+        console.print(
+            f"[{i}/{total}] {result.name}: optimized p95 {p95:.2f} ms"
+            + (f", {ratio:.1f}x faster than naive" if ratio else "")
+        )
+
+    with progress_bar(json_out) as progress:
+        report = benchmark.run(
+            target.admin_url,
+            scale=scale,
+            seed=seed_value,
+            app_url=target.app_url,
+            replica_urls=target.replica_urls,
+            notify=lambda msg: None if json_out else console.print(msg),
+            on_case=case_done,
+            reseed=reseed,
+            progress=progress,
+        )
+    data = report.as_dict()
+    written = benchmark.write(data, folder, "advisoros-db " + shlex.join(sys.argv[1:]))
+    if json_out:
+        print_json({**data, "files": [str(p) for p in written]})
+        return
+    for key, goal in data["goals"].items():
+        met = sum(1 for c in goal["cases"] if c["met"])
+        console.print(f"goal {key} ({goal['goal']}): {met} of {len(goal['cases'])} met")
+    console.print(f"wrote {', '.join(str(p) for p in written)}")

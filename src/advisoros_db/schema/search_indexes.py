@@ -1,0 +1,42 @@
+"""Search's indexes, declared so `check` compares them: the default embedding model's HNSW index
+and the weighted document full-text index. Revision 0006_vector_indexes builds both; the search
+package's queries spell the same expressions (tests/search/test_plans.py holds them together)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pgvector.sqlalchemy import VECTOR
+from sqlalchemy import ColumnClause, Index, Table, func, literal_column, text
+
+from advisoros_db.schema.documents import Document
+from advisoros_db.schema.intelligence import DocumentEmbedding
+
+_embeddings: Table = DocumentEmbedding.__table__  # type: ignore[assignment]
+_documents: Table = Document.__table__  # type: ignore[assignment]
+_ENGLISH: ColumnClause[Any] = literal_column("'english'::regconfig")
+
+# One HNSW index per model: the untyped column cast to the model's size, and only its rows.
+EMBEDDINGS_HNSW = Index(
+    "idx_doc_embeddings_hnsw_multilingual_e5_small",
+    _embeddings.c.embedding.cast(VECTOR(384)).label("embedding_384"),
+    postgresql_using="hnsw",
+    postgresql_ops={"embedding_384": "vector_cosine_ops"},
+    postgresql_with={"m": 16, "ef_construction": 64},
+    postgresql_where=text("model = 'multilingual-e5-small'"),
+)
+
+# File name (dots and underscores as spaces) weighs A, extracted text B.
+DOCUMENTS_SEARCH_FTS = Index(
+    "idx_documents_search_fts",
+    func.setweight(
+        func.to_tsvector(_ENGLISH, func.translate(_documents.c.file_name, "._", "  ")), "A"
+    ).op("||")(
+        func.setweight(
+            func.to_tsvector(_ENGLISH, func.coalesce(_documents.c.extracted_text, "")), "B"
+        )
+    ),
+    postgresql_using="gin",
+    # The expression's operator hides its columns from SQLAlchemy's table inference.
+    _table=_documents,
+)

@@ -1,0 +1,226 @@
+"""Full-text search inside one tenant over documents, clients, tasks, notes and advisor bios:
+websearch syntax (never raises), ranking, highlighted snippets, identifiers, type-ahead, fuzzy names.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Literal, LiteralString
+
+from psycopg import sql
+
+from advisoros_db.search import queries
+from advisoros_db.search.errors import SearchInputError
+from advisoros_db.search.session import Connection, tenant_transaction
+
+Kind = Literal["documents", "clients", "tasks", "notes", "advisors"]
+KINDS: tuple[Kind, ...] = ("documents", "clients", "tasks", "notes", "advisors")
+
+# Below this word similarity a client name is not offered as a "did you mean".
+FUZZY_THRESHOLD = 0.5
+_HEADLINE: LiteralString = (
+    "StartSel=<mark>, StopSel=</mark>, MaxFragments=2, MaxWords=18, MinWords=6, "
+    'FragmentDelimiter=" … "'
+)
+
+
+@dataclass(frozen=True)
+class Field:
+    """One indexed tsvector expression, spelled exactly as its GIN index is, and the query
+    configuration it is matched with."""
+
+    vector: LiteralString
+    config: Literal["english", "simple"]
+
+
+@dataclass(frozen=True)
+class Target:
+    """How one kind is searched: a row matches when any field matches; the score sums the fields'
+    ranks (plus trigram similarity for fuzzy names)."""
+
+    table: LiteralString
+    title: LiteralString
+    body: LiteralString
+    fields: tuple[Field, ...]
+    live: LiteralString = "true"
+    fuzzy: LiteralString | None = None
+
+
+# Titles weigh A, bodies B: a file named "Q4 2023 Form 941.pdf" outranks a letter that mentions
+# Form 941 once. Dots and underscores become spaces, else the parser reads "941.pdf" or
+# "2023_W2_Harbor.pdf" as one file-name token and no word in it matches. Revision
+# 0006_vector_indexes builds idx_documents_search_fts on exactly this expression.
+DOCUMENT_TEXT = (
+    "(setweight(to_tsvector('english'::regconfig, translate(file_name, '._', '  ')), 'A')"
+    " || setweight(to_tsvector('english'::regconfig, COALESCE(extracted_text, '')), 'B'))"
+)
+
+# The other expressions are the per-column GIN indexes of revision 0003 (idx_*_fts): 'simple'
+# keeps names and identifiers verbatim, 'english' stems prose. Identifiers such as EINs, invoice
+# numbers and "1040-ES" tokenize the same way under both configurations.
+TARGETS: dict[Kind, Target] = {
+    "documents": Target(
+        table="documents",
+        title="file_name",
+        body="COALESCE(extracted_text, file_name)",
+        fields=(
+            Field(DOCUMENT_TEXT, "english"),
+            Field("to_tsvector('simple'::regconfig, file_name)", "simple"),
+        ),
+        live="deleted_at IS NULL",
+    ),
+    "clients": Target(
+        table="clients",
+        title="business_name",
+        body="concat_ws(' · ', business_name, legal_name, industry)",
+        fields=(
+            Field("to_tsvector('simple'::regconfig, business_name)", "simple"),
+            Field("to_tsvector('simple'::regconfig, legal_name)", "simple"),
+        ),
+        live="deleted_at IS NULL",
+        fuzzy="business_name",
+    ),
+    "tasks": Target(
+        table="tasks",
+        title="title",
+        body="concat_ws(' — ', title, description)",
+        fields=(
+            Field("to_tsvector('english'::regconfig, title)", "english"),
+            Field("to_tsvector('english'::regconfig, description)", "english"),
+        ),
+        live="deleted_at IS NULL",
+    ),
+    "notes": Target(
+        table="notes",
+        title="COALESCE(title, left(content, 80))",
+        body="content",
+        fields=(Field("to_tsvector('english'::regconfig, content)", "english"),),
+        live="deleted_at IS NULL",
+    ),
+    "advisors": Target(
+        table="advisor_profiles",
+        title="COALESCE(headline, left(COALESCE(bio, ''), 80))",
+        body="COALESCE(bio, '')",
+        fields=(Field("to_tsvector('english'::regconfig, bio)", "english"),),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class TextHit:
+    kind: Kind
+    id: uuid.UUID
+    title: str
+    score: float
+    snippet: str
+
+
+def _tsquery(config: str, mode: Literal["websearch", "prefix"]) -> sql.Composable:
+    if mode == "prefix":
+        return sql.SQL("to_tsquery('simple'::regconfig, %(prefix)s)")
+    if config == "simple":
+        return sql.SQL("websearch_to_tsquery('simple'::regconfig, %(q)s)")
+    return sql.SQL("websearch_to_tsquery('english'::regconfig, %(q)s)")
+
+
+def _query(target: Target, mode: Literal["websearch", "prefix"]) -> sql.Composed:
+    matches = sql.SQL(" OR ").join(
+        sql.SQL("{} @@ {}").format(sql.SQL(f.vector), _tsquery(f.config, mode))
+        for f in target.fields
+    )
+    score: sql.Composable = sql.SQL(" + ").join(
+        sql.SQL("ts_rank_cd(COALESCE({}, ''), {})").format(
+            sql.SQL(f.vector), _tsquery(f.config, mode)
+        )
+        for f in target.fields
+    )
+    if target.fuzzy and mode == "websearch":
+        column = sql.SQL(target.fuzzy)
+        # `<%` (word similarity: the query against the closest run of words in the name, so
+        # "Harbr" finds "Harbor Logistics LLC") can use the pg_trgm index; the threshold is set
+        # per transaction.
+        matches = sql.SQL("{} OR %(q)s <%% {}").format(matches, column)
+        score = sql.SQL("greatest({}, word_similarity(%(q)s, {}))").format(score, column)
+    highlight = sql.SQL(" || ").join(
+        _tsquery(config, mode) for config in dict.fromkeys(f.config for f in target.fields)
+    )
+    return sql.SQL(
+        "SELECT id, {title}, {score} AS score,"
+        " ts_headline('english'::regconfig, {body}, {highlight}, {options})"
+        " FROM {table}"
+        " WHERE organization_id = %(org)s AND {live} AND ({matches})"
+        " ORDER BY score DESC, id LIMIT %(k)s"
+    ).format(
+        title=sql.SQL(target.title),
+        score=score,
+        body=sql.SQL(target.body),
+        highlight=highlight,
+        options=sql.Literal(_HEADLINE),
+        table=sql.Identifier(target.table),
+        live=sql.SQL(target.live),
+        matches=matches,
+    )
+
+
+# Documents go through revision 0006's SECURITY DEFINER function: as the application role the GIN
+# indexes cannot serve `@@` under row-level security (see the revision's docstring).
+_DOCUMENTS_VIA_FUNCTION = sql.SQL(
+    "SELECT d.id, d.file_name, m.score,"
+    " ts_headline('english'::regconfig, COALESCE(d.extracted_text, d.file_name), {highlight}, {options})"
+    " FROM search_document_matches(%(org)s, {english}, {simple}, %(k)s) m"
+    " JOIN documents d ON d.organization_id = %(org)s AND d.id = m.id"
+    " ORDER BY m.score DESC, m.id"
+)
+
+
+def _documents_query(mode: Literal["websearch", "prefix"]) -> sql.Composed:
+    english, simple = _tsquery("english", mode), _tsquery("simple", mode)
+    return _DOCUMENTS_VIA_FUNCTION.format(
+        highlight=sql.SQL("{} || {}").format(english, simple) if mode == "websearch" else english,
+        options=sql.Literal(_HEADLINE),
+        english=english,
+        simple=simple,
+    )
+
+
+def search_text(
+    conn: Connection,
+    organization_id: uuid.UUID | str,
+    text: str,
+    *,
+    kinds: tuple[Kind, ...] | list[Kind] = ("documents",),
+    k: int = 10,
+    prefix: bool = False,
+) -> list[TextHit]:
+    """The best `k` matches for `text` in one tenant, best first, over the chosen kinds.
+
+    Anything a user types is accepted (websearch syntax; punctuation-only finds nothing).
+    `prefix=True` treats the last word as a prefix, for type-ahead.
+    """
+    cleaned = queries.clean_query(text)
+    k = queries.check_k(k)
+    unknown = [kind for kind in kinds if kind not in TARGETS]
+    if unknown or not kinds:
+        raise SearchInputError(
+            f"cannot search in {unknown or 'nothing'}; choose from {', '.join(KINDS)}"
+        )
+    params: dict[str, object] = {"q": cleaned, "k": k}
+    if prefix:
+        params["prefix"] = queries.prefix_tsquery(cleaned)
+        if params["prefix"] is None:
+            return []
+    hits: list[TextHit] = []
+    with tenant_transaction(conn, organization_id) as org:
+        params["org"] = org
+        conn.execute(
+            "SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)",
+            (str(FUZZY_THRESHOLD),),
+        )
+        for kind in dict.fromkeys(kinds):
+            mode: Literal["websearch", "prefix"] = "prefix" if prefix else "websearch"
+            query = _documents_query(mode) if kind == "documents" else _query(TARGETS[kind], mode)
+            for row in conn.execute(query, params).fetchall():
+                hits.append(TextHit(kind, row[0], row[1] or "", float(row[2]), row[3] or ""))
+    hits.sort(key=lambda hit: hit.score, reverse=True)
+    return hits[:k]

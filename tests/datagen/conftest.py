@@ -1,0 +1,30 @@
+"""A database seeded once at `tiny` scale for the read-only checks of this package."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from advisoros_db import datagen
+from tests.support import PgDatabase, PgServer, create_database, database_on, drop_database
+
+ANCHOR = dt.datetime(2026, 6, 15, tzinfo=dt.UTC)
+
+
+def seeded_database(server: PgServer, template: str, seed: int) -> Iterator[PgDatabase]:
+    name = f"s_{uuid.uuid4().hex[:16]}"
+    create_database(server, name, template=template)
+    try:
+        database = database_on(server, name)
+        datagen.seed(database.admin_url, "tiny", seed=seed, anchor=ANCHOR)
+        yield database
+    finally:
+        drop_database(server, name)
+
+
+@pytest.fixture(scope="package")
+def seeded(server: PgServer, migrated_template: str) -> Iterator[PgDatabase]:
+    yield from seeded_database(server, migrated_template, seed=7)

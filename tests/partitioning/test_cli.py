@@ -1,0 +1,58 @@
+"""The `partitions` commands: thin shells that print JSON or one clear error line."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import typer
+
+from advisoros_db.cli.partitions import parse_duration
+from tests.support import PgDatabase
+
+
+def _cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "ADVISOROS_DATABASE_URL": url, "COLUMNS": "200"}
+    return subprocess.run(
+        [sys.executable, "-m", "advisoros_db.cli.app", "partitions", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_durations() -> None:
+    assert (
+        parse_duration("90s") == 90
+        and parse_duration("15m") == 900
+        and parse_duration("1d") == 86400
+    )
+    for bad in ("", "5", "-1m", "0s", "1w"):
+        with pytest.raises(typer.BadParameter, match="not a duration"):
+            parse_duration(bad)
+
+
+def test_maintain_and_stats_as_json(db: PgDatabase) -> None:
+    done = _cli(db.admin_url, "maintain", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["ran"] and {t["table"] for t in report["tables"]} == {"audit_logs", "documents"}
+    shown = _cli(db.admin_url, "stats", "--json")
+    assert shown.returncode == 0, shown.stderr
+    rows = json.loads(shown.stdout)
+    assert {"audit_logs", "documents"} == {r["parent_table"] for r in rows}
+
+
+def test_bad_input_is_one_clear_line(db: PgDatabase) -> None:
+    unknown = _cli(db.admin_url, "convert", "clients")
+    assert unknown.returncode == 1 and "choose one of audit_logs, documents" in unknown.stderr
+    assert "Traceback" not in unknown.stderr
+    finalized = _cli(db.admin_url, "rollback", "audit_logs")
+    assert finalized.returncode == 0, finalized.stderr  # 0005 left the rollback window open
+    again = _cli(db.admin_url, "finalize", "audit_logs")
+    assert again.returncode == 1 and "cannot finalize audit_logs" in again.stderr

@@ -1,0 +1,254 @@
+"""Query-plan guards: the per-model HNSW index and the document full-text index are used, also under
+generic prepared plans (psycopg prepares after `prepare_threshold` runs; PostgreSQL may then switch
+to a generic plan, where a parameter can never match a partial index's WHERE)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import numpy as np
+import pytest
+from psycopg import sql
+
+from advisoros_db.bench import search_cases
+from advisoros_db.search import fulltext, indexes, semantic
+from advisoros_db.search.embedders import DEFAULT_MODEL, E5_SMALL
+from advisoros_db.search.session import Connection, connect, tenant_transaction
+from tests.support import PgDatabase
+
+HNSW = indexes.index_name(DEFAULT_MODEL)
+
+
+@pytest.fixture(scope="module")
+def corpus(server: Any, search_template: str) -> Any:
+    from tests.support import create_database, database_on, drop_database
+
+    name = "plans_" + search_template[-8:]
+    create_database(server, name, template=search_template)
+    db = database_on(server, name)
+    tenants = search_cases.load_corpus(db.admin_url, 4_000)
+    yield db, tenants[-1]  # the 30 % tenant: 1,200 chunks, 240 documents
+    drop_database(server, name)
+
+
+def _plan(conn: Connection, query: sql.Composable, params: dict[str, Any]) -> str:
+    rows = conn.execute(sql.SQL("EXPLAIN (FORMAT JSON) {}").format(query), params).fetchone()
+    assert rows is not None
+    return json.dumps(rows[0])
+
+
+def _probe(tenant: search_cases.Tenant) -> np.ndarray[Any, Any]:
+    return tenant.vectors[0]
+
+
+def _prepared_search(conn: Connection, org: str) -> tuple[int, int, str]:
+    """(custom plans, generic plans, current plan as JSON) of psycopg's prepared nearest-chunks
+    statement, explained with the session's current plan_cache_mode."""
+    row = conn.execute(
+        "SELECT name, custom_plans, generic_plans, parameter_types::text[]"
+        " FROM pg_prepared_statements"
+        " WHERE statement LIKE 'SELECT document_id, chunk_index, distance FROM (%%'"
+    ).fetchone()
+    assert row is not None, "psycopg did not prepare the search statement"
+    name, custom_plans, generic_plans, types = row
+    # Placeholders are numbered by first appearance: q, org (unless a literal), exclude, limit.
+    vector = sql.Literal("[" + ",".join("0.05" for _ in range(384)) + "]")
+    values = [vector, sql.Literal(org), sql.NULL, sql.Literal(10)]
+    if len(types) == 3:
+        del values[1]
+    args = sql.SQL(", ").join(
+        sql.SQL("{}::{}").format(value, sql.SQL(kind))  # type: ignore[arg-type]
+        for value, kind in zip(values, types, strict=True)
+    )
+    plan = conn.execute(
+        sql.SQL("EXPLAIN (FORMAT JSON) EXECUTE {}({})").format(sql.Identifier(name), args)
+    ).fetchone()
+    assert plan is not None
+    return int(custom_plans), int(generic_plans), json.dumps(plan[0])
+
+
+def test_production_settings_keep_the_partial_index_under_prepared_statements(
+    corpus: Any,
+) -> None:
+    db, tenant = corpus
+    # prepare_threshold=0: every statement is prepared server-side at once; and a server (or a
+    # pooler) that forces generic plans, the worst case for partial indexes.
+    with connect(db.app_url, prepare_threshold=0) as conn, conn.transaction():
+        conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        for _ in range(6):
+            result = semantic.search_vector(conn, tenant.org, _probe(tenant), 10, exact_threshold=0)
+            assert result.path == "index" and len(result.hits) == 10
+        custom, generic, plan = _prepared_search(conn, str(tenant.org))
+        assert custom >= 6 and generic == 0  # every run was planned with its values
+        assert HNSW in plan
+        # The control: the generic plan of the very same statement sorts the tenant's rows.
+        conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        _, _, generic_plan = _prepared_search(conn, str(tenant.org))
+        assert HNSW not in generic_plan
+
+
+def test_a_parameterised_model_would_lose_the_index(corpus: Any) -> None:
+    """Why the model is a literal: in a generic plan a parameter cannot prove the partial index's
+    WHERE, even with everything else equal (LIMIT spelled out so only the model differs)."""
+    db, tenant = corpus
+    with connect(db.app_url) as conn, tenant_transaction(conn, tenant.org) as org:
+        conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        text = (
+            semantic._chunk_query(E5_SMALL, exact=False, org_literal=None)
+            .as_string(conn)
+            .replace("%(org)s", "$1")
+            .replace("%(q)s", "$2")
+            .replace("%(limit)s", "10")
+            .replace("%(exclude)s", "NULL")
+        )
+        conn.execute("PREPARE literal_model(uuid, vector) AS " + text)  # type: ignore[arg-type]
+        conn.execute(
+            "PREPARE parameter_model(uuid, vector, text) AS "  # type: ignore[arg-type]
+            + text.replace("model = 'multilingual-e5-small'", "model = $3")
+        )
+        args = sql.SQL("{}::uuid, {}::vector").format(
+            sql.Literal(org), sql.Literal("[" + ",".join("0.05" for _ in range(384)) + "]")
+        )
+        good = conn.execute(
+            sql.SQL("EXPLAIN (FORMAT JSON) EXECUTE literal_model({})").format(args)
+        ).fetchone()
+        bad = conn.execute(
+            sql.SQL("EXPLAIN (FORMAT JSON) EXECUTE parameter_model({}, {})").format(
+                args, sql.Literal(DEFAULT_MODEL)
+            )
+        ).fetchone()
+    assert good is not None and HNSW in json.dumps(good[0])
+    assert bad is not None and HNSW not in json.dumps(bad[0])
+
+
+def test_exact_path_never_touches_the_index(corpus: Any) -> None:
+    db, tenant = corpus
+    with connect(db.app_url) as conn, tenant_transaction(conn, tenant.org) as org:
+        plan = _plan(
+            conn,
+            semantic._chunk_query(E5_SMALL, exact=True, org_literal=None),
+            {"q": _probe(tenant), "org": org, "limit": 10, "exclude": None},
+        )
+    assert HNSW not in plan
+
+
+@pytest.fixture(scope="module")
+def large_tenant(corpus: Any) -> Any:
+    db, tenant = corpus
+    with connect(db.admin_url) as conn:
+        # Revision 0003's file-name index (the other arm of the OR); a no-op once 0003 is merged.
+        conn.execute(
+            "CREATE INDEX IF NOT EXISTS idx_documents_filename_fts ON documents"
+            " USING gin (to_tsvector('simple'::regconfig, file_name))"
+        )
+        # 20,000 more documents of the labelled kinds: the GIN index pays off at this size (a
+        # small tenant is rightly read through its organization_id index).
+        conn.execute(
+            "INSERT INTO documents (organization_id, client_id, uploaded_by, file_name, file_url,"
+            " file_type, category, extracted_text)"
+            " SELECT d.organization_id, d.client_id, d.uploaded_by, n || ' ' || d.file_name,"
+            " d.file_url, d.file_type, d.category, d.extracted_text || ' ' || n"
+            " FROM (SELECT * FROM documents WHERE organization_id = %s ORDER BY file_name LIMIT 40) d,"
+            " generate_series(1, 500) n",
+            (tenant.org,),
+        )
+        conn.execute("ANALYZE documents")
+        conn.commit()
+    return db, tenant
+
+
+def _match_plan(url: str, org: uuid.UUID, query: sql.Composable) -> str:
+    with connect(url) as conn, tenant_transaction(conn, org) as tenant:
+        return _plan(conn, query, {"q": "mortgage interest", "org": tenant, "k": 10})
+
+
+MATCH_BODY = sql.SQL(
+    "SELECT d.id FROM documents d WHERE d.organization_id = %(org)s AND d.deleted_at IS NULL"
+    " AND ({} @@ websearch_to_tsquery('english'::regconfig, %(q)s)"
+    " OR to_tsvector('simple'::regconfig, d.file_name) @@ websearch_to_tsquery('simple'::regconfig, %(q)s))"
+    " LIMIT %(k)s"
+).format(sql.SQL(fulltext.DOCUMENT_TEXT.replace("file_name", "d.file_name")))
+
+
+def test_row_level_security_hides_the_gin_index_from_the_app_role(large_tenant: Any) -> None:
+    """The reason for search_document_matches: same query, same data, two roles."""
+    db, tenant = large_tenant
+    assert "idx_documents_search_fts" in _match_plan(db.admin_url, tenant.org, MATCH_BODY)
+    assert "idx_documents_search_fts" not in _match_plan(db.app_url, tenant.org, MATCH_BODY)
+
+
+def test_document_search_runs_on_the_gin_index_and_stays_in_the_tenant(
+    large_tenant: Any,
+) -> None:
+    db, tenant = large_tenant
+    with connect(db.app_url) as conn:
+        hits = fulltext.search_text(conn, tenant.org, "mortgage interest", k=5)
+        assert len(hits) == 5 and all("<mark>" in h.snippet for h in hits)
+        with tenant_transaction(conn, tenant.org):
+            row = conn.execute(
+                "SELECT count(*) FROM search_document_matches(%s, 'mortgage'::tsquery,"
+                " 'mortgage'::tsquery, 1000)",
+                (uuid.uuid4(),),  # another organization than the transaction's tenant
+            ).fetchone()
+            assert row == (0,)
+        row = conn.execute(  # no tenant at all
+            "SELECT count(*) FROM search_document_matches(%s, 'mortgage'::tsquery,"
+            " 'mortgage'::tsquery, 1000)",
+            (tenant.org,),
+        ).fetchone()
+        assert row == (0,)
+        conn.rollback()
+    # auto_explain shows the plan the function's own query gets (as its owner, and with this
+    # call's values): the GIN index, not the tenant's organization_id index.
+    notices: list[str] = []
+    with connect(db.admin_url) as conn:
+        conn.add_notice_handler(lambda diag: notices.append(diag.message_primary or ""))
+        conn.execute("LOAD 'auto_explain'")
+        for setting, value in (
+            ("auto_explain.log_min_duration", "0"),
+            ("auto_explain.log_nested_statements", "on"),
+            ("auto_explain.log_level", "notice"),
+        ):
+            conn.execute("SELECT set_config(%s, %s, false)", (setting, value))
+        with tenant_transaction(conn, tenant.org):
+            conn.execute(
+                "SELECT * FROM search_document_matches(%s, websearch_to_tsquery('english',"
+                " 'mortgage interest'), websearch_to_tsquery('simple', 'mortgage interest'), 10)",
+                (tenant.org,),
+            ).fetchall()
+    inner = [n for n in notices if "public.documents" in n]
+    assert inner and "idx_documents_search_fts" in inner[0], notices
+
+
+def test_promoted_tenant_gets_and_uses_its_own_index(corpus: Any) -> None:
+    db, tenant = corpus
+    name = indexes.ensure_index(db.admin_url, DEFAULT_MODEL, tenant.org)
+    assert indexes.ensure_index(db.admin_url, DEFAULT_MODEL, tenant.org) == name  # idempotent
+    try:
+        with connect(db.app_url, prepare_threshold=0) as conn, conn.transaction():
+            conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+            conn.execute("SET LOCAL enable_seqscan = off")
+            result = semantic.search_vector(conn, tenant.org, _probe(tenant), 10, exact_threshold=0)
+            custom, _, plan = _prepared_search(conn, str(tenant.org))
+        assert len(result.hits) == 10
+        assert custom >= 1 and name in plan
+    finally:
+        indexes.drop_index(db.admin_url, DEFAULT_MODEL, tenant.org)
+
+
+def test_migration_and_library_agree(db: PgDatabase) -> None:
+    import importlib
+
+    revision = importlib.import_module("advisoros_db.migrations.versions.0006_vector_indexes")
+    assert revision.HNSW_INDEX == HNSW
+    assert fulltext.DOCUMENT_TEXT in revision.FTS_DEFINITION
+    expected = indexes.create_index_sql(DEFAULT_MODEL, concurrently=False)
+    with connect(db.admin_url) as conn:
+        built = conn.execute("SELECT pg_get_indexdef(to_regclass(%s))", (HNSW,)).fetchone()
+        assert built is not None
+        conn.execute(expected.as_string(conn).replace(HNSW, "idx_probe_copy"))
+        copy = conn.execute("SELECT pg_get_indexdef('idx_probe_copy'::regclass)").fetchone()
+        conn.rollback()
+    assert copy is not None and copy[0].replace("idx_probe_copy", HNSW) == built[0]

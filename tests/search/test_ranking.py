@@ -1,0 +1,44 @@
+"""Roll-up, reciprocal rank fusion, and the relevance measures."""
+
+from __future__ import annotations
+
+import pytest
+
+from advisoros_db.search.ranking import (
+    recall_at_k,
+    reciprocal_rank,
+    reciprocal_rank_fusion,
+    roll_up,
+)
+
+
+def test_roll_up_keeps_each_documents_best_chunk() -> None:
+    hits = [
+        ("tax-return", 0.9),
+        ("tax-return", 0.89),
+        ("tax-return", 0.88),
+        ("w2", 0.7),
+        ("k1", 0.6),
+    ]
+    assert roll_up(hits, 2) == [("tax-return", 0.9), ("w2", 0.7)]
+    assert [key for key, _ in roll_up(hits, 10)] == ["tax-return", "w2", "k1"]
+
+
+def test_rrf_rewards_agreement() -> None:
+    fused = reciprocal_rank_fusion([["a", "b", "c"], ["d", "b", "e"]], 5)
+    keys = [key for key, _ in fused]
+    assert keys[0] == "b"  # second in both beats first in one
+    assert set(keys) == {"a", "b", "c", "d", "e"}
+    assert fused[0][1] == pytest.approx(2 / 62)
+
+
+def test_rrf_with_one_empty_branch_is_the_other_branch() -> None:
+    assert [k for k, _ in reciprocal_rank_fusion([[], ["x", "y"]], 5)] == ["x", "y"]
+
+
+def test_recall_and_reciprocal_rank() -> None:
+    ranked = ["a", "b", "c", "d"]
+    assert recall_at_k(ranked, {"b", "z"}, 10) == 0.5
+    assert recall_at_k(ranked, {"d"}, 3) == 0.0
+    assert reciprocal_rank(ranked, {"c", "d"}) == pytest.approx(1 / 3)
+    assert reciprocal_rank(ranked, {"z"}) == 0.0
