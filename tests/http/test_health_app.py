@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import psutil
+import psycopg
 import pytest
 from typer.testing import CliRunner
 
@@ -21,7 +22,7 @@ from advisoros_db.cluster import Cluster
 from advisoros_db.http import create_app
 from advisoros_db.routing import NodeConfig, Router, nodes_from
 from advisoros_db.urls import port_of
-from tests.routing.conftest import FAST
+from tests.routing.conftest import FAST, settle
 
 
 def get(app: object, path: str) -> httpx.Response:
@@ -63,6 +64,11 @@ def test_health_is_200_with_masked_per_node_detail(admin_nodes: tuple[NodeConfig
 
 
 def test_health_is_503_when_the_primary_is_down(admin_nodes: tuple[NodeConfig, ...]) -> None:
+    # With no primary sample, a replica's lag is the age of its last replayed commit: make one now,
+    # or an idle stretch earlier in the suite leaves it "stale" (this failed in full runs only).
+    with psycopg.connect(admin_nodes[0].url, autocommit=True) as conn:
+        conn.execute("INSERT INTO items (v) VALUES ('health-503')")
+    settle([admin_nodes[0].url, admin_nodes[1].url])
     dead = admin_nodes[0].url.replace(f":{port_of(admin_nodes[0].url)}/", f":{free_port()}/")
     with Router(nodes_from(dead, [admin_nodes[1].url]), FAST, monitor=False) as router:
         response = get(create_app(router), "/api/health")

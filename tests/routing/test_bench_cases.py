@@ -25,8 +25,10 @@ def test_routing_overhead_measures_both_sides_on_a_replica(
     figures = routing_overhead(target_of(server, cluster), queries=20, rounds=2)
     assert figures["node"] == "replica1"
     assert figures["direct_psycopg_pool_us"] > 0 and figures["routed_session_us"] > 0
-    assert figures["sqlalchemy_session_us"] > 0
-    assert figures["routed_counts"] == {"kind=read,node=replica1": 2 * 20 + 20}
+    assert figures["sqlalchemy_session_us"] > 0 and figures["routed_connection_us"] > 0
+    assert len(figures["connection_rounds_us"]) == len(figures["direct_rounds_us"]) == 2
+    # Warm-up plus two rounds of 20, for the routed connection and the routed session alike.
+    assert figures["routed_counts"] == {"kind=read,node=replica1": 2 * (2 * 20 + 20)}
 
 
 def test_read_throughput_uses_zero_one_and_two_replicas(server: PgServer, cluster: Cluster) -> None:

@@ -27,14 +27,17 @@ _QUIET = RouterOptions(interval_s=30.0, pool_size=4)
 
 
 def routing_overhead(
-    target: Target, *, queries: int = 2000, rounds: int = 5, query: LiteralString = DEFAULT_QUERY
+    target: Target, *, queries: int = 200, rounds: int = 30, query: LiteralString = DEFAULT_QUERY
 ) -> dict[str, Any]:
-    """Per-query latency of a routed read session versus a pooled psycopg connection, same query.
+    """Per-query latency of routed reads versus a pooled psycopg connection, same query.
 
-    A plain SQLAlchemy Session on a pooled engine runs too, so the report separates what the ORM
-    session costs from what routing adds. All three hit the same replica (the router is given only
-    that one), in alternating rounds of `queries` each so drift on a shared machine hits every side
-    alike. Figures are medians of the rounds' mean microseconds per query.
+    Four sides: the direct psycopg pool, the routed connection (`router.connection("read")`, the
+    fast path), a plain SQLAlchemy Session and the routed session, so the report separates what the
+    ORM costs from what routing adds. All hit the same replica (the router is given only that
+    one) in rounds of `queries` each; the order of the sides rotates every round so drift on a
+    shared machine hits every side alike. Figures are medians of the rounds' mean microseconds per
+    query; the paired figures compare each round's sides with each other. Many short rounds cancel
+    drift better than a few long ones.
     """
     nodes = nodes_for_target(target)
     replica = next((n for n in nodes if n.role.value == "read"), nodes[0])
@@ -46,6 +49,10 @@ def routing_overhead(
         with pool.connection() as conn:
             conn.execute(query).fetchall()
 
+    def connection_once() -> None:
+        with router.connection("read") as conn:
+            conn.execute(query).fetchall()
+
     def orm_once() -> None:
         with Session(engine) as s:
             s.execute(statement).all()
@@ -54,7 +61,12 @@ def routing_overhead(
         with router.session("read") as s:
             s.execute(statement).all()
 
-    sides = {"direct": direct_once, "orm": orm_once, "routed": routed_once}
+    sides = {
+        "direct": direct_once,
+        "connection": connection_once,
+        "orm": orm_once,
+        "routed": routed_once,
+    }
     timings: dict[str, list[float]] = {name: [] for name in sides}
     with (
         ConnectionPool(replica.url, min_size=1, max_size=1, open=True) as pool,
@@ -63,15 +75,19 @@ def routing_overhead(
         for _ in range(min(queries, 50)):  # warm the pools and the server's caches
             for once in sides.values():
                 once()
-        for _ in range(rounds):
-            for name, once in sides.items():
+        order = list(sides)
+        for turn in range(rounds):
+            for name in order[turn % len(order) :] + order[: turn % len(order)]:
+                once = sides[name]
                 started = time.perf_counter()
                 for _ in range(queries):
                     once()
                 timings[name].append((time.perf_counter() - started) / queries * 1e6)
         served_by = router.core.metrics.counts().get("advisoros_router_queries", {})
     engine.dispose()
-    direct, orm, routed = (statistics.median(timings[n]) for n in ("direct", "orm", "routed"))
+    direct, connection, orm, routed = (
+        statistics.median(timings[n]) for n in ("direct", "connection", "orm", "routed")
+    )
     return {
         "case": "routing_overhead",
         "query": query,
@@ -79,12 +95,27 @@ def routing_overhead(
         "rounds": rounds,
         "node": replica.name,
         "direct_psycopg_pool_us": round(direct, 1),
+        "routed_connection_us": round(connection, 1),
+        "connection_overhead_pct": round((connection - direct) / direct * 100, 1),
+        # Each round's connection time against the same round's direct time, run back to back:
+        # robust to load that changes between rounds on a shared machine.
+        "connection_overhead_paired_pct": round(
+            paired(timings["connection"], timings["direct"]), 1
+        ),
+        "session_overhead_paired_pct": round(paired(timings["routed"], timings["direct"]), 1),
+        "connection_rounds_us": [round(t, 1) for t in timings["connection"]],
+        "direct_rounds_us": [round(t, 1) for t in timings["direct"]],
         "sqlalchemy_session_us": round(orm, 1),
         "routed_session_us": round(routed, 1),
         "overhead_pct": round((routed - direct) / direct * 100, 1),
         "routing_over_sqlalchemy_pct": round((routed - orm) / orm * 100, 1),
         "routed_counts": served_by,
     }
+
+
+def paired(sides: list[float], baseline: list[float]) -> float:
+    """Median over rounds of one side's extra time against the baseline's, in percent."""
+    return statistics.median((a - b) / b * 100 for a, b in zip(sides, baseline, strict=True))
 
 
 def read_throughput(

@@ -114,6 +114,21 @@ def writable_node(snapshot: Snapshot) -> NodeState:
     return primary
 
 
+# Leading keywords of statements that change data or schema: refused in read sessions before
+# anything is sent (anything subtler is stopped by the read-only transaction itself).
+WRITE_VERBS = frozenset(
+    {"insert", "update", "delete", "merge", "truncate", "create", "alter", "drop", "grant"}
+    | {"revoke", "copy", "call", "vacuum", "reindex", "cluster", "refresh", "lock", "comment"}
+)
+
+
+def write_verb(statement: str) -> str | None:
+    """The statement's leading keyword when it obviously writes, else None."""
+    words = statement.split(None, 1)
+    verb = words[0].lower() if words else None
+    return verb if verb in WRITE_VERBS else None
+
+
 def write_refusal(snapshot: Snapshot) -> str | None:
     """Why writes must not go to the configured primary now, or None when they may."""
     primary = writable_node(snapshot)

@@ -16,6 +16,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engin
 from sqlalchemy.util import await_only
 
 from advisoros_db.errors import translated
+from advisoros_db.routing import decisions
+from advisoros_db.routing.connection import (
+    AsyncRoutedConnection,
+    RoutedConnection,
+    adrive,
+    async_pools,
+    drive,
+    sync_pools,
+)
 from advisoros_db.routing.core import Monitor, RoutingCore
 from advisoros_db.routing.decisions import write_refusal
 from advisoros_db.routing.kinds import Kind, Role, RoutingError, parse_kind
@@ -24,6 +33,7 @@ from advisoros_db.routing.policies import ReadPolicy
 from advisoros_db.routing.session import Route, RoutedSession, organization
 from advisoros_db.routing.state import NodeConfig
 from advisoros_db.routing.topology import RouterOptions, nodes_for_target
+from advisoros_db.routing.transaction import RoutedTransaction
 from advisoros_db.settings import Settings
 from advisoros_db.targets import Target, resolve
 from advisoros_db.urls import to_sqlalchemy
@@ -85,6 +95,16 @@ class _RouterBase:
         """Context manager: reads inside see at least `token`'s commit."""
         return self.core.consistent_with(token)
 
+    def _decide(self, kind: Kind | str, token: ConsistencyToken | str | None) -> decisions.Plan:
+        wanted = parse_kind(kind)
+        if wanted.writes:
+            refusal = write_refusal(self.core.snapshot)
+            if refusal is not None:
+                raise RoutingError(refusal)
+        explicit = _token(token)
+        effective = None if wanted.writes else ConsistencyToken.latest(explicit, self.core.token)
+        return self.core.plan(wanted, effective)
+
     def _route(
         self,
         kind: Kind | str,
@@ -93,21 +113,24 @@ class _RouterBase:
         engines: dict[str, Engine],
         sleep: Any,
     ) -> Route:
-        wanted = parse_kind(kind)
-        if wanted.writes:
-            refusal = write_refusal(self.core.snapshot)
-            if refusal is not None:
-                raise RoutingError(refusal)
-        explicit = _token(token)
-        effective = None if wanted.writes else ConsistencyToken.latest(explicit, self.core.token)
+        plan = self._decide(kind, token)
         return Route(
             core=self.core,
-            kind=wanted,
-            plan=self.core.plan(wanted, effective),
+            kind=plan.kind,
+            plan=plan,
             engines=engines,
             sleep=sleep,
             organization_id=organization(organization_id),
         )
+
+    def _transaction(
+        self,
+        kind: Kind | str,
+        organization_id: uuid.UUID | str | None,
+        token: ConsistencyToken | str | None,
+    ) -> RoutedTransaction:
+        plan = self._decide(kind, token)
+        return RoutedTransaction(self.core, plan.kind, plan, organization(organization_id))
 
 
 class Router(_RouterBase):
@@ -126,6 +149,7 @@ class Router(_RouterBase):
         monitor: bool = True,
     ) -> None:
         opts = options or RouterOptions()
+        self.pools = sync_pools(nodes, opts)
         self.engines: dict[str, Engine] = {
             n.name: create_engine(to_sqlalchemy(n.url), **_engine_options(n, opts)) for n in nodes
         }
@@ -177,11 +201,39 @@ class Router(_RouterBase):
         finally:
             session.close()
 
+    @contextmanager
+    def connection(
+        self,
+        kind: Kind | str,
+        *,
+        organization_id: uuid.UUID | str | None = None,
+        token: ConsistencyToken | str | None = None,
+    ) -> Iterator[RoutedConnection]:
+        """The fast path: a pooled psycopg connection in a routed, tenant-scoped transaction.
+
+        Same routing, read-only guard, failover, read-your-writes and metrics as `session()`,
+        without the ORM. Commits on a clean exit (a write leaves its token), rolls back on an error.
+        """
+        tx = self._transaction(kind, organization_id, token)
+        try:
+            drive(tx.begin(), self.pools)
+        except BaseException:
+            drive(tx.end(commit=False), self.pools)
+            raise
+        try:
+            yield RoutedConnection(tx, self.pools)
+        except BaseException:
+            drive(tx.end(commit=False), self.pools)
+            raise
+        drive(tx.end(commit=True), self.pools)
+
     def close(self) -> None:
         """Stop the monitor and drain every pool."""
         self.monitor.stop()
         for engine in self.engines.values():
             engine.dispose()
+        for pool in self.pools.drain():
+            pool.close()
 
     def __enter__(self) -> Router:
         return self
@@ -212,6 +264,7 @@ class AsyncRouter(_RouterBase):
             for n in nodes
         }
         self.engines = {name: e.sync_engine for name, e in self.async_engines.items()}
+        self.pools = async_pools(nodes, opts)
         super().__init__(nodes, opts, policy=policy, monitor=monitor)
 
     @classmethod
@@ -245,8 +298,32 @@ class AsyncRouter(_RouterBase):
         finally:
             await session.close()
 
+    @asynccontextmanager
+    async def connection(
+        self,
+        kind: Kind | str,
+        *,
+        organization_id: uuid.UUID | str | None = None,
+        token: ConsistencyToken | str | None = None,
+    ) -> AsyncIterator[AsyncRoutedConnection]:
+        """Async twin of `Router.connection`, driving the same transaction steps."""
+        tx = self._transaction(kind, organization_id, token)
+        try:
+            await adrive(tx.begin(), self.pools)
+        except BaseException:
+            await adrive(tx.end(commit=False), self.pools)
+            raise
+        try:
+            yield AsyncRoutedConnection(tx, self.pools)
+        except BaseException:
+            await adrive(tx.end(commit=False), self.pools)
+            raise
+        await adrive(tx.end(commit=True), self.pools)
+
     async def aclose(self) -> None:
         """Stop the monitor and drain every pool."""
         await asyncio.to_thread(self.monitor.stop)
         for engine in self.async_engines.values():
             await engine.dispose()
+        for pool in self.pools.drain():
+            await pool.close()

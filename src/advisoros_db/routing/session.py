@@ -36,13 +36,6 @@ CURRENT_LSN_SQL = "SELECT pg_current_wal_lsn()::text"
 CAUGHT_UP_SQL = "SELECT pg_last_wal_replay_lsn()::text"
 READ_ONLY_SQL = "SET TRANSACTION READ ONLY"
 
-# Leading keywords of statements that change data or schema: refused in read sessions before
-# anything is sent (anything subtler is stopped by the read-only transaction itself).
-_WRITE_VERBS = frozenset(
-    {"insert", "update", "delete", "merge", "truncate", "create", "alter", "drop", "grant"}
-    | {"revoke", "copy", "call", "vacuum", "reindex", "cluster", "refresh", "lock", "comment"}
-)
-
 
 class _Behind(Exception):
     """The bound replica has not replayed the session's consistency token yet."""
@@ -136,9 +129,8 @@ class RoutedSession(Session):
             return
         verb = None
         if isinstance(statement, TextClause):
-            words = statement.text.split(None, 1)
-            verb = words[0].lower() if words else None
-            if verb not in _WRITE_VERBS:
+            verb = decisions.write_verb(statement.text)
+            if verb is None:
                 return
         elif not getattr(statement, "is_dml", False):
             return

@@ -1,0 +1,275 @@
+"""`router.connection(...)`, the psycopg fast path: placement, read-only, tenants, faults, tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import threading
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+from advisoros_db.cluster import Cluster
+from advisoros_db.errors import PermissionDenied, ReadOnlyViolation, UniqueViolation
+from advisoros_db.routing import AsyncRouter, NodeConfig, Router, RoutingError, nodes_from
+from advisoros_db.routing.metrics import total
+from advisoros_db.urls import port_of
+from tests.routing.conftest import FAST, wait_for
+
+WHERE = "SELECT inet_server_port(), pg_is_in_recovery()"
+INSERT = "INSERT INTO items (organization_id, v) VALUES (%s, %s)"
+CTE_INSERT = "WITH w AS (INSERT INTO items (v) VALUES (%s) RETURNING 1) SELECT * FROM w"
+FIND = "SELECT count(*), inet_server_port() FROM items WHERE v = %s"
+
+
+def count_of(url: str, marker: str) -> int:
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute("SELECT count(*) FROM items WHERE v = %s", (marker,)).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_each_kind_runs_where_it_should(admin_nodes: tuple[NodeConfig, ...]) -> None:
+    primary, replica1, replica2 = admin_nodes
+    nodes = nodes_from(
+        primary.url, [replica1.url], analytics_url=replica2.url, background_url=replica1.url
+    )
+    with Router(nodes, FAST, monitor=False) as router:
+        for kind in ("write", "transactional"):
+            with router.connection(kind) as conn:
+                assert conn.execute(WHERE).fetchone() == (port_of(primary.url), False)
+                assert conn.node == "primary"
+        expected = {"read": replica1, "analytics": replica2, "background": replica1}
+        for kind, node in expected.items():
+            with router.connection(kind) as conn:
+                assert conn.execute(WHERE).fetchone() == (port_of(node.url), True)
+        counts = router.core.metrics.counts()
+    assert total(counts, "advisoros_router_queries", kind="analytics", node="analytics") == 1
+    assert total(counts, "advisoros_router_queries", kind="write", node="primary") == 1
+
+
+def test_a_read_connection_cannot_write_anywhere(
+    admin_nodes: tuple[NodeConfig, ...], server_admin_url: str
+) -> None:
+    marker = f"ro-{uuid.uuid4().hex}"
+    # Reads fall back to the primary here, where only BEGIN READ ONLY stands in the way.
+    with Router(admin_nodes[:1], FAST, monitor=False) as router:
+        with (
+            pytest.raises(ReadOnlyViolation, match="nothing was sent"),
+            router.connection("read") as conn,
+        ):
+            conn.execute(INSERT, (None, marker))
+        with pytest.raises(ReadOnlyViolation, match="read-only"), router.connection("read") as conn:
+            assert conn.node == "primary"
+            conn.execute(CTE_INSERT, (marker,))
+        # The failed transaction was rolled back; the pooled connection is clean for the next one.
+        with router.connection("read") as conn:
+            assert conn.execute("SELECT current_setting('transaction_read_only')").fetchone() == (
+                "on",
+            )
+    with (
+        Router(admin_nodes, FAST, monitor=False) as router,
+        pytest.raises(ReadOnlyViolation, match="read-only"),
+        router.connection("read") as conn,
+    ):
+        assert conn.node != "primary"
+        conn.execute(CTE_INSERT, (marker,))
+    assert count_of(server_admin_url, marker) == 0
+
+
+def test_connections_are_tenant_scoped_per_transaction(app_nodes: tuple[NodeConfig, ...]) -> None:
+    org_a, org_b = uuid.uuid4(), uuid.uuid4()
+    marker = f"tenant-{uuid.uuid4().hex}"
+    with Router(app_nodes, FAST) as router:
+        for org in (org_a, org_a, org_b):
+            with router.connection("write", organization_id=org) as conn:
+                conn.execute(INSERT, (org, marker))
+        # Row-level security refuses a row for another tenant.
+        with (
+            pytest.raises(PermissionDenied, match="row-level security"),
+            router.connection("write", organization_id=org_a) as conn,
+        ):
+            conn.execute(INSERT, (org_b, marker))
+        for org, expected in ((org_a, 2), (org_b, 1)):
+            with router.connection("read", organization_id=org) as conn:
+                assert conn.execute(FIND, (marker,)).fetchone()[0] == expected  # type: ignore[index]
+                setting = conn.execute("SELECT current_setting('app.organization_id')").fetchone()
+                assert setting == (str(org),)
+        # Transaction-local: the same pooled connections carry no tenant afterwards.
+        for kind in ("read", "write"):
+            with router.connection(kind) as conn:
+                assert conn.execute(FIND, (marker,)).fetchone()[0] == 0  # type: ignore[index]
+                setting = conn.execute(
+                    "SELECT current_setting('app.organization_id', true)"
+                ).fetchone()
+                assert setting in ((None,), ("",))
+
+
+def test_writes_commit_leave_a_token_and_errors_roll_back(
+    admin_nodes: tuple[NodeConfig, ...], server_admin_url: str
+) -> None:
+    marker = f"commit-{uuid.uuid4().hex}"
+    with Router(admin_nodes, FAST, monitor=False) as router:
+        with router.connection("write") as conn:
+            conn.execute(INSERT, (None, marker))
+        assert conn.token is not None and router.token == conn.token
+        with pytest.raises(ZeroDivisionError), router.connection("write") as conn:
+            conn.execute(INSERT, (None, marker))
+            raise ZeroDivisionError
+        with pytest.raises(UniqueViolation), router.connection("write") as conn:
+            conn.execute("INSERT INTO items (id, v) VALUES (-1, %s), (-1, %s)", (marker, marker))
+    assert count_of(server_admin_url, marker) == 1
+
+
+class ConnectionReads:
+    """Threads reading through `router.connection("read")` until stopped; failures are kept."""
+
+    def __init__(self, router: Router, threads: int = 4) -> None:
+        self.router = router
+        self.ok = 0
+        self.ports: list[int] = []
+        self.failures: list[BaseException] = []
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._threads = [threading.Thread(target=self._run) for _ in range(threads)]
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                with self.router.connection("read") as conn:
+                    row = conn.execute("SELECT inet_server_port(), count(*) FROM items").fetchone()
+                    assert row is not None
+            except BaseException as exc:
+                with self._lock:
+                    self.failures.append(exc)
+            else:
+                with self._lock:
+                    self.ok += 1
+                    self.ports.append(row[0])
+
+    def __enter__(self) -> ConnectionReads:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()
+
+
+@pytest.fixture
+def revive(cluster: Cluster) -> Iterator[list[str]]:
+    touched: list[str] = []
+    yield touched
+    for name in touched:
+        if not next(n for n in cluster.status() if n.name == name).running:
+            cluster.start_node(name)
+        cluster.resume_replay(name)
+
+
+@pytest.mark.replicas
+def test_killing_a_replica_under_connection_reads_fails_no_read(
+    cluster: Cluster, admin_nodes: tuple[NodeConfig, ...], revive: list[str]
+) -> None:
+    replica1_port = cluster.node("replica1").port
+    with Router(admin_nodes, FAST) as router, ConnectionReads(router) as load:
+        wait_for(lambda: load.ok > 50 and replica1_port in load.ports, what="load on replica1")
+        revive.append("replica1")
+        cluster.kill_node("replica1")
+        wait_for(lambda: router.core.snapshot.node("replica1").ejected, what="ejection")
+        served_before = load.ok
+        wait_for(lambda: load.ok > served_before + 100, what="reads continue")
+        cluster.start_node("replica1")
+        wait_for(
+            lambda: not router.core.snapshot.node("replica1").ejected, timeout=30, what="return"
+        )
+        back = len(load.ports)
+        wait_for(lambda: replica1_port in load.ports[back:], what="reads on the returned replica")
+        counts = router.core.metrics.counts()
+    assert load.failures == [], f"{len(load.failures)} reads failed: {load.failures[:3]}"
+    assert total(counts, "advisoros_router_ejections", node="replica1") >= 1
+
+
+@pytest.fixture
+def replica1_paused(cluster: Cluster) -> Iterator[int]:
+    cluster.pause_replay("replica1")
+    try:
+        yield cluster.node("replica1").port
+    finally:
+        cluster.resume_replay("replica1")
+
+
+@pytest.mark.replicas
+def test_writes_then_token_reads_are_never_stale_with_a_paused_replica(
+    admin_nodes: tuple[NodeConfig, ...], replica1_paused: int
+) -> None:
+    stale: list[int] = []
+    ports: set[int] = set()
+    with Router(admin_nodes, FAST) as router:
+        for i in range(300):
+            marker = f"fast-ryw-{i}-{uuid.uuid4().hex[:6]}"
+            with router.connection("write") as conn:
+                conn.execute(INSERT, (None, marker))
+            token = str(conn.token)
+
+            def read(token: str = token, marker: str = marker) -> tuple[int, int]:
+                # A fresh context: only the token passed along (as in a header) applies.
+                with router.connection("read", token=token) as rc:
+                    row = rc.execute(FIND, (marker,)).fetchone()
+                    assert row is not None
+                    return int(row[0]), int(row[1])
+
+            found, where = contextvars.Context().run(read)
+            ports.add(where)
+            if found != 1:
+                stale.append(i)
+        counts = router.core.metrics.counts()
+    assert stale == [], f"stale reads at iterations {stale[:10]}"
+    assert replica1_paused not in ports, "the paused replica served a read"
+    assert total(counts, "advisoros_router_queries", kind="read", node="replica2") > 0
+
+
+def test_a_write_that_fails_on_a_dead_primary_is_not_retried(
+    admin_nodes: tuple[NodeConfig, ...],
+) -> None:
+    with Router(admin_nodes, FAST, monitor=False) as router:
+        with (
+            pytest.raises(RoutingError, match="not retried"),
+            router.connection("write") as conn,
+        ):
+            # Our own backend dying mid-transaction stands in for a primary crash.
+            conn.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+        assert router.core.snapshot.node("primary").ejected
+        retries = router.core.metrics.counts().get("advisoros_router_retries", {})
+    assert retries == {}
+
+
+def test_the_async_twin_routes_scopes_and_keeps_tokens(
+    admin_nodes: tuple[NodeConfig, ...], replica1_paused: int
+) -> None:
+    primary_port = port_of(admin_nodes[0].url)
+
+    async def scenario() -> None:
+        router = AsyncRouter(admin_nodes, FAST)
+        try:
+            for i in range(20):
+                marker = f"async-fast-{i}-{uuid.uuid4().hex}"
+                async with router.connection("write") as conn:
+                    await conn.execute(INSERT, (None, marker))
+                    cur = await conn.execute(WHERE)
+                    assert await cur.fetchone() == (primary_port, False)
+                assert router.token == conn.token and conn.token is not None
+                async with router.connection("read") as rc:
+                    cur = await rc.execute(FIND, (marker,))
+                    found, where = await cur.fetchone()  # type: ignore[misc]
+                assert found == 1 and where != replica1_paused
+            with pytest.raises(ReadOnlyViolation):
+                async with router.connection("read") as rc:
+                    await rc.execute(INSERT, (None, "never"))
+        finally:
+            await router.aclose()
+
+    asyncio.run(scenario())
