@@ -265,3 +265,26 @@ def test_a_node_dying_after_the_last_read_does_not_fail_the_session(
             time.sleep(0.2)
         assert count >= 0
         assert router.core.snapshot.node(node).ejected
+
+
+def test_a_one_shot_probe_waits_out_wal_without_a_commit(
+    server_admin_url: str, admin_nodes: tuple[NodeConfig, ...], cluster: Cluster
+) -> None:
+    """Regression: a checkpoint record the replica had not replayed yet made a one-shot probe
+    date the gap by the last commit's age, so a healthy replica on an idle cluster was stale."""
+    with Router(admin_nodes, FAST, monitor=False) as router, router.session("write") as s:
+        s.execute(text("INSERT INTO items (v) VALUES ('before the quiet')"))
+    time.sleep(FAST.max_lag_s + 0.5)  # the last commit is now older than the lag threshold
+    cluster.pause_replay("replica1")
+    try:
+        with psycopg.connect(server_admin_url, autocommit=True) as conn:
+            conn.execute("CHECKPOINT")  # WAL with no commit in it
+        resume = threading.Timer(0.05, cluster.resume_replay, args=("replica1",))
+        resume.start()
+        with Router(admin_nodes, FAST, monitor=False) as router:
+            node = next(n for n in router.health()["nodes"] if n["name"] == "replica1")
+        resume.join()
+    finally:
+        cluster.resume_replay("replica1")
+    assert node["usable_for_reads"] is True, node
+    assert node["lag_seconds"] is not None and node["lag_seconds"] < FAST.max_lag_s

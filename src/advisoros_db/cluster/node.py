@@ -138,11 +138,14 @@ def start(node: Node, user: binaries.OsUser) -> None:
             str(node.log_file),
             "-w",
             "-t",
-            "60",
+            # A replica restarted after a crash replays WAL up to a consistent point first;
+            # on a busy 2-core machine that takes longer than pg_ctl's default minute.
+            "180",
             "start",
         ],
         user=user,
         check=False,
+        timeout=200,
     )
     if done.returncode != 0 or postmaster_pid(node) is None:
         raise ClusterError(

@@ -23,6 +23,9 @@ from advisoros_db.urls import mask
 
 log = logging.getLogger("advisoros_db.routing")
 
+# How long a one-shot probe waits for a replica just behind the primary's only WAL sample.
+SETTLE_S = 0.25
+
 
 class RoutingCore:
     """Holds the current Snapshot (swapped whole under a lock) and everything decided from it."""
@@ -89,8 +92,38 @@ class RoutingCore:
     def probe_all(self, probers: dict[str, Prober]) -> state.Snapshot:
         """Probe every node once, primary first so replica lag is measured against a fresh sample."""
         for node in self._snapshot.nodes:
-            self._apply(node.name, probers[node.name].probe())
+            prober = probers[node.name]
+            self._apply(node.name, self._settle(prober, prober.probe()))
         return self._snapshot
+
+    def _settle(self, prober: Prober, result: state.ProbeResult) -> state.ProbeResult:
+        """Probe a replica again for a moment when it is just behind the primary's only sample.
+
+        On an idle primary, WAL with no commit in it (a checkpoint, a running-transactions
+        record) reaches a healthy replica within milliseconds; with a single primary sample the
+        gap could only be dated by the last replayed commit's age, which grows forever when
+        nothing commits, and a caught-up replica would be judged stale.
+        """
+        history = self._snapshot.wal_history
+        if (
+            len(history) != 1
+            or not result.reachable
+            or not result.in_recovery
+            or result.replay_lsn is None
+            or result.replay_lsn >= history[-1].lsn
+        ):
+            return result
+        target = history[-1].lsn
+        deadline = time.monotonic() + SETTLE_S
+        while time.monotonic() < deadline:
+            time.sleep(0.02)
+            again = prober.probe()
+            if not again.reachable or again.replay_lsn is None:
+                return result
+            result = again
+            if again.replay_lsn >= target:
+                break
+        return result
 
     def _apply(self, name: str, result: state.ProbeResult) -> None:
         now = time.monotonic()
