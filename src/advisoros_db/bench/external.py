@@ -22,7 +22,7 @@ FUNCTIONS = {"router_cases": ("routing_overhead", "read_throughput")}
 # What `scale` means differs per area: table rows for partitioning, embedded chunks for search.
 ROWS = {
     "partition_cases": {"tiny": 2_000, "small": 20_000, "medium": 100_000, "large": 200_000},
-    "search_cases": {"tiny": 1_000, "small": 5_000, "medium": 20_000, "large": 50_000},
+    "search_cases": {"tiny": 1_000, "small": 5_000, "medium": 20_000, "large": 100_000},
 }
 # Shorter runs at tiny scale, where the point is that every case works, not its figures.
 QUICK = {"queries": 200, "rounds": 2, "seconds": 0.5}
