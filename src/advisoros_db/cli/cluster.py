@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from advisoros_db import targets
+from advisoros_db.cli import lifecycle
 from advisoros_db.cli.output import JsonOption, command, console, print_json
 from advisoros_db.settings import get_settings
 from advisoros_db.urls import mask
@@ -27,8 +28,6 @@ def up(
     """Start (or reuse) the embedded cluster, migrate it to head, optionally load demo data."""
     settings = get_settings()
     target = targets.resolve(settings, replicas=replicas)
-    from advisoros_db.cli import lifecycle
-
     lifecycle.after_up(target, demo=demo, quiet=json_out)
     if json_out:
         print_json(

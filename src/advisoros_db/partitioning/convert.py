@@ -222,35 +222,46 @@ def swap(
 ) -> SwapResult:
     """Put the verified twin in place in one short transaction (fixed lock order, lock_timeout with
     retry); the plain table stays as `<table>_old`, mirrored in reverse, until `finalize`."""
-    _require(state(conn, spec.table), spec.table, ("verified",), "swap")
-    started = time.perf_counter()
-
-    def step(c: psycopg.Connection[Any]) -> list[tuple[str, str]]:
-        pending = ddl.swap(c, spec)
-        _set_phase(c, spec.table, "swapped")
-        return pending
-
-    pending = in_short_transaction(conn, step, policy=policy, what=f"swap {spec.table}")
-    lock_ms = (time.perf_counter() - started) * 1000
-    # Validation scans the referencing tables without blocking their writes.
-    ddl.validate(conn, pending)
-    return SwapResult(spec.table, lock_ms, pending)
+    return _exchange(
+        conn, spec, policy, exchange=ddl.swap, phases=("verified", "swapped"), verb="swap"
+    )
 
 
 def rollback(
     conn: psycopg.Connection[Any], spec: TableSpec, *, policy: LockPolicy = DEFAULT_POLICY
 ) -> SwapResult:
     """A second swap: the plain table (kept in sync since the swap) is live again."""
-    _require(state(conn, spec.table), spec.table, ("swapped",), "roll back")
+    return _exchange(
+        conn,
+        spec,
+        policy,
+        exchange=ddl.unswap,
+        phases=("swapped", "rolled_back"),
+        verb="roll back",
+    )
+
+
+def _exchange(
+    conn: psycopg.Connection[Any],
+    spec: TableSpec,
+    policy: LockPolicy,
+    *,
+    exchange: Callable[[psycopg.Connection[Any], TableSpec], list[tuple[str, str]]],
+    phases: tuple[str, str],
+    verb: str,
+) -> SwapResult:
+    before, after = phases
+    _require(state(conn, spec.table), spec.table, (before,), verb)
     started = time.perf_counter()
 
     def step(c: psycopg.Connection[Any]) -> list[tuple[str, str]]:
-        pending = ddl.unswap(c, spec)
-        _set_phase(c, spec.table, "rolled_back")
+        pending = exchange(c, spec)
+        _set_phase(c, spec.table, after)
         return pending
 
-    pending = in_short_transaction(conn, step, policy=policy, what=f"roll back {spec.table}")
+    pending = in_short_transaction(conn, step, policy=policy, what=f"{verb} {spec.table}")
     lock_ms = (time.perf_counter() - started) * 1000
+    # Validation scans the referencing tables without blocking their writes.
     ddl.validate(conn, pending)
     return SwapResult(spec.table, lock_ms, pending)
 

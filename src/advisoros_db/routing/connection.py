@@ -133,7 +133,23 @@ def drive(steps: Steps, pools: Pools[ConnectionPool]) -> Any:
         return done.value
 
 
-class RoutedConnection:
+class _RoutedTransactionView:
+    """What both connection shells report about their routed transaction."""
+
+    _tx: RoutedTransaction
+
+    @property
+    def node(self) -> str:
+        """The node serving the transaction now."""
+        return self._tx.node
+
+    @property
+    def token(self) -> ConsistencyToken | None:
+        """After a write commits: its WAL position (also the context's `router.token`)."""
+        return self._tx.token
+
+
+class RoutedConnection(_RoutedTransactionView):
     """What `Router.connection(...)` yields: one transaction on one node at a time.
 
     `execute()` returns a psycopg cursor whose rows are already fetched. A read whose node dies
@@ -150,19 +166,9 @@ class RoutedConnection:
         return cursor
 
     @property
-    def node(self) -> str:
-        """The node serving the transaction now."""
-        return self._tx.node
-
-    @property
     def raw(self) -> psycopg.Connection[Any]:
         conn: psycopg.Connection[Any] = self._tx.conn
         return conn
-
-    @property
-    def token(self) -> ConsistencyToken | None:
-        """After a write commits: its WAL position (also the context's `router.token`)."""
-        return self._tx.token
 
 
 def sync_pools(nodes: tuple[NodeConfig, ...], options: RouterOptions) -> Pools[ConnectionPool]:
@@ -239,7 +245,7 @@ async def adrive(steps: Steps, pools: Pools[AsyncConnectionPool]) -> Any:
         return done.value
 
 
-class AsyncRoutedConnection:
+class AsyncRoutedConnection(_RoutedTransactionView):
     """What `AsyncRouter.connection(...)` yields; see `RoutedConnection`."""
 
     def __init__(self, tx: RoutedTransaction, pools: Pools[AsyncConnectionPool]) -> None:
@@ -251,17 +257,9 @@ class AsyncRoutedConnection:
         return cursor
 
     @property
-    def node(self) -> str:
-        return self._tx.node
-
-    @property
     def raw(self) -> psycopg.AsyncConnection[Any]:
         conn: psycopg.AsyncConnection[Any] = self._tx.conn
         return conn
-
-    @property
-    def token(self) -> ConsistencyToken | None:
-        return self._tx.token
 
 
 def async_pools(

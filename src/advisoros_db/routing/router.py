@@ -8,7 +8,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any
+from typing import Any, Self
 
 from sqlalchemy import Engine, create_engine
 from sqlalchemy import exc as sa_exc
@@ -72,6 +72,19 @@ class _RouterBase:
         self.monitor.probe_once()
         if monitor:
             self.monitor.start()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, monitor: bool = True) -> Self:
+        return cls.for_target(
+            resolve(settings), RouterOptions.from_settings(settings), monitor=monitor
+        )
+
+    @classmethod
+    def for_target(
+        cls, target: Target, options: RouterOptions | None = None, *, monitor: bool = True
+    ) -> Self:
+        opts = options or RouterOptions()
+        return cls(nodes_for_target(target, weights=opts.weights), opts, monitor=monitor)
 
     def probe(self) -> dict[str, Any]:
         """Probe every node now and return the health report."""
@@ -159,19 +172,6 @@ class Router(_RouterBase):
             for engine in self.engines.values():
                 engine.dispose()
             raise
-
-    @classmethod
-    def from_settings(cls, settings: Settings, *, monitor: bool = True) -> Router:
-        return cls.for_target(
-            resolve(settings), RouterOptions.from_settings(settings), monitor=monitor
-        )
-
-    @classmethod
-    def for_target(
-        cls, target: Target, options: RouterOptions | None = None, *, monitor: bool = True
-    ) -> Router:
-        opts = options or RouterOptions()
-        return cls(nodes_for_target(target, weights=opts.weights), opts, monitor=monitor)
 
     @contextmanager
     def session(
@@ -265,14 +265,12 @@ class AsyncRouter(_RouterBase):
         }
         self.engines = {name: e.sync_engine for name, e in self.async_engines.items()}
         self.pools = async_pools(nodes, opts)
-        super().__init__(nodes, opts, policy=policy, monitor=monitor)
-
-    @classmethod
-    def for_target(
-        cls, target: Target, options: RouterOptions | None = None, *, monitor: bool = True
-    ) -> AsyncRouter:
-        opts = options or RouterOptions()
-        return cls(nodes_for_target(target, weights=opts.weights), opts, monitor=monitor)
+        try:
+            super().__init__(nodes, opts, policy=policy, monitor=monitor)
+        except BaseException:
+            for engine in self.engines.values():
+                engine.dispose()
+            raise
 
     @asynccontextmanager
     async def session(
