@@ -11,7 +11,7 @@ import pytest
 from advisoros_db.datagen.assemble import Batch
 from advisoros_db.datagen.introspect import describe
 from advisoros_db.datagen.loader import load_table
-from advisoros_db.errors import CheckViolation
+from advisoros_db.errors import CheckViolation, ForeignKeyViolation, UniqueViolation
 from tests.support import PgDatabase
 
 INDEXES = "SELECT indexname FROM pg_indexes WHERE tablename = 'clients' ORDER BY 1"
@@ -48,3 +48,56 @@ def test_a_bad_row_loads_nothing_and_keeps_indexes_and_keys(db: PgDatabase) -> N
         result = load_table(conn, "public", "clients", [good])
         assert result.rows == 1
         assert snapshot(conn) == before
+
+
+KEYS = (
+    "SELECT conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint"
+    " WHERE conrelid = 'clients'::regclass ORDER BY 1"
+)
+
+
+def test_trigger_skipping_load_checks_every_reference_and_loads_nothing_on_a_bad_one(
+    db: PgDatabase,
+) -> None:
+    with psycopg.connect(db.admin_url, autocommit=True) as conn:
+        org = uuid.uuid4()
+        conn.execute(
+            "INSERT INTO organizations (id, name, slug) VALUES (%s, 'Acme CPAs', 'acme')", (org,)
+        )
+        before = snapshot(conn), conn.execute(KEYS).fetchall()
+        types = [
+            describe(conn, "clients").columns[c].oid
+            for c in ("id", "organization_id", "business_name", "status")
+        ]
+        columns = ["id", "organization_id", "business_name", "status"]
+        good = Batch(columns, types, [(uuid.uuid4(), org, "Fine Co", "active")])
+        stray = uuid.uuid4()
+        orphan = Batch(columns, types, [(uuid.uuid4(), stray, "Nobody's Co", "active")])
+        with pytest.raises(ForeignKeyViolation) as caught:
+            load_table(conn, "public", "clients", [good, orphan], skip_triggers=True)
+        assert str(stray) in str(caught.value) and "organizations" in str(caught.value)
+        assert caught.value.constraint and caught.value.table == "clients"
+        assert conn.execute("SELECT count(*) FROM clients").fetchone() == (0,)
+        assert (snapshot(conn), conn.execute(KEYS).fetchall()) == before
+        # The replica role ended with the transaction: triggers (and FK checks) fire again.
+        assert conn.execute("SHOW session_replication_role").fetchone() == ("origin",)
+
+        assert load_table(conn, "public", "clients", [good], skip_triggers=True).rows == 1
+        assert (snapshot(conn), conn.execute(KEYS).fetchall()) == before
+
+
+def test_primary_and_unique_keys_are_rebuilt_and_still_refuse_duplicates(db: PgDatabase) -> None:
+    with psycopg.connect(db.admin_url, autocommit=True) as conn:
+        org = uuid.uuid4()
+        conn.execute(
+            "INSERT INTO organizations (id, name, slug) VALUES (%s, 'Acme CPAs', 'acme')", (org,)
+        )
+        before = conn.execute(KEYS).fetchall()
+        columns = ["id", "organization_id", "business_name", "status"]
+        types = [describe(conn, "clients").columns[c].oid for c in columns]
+        same = uuid.uuid4()
+        twice = Batch(columns, types, [(same, org, "One", "active"), (same, org, "Two", "active")])
+        with pytest.raises(UniqueViolation):
+            load_table(conn, "public", "clients", [twice], skip_triggers=True)
+        assert conn.execute("SELECT count(*) FROM clients").fetchone() == (0,)
+        assert conn.execute(KEYS).fetchall() == before

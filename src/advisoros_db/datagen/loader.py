@@ -14,8 +14,10 @@ from typing import Any, LiteralString
 
 import psycopg
 from psycopg import sql
+from psycopg.copy import QueuedLibpqWriter
 from rich.progress import Progress, TaskID
 
+from advisoros_db.datagen import followers, references
 from advisoros_db.datagen.assemble import Batch
 from advisoros_db.errors import translated
 
@@ -26,6 +28,15 @@ SELECT i.relname, pg_get_indexdef(x.indexrelid)
  WHERE x.indrelid = %(rel)s::regclass
    AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)
  ORDER BY i.relname
+"""
+
+# Primary keys and unique constraints no foreign key leans on: rebuilt after the load like indexes.
+KEYS_SQL: LiteralString = """
+SELECT c.conname, pg_get_constraintdef(c.oid)
+  FROM pg_constraint c
+ WHERE c.conrelid = %(rel)s::regclass AND c.contype IN ('p', 'u')
+   AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = c.conindid)
+ ORDER BY c.contype, c.conname
 """
 
 FOREIGN_KEYS_SQL: LiteralString = """
@@ -55,31 +66,45 @@ class SetAside:
 
     indexes: list[tuple[str, str]]
     foreign_keys: list[tuple[str, str]]
+    keys: list[tuple[str, str]]
 
 
 def set_aside(
-    conn: psycopg.Connection[Any], schema: str, table: str, *, keep_indexes: bool
+    conn: psycopg.Connection[Any],
+    schema: str,
+    table: str,
+    *,
+    keep_indexes: bool,
+    keep_foreign_keys: bool = False,
 ) -> SetAside:
-    rel = f'"{schema}"."{table}"'
-    indexes = (
-        []
-        if keep_indexes
-        else [(r[0], r[1]) for r in conn.execute(SECONDARY_INDEXES_SQL, {"rel": rel}).fetchall()]
-    )
-    fks = [(r[0], r[1]) for r in conn.execute(FOREIGN_KEYS_SQL, {"rel": rel}).fetchall()]
+    rel = sql.Identifier(schema, table).as_string(conn)
+
+    def listed(query: LiteralString) -> list[tuple[str, str]]:
+        return [(r[0], r[1]) for r in conn.execute(query, {"rel": rel}).fetchall()]
+
+    indexes = [] if keep_indexes else listed(SECONDARY_INDEXES_SQL)
+    keys = [] if keep_indexes else listed(KEYS_SQL)
+    fks = [] if keep_foreign_keys else listed(FOREIGN_KEYS_SQL)
     for name, _ in indexes:
         conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(schema, name)))
-    for name, _ in fks:
+    for name, _ in [*fks, *keys]:
         conn.execute(
             sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(
                 sql.Identifier(schema, table), sql.Identifier(name)
             )
         )
-    return SetAside(indexes, fks)
+    return SetAside(indexes, fks, keys)
 
 
 def restore(conn: psycopg.Connection[Any], schema: str, table: str, aside: SetAside) -> None:
     # Definitions come from pg_get_indexdef/pg_get_constraintdef of this very server.
+    for name, definition in aside.keys:
+        conn.execute(
+            sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(
+                sql.Identifier(schema, table), sql.Identifier(name)
+            )
+            + sql.SQL(definition)
+        )
     for _, definition in aside.indexes:
         conn.execute(sql.SQL(recursive(definition)))
     for name, definition in aside.foreign_keys:
@@ -118,7 +143,9 @@ def copy_batches(
     stmt = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
         sql.Identifier(schema, table), sql.SQL(", ").join(map(sql.Identifier, first.columns))
     )
-    with translated(), conn.cursor().copy(stmt) as copy:
+    cursor = conn.cursor()
+    # A writer thread sends while this one builds rows, so the server's work overlaps Python's.
+    with translated(), cursor.copy(stmt, writer=QueuedLibpqWriter(cursor)) as copy:
         copy.set_types(first.types)
         batch: Batch | None = first
         while batch is not None:
@@ -142,14 +169,41 @@ def load_table(
     keep_indexes: bool = False,
     progress: Progress | None = None,
     task: TaskID | None = None,
+    skip_triggers: bool = False,
 ) -> LoadResult:
-    """COPY the batches into `table` in one transaction: all rows and constraints hold, or nothing."""
+    """COPY the batches into `table` in one transaction: all rows and constraints hold, or nothing.
+
+    Followers (see `followers`) of a table that starts empty are filled set-based after the COPY,
+    with their own indexes set aside too; otherwise their row triggers run as usual. With
+    `skip_triggers` (a superuser session) foreign keys stay in place and are checked by one query
+    each after the COPY (see `references`), so no lock is taken on the tables they point at.
+    """
     start = time.perf_counter()
     with conn.transaction():
-        aside = set_aside(conn, schema, table, keep_indexes=keep_indexes)
+        empty = followers.is_empty(conn, schema, table)
+        group = followers.followers(conn, schema, table) if empty else []
+        checked = [table, *(f.table for f in group)] if skip_triggers else []
+        kept = [(t, references.references(conn, schema, t)) for t in checked]
+        aside = set_aside(
+            conn, schema, table, keep_indexes=keep_indexes, keep_foreign_keys=skip_triggers
+        )
+        asides = [
+            set_aside(
+                conn, schema, f.table, keep_indexes=keep_indexes, keep_foreign_keys=skip_triggers
+            )
+            for f in group
+        ]
+        followers.pause(conn, schema, table, group)
+        if skip_triggers:
+            references.skip_triggers(conn)
         rows = copy_batches(conn, schema, table, batches, progress=progress, task=task)
+        followers.catch_up(conn, schema, table, group)
         copied = time.perf_counter()
         with translated():
+            for name, refs in kept:
+                references.verify(conn, schema, name, refs)
+            for f, f_aside in zip(group, asides, strict=True):
+                restore(conn, schema, f.table, f_aside)
             restore(conn, schema, table, aside)
     end = time.perf_counter()
     return LoadResult(table, rows, end - start, copied - start, end - copied)

@@ -12,13 +12,16 @@ import psycopg
 from psycopg import sql
 from rich.progress import Progress
 
-from advisoros_db.datagen import partitions
+from advisoros_db.datagen import partitions, references
 from advisoros_db.datagen.assemble import Batch, assemble
 from advisoros_db.datagen.context import Context, org_weights
 from advisoros_db.datagen.introspect import TableInfo, dependency_order, describe, tables
 from advisoros_db.datagen.loader import LoadResult, load_table
 from advisoros_db.datagen.pools import Pools
+from advisoros_db.datagen.prefetch import Prefetcher
+from advisoros_db.datagen.records import ENTITY_TABLES
 from advisoros_db.datagen.scales import get_scale
+from advisoros_db.datagen.schedule import load_all
 from advisoros_db.datagen.tables import MODELS
 from advisoros_db.errors import ConfigError
 from advisoros_db.migrations.partition_layout import SPECS
@@ -36,8 +39,10 @@ DERIVED.update({r: f"maintained by the key-registry trigger on {t}" for r, t in 
 DERIVED.update(
     {s.old_name: f"kept and mirrored by the {s.table} conversion" for s in SPECS.values()}
 )
-# Models that read ids of tables they have no foreign key to load after everything else.
+# Models that read ids of tables they have no foreign key to load after everything else, and
+# start only once those tables have (their rows are generated from theirs).
 LAST = ("audit_logs",)
+GENERATED_FROM = {"audit_logs": set(ENTITY_TABLES.values())}
 # Every firm has at least one of these, so every child table has parents in every firm.
 AT_LEAST_ONE = frozenset({"users", "clients", "engagements", "advisor_profiles", "documents"})
 
@@ -138,6 +143,11 @@ def _through_registries(info: TableInfo) -> TableInfo:
     return info
 
 
+def _parents(infos: dict[str, TableInfo]) -> dict[str, set[str]]:
+    """The tables each table has a foreign key to: they must be committed before it loads."""
+    return {n: {fk.parent for fk in info.foreign_keys} for n, info in infos.items()}
+
+
 def _has_required_parents(ctx: Context, info: TableInfo, org: int) -> bool:
     """Whether every NOT NULL foreign key of a table has a parent row in this organization."""
     for fk in info.foreign_keys:
@@ -185,6 +195,7 @@ def seed(
     replace: bool = False,
     keep_indexes: bool = False,
     progress: Progress | None = None,
+    connections: int = 2,
 ) -> SeedReport:
     """Generate and COPY a data set into the database at `url` (the primary; replicas stream it)."""
     chosen = get_scale(scale, organizations)
@@ -197,25 +208,34 @@ def seed(
         infos = {n: _through_registries(describe(conn, n, SCHEMA)) for n in names}
         ctx = Context(seed, chosen, when, Pools.build(seed))
         ctx.org_weights = org_weights(chosen.organizations, ctx.rng("organizations:size"))
-        for name in load_order(infos):
-            info = infos[name]
+        order = load_order(infos)
+        for name in order:
             if name in DERIVED:
                 report.skipped[name] = DERIVED[name]
-                continue
+        loaded = [n for n in order if n not in DERIVED]
+
+        def produce(name: str) -> Iterator[Batch]:
             counts = [chosen.organizations] if name == "organizations" else _counts(ctx, name)
-            task = None
-            if progress is not None:
-                task = progress.add_task(name, total=sum(counts))
-            partitions.ensure(conn, info, ctx.anchor)
+            return _batches(ctx, infos[name], counts)
+
+        tasks = {
+            n: progress.add_task(n, total=None) if progress is not None else None for n in loaded
+        }
+
+        def load(worker: psycopg.Connection[Any], name: str) -> LoadResult:
+            partitions.ensure(worker, infos[name], ctx.anchor)
+            task = tasks[name]
             result = load_table(
-                conn,
+                worker,
                 SCHEMA,
                 name,
-                _batches(ctx, info, counts),
+                prefetcher.items(name),
                 keep_indexes=keep_indexes,
                 progress=progress,
                 task=task,
+                skip_triggers=skip_triggers,
             )
+            worker.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(SCHEMA, name)))
             if progress is not None and task is not None:
                 progress.update(
                     task,
@@ -223,8 +243,25 @@ def seed(
                     completed=result.rows,
                     description=f"{name} ({result.rows_per_second:,.0f} rows/s)",
                 )
-            report.tables.append(result)
-        conn.execute("ANALYZE")
+            return result
+
+        # Without trigger skipping, foreign keys are dropped and re-added, which locks the tables
+        # they point at: one connection then, or two loads would wait on each other.
+        skip_triggers = references.can_skip_triggers(conn)
+        workers = connections if skip_triggers else 1
+        with Prefetcher(produce) as prefetcher:
+            results = load_all(
+                url,
+                loaded,
+                _parents(infos),
+                load,
+                after=GENERATED_FROM,
+                on_take=prefetcher.request,
+                connections=workers,
+            )
+        report.tables.extend(results[n] for n in loaded)
+        for name in report.skipped:
+            conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(SCHEMA, name)))
         report.seconds = time.perf_counter() - started
         _record(conn, report)
     return report
