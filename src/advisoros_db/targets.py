@@ -36,7 +36,11 @@ def embedded_cluster(settings: Settings) -> Cluster:
 
 
 def resolve(settings: Settings, *, replicas: int | None = None) -> Target:
-    """The external servers when `ADVISOROS_DATABASE_URL` is set; else the embedded cluster, up."""
+    """The external servers when `ADVISOROS_DATABASE_URL` is set; else the embedded cluster, up.
+
+    `replicas` is the least number of streaming replicas to run; None keeps an existing cluster
+    as it is (`up --replicas 0` stays without replicas) and gives a new one the settings' number.
+    """
     if settings.database_url is not None:
         return Target(
             admin_url=settings.database_url,
@@ -47,7 +51,10 @@ def resolve(settings: Settings, *, replicas: int | None = None) -> Target:
             dr_url=settings.dr_url,
         )
     cluster = embedded_cluster(settings)
-    wanted = settings.embedded_replicas if replicas is None else replicas
+    wanted = replicas
+    if wanted is None:
+        nodes = cluster.nodes()
+        wanted = sum(n.role == "replica" for n in nodes) if nodes else settings.embedded_replicas
     info = cluster.up(wanted)
     return Target(
         admin_url=info.primary_url,

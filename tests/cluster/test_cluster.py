@@ -13,8 +13,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from advisoros_db import targets
 from advisoros_db.cluster import Cluster
 from advisoros_db.errors import ClusterError
+from advisoros_db.settings import Settings
 from tests.support import PgServer, scratch_path
 
 
@@ -147,3 +149,13 @@ def test_clear_error_when_home_cannot_be_created() -> None:
     blocker.write_text("not a folder")
     with pytest.raises(ClusterError, match="cannot create ADVISOROS_HOME"):
         Cluster(blocker / "home").up(0)
+
+
+def test_commands_keep_a_cluster_started_without_replicas_as_it_is(own_cluster: Cluster) -> None:
+    # Regression: `up --replicas 0` followed by any other command (seed, bench, ...) resolved the
+    # target with the settings' default and quietly created two replicas by base backup.
+    own_cluster.up(0)
+    settings = Settings(home=own_cluster.home, embedded_replicas=2, database_url=None)
+    target = targets.resolve(settings)
+    assert target.replica_urls == []
+    assert [n.name for n in own_cluster.nodes()] == ["primary"]

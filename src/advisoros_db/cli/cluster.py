@@ -27,7 +27,8 @@ def up(
 ) -> None:
     """Start (or reuse) the embedded cluster, migrate it to head, optionally load demo data."""
     settings = get_settings()
-    target = targets.resolve(settings, replicas=replicas)
+    wanted = settings.embedded_replicas if replicas is None else replicas
+    target = targets.resolve(settings, replicas=wanted)
     lifecycle.after_up(target, demo=demo, quiet=json_out)
     if json_out:
         print_json(
