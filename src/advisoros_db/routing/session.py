@@ -25,7 +25,6 @@ from advisoros_db.routing import decisions
 from advisoros_db.routing.core import RoutingCore
 from advisoros_db.routing.kinds import Kind, RoutingError
 from advisoros_db.routing.lsn import ConsistencyToken, parse_lsn
-from advisoros_db.routing.state import note_replay
 from advisoros_db.tenancy import APPLY_SQL, tenant_id
 
 log = logging.getLogger("advisoros_db.routing")
@@ -52,7 +51,7 @@ class Route:
     sleep: Callable[[float], None]
     organization_id: str | None = None
     node: str = ""
-    attempt: decisions.Attempt = field(default_factory=decisions.Attempt)
+    attempt: decisions.Attempt = decisions.FIRST_ATTEMPT
     started: float = field(default_factory=time.monotonic)
 
     @property
@@ -70,7 +69,7 @@ class RoutedSession(Session):
     """Session whose bind is chosen by the router; see `Router.session`."""
 
     def __init__(self, bind: Engine | None = None, *, route: Route, **kwargs: Any) -> None:
-        first, _ = decisions.next_node(route.plan, route.attempt, wait_budget_s=0, poll_s=0)
+        first = route.plan.first
         route.node = first
         super().__init__(bind=route.engines[first], **kwargs)
         self.route = route
@@ -79,7 +78,7 @@ class RoutedSession(Session):
         self._held = True
         route.core.acquire(first)
         if route.kind.writes is False and first == route.plan.primary and route.plan.reason:
-            route.core.metrics.fallbacks.labels(route.kind.value, route.plan.reason).inc()
+            route.core.metrics.fallbacks.inc(route.kind, route.plan.reason)
 
     # -- transaction start ---------------------------------------------------------------
 
@@ -96,7 +95,7 @@ class RoutedSession(Session):
                 raise _Behind(route.node)
             route.plan = replace(route.plan, verified=route.plan.verified | {route.node})
             position = parse_lsn(replayed)
-            route.core.update(lambda s: note_replay(s, route.node, position))
+            route.core.note_replay(route.node, position)
 
     def _refuse_flush(self, session: Session, flush_context: Any, instances: Any) -> None:
         if self.route.kind.writes:
@@ -171,7 +170,7 @@ class RoutedSession(Session):
                     raise
                 self._move_on(failure=failure, behind=False, error=exc)
                 continue
-            route.core.metrics.routed.labels(route.kind.value, route.node).inc()
+            route.core.metrics.routed.inc(route.kind, route.node)
             return result
 
     def _move_on(self, *, failure: str | None, behind: bool, error: BaseException | None) -> None:
@@ -210,11 +209,11 @@ class RoutedSession(Session):
         metrics = route.core.metrics
         reason = failure or "not_caught_up"
         if failure is not None:
-            metrics.retries.labels(route.kind.value, failure).inc()
-            metrics.failovers.labels(left, nxt).inc()
+            metrics.retries.inc(route.kind, failure)
+            metrics.failovers.inc(left, nxt)
             log.warning("read on %s failed (%s); retrying on %s", left, failure, nxt)
         if nxt == route.plan.primary:
-            metrics.fallbacks.labels(route.kind.value, reason).inc()
+            metrics.fallbacks.inc(route.kind, reason)
             log.info("%s session falls back to the primary: %s", route.kind.value, reason)
         if self._held:
             route.core.release(left)
