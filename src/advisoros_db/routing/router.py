@@ -6,8 +6,8 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any, Self
 
 from sqlalchemy import Engine, create_engine
@@ -27,7 +27,7 @@ from advisoros_db.routing.core import Monitor, RoutingCore
 from advisoros_db.routing.kinds import Kind, Role, RoutingError, parse_kind
 from advisoros_db.routing.lsn import ConsistencyToken
 from advisoros_db.routing.policies import ReadPolicy
-from advisoros_db.routing.session import Route, RoutedSession, organization
+from advisoros_db.routing.session import Route, RoutedSession, SessionScope, organization
 from advisoros_db.routing.state import NodeConfig
 from advisoros_db.routing.topology import RouterOptions, nodes_for_target
 from advisoros_db.routing.transaction import RoutedTransaction
@@ -173,33 +173,24 @@ class Router(_RouterBase):
                 engine.dispose()
             raise
 
-    @contextmanager
     def session(
         self,
         kind: Kind | str,
         *,
         organization_id: uuid.UUID | str | None = None,
         token: ConsistencyToken | str | None = None,
-    ) -> Iterator[RoutedSession]:
-        """A session for one kind of work; commits on a clean exit, rolls back on an error.
+    ) -> SessionScope:
+        """A session for one kind of work (`with router.session(kind) as s:`), planned when the
+        block is entered; commits on a clean exit, rolls back on an error.
 
         Constraint, permission and read-only errors (from statements, flushes or the commit) arrive
         as the package's own errors (`UniqueViolation`, `ReadOnlyViolation`, ...).
         """
-        route = self._route(kind, organization_id, token, self.engines, time.sleep)
-        session = RoutedSession(route=route)
-        try:
-            with translated():
-                yield session
-                if route.kind.writes:
-                    session.commit()
-        except BaseException:
-            # A rollback on a dead connection must not hide the error that got us here.
-            with contextlib.suppress(sa_exc.DBAPIError):
-                session.rollback()
-            raise
-        finally:
-            session.close()
+        return SessionScope(
+            lambda: RoutedSession(
+                route=self._route(kind, organization_id, token, self.engines, time.sleep)
+            )
+        )
 
     def connection(
         self,

@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from types import TracebackType
 from typing import Any, TypeVar
 
 import psycopg
@@ -250,6 +251,58 @@ class RoutedSession(Session):
                 self.route.core.release(self.route.node)
 
 
+class SessionScope:
+    """What `Router.session(...)` returns: `with` it to get the RoutedSession.
+
+    Entering plans the session. A clean exit commits a write session (a read's transaction is
+    only closed); an error rolls back. Driver errors from statements, flushes or the commit
+    arrive as the package's own errors. The session is closed either way. A class rather than a
+    `@contextmanager` generator: per session, the generator layers cost measurable microseconds.
+    """
+
+    __slots__ = ("_open", "_session")
+
+    def __init__(self, open_session: Callable[[], RoutedSession]) -> None:
+        self._open = open_session
+
+    def __enter__(self) -> RoutedSession:
+        self._session = self._open()
+        return self._session
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        session = self._session
+        try:
+            if kind is None:
+                if not session.route.kind.writes:
+                    return
+                try:
+                    session.commit()
+                except BaseException as failed:
+                    _failed(session, failed)
+                    raise
+                return
+            assert exc is not None
+            _failed(session, exc)
+        finally:
+            session.close()
+
+
+def _failed(session: RoutedSession, exc: BaseException) -> None:
+    """Roll back after `exc`; raise the package's own error for it when it has one."""
+    # A rollback on a dead connection must not hide the error that got us here.
+    with contextlib.suppress(sa_exc.DBAPIError):
+        session.rollback()
+    if isinstance(exc, psycopg.Error | sa_exc.DBAPIError):
+        mine = translate(exc)
+        if mine is not None:
+            raise mine from exc
+
+
 def organization(organization_id: uuid.UUID | str | None) -> str | None:
     return None if organization_id is None else tenant_id(organization_id)
 
@@ -268,4 +321,4 @@ def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
         session._refuse_flush(session, flush_context, instances)
 
 
-__all__ = ["Route", "RoutedSession", "organization"]
+__all__ = ["Route", "RoutedSession", "SessionScope", "organization"]
