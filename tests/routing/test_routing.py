@@ -185,3 +185,16 @@ def test_orm_flush_errors_in_a_write_session_arrive_translated(
     with pytest.raises(NotNullViolation, match="items"), router.session("write") as s:
         s.add(Item(v=None))  # type: ignore[arg-type]
         s.flush()
+
+
+def test_errors_at_commit_arrive_translated_and_roll_back(router: Router) -> None:
+    from advisoros_db.errors import NotNullViolation
+
+    marker = f"commit-{uuid.uuid4()}"
+    # No flush in the block: the pending rows are flushed by the commit on exit, and fail there.
+    with pytest.raises(NotNullViolation, match="items"), router.session("write") as s:
+        s.add(Item(v=marker))
+        s.add(Item(v=None))  # type: ignore[arg-type]
+    with router.session("write") as s:
+        found = s.execute(text("SELECT count(*) FROM items WHERE v = :v"), {"v": marker}).scalar()
+    assert found == 0, "the failed commit must leave nothing behind"

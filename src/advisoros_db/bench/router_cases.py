@@ -11,12 +11,11 @@ import time
 from typing import Any, LiteralString
 
 from psycopg_pool import ConnectionPool
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from advisoros_db.routing import Router, RouterOptions, nodes_for_target
 from advisoros_db.targets import Target
-from advisoros_db.urls import to_sqlalchemy
 
 # A small catalog read every database has, so the cases need no schema or data.
 DEFAULT_QUERY: LiteralString = (
@@ -31,47 +30,63 @@ def routing_overhead(
 ) -> dict[str, Any]:
     """Per-query latency of routed reads versus a pooled psycopg connection, same query.
 
-    Four sides: the direct psycopg pool, the routed connection (`router.connection("read")`, the
-    fast path), a plain SQLAlchemy Session and the routed session, so the report separates what the
-    ORM costs from what routing adds. All hit the same replica (the router is given only that
-    one) in rounds of `queries` each; the order of the sides rotates every round so drift on a
-    shared machine hits every side alike. Figures are medians of the rounds' mean microseconds per
-    query; the paired figures compare each round's sides with each other. Many short rounds cancel
-    drift better than a few long ones.
+    Four sides: a direct `psycopg_pool` connection, the routed connection
+    (`router.connection("read")`, the fast path), a plain SQLAlchemy Session and the routed
+    session, so the report separates what the ORM costs from what routing adds. All hit the same
+    replica (the router is given only that one) in rounds of `queries` each; the order of the
+    sides rotates every round so drift on a shared machine hits every side alike. Figures are
+    medians of the rounds' mean microseconds per query; the paired figures compare each round's
+    sides with each other. Many short rounds cancel drift better than a few long ones.
+
+    Each pair shares its server connection: the direct side uses the router's own pool for the
+    replica (`pool.connection()`, plain psycopg_pool), the plain Session the router's engine for
+    it. Two connections to the same server can differ by tens of percent per transaction for the
+    whole run (where the scheduler keeps each backend process, on a small VM), which would swamp
+    a few microseconds of routing. A fifth side, a separate pool of its own, measures that spread
+    (`separate_pool_spread_paired_pct`) instead of hiding it.
     """
     nodes = nodes_for_target(target)
     replica = next((n for n in nodes if n.role.value == "read"), nodes[0])
     routed_nodes = (nodes[0], replica) if replica is not nodes[0] else (nodes[0],)
     statement = text(query)
-    engine = create_engine(to_sqlalchemy(replica.url), pool_size=1, max_overflow=0)
-
-    def direct_once() -> None:
-        with pool.connection() as conn:
-            conn.execute(query).fetchall()
-
-    def connection_once() -> None:
-        with router.connection("read") as conn:
-            conn.execute(query).fetchall()
-
-    def orm_once() -> None:
-        with Session(engine) as s:
-            s.execute(statement).all()
-
-    def routed_once() -> None:
-        with router.session("read") as s:
-            s.execute(statement).all()
-
-    sides = {
-        "direct": direct_once,
-        "connection": connection_once,
-        "orm": orm_once,
-        "routed": routed_once,
-    }
-    timings: dict[str, list[float]] = {name: [] for name in sides}
     with (
-        ConnectionPool(replica.url, min_size=1, max_size=1, open=True) as pool,
+        ConnectionPool(replica.url, min_size=1, max_size=1, open=True) as own_pool,
         Router(routed_nodes, _QUIET, monitor=False) as router,
     ):
+        pool = router.pools.get(replica.name)
+        # Its first connection made before the first checkout, so the pool does not grow a
+        # second one racing it: both psycopg sides then run on one server connection.
+        pool.wait()
+        engine = router.engines[replica.name]
+
+        def direct_once() -> None:
+            with pool.connection() as conn:
+                conn.execute(query).fetchall()
+
+        def separate_once() -> None:
+            with own_pool.connection() as conn:
+                conn.execute(query).fetchall()
+
+        def connection_once() -> None:
+            with router.connection("read") as conn:
+                conn.execute(query).fetchall()
+
+        def orm_once() -> None:
+            with Session(engine) as s:
+                s.execute(statement).all()
+
+        def routed_once() -> None:
+            with router.session("read") as s:
+                s.execute(statement).all()
+
+        sides = {
+            "direct": direct_once,
+            "connection": connection_once,
+            "orm": orm_once,
+            "routed": routed_once,
+            "separate": separate_once,
+        }
+        timings: dict[str, list[float]] = {name: [] for name in sides}
         for _ in range(min(queries, 50)):  # warm the pools and the server's caches
             for once in sides.values():
                 once()
@@ -84,9 +99,9 @@ def routing_overhead(
                     once()
                 timings[name].append((time.perf_counter() - started) / queries * 1e6)
         served_by = router.core.metrics.counts().get("advisoros_router_queries", {})
-    engine.dispose()
-    direct, connection, orm, routed = (
-        statistics.median(timings[n]) for n in ("direct", "connection", "orm", "routed")
+        shared = pool.get_stats().get("pool_size")
+    direct, connection, orm, routed, separate = (
+        statistics.median(timings[n]) for n in ("direct", "connection", "orm", "routed", "separate")
     )
     return {
         "case": "routing_overhead",
@@ -103,12 +118,16 @@ def routing_overhead(
             paired(timings["connection"], timings["direct"]), 1
         ),
         "session_overhead_paired_pct": round(paired(timings["routed"], timings["direct"]), 1),
+        "routing_over_sqlalchemy_paired_pct": round(paired(timings["routed"], timings["orm"]), 1),
         "connection_rounds_us": [round(t, 1) for t in timings["connection"]],
         "direct_rounds_us": [round(t, 1) for t in timings["direct"]],
         "sqlalchemy_session_us": round(orm, 1),
         "routed_session_us": round(routed, 1),
         "overhead_pct": round((routed - direct) / direct * 100, 1),
         "routing_over_sqlalchemy_pct": round((routed - orm) / orm * 100, 1),
+        "direct_separate_pool_us": round(separate, 1),
+        "separate_pool_spread_paired_pct": round(paired(timings["separate"], timings["direct"]), 1),
+        "shared_pool_connections": shared,
         "routed_counts": served_by,
     }
 

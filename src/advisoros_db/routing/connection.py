@@ -1,6 +1,9 @@
-"""The thin I/O shells of `router.connection(...)`: psycopg pools per node, blocking and asyncio drivers.
+"""The thin I/O shells of `router.connection(...)`: psycopg pools per node, blocking and asyncio.
 
-Both drive the same `RoutedTransaction` generators; only how an operation is performed differs.
+Each shell makes the transaction's first attempt with plain psycopg calls (check out, BEGIN with
+the first statement, COMMIT, check in) and hands every failure to the same `RoutedTransaction`
+recovery generators, which its driver (`drive`/`adrive`) runs. Every decision lives in
+`transaction.py`; a shell only says how an operation is performed.
 """
 
 from __future__ import annotations
@@ -8,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
+from types import TracebackType
 from typing import Any, Generic, TypeVar
 
 import psycopg
@@ -20,14 +24,15 @@ from advisoros_db.routing.topology import RouterOptions
 from advisoros_db.routing.transaction import (
     CURRENT_LSN_SQL,
     Begin,
+    Behind,
     Checkout,
-    End,
     Op,
     Query,
     Release,
     RoutedTransaction,
     Run,
     Sleep,
+    Statement,
     Steps,
 )
 
@@ -75,40 +80,72 @@ class Pools(Generic[P]):
         return pools
 
 
+class _RoutedTransactionView:
+    """What both connection shells report about their routed transaction (once entered)."""
+
+    __slots__ = ("_pools", "_start", "_tx")
+
+    _tx: RoutedTransaction
+
+    @property
+    def node(self) -> str:
+        """The node serving the transaction now."""
+        return self._tx.node
+
+    @property
+    def token(self) -> ConsistencyToken | None:
+        """After a write commits: its WAL position (also the context's `router.token`)."""
+        return self._tx.token
+
+
 # -- blocking shell ------------------------------------------------------------------------
+
+
+def _checkout(pools: Pools[ConnectionPool], node: str) -> psycopg.Connection[Any]:
+    pool = pools.get(node)
+    return pool.getconn(timeout=pool.timeout)
+
+
+def _open(
+    conn: psycopg.Connection[Any],
+    read_only: bool,
+    statements: tuple[Statement, ...],
+    fetch_last: bool,
+) -> Any:
+    if conn.read_only is not read_only:  # the setter takes a lock and a wait()
+        conn.read_only = read_only
+    if not statements:
+        return None
+    # psycopg queues its BEGIN in the pipeline too: one round trip for all of it.
+    with conn.pipeline():
+        for statement in statements:
+            cursor = conn.execute(*statement)
+    return cursor.fetchone() if fetch_last else None
+
+
+def _close(conn: psycopg.Connection[Any], commit: bool, lsn: bool) -> str | None:
+    if not commit:
+        conn.rollback()
+        return None
+    conn.commit()
+    if not lsn:
+        return None
+    # Outside a transaction: a plain execute() would open one.
+    conn.autocommit = True
+    try:
+        row = conn.execute(CURRENT_LSN_SQL).fetchone()
+    finally:
+        conn.autocommit = False
+    return row[0] if row else None
 
 
 def _sync_op(pools: Pools[ConnectionPool], op: Op) -> Any:
     if isinstance(op, Run):
         return op.conn.execute(op.query, op.params)
     if isinstance(op, Checkout):
-        pool = pools.get(op.node)
-        return pool.getconn(timeout=pool.timeout)
+        return _checkout(pools, op.node)
     if isinstance(op, Begin):
-        conn: psycopg.Connection[Any] = op.conn
-        if conn.read_only is not op.read_only:  # the setter takes a lock and a wait()
-            conn.read_only = op.read_only
-        if not op.statements:
-            return None
-        # psycopg queues its BEGIN in the pipeline too: one round trip for all of it.
-        with conn.pipeline():
-            for statement in op.statements:
-                cursor = conn.execute(*statement)
-        return cursor.fetchone() if op.fetch_last else None
-    if isinstance(op, End):
-        if not op.commit:
-            op.conn.rollback()
-            return None
-        op.conn.commit()
-        if not op.lsn:
-            return None
-        # Outside a transaction: a plain execute() would open one.
-        op.conn.autocommit = True
-        try:
-            row = op.conn.execute(CURRENT_LSN_SQL).fetchone()
-        finally:
-            op.conn.autocommit = False
-        return row[0] if row else None
+        return _open(op.conn, op.read_only, op.statements, op.fetch_last)
     if isinstance(op, Release):
         pools.get(op.node).putconn(op.conn)
         return None
@@ -133,37 +170,72 @@ def drive(steps: Steps, pools: Pools[ConnectionPool]) -> Any:
         return done.value
 
 
-class _RoutedTransactionView:
-    """What both connection shells report about their routed transaction."""
-
-    _tx: RoutedTransaction
-
-    @property
-    def node(self) -> str:
-        """The node serving the transaction now."""
-        return self._tx.node
-
-    @property
-    def token(self) -> ConsistencyToken | None:
-        """After a write commits: its WAL position (also the context's `router.token`)."""
-        return self._tx.token
-
-
 class RoutedConnection(_RoutedTransactionView):
-    """What `Router.connection(...)` yields: one transaction on one node at a time.
+    """What `Router.connection(...)` returns: a context manager for one routed transaction.
 
-    `execute()` returns a psycopg cursor whose rows are already fetched. A read whose node dies
-    mid-statement is re-run on another node; `raw` is the current psycopg connection for anything
-    else (no retry there).
+    Entering plans the transaction and opens it; a clean exit commits (a write leaves its token),
+    an error rolls back. `execute()` returns a psycopg cursor whose rows are already fetched. A
+    read whose node dies mid-statement is re-run on another node; `raw` is the current psycopg
+    connection for anything else (no retry there).
     """
 
-    def __init__(self, tx: RoutedTransaction, pools: Pools[ConnectionPool]) -> None:
-        self._tx = tx
+    __slots__ = ()
+
+    def __init__(
+        self, start: Callable[[], RoutedTransaction], pools: Pools[ConnectionPool]
+    ) -> None:
+        self._start = start
         self._pools = pools
 
+    def __enter__(self) -> RoutedConnection:
+        tx = self._tx = self._start()
+        try:
+            try:
+                tx.conn = conn = _checkout(self._pools, tx.node)
+                statements, check = tx.opening()
+                row = _open(conn, tx.read_only, statements, check)
+                if check:
+                    tx.verify(row)
+            except (psycopg.Error, Behind) as exc:
+                drive(tx.reopen(exc), self._pools)
+        except BaseException:
+            self._finish(commit=False)
+            raise
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._finish(commit=kind is None)
+
     def execute(self, query: Query, params: Any = None) -> psycopg.Cursor[Any]:
-        cursor: psycopg.Cursor[Any] = drive(self._tx.run(query, params), self._pools)
+        tx = self._tx
+        tx.admit(query)
+        try:
+            cursor: psycopg.Cursor[Any] = tx.conn.execute(query, params)
+        except psycopg.Error as exc:
+            cursor = drive(tx.rerun(exc, query, params), self._pools)
+        tx.ran()
         return cursor
+
+    def _finish(self, *, commit: bool) -> None:
+        tx = self._tx
+        conn, tx.conn = tx.conn, None
+        try:
+            if conn is not None:
+                try:
+                    lsn = _close(conn, commit, tx.wants_lsn(commit))
+                except psycopg.Error as exc:
+                    tx.close_failed(exc, commit)
+                else:
+                    tx.closed(lsn)
+        finally:
+            if conn is not None:
+                self._pools.get(tx.node).putconn(conn)
+            tx.release()
 
     @property
     def raw(self) -> psycopg.Connection[Any]:
@@ -189,38 +261,52 @@ def sync_pools(nodes: tuple[NodeConfig, ...], options: RouterOptions) -> Pools[C
 # -- asyncio shell -------------------------------------------------------------------------
 
 
+async def _acheckout(pools: Pools[AsyncConnectionPool], node: str) -> psycopg.AsyncConnection[Any]:
+    pool = pools.get(node)
+    if pool.closed:
+        await pool.open()
+    return await pool.getconn(timeout=pool.timeout)
+
+
+async def _aopen(
+    conn: psycopg.AsyncConnection[Any],
+    read_only: bool,
+    statements: tuple[Statement, ...],
+    fetch_last: bool,
+) -> Any:
+    if conn.read_only is not read_only:
+        await conn.set_read_only(read_only)
+    if not statements:
+        return None
+    async with conn.pipeline():
+        for statement in statements:
+            cursor = await conn.execute(*statement)
+    return await cursor.fetchone() if fetch_last else None
+
+
+async def _aclose(conn: psycopg.AsyncConnection[Any], commit: bool, lsn: bool) -> str | None:
+    if not commit:
+        await conn.rollback()
+        return None
+    await conn.commit()
+    if not lsn:
+        return None
+    await conn.set_autocommit(True)
+    try:
+        cursor = await conn.execute(CURRENT_LSN_SQL)
+        row = await cursor.fetchone()
+    finally:
+        await conn.set_autocommit(False)
+    return row[0] if row else None
+
+
 async def _async_op(pools: Pools[AsyncConnectionPool], op: Op) -> Any:
     if isinstance(op, Run):
         return await op.conn.execute(op.query, op.params)
     if isinstance(op, Checkout):
-        pool = pools.get(op.node)
-        if pool.closed:
-            await pool.open()
-        return await pool.getconn(timeout=pool.timeout)
+        return await _acheckout(pools, op.node)
     if isinstance(op, Begin):
-        conn: psycopg.AsyncConnection[Any] = op.conn
-        if conn.read_only is not op.read_only:
-            await conn.set_read_only(op.read_only)
-        if not op.statements:
-            return None
-        async with conn.pipeline():
-            for statement in op.statements:
-                cursor = await conn.execute(*statement)
-        return await cursor.fetchone() if op.fetch_last else None
-    if isinstance(op, End):
-        if not op.commit:
-            await op.conn.rollback()
-            return None
-        await op.conn.commit()
-        if not op.lsn:
-            return None
-        await op.conn.set_autocommit(True)
-        try:
-            cursor = await op.conn.execute(CURRENT_LSN_SQL)
-            row = await cursor.fetchone()
-        finally:
-            await op.conn.set_autocommit(False)
-        return row[0] if row else None
+        return await _aopen(op.conn, op.read_only, op.statements, op.fetch_last)
     if isinstance(op, Release):
         await pools.get(op.node).putconn(op.conn)
         return None
@@ -246,15 +332,65 @@ async def adrive(steps: Steps, pools: Pools[AsyncConnectionPool]) -> Any:
 
 
 class AsyncRoutedConnection(_RoutedTransactionView):
-    """What `AsyncRouter.connection(...)` yields; see `RoutedConnection`."""
+    """What `AsyncRouter.connection(...)` returns; the asyncio twin of `RoutedConnection`."""
 
-    def __init__(self, tx: RoutedTransaction, pools: Pools[AsyncConnectionPool]) -> None:
-        self._tx = tx
+    __slots__ = ()
+
+    def __init__(
+        self, start: Callable[[], RoutedTransaction], pools: Pools[AsyncConnectionPool]
+    ) -> None:
+        self._start = start
         self._pools = pools
 
+    async def __aenter__(self) -> AsyncRoutedConnection:
+        tx = self._tx = self._start()
+        try:
+            try:
+                tx.conn = conn = await _acheckout(self._pools, tx.node)
+                statements, check = tx.opening()
+                row = await _aopen(conn, tx.read_only, statements, check)
+                if check:
+                    tx.verify(row)
+            except (psycopg.Error, Behind) as exc:
+                await adrive(tx.reopen(exc), self._pools)
+        except BaseException:
+            await self._finish(commit=False)
+            raise
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._finish(commit=kind is None)
+
     async def execute(self, query: Query, params: Any = None) -> psycopg.AsyncCursor[Any]:
-        cursor: psycopg.AsyncCursor[Any] = await adrive(self._tx.run(query, params), self._pools)
+        tx = self._tx
+        tx.admit(query)
+        try:
+            cursor: psycopg.AsyncCursor[Any] = await tx.conn.execute(query, params)
+        except psycopg.Error as exc:
+            cursor = await adrive(tx.rerun(exc, query, params), self._pools)
+        tx.ran()
         return cursor
+
+    async def _finish(self, *, commit: bool) -> None:
+        tx = self._tx
+        conn, tx.conn = tx.conn, None
+        try:
+            if conn is not None:
+                try:
+                    lsn = await _aclose(conn, commit, tx.wants_lsn(commit))
+                except psycopg.Error as exc:
+                    tx.close_failed(exc, commit)
+                else:
+                    tx.closed(lsn)
+        finally:
+            if conn is not None:
+                await self._pools.get(tx.node).putconn(conn)
+            tx.release()
 
     @property
     def raw(self) -> psycopg.AsyncConnection[Any]:

@@ -28,7 +28,13 @@ SETTLE_S = 0.25
 
 
 class RoutingCore:
-    """Holds the current Snapshot (swapped whole under a lock) and everything decided from it."""
+    """Holds the current Snapshot and its `decisions.Routes` (swapped whole, together, under a
+    lock) and everything decided from them.
+
+    Per session only the policy's choice is made (`plan()`): what a snapshot decides for every
+    session (usable replicas per kind, weights, the writable node, fallback reasons) is derived
+    once, when the snapshot is swapped in.
+    """
 
     def __init__(
         self,
@@ -41,34 +47,53 @@ class RoutingCore:
         self.policy = policy or policy_named(options.policy)
         self.metrics = RouterMetrics()
         self._lock = threading.Lock()
-        self._snapshot = state.initial(nodes)
+        self._routes = decisions.routes(state.initial(nodes), options.max_lag_s)
+        # Sessions in flight per node, kept only for policies that read them.
+        self._counting = getattr(self.policy, "uses_outstanding", True)
         self._outstanding: dict[str, int] = {n.name: 0 for n in nodes}
+        self._outstanding_lock = threading.Lock()
         self._reads_on_primary = False
         # Per router, so tokens never leak between routers (or tests) in one process.
         self._token: contextvars.ContextVar[ConsistencyToken | None] = contextvars.ContextVar(
             f"advisoros_router_token_{id(self)}", default=None
         )
-        self.metrics.observe(self._snapshot, options.max_lag_s)
+        self.metrics.observe(self.snapshot, options.max_lag_s)
 
     # -- state ---------------------------------------------------------------------------
 
     @property
     def snapshot(self) -> state.Snapshot:
-        return self._snapshot
+        return self._routes.snapshot
+
+    @property
+    def routes(self) -> decisions.Routes:
+        """The current snapshot with what it decides for every kind."""
+        return self._routes
 
     def update(self, change: Callable[[state.Snapshot], state.Snapshot]) -> state.Snapshot:
         with self._lock:
-            before = self._snapshot
-            self._snapshot = after = change(before)
+            before = self._routes.snapshot
+            after = change(before)
+            if after is before:
+                return after
+            self._routes = decisions.routes(after, self.options.max_lag_s)
         self._log_changes(before, after)
         self.metrics.observe(after, self.options.max_lag_s)
         return after
 
+    def note_replay(self, name: str, position: int) -> None:
+        """Remember a replay position seen by traffic; only the replay positions are re-derived."""
+        with self._lock:
+            before = self._routes
+            after = state.note_replay(before.snapshot, name, position)
+            if after is not before.snapshot:
+                self._routes = decisions.replayed(before, after)
+
     def eject(self, name: str, reason: str) -> None:
         """Take a node out of rotation now; probes bring it back."""
-        if self._snapshot.node(name).ejected:
+        if self.snapshot.node(name).ejected:
             return
-        self.metrics.ejections.labels(name).inc()
+        self.metrics.ejections.inc(name)
         self.update(lambda s: state.eject(s, name, reason))
 
     def _log_changes(self, before: state.Snapshot, after: state.Snapshot) -> None:
@@ -91,10 +116,10 @@ class RoutingCore:
 
     def probe_all(self, probers: dict[str, Prober]) -> state.Snapshot:
         """Probe every node once, primary first so replica lag is measured against a fresh sample."""
-        for node in self._snapshot.nodes:
+        for node in self.snapshot.nodes:
             prober = probers[node.name]
             self._apply(node.name, self._settle(prober, prober.probe()))
-        return self._snapshot
+        return self.snapshot
 
     def _settle(self, prober: Prober, result: state.ProbeResult) -> state.ProbeResult:
         """Probe a replica again for a moment when it is just behind the primary's only sample.
@@ -104,7 +129,7 @@ class RoutingCore:
         gap could only be dated by the last replayed commit's age, which grows forever when
         nothing commits, and a caught-up replica would be judged stale.
         """
-        history = self._snapshot.wal_history
+        history = self.snapshot.wal_history
         if (
             len(history) != 1
             or not result.reachable
@@ -127,36 +152,33 @@ class RoutingCore:
 
     def _apply(self, name: str, result: state.ProbeResult) -> None:
         now = time.monotonic()
-        after = self._snapshot.node(name)
-        self.update(
+        before = self.snapshot.node(name)
+        after = self.update(
             lambda s: state.apply_probe(
                 s, name, result, now=now, return_after=self.options.return_after
             )
         )
-        if not after.ejected and self._snapshot.node(name).ejected:
-            self.metrics.ejections.labels(name).inc()
+        if not before.ejected and after.node(name).ejected:
+            self.metrics.ejections.inc(name)
 
     # -- plans ---------------------------------------------------------------------------
 
     def plan(self, kind: Kind, token: ConsistencyToken | None) -> decisions.Plan:
-        with self._lock:
-            outstanding = dict(self._outstanding)
-        return decisions.plan(
-            self._snapshot,
-            kind,
-            policy=self.policy,
-            max_lag_s=self.options.max_lag_s,
-            outstanding=outstanding,
-            token=token,
+        # One read of `_routes`: the plan comes from one snapshot, whatever the monitor does.
+        # The policy reads the live in-flight counts (ints read whole; no copy, no lock).
+        return decisions.choose(
+            self._routes, kind, policy=self.policy, outstanding=self._outstanding, token=token
         )
 
     def acquire(self, name: str) -> None:
-        with self._lock:
-            self._outstanding[name] += 1
+        if self._counting:
+            with self._outstanding_lock:
+                self._outstanding[name] += 1
 
     def release(self, name: str) -> None:
-        with self._lock:
-            self._outstanding[name] -= 1
+        if self._counting:
+            with self._outstanding_lock:
+                self._outstanding[name] -= 1
 
     # -- read-your-writes ----------------------------------------------------------------
 
@@ -180,7 +202,7 @@ class RoutingCore:
             self._token.reset(reset)
 
     def health(self) -> dict[str, Any]:
-        report = health_status(self._snapshot, self.options.max_lag_s)
+        report = health_status(self.snapshot, self.options.max_lag_s)
         report["counters"] = self.metrics.counts()
         return report
 

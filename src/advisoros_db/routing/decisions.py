@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from advisoros_db.routing.kinds import Kind, Role
 from advisoros_db.routing.lsn import ConsistencyToken
-from advisoros_db.routing.policies import ReadPolicy
+from advisoros_db.routing.policies import Group, ReadPolicy
 from advisoros_db.routing.state import NodeState, Snapshot
 
 
@@ -20,16 +21,7 @@ def usable_for_reads(node: NodeState, max_lag_s: float) -> bool:
     return node.lag_s is None or node.lag_s <= max_lag_s
 
 
-def caught_up(node: NodeState, token: ConsistencyToken | None) -> bool | None:
-    """True/False when the snapshot knows; None when only asking the node can tell."""
-    if token is None:
-        return True
-    if node.replay_lsn is None:
-        return None
-    return True if node.replay_lsn >= token.lsn else None
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Plan:
     """Nodes to try in order. `replicas` need a caught-up check when `token` is set; the primary
     (last, when present) always satisfies a token. `reason` says why reads fell back, if they did."""
@@ -45,8 +37,130 @@ class Plan:
     def order(self) -> tuple[str, ...]:
         return (*self.replicas, *((self.primary,) if self.primary else ()))
 
+    @property
+    def first(self) -> str:
+        """The node a session starts on. Raises LookupError when the plan has none."""
+        if self.replicas:
+            return self.replicas[0]
+        if self.primary is None:
+            raise LookupError("no node left to try")
+        return self.primary
+
 
 _OWN_ROLE = {Kind.ANALYTICS: Role.ANALYTICS, Kind.BACKGROUND: Role.BACKGROUND}
+# The replica roles each kind may read from, most preferred first (writes: none).
+_ROLES: dict[Kind, tuple[Role, ...]] = {
+    kind: () if kind.writes else (*((_OWN_ROLE[kind],) if kind in _OWN_ROLE else ()), Role.READ)
+    for kind in Kind
+}
+
+PLAN_MEMO = 64
+"""Token-free plans kept per kind and snapshot (a policy yields few distinct orders)."""
+
+
+@dataclass(frozen=True, slots=True)
+class KindRoute:
+    """Where sessions of one kind may run under one snapshot; derived once per snapshot.
+
+    `groups`: the usable replicas by preference (the kind's own role, then the read pool), each
+    prepared for the policy; empty for writes, and for reads when no replica is usable (then
+    `reason` says why they fall back to the primary).
+    """
+
+    kind: Kind
+    groups: tuple[Group, ...]
+    primary: str
+    reason: str | None
+    # A memo of token-free plans by replica order; filled by choose(), never part of equality.
+    plans: dict[tuple[str, ...], Plan] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Routes:
+    """What one snapshot decides for every kind, and each node's known replay position. The core
+    swaps it whole with the snapshot, so a plan never mixes one snapshot's routes with another's
+    state."""
+
+    snapshot: Snapshot
+    kinds: Mapping[Kind, KindRoute]
+    write_refusal: str | None
+    replay: Mapping[str, int | None]
+
+
+def routes(snapshot: Snapshot, max_lag_s: float) -> Routes:
+    """Everything about `snapshot` that does not change from one session to the next."""
+    primary = writable_node(snapshot).name
+    usable: dict[Role, list[str]] = {}
+    for node in snapshot.nodes:
+        if usable_for_reads(node, max_lag_s):
+            usable.setdefault(node.role, []).append(node.name)
+    weights = {n.name: n.config.weight for n in snapshot.nodes}
+    groups = {role: Group.of(names, weights) for role, names in usable.items()}
+    reason = None if Role.READ in groups else _why_no_replica(snapshot, max_lag_s)
+    kinds: dict[Kind, KindRoute] = {}
+    for kind, roles in _ROLES.items():
+        mine = tuple(groups[r] for r in roles if r in groups)
+        kinds[kind] = KindRoute(
+            kind=kind,
+            groups=mine,
+            primary=primary,
+            reason=None if kind.writes or mine else reason,
+        )
+    return Routes(
+        snapshot=snapshot,
+        kinds=kinds,
+        write_refusal=write_refusal(snapshot),
+        replay=_replay(snapshot),
+    )
+
+
+def replayed(before: Routes, snapshot: Snapshot) -> Routes:
+    """`before` carried over to `snapshot`, which differs from `before.snapshot` in replay
+    positions only (`state.note_replay`): nothing else `routes()` derives depends on those."""
+    return replace(before, snapshot=snapshot, replay=_replay(snapshot))
+
+
+def _replay(snapshot: Snapshot) -> dict[str, int | None]:
+    return {n.name: n.replay_lsn for n in snapshot.nodes}
+
+
+def choose(
+    routes: Routes,
+    kind: Kind,
+    *,
+    policy: ReadPolicy,
+    outstanding: Mapping[str, int],
+    token: ConsistencyToken | None = None,
+) -> Plan:
+    """One session's plan: the policy ranks each of the kind's groups; only a token adds work
+    (which replicas are known to have replayed it)."""
+    route = routes.kinds[kind]
+    groups = route.groups
+    if not groups:
+        replicas: tuple[str, ...] = ()
+    elif len(groups) == 1:
+        replicas = policy.rank(groups[0], outstanding)
+    else:
+        replicas = tuple(name for group in groups for name in policy.rank(group, outstanding))
+    if token is None or kind.writes:
+        memo = route.plans
+        plan = memo.get(replicas)
+        if plan is None:
+            plan = Plan(kind=kind, replicas=replicas, primary=route.primary, reason=route.reason)
+            if len(memo) < PLAN_MEMO:
+                memo[replicas] = plan
+        return plan
+    lsn, replay = token.lsn, routes.replay
+    return Plan(
+        kind=kind,
+        replicas=replicas,
+        primary=route.primary,
+        token=token,
+        reason=route.reason,
+        verified=frozenset(
+            n for n in replicas if (known := replay[n]) is not None and known >= lsn
+        ),
+    )
 
 
 def plan(
@@ -58,37 +172,15 @@ def plan(
     outstanding: Mapping[str, int],
     token: ConsistencyToken | None = None,
 ) -> Plan:
-    """Where a session of `kind` should run.
+    """Where a session of `kind` should run (`routes()` then `choose()` in one call).
 
     Writes go to the primary only. `analytics`/`background` prefer their own node, then the read
     pool, then the primary; `read` uses the read pool, then the primary. DR replicas get nothing.
+    The policy spreads load over every usable replica; those not yet known to have replayed the
+    token are checked on their own connection before the session's first statement.
     """
-    primary = writable_node(snapshot)
-    if kind.writes:
-        return Plan(kind=kind, replicas=(), primary=primary.name)
-    weights = {n.name: n.config.weight for n in snapshot.nodes}
-    own_role = _OWN_ROLE.get(kind)
-    groups: list[tuple[NodeState, ...]] = []
-    if own_role is not None:
-        groups.append(snapshot.with_roles(own_role))
-    groups.append(snapshot.with_roles(Role.READ))
-    ordered: list[str] = []
-    verified: set[str] = set()
-    for group in groups:
-        usable = [n for n in group if usable_for_reads(n, max_lag_s)]
-        # The policy spreads load over every usable replica; those not yet known to have replayed
-        # the token are checked on their own connection before the session's first statement.
-        verified.update(n.name for n in usable if caught_up(n, token))
-        ranked = policy.order([n.name for n in usable], weights, outstanding)
-        ordered += [name for name in ranked if name not in ordered]
-    reason = None if ordered else _why_no_replica(snapshot, max_lag_s)
-    return Plan(
-        kind=kind,
-        replicas=tuple(ordered),
-        primary=primary.name,
-        token=token,
-        reason=reason,
-        verified=frozenset(verified),
+    return choose(
+        routes(snapshot, max_lag_s), kind, policy=policy, outstanding=outstanding, token=token
     )
 
 
@@ -122,8 +214,10 @@ WRITE_VERBS = frozenset(
 )
 
 
+@lru_cache(maxsize=1024)
 def write_verb(statement: str) -> str | None:
-    """The statement's leading keyword when it obviously writes, else None."""
+    """The statement's leading keyword when it obviously writes, else None (cached: the same
+    statement text comes back on every call)."""
     words = statement.split(None, 1)
     verb = words[0].lower() if words else None
     return verb if verb in WRITE_VERBS else None
@@ -170,6 +264,10 @@ class Attempt:
     tried: frozenset[str] = frozenset()
     behind: frozenset[str] = frozenset()
     waited_s: float = 0.0
+
+
+FIRST_ATTEMPT = Attempt()
+"""Where every search starts (immutable, so shared)."""
 
 
 def next_node(

@@ -19,7 +19,12 @@ class Kind(StrEnum):
     @property
     def writes(self) -> bool:
         """True for kinds that run on the primary and may change data."""
-        return self in (Kind.WRITE, Kind.TRANSACTIONAL)
+        return self in _WRITES
+
+
+_WRITES = frozenset({Kind.WRITE, Kind.TRANSACTIONAL})
+# By value; a Kind is a str equal to its value, so it finds itself here too (one dict lookup).
+_BY_VALUE: dict[str, Kind] = {k.value: k for k in Kind}
 
 
 class Role(StrEnum):
@@ -42,10 +47,8 @@ class UnknownKind(RoutingError):
 
 def parse_kind(kind: Kind | str) -> Kind:
     """Accept a Kind or its name; refuse anything else with the list of valid kinds."""
-    if isinstance(kind, Kind):
-        return kind
-    try:
-        return Kind(kind)
-    except ValueError:
+    found = _BY_VALUE.get(kind) if isinstance(kind, str) else None
+    if found is None:
         valid = ", ".join(k.value for k in Kind)
-        raise UnknownKind(f"unknown session kind {kind!r}; use one of: {valid}") from None
+        raise UnknownKind(f"unknown session kind {kind!r}; use one of: {valid}")
+    return found

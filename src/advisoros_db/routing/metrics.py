@@ -1,13 +1,77 @@
-"""Router counters and gauges in a per-router Prometheus registry (no process-global state)."""
+"""Router counters and gauges in a per-router Prometheus registry (no process-global state).
+
+Counters are counted per transaction, so they are plain per-thread dicts (`Tally`) summed when the
+registry is collected; `Counter.labels().inc()` (a lock and label checks) costs more than the
+routing decision itself.
+"""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client import CollectorRegistry, Gauge, generate_latest
+from prometheus_client.core import CounterMetricFamily, Metric
 
 from advisoros_db.routing.decisions import usable_for_reads
 from advisoros_db.routing.state import Snapshot
+
+
+class Tally:
+    """A Prometheus counter family counted in plain ints and exported at scrape time.
+
+    Each thread counts into its own dict, so no increment is lost and none takes a lock; `values()`
+    sums the dicts (a dead thread's dict is folded into a retired total the next time). Labels
+    are strings or `StrEnum`s (exported as their text).
+    """
+
+    def __init__(self, name: str, documentation: str, labelnames: tuple[str, ...]) -> None:
+        self.name = name
+        self.documentation = documentation
+        self.labelnames = labelnames
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._live: list[tuple[threading.Thread, dict[tuple[str, ...], int]]] = []
+        self._retired: dict[tuple[str, ...], int] = {}
+
+    def inc(self, *labels: str) -> None:
+        try:
+            table: dict[tuple[str, ...], int] = self._local.table
+        except AttributeError:
+            table = self._local.table = {}
+            with self._lock:
+                self._live.append((threading.current_thread(), table))
+        table[labels] = table.get(labels, 0) + 1
+
+    def values(self) -> dict[tuple[str, ...], int]:
+        """Current totals by label values (as text)."""
+        with self._lock:
+            alive = []
+            for thread, table in self._live:
+                if thread.is_alive():
+                    alive.append((thread, table))
+                else:  # it counts no more: fold it in once
+                    _add(self._retired, table)
+            self._live = alive
+            totals = dict(self._retired)
+            for _, table in alive:
+                _add(totals, table.copy())  # copy(): one C call, safe while its thread counts
+        return {tuple(str(v) for v in labels): n for labels, n in totals.items()}
+
+    def collect(self) -> Iterator[Metric]:
+        family = CounterMetricFamily(self.name, self.documentation, labels=self.labelnames)
+        for labels, value in sorted(self.values().items()):
+            family.add_metric(list(labels), float(value))
+        yield family
+
+    def describe(self) -> Iterator[Metric]:
+        yield CounterMetricFamily(self.name, self.documentation, labels=self.labelnames)
+
+
+def _add(into: dict[tuple[str, ...], int], table: dict[tuple[str, ...], int]) -> None:
+    for labels, n in table.items():
+        into[labels] = into.get(labels, 0) + n
 
 
 class RouterMetrics:
@@ -16,26 +80,21 @@ class RouterMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
-        self.routed = Counter(
-            "advisoros_router_queries", "Statements routed", ["kind", "node"], registry=r
-        )
-        self.fallbacks = Counter(
+        self.routed = self._tally("advisoros_router_queries", "Statements routed", "kind", "node")
+        self.fallbacks = self._tally(
             "advisoros_router_fallbacks",
             "Sessions served by a less preferred node",
-            ["kind", "reason"],
-            registry=r,
+            "kind",
+            "reason",
         )
-        self.failovers = Counter(
-            "advisoros_router_failovers",
-            "Reads moved off a failing node",
-            ["from_node", "to_node"],
-            registry=r,
+        self.failovers = self._tally(
+            "advisoros_router_failovers", "Reads moved off a failing node", "from_node", "to_node"
         )
-        self.retries = Counter(
-            "advisoros_router_retries", "Read statements retried", ["kind", "reason"], registry=r
+        self.retries = self._tally(
+            "advisoros_router_retries", "Read statements retried", "kind", "reason"
         )
-        self.ejections = Counter(
-            "advisoros_router_ejections", "Nodes taken out of rotation", ["node"], registry=r
+        self.ejections = self._tally(
+            "advisoros_router_ejections", "Nodes taken out of rotation", "node"
         )
         self.probe_latency = Gauge(
             "advisoros_router_probe_latency_ms",
@@ -55,6 +114,11 @@ class RouterMetrics:
         self.usable = Gauge(
             "advisoros_router_node_usable_for_reads", "1 when serving reads", ["node"], registry=r
         )
+
+    def _tally(self, name: str, documentation: str, *labelnames: str) -> Tally:
+        tally = Tally(name, documentation, labelnames)
+        self.registry.register(tally)
+        return tally
 
     def observe(self, snapshot: Snapshot, max_lag_s: float) -> None:
         """Refresh the gauges from a snapshot."""

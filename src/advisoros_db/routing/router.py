@@ -6,8 +6,8 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any, Self
 
 from sqlalchemy import Engine, create_engine
@@ -20,17 +20,14 @@ from advisoros_db.routing import decisions
 from advisoros_db.routing.connection import (
     AsyncRoutedConnection,
     RoutedConnection,
-    adrive,
     async_pools,
-    drive,
     sync_pools,
 )
 from advisoros_db.routing.core import Monitor, RoutingCore
-from advisoros_db.routing.decisions import write_refusal
 from advisoros_db.routing.kinds import Kind, Role, RoutingError, parse_kind
 from advisoros_db.routing.lsn import ConsistencyToken
 from advisoros_db.routing.policies import ReadPolicy
-from advisoros_db.routing.session import Route, RoutedSession, organization
+from advisoros_db.routing.session import Route, RoutedSession, SessionScope, organization
 from advisoros_db.routing.state import NodeConfig
 from advisoros_db.routing.topology import RouterOptions, nodes_for_target
 from advisoros_db.routing.transaction import RoutedTransaction
@@ -110,13 +107,16 @@ class _RouterBase:
 
     def _decide(self, kind: Kind | str, token: ConsistencyToken | str | None) -> decisions.Plan:
         wanted = parse_kind(kind)
+        core = self.core
         if wanted.writes:
-            refusal = write_refusal(self.core.snapshot)
+            refusal = core.routes.write_refusal
             if refusal is not None:
                 raise RoutingError(refusal)
-        explicit = _token(token)
-        effective = None if wanted.writes else ConsistencyToken.latest(explicit, self.core.token)
-        return self.core.plan(wanted, effective)
+            return core.plan(wanted, None)
+        effective = core.token
+        if token is not None:
+            effective = ConsistencyToken.latest(_token(token), effective)
+        return core.plan(wanted, effective)
 
     def _route(
         self,
@@ -173,59 +173,40 @@ class Router(_RouterBase):
                 engine.dispose()
             raise
 
-    @contextmanager
     def session(
         self,
         kind: Kind | str,
         *,
         organization_id: uuid.UUID | str | None = None,
         token: ConsistencyToken | str | None = None,
-    ) -> Iterator[RoutedSession]:
-        """A session for one kind of work; commits on a clean exit, rolls back on an error.
+    ) -> SessionScope:
+        """A session for one kind of work (`with router.session(kind) as s:`), planned when the
+        block is entered; commits on a clean exit, rolls back on an error.
 
         Constraint, permission and read-only errors (from statements, flushes or the commit) arrive
         as the package's own errors (`UniqueViolation`, `ReadOnlyViolation`, ...).
         """
-        route = self._route(kind, organization_id, token, self.engines, time.sleep)
-        session = RoutedSession(route=route)
-        try:
-            with translated():
-                yield session
-                if route.kind.writes:
-                    session.commit()
-        except BaseException:
-            # A rollback on a dead connection must not hide the error that got us here.
-            with contextlib.suppress(sa_exc.DBAPIError):
-                session.rollback()
-            raise
-        finally:
-            session.close()
+        return SessionScope(
+            lambda: RoutedSession(
+                route=self._route(kind, organization_id, token, self.engines, time.sleep)
+            )
+        )
 
-    @contextmanager
     def connection(
         self,
         kind: Kind | str,
         *,
         organization_id: uuid.UUID | str | None = None,
         token: ConsistencyToken | str | None = None,
-    ) -> Iterator[RoutedConnection]:
+    ) -> RoutedConnection:
         """The fast path: a pooled psycopg connection in a routed, tenant-scoped transaction.
 
         Same routing, read-only guard, failover, read-your-writes and metrics as `session()`,
-        without the ORM. Commits on a clean exit (a write leaves its token), rolls back on an error.
+        without the ORM. Use it as `with router.connection(kind) as conn:`; the transaction is
+        planned when the block is entered, commits on a clean exit (a write leaves its token) and
+        rolls back on an error.
         """
-        tx = self._transaction(kind, organization_id, token)
-        try:
-            drive(tx.begin(), self.pools)
-        except BaseException:
-            drive(tx.end(commit=False), self.pools)
-            raise
-        try:
-            yield RoutedConnection(tx, self.pools)
-        except BaseException:
-            drive(tx.end(commit=False), self.pools)
-            raise
-        drive(tx.end(commit=True), self.pools)
+        return RoutedConnection(lambda: self._transaction(kind, organization_id, token), self.pools)
 
     def close(self) -> None:
         """Stop the monitor and drain every pool."""
@@ -296,27 +277,18 @@ class AsyncRouter(_RouterBase):
         finally:
             await session.close()
 
-    @asynccontextmanager
-    async def connection(
+    def connection(
         self,
         kind: Kind | str,
         *,
         organization_id: uuid.UUID | str | None = None,
         token: ConsistencyToken | str | None = None,
-    ) -> AsyncIterator[AsyncRoutedConnection]:
-        """Async twin of `Router.connection`, driving the same transaction steps."""
-        tx = self._transaction(kind, organization_id, token)
-        try:
-            await adrive(tx.begin(), self.pools)
-        except BaseException:
-            await adrive(tx.end(commit=False), self.pools)
-            raise
-        try:
-            yield AsyncRoutedConnection(tx, self.pools)
-        except BaseException:
-            await adrive(tx.end(commit=False), self.pools)
-            raise
-        await adrive(tx.end(commit=True), self.pools)
+    ) -> AsyncRoutedConnection:
+        """Async twin of `Router.connection` (`async with router.connection(kind) as conn:`),
+        sharing the same transaction decisions and recovery steps."""
+        return AsyncRoutedConnection(
+            lambda: self._transaction(kind, organization_id, token), self.pools
+        )
 
     async def aclose(self) -> None:
         """Stop the monitor and drain every pool."""

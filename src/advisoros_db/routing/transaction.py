@@ -1,9 +1,14 @@
-"""One routed psycopg transaction as generators of I/O operations, shared by the sync and async shells.
+"""One routed psycopg transaction: every decision, retry and metric of `router.connection(...)`,
+shared by the blocking and asyncio shells in `connection.py`.
 
-Like psycopg's own `generators.py`, nothing here does I/O: `RoutedTransaction.begin()`, `.run()`
-and `.end()` yield `Checkout`/`Begin`/`Run`/`End`/`Release`/`Sleep` operations and receive their
-results (or have the driver's exception thrown in). `connection.py` drives them with blocking or
-asyncio psycopg calls; every routing decision, retry and metric lives here once.
+Nothing here does I/O. A shell makes a transaction's first attempt inline, with the same calls a
+direct pooled connection makes (check out, BEGIN with the first statement, COMMIT, check in),
+asking this object what to send (`opening()`, `admit()`, `wants_lsn()`) and telling it what
+happened (`verify()`, `ran()`, `closed()`, `close_failed()`, `release()`). When opening or a
+statement fails, recovery (classify, eject, move on, wait for a replica to catch up, re-run) is a
+generator here, `reopen()`/`rerun()`, yielding `Checkout`/`Begin`/`Run`/`Release`/`Sleep`
+operations that the shell's driver performs (as psycopg's own `generators.py` does), so the
+retry logic is written once for both shells.
 """
 
 from __future__ import annotations
@@ -21,7 +26,6 @@ from advisoros_db.routing import decisions
 from advisoros_db.routing.core import RoutingCore, log
 from advisoros_db.routing.kinds import Kind, RoutingError
 from advisoros_db.routing.lsn import ConsistencyToken, parse_lsn
-from advisoros_db.routing.state import note_replay
 from advisoros_db.tenancy import APPLY_SQL
 
 CAUGHT_UP_SQL: LiteralString = "SELECT pg_last_wal_replay_lsn()::text"
@@ -29,6 +33,8 @@ CURRENT_LSN_SQL: LiteralString = "SELECT pg_current_wal_lsn()::text"
 
 Query = LiteralString | sql.Composable
 Statement = tuple[LiteralString, tuple[Any, ...] | None]
+
+_CHECK: Statement = (CAUGHT_UP_SQL, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,16 +67,6 @@ class Run:
 
 
 @dataclass(frozen=True, slots=True)
-class End:
-    """COMMIT or ROLLBACK; with `lsn`, then `pg_current_wal_lsn()` outside any transaction.
-    Result: that LSN text, or None."""
-
-    conn: Any
-    commit: bool
-    lsn: bool
-
-
-@dataclass(frozen=True, slots=True)
 class Release:
     """Give the connection back to `node`'s pool (a broken one is discarded by the pool)."""
 
@@ -83,11 +79,11 @@ class Sleep:
     seconds: float
 
 
-Op = Checkout | Begin | Run | End | Release | Sleep
+Op = Checkout | Begin | Run | Release | Sleep
 Steps = Generator[Op, Any, Any]
 
 
-class _Behind(Exception):
+class Behind(Exception):
     """The replica has not replayed the transaction's consistency token yet."""
 
 
@@ -99,6 +95,21 @@ def _lost(exc: psycopg.Error) -> bool:
 class RoutedTransaction:
     """The decision side of `router.connection(...)`: node choice, retries, metrics, token."""
 
+    __slots__ = (
+        "_held",
+        "attempt",
+        "conn",
+        "core",
+        "kind",
+        "node",
+        "organization_id",
+        "plan",
+        "read_only",
+        "started",
+        "token",
+        "writes",
+    )
+
     def __init__(
         self,
         core: RoutingCore,
@@ -108,124 +119,140 @@ class RoutedTransaction:
     ) -> None:
         self.core = core
         self.kind = kind
+        self.writes = writes = kind.writes
+        # Reads are READ ONLY everywhere: on a replica it costs nothing, and a read that falls
+        # back to the primary must not write there either.
+        self.read_only = not writes
         self.plan = plan
         self.organization_id = organization_id
-        self.attempt = decisions.Attempt()
+        self.attempt = decisions.FIRST_ATTEMPT
         self.started = time.monotonic()
-        self.node, _ = decisions.next_node(plan, self.attempt, wait_budget_s=0, poll_s=0)
+        self.node = node = plan.first
         self.conn: Any = None
         self.token: ConsistencyToken | None = None
-        self._routed = core.metrics.routed
-        core.acquire(self.node)
+        core.acquire(node)
         self._held = True
-        if not kind.writes and self.node == plan.primary and plan.reason:
-            core.metrics.fallbacks.labels(kind.value, plan.reason).inc()
+        if not writes and plan.reason is not None and node == plan.primary:
+            core.metrics.fallbacks.inc(kind, plan.reason)
 
     # -- opening -------------------------------------------------------------------------
 
-    def _needs_check(self) -> bool:
+    def opening(self) -> tuple[tuple[Statement, ...], bool]:
+        """What to send with BEGIN on the current node, and whether the last of it is the
+        caught-up check whose row goes to `verify()`: the tenant setting, and the check on a
+        replica not known to have replayed the token."""
         plan = self.plan
-        return (
+        check = (
             plan.token is not None and self.node != plan.primary and self.node not in plan.verified
         )
+        if self.organization_id is None:
+            return ((_CHECK,) if check else ()), check
+        tenant: Statement = (APPLY_SQL, (self.organization_id,))
+        return ((tenant, _CHECK) if check else (tenant,)), check
 
-    def _begin_statements(self, check: bool) -> tuple[Statement, ...]:
-        statements: list[Statement] = []
-        if self.organization_id is not None:
-            statements.append((APPLY_SQL, (self.organization_id,)))
-        if check:
-            statements.append((CAUGHT_UP_SQL, None))
-        return tuple(statements)
-
-    def begin(self) -> Steps:
-        """Check out a connection on the planned node and open the transaction there; a read
-        moves on to the next node when this one is down or behind the token."""
-        while True:
-            try:
-                self.conn = yield Checkout(self.node)
-                check = self._needs_check()
-                # Reads are READ ONLY everywhere: on a replica it costs nothing, and a read that
-                # falls back to the primary must not write there either.
-                statements = self._begin_statements(check)
-                row = yield Begin(self.conn, not self.kind.writes, statements, check)
-                if check:
-                    self._verify(row)
-                return
-            except _Behind:
-                yield from self._abandon()
-                pause = self._move_on(failure=None, behind=True, error=None)
-            except psycopg.Error as exc:
-                failure = self._classify(exc)
-                yield from self._abandon()
-                if failure is None or self.kind.writes:
-                    raise self._refusal(exc, failure) from exc
-                pause = self._move_on(failure=failure, behind=False, error=exc)
-            if pause:
-                yield Sleep(pause)
-
-    def _verify(self, row: Any) -> None:
+    def verify(self, row: Any) -> None:
+        """The caught-up check's row; raises Behind when the replica is behind the token."""
         token = self.plan.token
         assert token is not None
         replayed = row[0] if row else None
         if replayed is None or parse_lsn(replayed) < token.lsn:
-            raise _Behind(self.node)
+            raise Behind(self.node)
         self.plan = replace(self.plan, verified=self.plan.verified | {self.node})
         node, position = self.node, parse_lsn(replayed)
-        self.core.update(lambda s: note_replay(s, node, position))
+        self.core.note_replay(node, position)
+
+    def begin(self) -> Steps:
+        """Check out a connection on the current node and open the transaction there; a read
+        moves on to the next node when this one is down or behind the token."""
+        while True:
+            try:
+                self.conn = yield Checkout(self.node)
+                statements, check = self.opening()
+                row = yield Begin(self.conn, self.read_only, statements, check)
+                if check:
+                    self.verify(row)
+                return
+            except (psycopg.Error, Behind) as exc:
+                pause = yield from self._not_opened(exc)
+            if pause:
+                yield Sleep(pause)
+
+    def reopen(self, exc: psycopg.Error | Behind) -> Steps:
+        """After a shell's first attempt to open failed with `exc`: raise, or open elsewhere."""
+        pause = yield from self._not_opened(exc)
+        if pause:
+            yield Sleep(pause)
+        yield from self.begin()
+
+    def _not_opened(self, exc: psycopg.Error | Behind) -> Generator[Op, Any, float]:
+        if isinstance(exc, Behind):
+            yield from self._abandon()
+            return self._move_on(failure=None, behind=True, error=None)
+        failure = self._classify(exc)
+        yield from self._abandon()
+        if failure is None or self.writes:
+            raise self._refusal(exc, failure) from exc
+        return self._move_on(failure=failure, behind=False, error=exc)
 
     # -- statements ----------------------------------------------------------------------
 
-    def run(self, query: Query, params: Any) -> Steps:
-        """Execute on the current node; a read that fails because its node died (or a recovery
-        conflict cancelled it) is re-run in a new transaction on the next node."""
-        if not self.kind.writes and isinstance(query, str):
-            verb = decisions.write_verb(query)
-            if verb is not None:
-                raise ReadOnlyViolation(
-                    f"a {self.kind.value} connection cannot run {verb.upper()} statements; "
-                    "nothing was sent. Open one with router.connection('write')"
-                )
+    def admit(self, query: Query) -> None:
+        """Refuse, before anything is sent, a statement that obviously writes in a read."""
+        if self.writes or not isinstance(query, str):
+            return
+        verb = decisions.write_verb(query)
+        if verb is not None:
+            raise ReadOnlyViolation(
+                f"a {self.kind.value} connection cannot run {verb.upper()} statements; "
+                "nothing was sent. Open one with router.connection('write')"
+            )
+
+    def ran(self) -> None:
+        """A statement succeeded on the current node."""
+        self.core.metrics.routed.inc(self.kind, self.node)
+
+    def rerun(self, exc: psycopg.Error, query: Query, params: Any) -> Steps:
+        """After a statement failed with `exc`: raise, or (a read whose node died, or a recovery
+        conflict cancelled it) re-run it in a new transaction on the next node."""
         while True:
+            failure = self._classify(exc)
+            if failure is None or self.writes:
+                raise self._refusal(exc, failure) from exc
+            yield from self._abandon()
+            pause = self._move_on(failure=failure, behind=False, error=exc)
+            if pause:
+                yield Sleep(pause)
+            yield from self.begin()
             try:
-                cursor = yield Run(self.conn, query, params)
-            except psycopg.Error as exc:
-                failure = self._classify(exc)
-                if failure is None or self.kind.writes:
-                    raise self._refusal(exc, failure) from exc
-                yield from self._abandon()
-                pause = self._move_on(failure=failure, behind=False, error=exc)
-                if pause:
-                    yield Sleep(pause)
-                yield from self.begin()
-                continue
-            self._routed.labels(self.kind.value, self.node).inc()
-            return cursor
+                return (yield Run(self.conn, query, params))
+            except psycopg.Error as again:
+                exc = again
 
     # -- closing -------------------------------------------------------------------------
 
-    def end(self, *, commit: bool) -> Steps:
-        """COMMIT (or ROLLBACK) and give the connection back. After a write's COMMIT the commit's
-        WAL position becomes this transaction's and the context's consistency token."""
-        try:
-            if self.conn is None:
-                return
-            wrote = commit and self.kind.writes
-            try:
-                lsn = yield End(self.conn, commit, wrote)
-            except psycopg.Error as exc:
-                failure = self._classify(exc)
-                if wrote or (commit and failure is None):
-                    raise self._refusal(exc, failure) from exc
-                # A read whose node died after its last statement already has its rows.
-                return
-            if lsn is not None:
-                self.token = ConsistencyToken(parse_lsn(lsn))
-                self.core.remember(self.token)
-        finally:
-            yield from self._abandon()
-            if self._held:
-                self._held = False
-                self.core.release(self.node)
+    def wants_lsn(self, commit: bool) -> bool:
+        """Whether closing reads `pg_current_wal_lsn()` after COMMIT (a write's token)."""
+        return commit and self.writes
+
+    def closed(self, lsn: str | None) -> None:
+        """COMMIT/ROLLBACK done; after a write, its WAL position becomes this transaction's and
+        the context's consistency token."""
+        if lsn is not None:
+            self.token = ConsistencyToken(parse_lsn(lsn))
+            self.core.remember(self.token)
+
+    def close_failed(self, exc: psycopg.Error, commit: bool) -> None:
+        """COMMIT/ROLLBACK failed: raise unless it cannot matter (a rollback, or a read whose
+        node died after its last statement: it already has its rows)."""
+        failure = self._classify(exc)
+        if commit and (self.writes or failure is None):
+            raise self._refusal(exc, failure) from exc
+
+    def release(self) -> None:
+        """The connection is back in its pool (or there was none): the session is over."""
+        if self._held:
+            self._held = False
+            self.core.release(self.node)
 
     # -- failures ------------------------------------------------------------------------
 
@@ -242,7 +269,7 @@ class RoutedTransaction:
         mine = translate(exc)
         if mine is not None:
             return mine
-        if failure is not None and self.kind.writes:
+        if failure is not None and self.writes:
             return RoutingError(
                 f"{self.kind.value} transaction on {self.node} failed: {exc}; not retried because "
                 "the write may or may not have been applied"
@@ -279,12 +306,12 @@ class RoutedTransaction:
         self.attempt = replace(attempt, waited_s=attempt.waited_s + pause)
         metrics = self.core.metrics
         if failure is not None:
-            metrics.retries.labels(self.kind.value, failure).inc()
-            metrics.failovers.labels(left, nxt).inc()
+            metrics.retries.inc(self.kind, failure)
+            metrics.failovers.inc(left, nxt)
             log.warning("read on %s failed (%s); retrying on %s", left, failure, nxt)
         if nxt == self.plan.primary:
             reason = failure or "not_caught_up"
-            metrics.fallbacks.labels(self.kind.value, reason).inc()
+            metrics.fallbacks.inc(self.kind, reason)
             log.info("%s connection falls back to the primary: %s", self.kind.value, reason)
         if self._held:
             self.core.release(left)
@@ -296,8 +323,8 @@ class RoutedTransaction:
 
 __all__ = [
     "Begin",
+    "Behind",
     "Checkout",
-    "End",
     "Op",
     "Release",
     "RoutedTransaction",
