@@ -180,8 +180,9 @@ def load_table(
     """
     start = time.perf_counter()
     with conn.transaction():
-        empty = followers.is_empty(conn, schema, table)
-        group = followers.followers(conn, schema, table) if empty else []
+        group = followers.followers(conn, schema, table)
+        if group and not followers.is_empty(conn, schema, table):
+            group = []  # rows already there: the triggers keep the followers in step
         checked = [table, *(f.table for f in group)] if skip_triggers else []
         kept = [(t, references.references(conn, schema, t)) for t in checked]
         aside = set_aside(
