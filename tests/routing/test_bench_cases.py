@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from advisoros_db.bench.router_cases import read_throughput, routing_overhead
+from advisoros_db.bench.router_cases import extra_us, paired, read_throughput, routing_overhead
 from advisoros_db.cluster import Cluster
 from advisoros_db.targets import Target
 from tests.routing.conftest import settle
@@ -27,8 +27,18 @@ def test_routing_overhead_measures_both_sides_on_a_replica(
     assert figures["direct_psycopg_pool_us"] > 0 and figures["routed_session_us"] > 0
     assert figures["sqlalchemy_session_us"] > 0 and figures["routed_connection_us"] > 0
     assert len(figures["connection_rounds_us"]) == len(figures["direct_rounds_us"]) == 2
+    assert len(figures["connection_rounds_paired_pct"]) == 2
+    assert isinstance(figures["connection_overhead_paired_us"], float)
     # Warm-up plus two rounds of 20, for the routed connection and the routed session alike.
     assert figures["routed_counts"] == {"kind=read,node=replica1": 2 * (2 * 20 + 20)}
+
+
+def test_paired_figures_compare_each_iteration_with_its_own_baseline() -> None:
+    # The baseline drifts 100 -> 300 us; the side is always 10 us slower than its neighbour.
+    baseline = [100.0, 200.0, 300.0]
+    side = [110.0, 210.0, 310.0]
+    assert extra_us(side, baseline) == 10.0
+    assert paired(side, baseline) == 5.0  # 10 us over the baseline's median of 200 us
 
 
 def test_read_throughput_uses_zero_one_and_two_replicas(server: PgServer, cluster: Cluster) -> None:

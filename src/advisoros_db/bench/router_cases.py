@@ -5,9 +5,11 @@ Each case takes a Target and returns a dict of measured figures (no timing goals
 
 from __future__ import annotations
 
+import random
 import statistics
 import threading
 import time
+from collections.abc import Callable
 from typing import Any, LiteralString
 
 from psycopg_pool import ConnectionPool
@@ -26,24 +28,27 @@ _QUIET = RouterOptions(interval_s=30.0, pool_size=4)
 
 
 def routing_overhead(
-    target: Target, *, queries: int = 200, rounds: int = 30, query: LiteralString = DEFAULT_QUERY
+    target: Target, *, queries: int = 1000, rounds: int = 5, query: LiteralString = DEFAULT_QUERY
 ) -> dict[str, Any]:
     """Per-query latency of routed reads versus a pooled psycopg connection, same query.
 
-    Four sides: a direct `psycopg_pool` connection, the routed connection
-    (`router.connection("read")`, the fast path), a plain SQLAlchemy Session and the routed
-    session, so the report separates what the ORM costs from what routing adds. All hit the same
-    replica (the router is given only that one) in rounds of `queries` each; the order of the
-    sides rotates every round so drift on a shared machine hits every side alike. Figures are
-    medians of the rounds' mean microseconds per query; the paired figures compare each round's
-    sides with each other. Many short rounds cancel drift better than a few long ones.
+    Five sides, each a single-query read transaction: a direct `psycopg_pool` connection, the
+    routed connection (`router.connection("read")`, the fast path), a plain SQLAlchemy Session,
+    the routed session, and a second direct pool with a connection of its own. All hit the same
+    replica (the router is given only that one). Each iteration runs every side once, back to
+    back, in a random order per iteration, and times each transaction on its own; `rounds`
+    blocks of `queries` iterations. Figures are medians of single transactions; the paired
+    figures are the median of each iteration's difference against the direct side of the same
+    iteration, over the direct side's median. Adjacent transactions share whatever the machine
+    was doing at that moment, so drift, a scheduler hiccup or a GC pause cancels out instead of
+    landing on one side's round (round means of 100 transactions swung by +-15 % on this VM).
 
-    Each pair shares its server connection: the direct side uses the router's own pool for the
-    replica (`pool.connection()`, plain psycopg_pool), the plain Session the router's engine for
-    it. Two connections to the same server can differ by tens of percent per transaction for the
-    whole run (where the scheduler keeps each backend process, on a small VM), which would swamp
-    a few microseconds of routing. A fifth side, a separate pool of its own, measures that spread
-    (`separate_pool_spread_paired_pct`) instead of hiding it.
+    Each compared pair shares its server connection: the direct side uses the router's own pool
+    for the replica (`pool.connection()`, plain psycopg_pool), the plain Session the router's
+    engine for it. Two connections to the same server can differ by tens of percent per
+    transaction for a whole run (where the scheduler keeps each backend process, on a small VM),
+    which would swamp a few microseconds of routing. The fifth side, a separate pool, measures
+    that spread (`separate_pool_spread_paired_pct`) instead of hiding it.
     """
     nodes = nodes_for_target(target)
     replica = next((n for n in nodes if n.role.value == "read"), nodes[0])
@@ -86,20 +91,13 @@ def routing_overhead(
             "routed": routed_once,
             "separate": separate_once,
         }
-        timings: dict[str, list[float]] = {name: [] for name in sides}
         for _ in range(min(queries, 50)):  # warm the pools and the server's caches
             for once in sides.values():
                 once()
-        order = list(sides)
-        for turn in range(rounds):
-            for name in order[turn % len(order) :] + order[: turn % len(order)]:
-                once = sides[name]
-                started = time.perf_counter()
-                for _ in range(queries):
-                    once()
-                timings[name].append((time.perf_counter() - started) / queries * 1e6)
+        blocks = [_interleaved(sides, queries, offset=r * queries) for r in range(rounds)]
         served_by = router.core.metrics.counts().get("advisoros_router_queries", {})
         shared = pool.get_stats().get("pool_size")
+    timings = {name: [t for block in blocks for t in block[name]] for name in sides}
     direct, connection, orm, routed, separate = (
         statistics.median(timings[n]) for n in ("direct", "connection", "orm", "routed", "separate")
     )
@@ -112,15 +110,22 @@ def routing_overhead(
         "direct_psycopg_pool_us": round(direct, 1),
         "routed_connection_us": round(connection, 1),
         "connection_overhead_pct": round((connection - direct) / direct * 100, 1),
-        # Each round's connection time against the same round's direct time, run back to back:
-        # robust to load that changes between rounds on a shared machine.
         "connection_overhead_paired_pct": round(
             paired(timings["connection"], timings["direct"]), 1
         ),
+        # The same in microseconds: what routing adds, whatever the connection's round trip costs.
+        "connection_overhead_paired_us": round(
+            extra_us(timings["connection"], timings["direct"]), 1
+        ),
+        # The same paired figure per block of `queries` iterations: how steady it is in one run.
+        "connection_rounds_paired_pct": [
+            round(paired(b["connection"], b["direct"]), 1) for b in blocks
+        ],
         "session_overhead_paired_pct": round(paired(timings["routed"], timings["direct"]), 1),
         "routing_over_sqlalchemy_paired_pct": round(paired(timings["routed"], timings["orm"]), 1),
-        "connection_rounds_us": [round(t, 1) for t in timings["connection"]],
-        "direct_rounds_us": [round(t, 1) for t in timings["direct"]],
+        "routing_over_sqlalchemy_paired_us": round(extra_us(timings["routed"], timings["orm"]), 1),
+        "connection_rounds_us": [round(statistics.median(b["connection"]), 1) for b in blocks],
+        "direct_rounds_us": [round(statistics.median(b["direct"]), 1) for b in blocks],
         "sqlalchemy_session_us": round(orm, 1),
         "routed_session_us": round(routed, 1),
         "overhead_pct": round((routed - direct) / direct * 100, 1),
@@ -132,9 +137,35 @@ def routing_overhead(
     }
 
 
+def _interleaved(
+    sides: dict[str, Callable[[], None]], iterations: int, *, offset: int
+) -> dict[str, list[float]]:
+    """Microseconds of each side's single transactions, every side once per iteration."""
+    names = list(sides)
+    timings: dict[str, list[float]] = {name: [] for name in names}
+    clock = time.perf_counter
+    for i in range(offset, offset + iterations):
+        order = names.copy()
+        # A random order, not a rotation: in a rotation each side always follows the same
+        # other side, and whether that one used the same server connection biases its time.
+        random.Random(i).shuffle(order)
+        for name in order:
+            once = sides[name]
+            started = clock()
+            once()
+            timings[name].append((clock() - started) * 1e6)
+    return timings
+
+
 def paired(sides: list[float], baseline: list[float]) -> float:
-    """Median over rounds of one side's extra time against the baseline's, in percent."""
-    return statistics.median((a - b) / b * 100 for a, b in zip(sides, baseline, strict=True))
+    """Median of the per-iteration extra time against the baseline, over the baseline's median,
+    in percent."""
+    return extra_us(sides, baseline) / statistics.median(baseline) * 100
+
+
+def extra_us(sides: list[float], baseline: list[float]) -> float:
+    """Median of the per-iteration differences between one side and the baseline."""
+    return statistics.median(a - b for a, b in zip(sides, baseline, strict=True))
 
 
 def read_throughput(
