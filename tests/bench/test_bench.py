@@ -50,7 +50,13 @@ def outcome(
             same = conn.execute(
                 "SELECT (SELECT count(*) FROM public.audit_logs) = (SELECT count(*) FROM naive.audit_logs)"
             ).fetchone()
-        facts = f"{indexes[0] if indexes else -1}/{partitioned[0] if partitioned else -1}/{same[0] if same else None}/{leftovers[0] if leftovers else -1}"
+            # Vacuumed by the benchmark itself (last_vacuum; autovacuum sets last_autovacuum).
+            vacuumed = conn.execute(
+                "SELECT bool_and(last_vacuum IS NOT NULL) FROM pg_stat_user_tables"
+                " WHERE (schemaname, relname) IN (('naive', 'audit_logs'), ('public', 'invoices'),"
+                " ('naive', 'invoices'), ('public', 'clients'))"
+            ).fetchone()
+        facts = f"{indexes[0] if indexes else -1}/{partitioned[0] if partitioned else -1}/{same[0] if same else None}/{leftovers[0] if leftovers else -1}/{vacuumed[0] if vacuumed else None}"
         yield data, out, facts
     finally:
         drop_database(server, name)
@@ -123,14 +129,23 @@ def test_partitioned_tables_are_measured_in_their_steady_state(
     # doubling every write); the benchmark closes it first and says so.
     data, _, facts = outcome
     assert any("finalized the documents conversion" in p for p in data["prepared"])
-    assert facts.endswith("/0")
+    assert facts.split("/")[3] == "0"
+
+
+def test_both_sides_are_vacuumed_before_the_timings(
+    outcome: tuple[dict[str, Any], Path, str],
+) -> None:
+    data, out, facts = outcome
+    assert facts.split("/")[4] == "True"
+    assert data["vacuum_seconds"] >= 0
+    assert "VACUUM (ANALYZE) on both sides" in (out / "report.md").read_text()
 
 
 def test_naive_baseline_is_keys_only_with_the_same_rows(
     outcome: tuple[dict[str, Any], Path, str],
 ) -> None:
     _, _, facts = outcome
-    assert facts == "0/0/True/0"
+    assert facts.split("/")[:4] == ["0", "0", "True", "0"]
 
 
 def test_a_database_with_foreign_data_is_not_replaced(db: PgDatabase) -> None:

@@ -96,11 +96,17 @@ class QueryCase:
     params: Mapping[str, Any]
     index: str | None = None
     hot_path: bool = False
+    prepare: bool | None = None
+    """False for catalog queries marked `custom_plan`: both sides run them unprepared."""
 
     def run(self, sides: Sides, budget: Budget) -> CaseResult:
         result = CaseResult(self.name, self.group, self.description, hot_path=self.hot_path)
-        result.optimized = time_query(sides.optimized, self.sql, self.params, budget)
-        result.naive = time_query(sides.naive, self.sql, self.params, budget)
+        result.optimized = time_query(
+            sides.optimized, self.sql, self.params, budget, prepare=self.prepare
+        )
+        result.naive = time_query(sides.naive, self.sql, self.params, budget, prepare=self.prepare)
+        if self.prepare is False:
+            result.notes["executed"] = "unprepared (custom plan every execution)"
         result.notes["optimized_plan"] = plans.summary(sides.optimized, self.sql, self.params)
         result.notes["naive_plan"] = plans.summary(sides.naive, self.sql, self.params)
         if self.index is not None:
@@ -130,15 +136,23 @@ Case = QueryCase | CustomCase
 
 
 def time_query(
-    conn: psycopg.Connection[Any], query: str, params: Mapping[str, Any], budget: Budget
+    conn: psycopg.Connection[Any],
+    query: str,
+    params: Mapping[str, Any],
+    budget: Budget,
+    *,
+    prepare: bool | None = None,
 ) -> Timing:
-    """Warm up, then time full executions (rows fetched) until the budget is spent."""
+    """Warm up, then time full executions (rows fetched) until the budget is spent.
+
+    `prepare` as psycopg takes it: None prepares server-side after five executions, as an
+    application's connection does; False never (every execution planned with its values)."""
     timing = Timing()
     min_reps = budget.min_reps
     with conn.cursor() as cur:
         for _ in range(budget.warmup):
             start = time.perf_counter()
-            cur.execute(query, params)
+            cur.execute(query, params, prepare=prepare)
             cur.fetchall()
             if time.perf_counter() - start > SLOW_SECONDS:
                 # A query this slow has warmed the cache in one run; fewer repetitions keep the
@@ -150,7 +164,7 @@ def time_query(
             len(timing.samples_ms) < min_reps or spent < budget.seconds
         ):
             start = time.perf_counter()
-            cur.execute(query, params)
+            cur.execute(query, params, prepare=prepare)
             rows = cur.fetchall()
             elapsed = time.perf_counter() - start
             spent += elapsed

@@ -41,6 +41,7 @@ def cases(sample: catalog.Sample) -> list[QueryCase]:
             params=dict(q.bind(sample)),
             index=q.index,
             hot_path=q.name in HOT_PATHS,
+            prepare=False if q.custom_plan else None,
         )
         for q in catalog.QUERIES
     ]

@@ -52,6 +52,12 @@ def markdown(data: dict[str, Any], charts: list[str], command: str) -> str:
         ]
     for line in data.get("prepared", []):
         lines += ["", f"Before measuring, the benchmark {line}."]
+    if data.get("vacuum_seconds") is not None:
+        lines += [
+            "",
+            f"Before measuring, the benchmark ran VACUUM (ANALYZE) on both sides in "
+            f"{data['vacuum_seconds']:,.1f} s, so autovacuum does not run during the timings.",
+        ]
     lines += ["", "## Goals", ""]
     for key, goal in data["goals"].items():
         cases = goal["cases"]
