@@ -139,6 +139,7 @@ def test_both_sides_are_vacuumed_before_the_timings(
     assert facts.split("/")[4] == "True"
     assert data["vacuum_seconds"] >= 0
     assert "VACUUM (ANALYZE) on both sides" in (out / "report.md").read_text()
+    assert "VACUUM (ANALYZE) of both sides" in (out / "summary.md").read_text()
 
 
 def test_naive_baseline_is_keys_only_with_the_same_rows(

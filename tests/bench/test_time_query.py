@@ -1,10 +1,13 @@
-"""`time_query` executes as it is told: prepared after psycopg's threshold, or never."""
+"""How `time_query` and `time_rolled_back` execute: prepared or not as told, collector off."""
 
 from __future__ import annotations
 
-import psycopg
+import gc
 
-from advisoros_db.bench.cases import Budget, time_query
+import psycopg
+from psycopg.adapt import Dumper
+
+from advisoros_db.bench.cases import Budget, time_query, time_rolled_back
 from advisoros_db.bench.catalog_cases import cases
 from advisoros_db.schema import catalog
 from tests.support import PgDatabase
@@ -39,3 +42,30 @@ def test_catalog_cases_run_custom_plan_queries_unprepared() -> None:
     marked = {q.name for q in catalog.QUERIES if q.custom_plan}
     for case in cases(sample):
         assert case.prepare is (False if case.name in marked else None), case.name
+
+
+class _Probe:
+    """A parameter whose adaptation, run inside every timed execution, records the collector."""
+
+
+def test_the_garbage_collector_is_off_while_timing(db: PgDatabase) -> None:
+    states: list[bool] = []
+
+    class ProbeDumper(Dumper):
+        oid = psycopg.adapters.types["int4"].oid
+
+        def dump(self, obj: object) -> bytes:
+            states.append(gc.isenabled())
+            return b"1"
+
+    with psycopg.connect(db.admin_url, autocommit=True) as conn:
+        conn.adapters.register_dumper(_Probe, ProbeDumper)
+        time_query(conn, "SELECT %(x)s::int", {"x": _Probe()}, BUDGET)
+        assert gc.isenabled()  # and back on afterwards
+
+        def write(c: psycopg.Connection[object]) -> int:
+            states.append(gc.isenabled())
+            return 0
+
+        time_rolled_back(conn, write, 2)
+    assert len(states) == 10 + 2 and not any(states)

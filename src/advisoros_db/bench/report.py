@@ -122,6 +122,11 @@ def summary(data: dict[str, Any], command: str) -> str:
             f"{load['rows_per_second']:,} rows/s overall.",
             "",
         ]
+    if data.get("vacuum_seconds") is not None:
+        lines += [
+            f"VACUUM (ANALYZE) of both sides before timing: {data['vacuum_seconds']:,.0f} s.",
+            "",
+        ]
     for key, goal in data["goals"].items():
         cases = goal["cases"]
         met = sum(1 for c in cases if c["met"])
