@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,3 +71,14 @@ def database_on(server: PgServer, name: str) -> PgDatabase:
         replica_urls=[with_database(u, name) for u in server.replica_urls],
         server=server,
     )
+
+
+def wait_until_replay_paused(replica_url: str, timeout_s: float = 10.0) -> None:
+    """`pg_wal_replay_pause()` only requests a pause: wait until replay has really stopped, so a
+    write made next is certain to stay unreplayed."""
+    with psycopg.connect(replica_url, autocommit=True) as replica:
+        deadline = time.monotonic() + timeout_s
+        while replica.execute("SELECT pg_get_wal_replay_pause_state()").fetchone() != ("paused",):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"replay did not pause within {timeout_s} s")
+            time.sleep(0.05)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
+import psycopg
+
 from advisoros_db.bench.router_cases import extra_us, paired, read_throughput, routing_overhead
 from advisoros_db.cluster import Cluster
 from advisoros_db.targets import Target
 from tests.routing.conftest import settle
-from tests.support import PgServer
+from tests.support import PgServer, wait_until_replay_paused
 
 
 def target_of(server: PgServer, cluster: Cluster) -> Target:
@@ -49,3 +54,33 @@ def test_read_throughput_uses_zero_one_and_two_replicas(server: PgServer, cluste
     assert set(zero["per_node"]) == {"kind=read,node=primary"}
     assert set(one["per_node"]) == {"kind=read,node=replica1"}
     assert set(two["per_node"]) == {"kind=read,node=replica1", "kind=read,node=replica2"}
+    assert [r["replicas_usable"] for r in figures["results"]] == [
+        [],
+        ["replica1"],
+        ["replica1", "replica2"],
+    ]
+
+
+def test_read_throughput_waits_for_a_replica_to_catch_up(
+    server: PgServer, cluster: Cluster
+) -> None:
+    # A replica whose replay is paused with writes behind it is stale; once it replays again the
+    # case waits for it instead of measuring the primary under the replica's heading.
+    target = target_of(server, cluster)
+    cluster.pause_replay("replica1")
+    try:
+        wait_until_replay_paused(server.replica_urls[0])
+        with psycopg.connect(server.admin_url, autocommit=True) as conn:
+            conn.execute("SELECT pg_current_xact_id()")  # a commit the replica has not replayed
+        time.sleep(6)  # its lag now past the router's 5 s threshold
+        resumer = threading.Timer(1.0, cluster.resume_replay, args=("replica1",))
+        resumer.start()
+        figures = read_throughput(
+            target, seconds=0.3, threads=2, replica_counts=(1,), catch_up_s=30.0
+        )
+        resumer.join()
+    finally:
+        cluster.resume_replay("replica1")
+    [one] = figures["results"]
+    assert one["replicas_usable"] == ["replica1"]
+    assert set(one["per_node"]) == {"kind=read,node=replica1"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import pytest
@@ -164,6 +165,10 @@ def test_idle_primary_means_zero_lag_and_a_gap_is_converted_from_history() -> No
     assert staleness([WalSample(5.0, 100)], 100, now=5.0, replay_age_s=99.0) == 0.0
     assert staleness([WalSample(5.0, 100)], 90, now=5.0, replay_age_s=2.5) == 2.5
     assert staleness(moving, None, now=1.0, replay_age_s=None) is None
+    # Behind every sample and no replayed transaction to date it (restarted behind): unknown,
+    # not the oldest sample's age (a fraction of a second on a one-shot probe).
+    assert staleness([WalSample(5.0, 100)], 90, now=5.3, replay_age_s=None) == math.inf
+    assert staleness(moving, 50, now=20.0, replay_age_s=None) == math.inf
 
 
 def test_history_trim_keeps_one_anchor() -> None:
@@ -223,6 +228,19 @@ def test_health_report_masks_passwords_and_has_the_report_shape() -> None:
             "lag_seconds",
             "latency_ms",
         } <= node.keys()
+
+
+def test_a_replica_of_unknown_staleness_takes_no_reads_and_reports_valid_json() -> None:
+    import json
+
+    snap = healthy_snapshot()
+    unknown = snap.replace_node(replace(snap.node("replica1"), lag_s=math.inf))
+    assert "replica1" not in plan(unknown, Kind.READ).replicas
+    report = health_status(unknown, 5.0)
+    node = next(n for n in report["nodes"] if n["name"] == "replica1")
+    assert node["usable_for_reads"] is False and node["lag_seconds"] is None
+    assert report["replica1"]["replicationLag"] is None
+    json.loads(json.dumps(report, allow_nan=False))  # no Infinity in the health endpoint's body
 
 
 def test_probe_schedule_is_jittered_around_the_interval() -> None:

@@ -58,6 +58,14 @@ def markdown(data: dict[str, Any], charts: list[str], command: str) -> str:
             f"Before measuring, the benchmark ran VACUUM (ANALYZE) on both sides in "
             f"{data['vacuum_seconds']:,.1f} s, so autovacuum does not run during the timings.",
         ]
+    waited = data.get("replicas_caught_up")
+    if waited:
+        late = ", ".join(waited["behind"] + waited["unreachable"]) or "none"
+        lines += [
+            "",
+            f"Then it waited {waited['seconds']:,.1f} s for the replicas to replay all of it "
+            f"(still behind or unreachable: {late}).",
+        ]
     lines += ["", "## Goals", ""]
     for key, goal in data["goals"].items():
         cases = goal["cases"]

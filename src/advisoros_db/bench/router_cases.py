@@ -175,11 +175,14 @@ def read_throughput(
     threads: int = 4,
     replica_counts: tuple[int, ...] = (0, 1, 2),
     query: LiteralString = DEFAULT_QUERY,
+    catch_up_s: float = 60.0,
 ) -> dict[str, Any]:
     """Read sessions per second from `threads` threads with 0, 1 and 2 replicas in the router.
 
     With 0 replicas every read runs on the primary. Counts beyond the replicas available are
-    skipped and listed under `skipped`.
+    skipped and listed under `skipped`. Before each count the router probes until its replicas
+    serve reads (up to `catch_up_s`): one probe has no lag history, and a replica still replaying
+    a benchmark's writes would send every read to the primary under the replicas' heading.
     """
     nodes = nodes_for_target(target)
     primary, replicas = nodes[0], [n for n in nodes if n.role.value == "read"]
@@ -191,12 +194,16 @@ def read_throughput(
             skipped.append(count)
             continue
         options = RouterOptions(interval_s=30.0, pool_size=threads)
+        wanted = {n.name for n in replicas[:count]}
         with Router((primary, *replicas[:count]), options, monitor=False) as router:
+            usable = _await_usable(router, wanted, timeout_s=catch_up_s)
             reads, elapsed = _read_for(router, statement, threads=threads, seconds=seconds)
             per_node = router.core.metrics.counts().get("advisoros_router_queries", {})
         results.append(
             {
                 "replicas": count,
+                # Fewer than `replicas` when some stayed stale: their reads went elsewhere.
+                "replicas_usable": sorted(usable),
                 "reads": reads,
                 "seconds": round(elapsed, 2),
                 "reads_per_s": round(reads / elapsed, 1),
@@ -210,6 +217,17 @@ def read_throughput(
         "results": results,
         "skipped": skipped,
     }
+
+
+def _await_usable(router: Router, names: set[str], *, timeout_s: float) -> set[str]:
+    """Probe until every replica in `names` serves reads or `timeout_s` passes; those that do."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        nodes = router.probe()["nodes"]
+        usable = {n["name"] for n in nodes if n["usable_for_reads"]} & names
+        if usable == names or time.monotonic() >= deadline:
+            return usable
+        time.sleep(0.2)
 
 
 def _read_for(router: Router, statement: Any, *, threads: int, seconds: float) -> tuple[int, float]:

@@ -20,6 +20,7 @@ from advisoros_db.errors import ConfigError
 from advisoros_db.migrations.partition_layout import SPECS
 from advisoros_db.partitioning import convert
 from advisoros_db.schema import catalog
+from advisoros_db.urls import mask
 
 Notify = Callable[[str], None]
 
@@ -38,6 +39,7 @@ class BenchReport:
     external: list[ExternalResult] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     vacuum_seconds: float | None = None
+    replicas: dict[str, Any] | None = None
     seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
@@ -54,6 +56,7 @@ class BenchReport:
             "baseline": self.baseline,
             "prepared": self.prepared,
             "vacuum_seconds": self.vacuum_seconds,
+            "replicas_caught_up": self.replicas,
             "goals": evaluate(self.cases),
             "cases": [c.as_dict() for c in self.cases],
             "external": [e.as_dict() for e in self.external],
@@ -108,6 +111,44 @@ def vacuum(conn: psycopg.Connection[Any]) -> float:
     started = time.perf_counter()
     conn.execute("VACUUM (ANALYZE)")
     return time.perf_counter() - started
+
+
+def await_replicas(
+    admin_url: str, replica_urls: list[str], *, timeout_s: float = 300.0, poll_s: float = 1.0
+) -> dict[str, Any]:
+    """Wait until every reachable replica has replayed all the primary has written so far.
+
+    A fresh load and the VACUUM after it write gigabytes of WAL; replicas replaying it compete
+    with the timings for the same cores and, lagging, take no reads in the router's cases. Returns
+    the seconds waited and the replicas still behind at the deadline or not reachable.
+    """
+    started = time.perf_counter()
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        # The insert position: an asynchronous commit is in the WAL before it is written out.
+        row = conn.execute("SELECT pg_current_wal_insert_lsn()::text").fetchone()
+    written = row[0] if row else None
+    waiting, unreachable = list(replica_urls), []
+    while waiting and time.perf_counter() - started < timeout_s:
+        behind = []
+        for url in waiting:
+            try:
+                with psycopg.connect(url, autocommit=True, connect_timeout=5) as replica:
+                    done = replica.execute(
+                        "SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", (written,)
+                    ).fetchone()
+            except psycopg.OperationalError:
+                unreachable.append(mask(url))
+                continue
+            if not (done and done[0]):
+                behind.append(url)
+        waiting = behind
+        if waiting:
+            time.sleep(poll_s)
+    return {
+        "seconds": round(time.perf_counter() - started, 1),
+        "behind": [mask(u) for u in waiting],
+        "unreachable": unreachable,
+    }
 
 
 def baseline_marker(last: dict[str, Any] | None, scale: str, seed: int) -> str:
@@ -171,6 +212,9 @@ def run(
             report.baseline = {"rows": sum(built.rows.values()), "seconds": round(built.seconds, 2)}
         notify("vacuuming both sides (steady state: no autovacuum during the timings)")
         report.vacuum_seconds = round(vacuum(optimized), 2)
+        if replica_urls:
+            notify("waiting for the replicas to replay the load and the VACUUM")
+            report.replicas = await_replicas(admin_url, replica_urls)
         report.row_counts = row_counts(optimized)
         sides = Sides(optimized, baseline)
         chosen = collect(optimized, scale)

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+UNKNOWN = math.inf
+"""Staleness of a replica behind every sample with no replayed transaction to date it (a replica
+restarted behind, before it replays a commit): unbounded until the history brackets its position."""
 
 
 @dataclass(frozen=True)
@@ -27,7 +32,8 @@ def staleness(
     idle primary reports no lag (unlike `now() - pg_last_xact_replay_timestamp()`). Otherwise the
     moment the primary passed `replay_lsn` is interpolated between the samples around it. With no
     sample at or below `replay_lsn` (history too short), the age of the last replayed transaction
-    is the best bound available. None when the replica reported no position.
+    is the best bound available, and with none `UNKNOWN`. None when the replica reported no
+    position.
     """
     if replay_lsn is None:
         return None
@@ -45,8 +51,11 @@ def staleness(
         after = sample
     if before is None:
         # Behind even the oldest sample: at least that old, and the last replayed transaction's
-        # age is the only other evidence (a one-shot probe lands here).
-        return max(0.0, now - history[0].at, replay_age_s or 0.0)
+        # age is the only other evidence (a one-shot probe lands here). Without it the replica
+        # may be any age behind: the oldest sample's age is only a floor, not an estimate.
+        if replay_age_s is None:
+            return UNKNOWN
+        return max(0.0, now - history[0].at, replay_age_s)
     span = after.lsn - before.lsn
     fraction = (replay_lsn - before.lsn) / span if span > 0 else 1.0
     passed_at = before.at + fraction * (after.at - before.at)

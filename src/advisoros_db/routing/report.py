@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from advisoros_db.routing.decisions import usable_for_reads, writable_node, write_refusal
@@ -12,7 +13,8 @@ from advisoros_db.urls import mask, port_of
 
 
 def _round(value: float | None, digits: int = 3) -> float | None:
-    return None if value is None else round(value, digits)
+    """Rounded; None for no value and for an unknown (infinite) staleness, which JSON cannot hold."""
+    return None if value is None or not math.isfinite(value) else round(value, digits)
 
 
 def node_report(node: NodeState, max_lag_s: float) -> dict[str, Any]:
@@ -62,7 +64,7 @@ def health_status(snapshot: Snapshot, max_lag_s: float) -> dict[str, Any]:
             if node.role is not Role.DR
             else node.healthy,
             "latencyMs": _round(node.latency_avg_ms),
-            "replicationLag": None if lag is None else round(lag * 1000),
+            "replicationLag": None if lag is None or not math.isfinite(lag) else round(lag * 1000),
             "lagSeconds": _round(lag),
         }
     out["nodes"] = [node_report(n, max_lag_s) for n in snapshot.nodes]
