@@ -118,6 +118,8 @@ def test_files_are_written(outcome: tuple[dict[str, Any], Path, str]) -> None:
     report = (out / "report.md").read_text()
     for case in data["cases"]:
         assert f"`{case['name']}`" in report
+    trail = next(line for line in report.splitlines() if line.startswith("| `audit.entity_trail`"))
+    assert "unprepared (custom plan every execution)" in trail
     for chart in ("ratios.png", "latency_hot_path.png", "latency_all.png"):
         assert (out / chart).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

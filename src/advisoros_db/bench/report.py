@@ -87,6 +87,8 @@ def markdown(data: dict[str, Any], charts: list[str], command: str) -> str:
         o, n = c["optimized"] or {}, c["naive"] or {}
         plan = c["notes"].get("optimized_plan", {})
         used = ", ".join(plan.get("indexes", [])) or ", ".join(plan.get("scans", []))
+        if c["notes"].get("executed"):
+            used += f"; {c['notes']['executed']}"
         if "rows_per_second" in o:
             rows = f"{o['rows_per_second']:,} vs {n.get('rows_per_second', 0):,} rows/s"
         else:
