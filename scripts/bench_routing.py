@@ -18,35 +18,22 @@ import json
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import psycopg
-
 from advisoros_db.bench.router_cases import DEFAULT_QUERY, read_throughput, routing_overhead
+from advisoros_db.bench.runner import await_replicas
 from advisoros_db.cluster import Cluster
 from advisoros_db.cluster.node import postmaster_pid
 from advisoros_db.targets import Target
 from advisoros_db.urls import with_database
 
 
-def caught_up(admin: str, replicas: list[str]) -> None:
-    """Wait until the replicas have replayed what the primary has written (a fresh cluster)."""
-    with psycopg.connect(admin, autocommit=True) as conn:
-        lsn = conn.execute("SELECT pg_current_wal_lsn()::text").fetchone()
-    for url in replicas:
-        with psycopg.connect(url, autocommit=True) as conn:
-            while conn.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", lsn).fetchone() != (
-                True,
-            ):
-                time.sleep(0.05)
-
-
 def pin(cluster: Cluster, placement: str) -> dict[str, list[int]]:
     """Pin this process and replica1's postmaster (its backends inherit it when forked)."""
     os.sched_setaffinity(0, {1})
     pid = postmaster_pid(cluster.node("replica1"))
-    assert pid is not None, "replica1 is not running"
+    if pid is None:
+        raise SystemExit("replica1 is not running: nothing to pin")
     os.sched_setaffinity(pid, {1} if placement == "same" else {0})
     return {
         "client": sorted(os.sched_getaffinity(0)),
@@ -66,7 +53,9 @@ def main() -> None:
     try:
         admin = with_database(info.primary_url, "postgres")
         replicas = [with_database(u, "postgres") for u in info.replica_urls]
-        caught_up(admin, replicas)
+        waited = await_replicas(admin, replicas, poll_s=0.05)
+        if waited["behind"] or waited["unreachable"]:
+            raise SystemExit(f"replicas not caught up: {waited}")
         target = Target(admin_url=admin, app_url=admin, replica_urls=replicas, cluster=cluster)
         placement = sys.argv[4] if len(sys.argv) > 4 else None
         cpus = pin(cluster, placement) if placement else None
