@@ -94,6 +94,19 @@ class Cluster:
         names = ", ".join(n.name for n in self.nodes()) or "none"
         raise ClusterError(f"no node named {name!r} in {self.home} (nodes: {names})")
 
+    def set_roles(self, roles: dict[str, node.Role]) -> None:
+        """Record new roles (failover, rejoin) in cluster.json under the lock."""
+        with self._locked():
+            nodes = self.nodes()
+            for item in nodes:
+                if item.name in roles:
+                    item.role = roles[item.name]
+            self._save(nodes)
+
+    def write_conf(self, name: str) -> None:
+        """Rewrite a node's own settings file (its port): pg_rewind copies the source's."""
+        self._write_conf(self.node(name))
+
     def _save(self, nodes: list[Node]) -> None:
         node.save_state(self.state_file, nodes, {"database": DATABASE})
 
@@ -180,7 +193,8 @@ class Cluster:
                 )
             node.start(primary, self.user)
             for other in nodes:
-                if other is not primary:
+                # A fenced former primary stays down until `rejoin` makes it a replica.
+                if other is not primary and other.role != "fenced":
                     node.start(other, self.user)
             existing = [n for n in nodes if n.role == "replica"]
             for index in range(len(existing), replicas):
