@@ -48,7 +48,15 @@ def create(
         staging = repo.staging / record.id
         try:
             staging.mkdir(mode=0o700)
-            _base_backup(repo, cipher, source, record, staging, parent, max_rate)
+            _base_backup(
+                repo=repo,
+                cipher=cipher,
+                source=source,
+                record=record,
+                staging=staging,
+                parent=parent,
+                max_rate=max_rate,
+            )
             _seal(repo, cipher, record, staging)
             record.finished_at = _server_now(source)
             record.status = "done"
@@ -78,6 +86,7 @@ def _parent(repo: Repository, source: Source) -> BackupRecord:
 
 
 def _base_backup(
+    *,
     repo: Repository,
     cipher: BackupCipher,
     source: Source,
@@ -127,9 +136,7 @@ def _base_backup(
         raise BackupError(f"pg_basebackup failed (exit {done.returncode}): {message}")
 
 
-def _seal(
-    repo: Repository, cipher: BackupCipher, record: BackupRecord, staging: os.PathLike[str]
-) -> None:
+def _seal(repo: Repository, cipher: BackupCipher, record: BackupRecord, staging: Path) -> None:
     """Encrypt pg_basebackup's files into the backup's folder, and note its WAL range."""
     folder = repo.folder(record.id)
     staged = {name: staging / name for name in FILES}

@@ -10,6 +10,8 @@ import psycopg
 from advisoros_db.backup.repository import Repository, utc_now
 from advisoros_db.backup.source import Source
 from advisoros_db.backup.wal import newest_archived_lsn, stream_status, streamer_state
+from advisoros_db.cluster import binaries
+from advisoros_db.settings import Settings
 
 
 def summary(repo: Repository, source: Source | None, *, max_age_hours: float) -> dict[str, Any]:
@@ -37,8 +39,10 @@ def summary(repo: Repository, source: Source | None, *, max_age_hours: float) ->
             f"last good backup is {age / 3600:.1f} h old (more than {max_age_hours:g} h)"
         )
     if not streaming:
-        warnings.append("WAL is not streaming to the archive: point-in-time recovery stops at "
-                        "the newest archived segment")
+        warnings.append(
+            "WAL is not streaming to the archive: point-in-time recovery stops at "
+            "the newest archived segment"
+        )
     failed = [r.id for r in records if r.status == "failed"]
     return {
         "repository": str(repo.root),
@@ -55,6 +59,16 @@ def summary(repo: Repository, source: Source | None, *, max_age_hours: float) ->
         "stale": bool(warnings),
         "warnings": warnings,
     }
+
+
+def report(settings: Settings, admin_url: str | None) -> dict[str, Any] | None:
+    """The summary for a deployment, or None when it has no backup repository yet (no key
+    needed: nothing is decrypted)."""
+    repo = Repository(settings.backup_repository)
+    if not repo.root.exists():
+        return None
+    source = Source(admin_url, binaries.current_user()) if admin_url else None
+    return summary(repo, source, max_age_hours=settings.backup_max_age_hours)
 
 
 def metrics_text(report: dict[str, Any]) -> bytes:

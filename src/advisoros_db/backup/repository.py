@@ -1,10 +1,10 @@
 """The backup repository on disk: one folder per base backup with its record, and the WAL archive.
 
-    <repo>/base/<id>/backup.json      the record (no client data: LSNs, times, sizes, state)
-    <repo>/base/<id>/*.enc            base.tar, pg_wal.tar and backup_manifest, encrypted
-    <repo>/staging/<id>/              pg_basebackup's output while a backup runs (then removed)
-    <repo>/wal/*.enc                  WAL segments and timeline histories, encrypted
-    <repo>/wal/incoming/              pg_receivewal's folder: only the segment being written
+<repo>/base/<id>/backup.json      the record (no client data: LSNs, times, sizes, state)
+<repo>/base/<id>/*.enc            base.tar, pg_wal.tar and backup_manifest, encrypted
+<repo>/staging/<id>/              pg_basebackup's output while a backup runs (then removed)
+<repo>/wal/*.enc                  WAL segments and timeline histories, encrypted
+<repo>/wal/incoming/              pg_receivewal's folder: only the segment being written
 """
 
 from __future__ import annotations
@@ -126,7 +126,9 @@ class Repository:
             try:
                 record = BackupRecord(**json.loads(path.read_text()))
             except (ValueError, TypeError) as exc:
-                raise BackupError(f"{path} is damaged ({exc}); move that backup folder away") from exc
+                raise BackupError(
+                    f"{path} is damaged ({exc}); move that backup folder away"
+                ) from exc
             if record.status == "running" and not _alive(record.pid):
                 record.status = "failed"
                 record.error = "interrupted: the process taking it stopped before it finished"

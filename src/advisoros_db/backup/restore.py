@@ -121,12 +121,12 @@ def unpack(repo: Repository, cipher: BackupCipher, record: BackupRecord, into: P
     data.mkdir(mode=0o700)
     for name in FILES:
         encrypted = repo.folder(record.id) / f"{name}.enc"
-        if encrypted.exists() and name in record.files:
-            if encrypted.stat().st_size != record.files[name]:
-                raise BackupError(
-                    f"{record.id}/{name}: {encrypted.stat().st_size} bytes, the record says "
-                    f"{record.files[name]}: the file was truncated or replaced"
-                )
+        expected = record.files.get(name)
+        if encrypted.exists() and expected is not None and encrypted.stat().st_size != expected:
+            raise BackupError(
+                f"{record.id}/{name}: {encrypted.stat().st_size} bytes, the record says "
+                f"{expected}: the file was truncated or replaced"
+            )
         cipher.decrypt_file(encrypted, plain / name, name=f"{record.id}/{name}")
     _extract(plain / "base.tar", data)
     _extract(plain / "pg_wal.tar", data / "pg_wal")
@@ -168,6 +168,7 @@ def prepare(
     cipher: BackupCipher,
     record: BackupRecord,
     target: Target,
+    *,
     folder: Path,
     user: binaries.OsUser,
 ) -> Node:
@@ -190,7 +191,7 @@ def prepare(
         auto.write_text("\n".join(kept) + "\n")
     settings = {
         **_RESTORED_SETTINGS,
-        "restore_command": f"'cp \"{wal_dir}/%f\" \"%p\"'",
+        "restore_command": f'\'cp "{wal_dir}/%f" "%p"\'',
         "recovery_target_timeline": "'latest'",
         "recovery_target_action": "'promote'",
         **target.settings(),
@@ -252,7 +253,7 @@ def restore(
     target = target or Target()
     record = choose(repo, backup_id, target)
     user = source.server_user
-    restored = prepare(repo, cipher, record, target, folder.absolute(), user)
+    restored = prepare(repo, cipher, record, target, folder=folder.absolute(), user=user)
     url = source.url_at(restored.port)
     start_and_replay(restored, user, url)
     if not keep_running:

@@ -32,9 +32,7 @@ def plan(records: list[BackupRecord], window: dt.timedelta, now: dt.datetime) ->
         while current is not None:
             keep.add(current.id)
             current = by_id.get(current.parent) if current.parent else None
-    remove = [
-        r.id for r in records if r.id not in keep and r.status != "running"
-    ]
+    remove = [r.id for r in records if r.id not in keep and r.status != "running"]
     kept = [r for r in done if r.id in keep]
     wal_before = _segment(kept[0]) if kept else None
     return Plan(sorted(keep), remove, wal_before)

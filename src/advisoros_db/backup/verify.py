@@ -47,7 +47,9 @@ def verify(
             result.checked.append(item.id)
             shutil.rmtree(data)
         user = source.server_user
-        restored = prepare(repo, cipher, record, Target(immediate=True), Path(work) / "copy", user)
+        restored = prepare(
+            repo, cipher, record, Target(immediate=True), folder=Path(work) / "copy", user=user
+        )
         try:
             start_and_replay(restored, user, source.url_at(restored.port))
             result.amcheck = _amcheck(source, restored.port)

@@ -35,7 +35,7 @@ SEGMENT_BYTES = 16 * 1024 * 1024
 def sweep(repo: Repository, cipher: BackupCipher, *, final: bool = False) -> list[str]:
     """Encrypt every file pg_receivewal has completed; returns their names. `final` (the stream
     has stopped): the partial segment too, so no plaintext stays behind."""
-    moved = []
+    moved: list[str] = []
     if not repo.incoming.exists():
         return moved
     for path in sorted(repo.incoming.iterdir()):
@@ -111,7 +111,7 @@ def run_streamer(repo: Repository, cipher: BackupCipher, source: Source) -> None
                 env={**os.environ, **env},
                 stdout=log,
                 stderr=log,
-                preexec_fn=binaries._die_with_parent,
+                preexec_fn=binaries.tie_to_parent,  # noqa: PLW1509 - no threads here
             )
         sweep(repo, cipher)
         time.sleep(0.2)

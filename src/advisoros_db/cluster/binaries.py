@@ -96,7 +96,7 @@ def current_user() -> OsUser:
     return OsUser(pwd.getpwuid(os.geteuid()).pw_name, None, None)
 
 
-def _die_with_parent() -> None:
+def tie_to_parent() -> None:
     # prctl(PR_SET_PDEATHSIG, SIGKILL): Linux delivers SIGKILL to the child when its parent dies.
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(1, signal.SIGKILL)
@@ -130,7 +130,7 @@ def run(
             cwd="/",
             start_new_session=True,
             check=False,
-            preexec_fn=_die_with_parent if die_with_parent else None,
+            preexec_fn=tie_to_parent if die_with_parent else None,
         )
     except subprocess.TimeoutExpired as exc:
         raise ClusterError(f"{Path(args[0]).name} did not finish in {timeout:.0f} s") from exc

@@ -62,7 +62,9 @@ def fence(cluster: Cluster, old: Node) -> None:
     binaries.give_to(signal_file, cluster.user)
 
 
-def failover(cluster: Cluster, to: str | None = None, *, dr_port: int | None = None) -> FailoverResult:
+def failover(
+    cluster: Cluster, to: str | None = None, *, dr_port: int | None = None
+) -> FailoverResult:
     started = time.monotonic()
     old = next((n for n in cluster.nodes() if n.role == "primary"), None)
     if old is None:

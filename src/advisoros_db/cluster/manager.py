@@ -21,7 +21,7 @@ import psycopg
 from psycopg import sql
 
 from advisoros_db.cluster import binaries, credentials, node, tuning
-from advisoros_db.cluster.node import Node
+from advisoros_db.cluster.node import Node, Role
 from advisoros_db.errors import ClusterError
 from advisoros_db.urls import libpq_url
 
@@ -94,7 +94,7 @@ class Cluster:
         names = ", ".join(n.name for n in self.nodes()) or "none"
         raise ClusterError(f"no node named {name!r} in {self.home} (nodes: {names})")
 
-    def set_roles(self, roles: dict[str, node.Role]) -> None:
+    def set_roles(self, roles: dict[str, Role]) -> None:
         """Record new roles (failover, rejoin) in cluster.json under the lock."""
         with self._locked():
             nodes = self.nodes()
