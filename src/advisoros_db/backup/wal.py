@@ -156,15 +156,21 @@ def start_streamer(
     if state.running:
         stop_streamer(repo)
     ensure_slot(source)
-    proc = subprocess.Popen(
+    # posix_spawn, not Popen: the streamer outlives this command, and no Popen object is left
+    # to warn about a child still running.
+    log = str(repo.wal / "streamer.log")
+    pid = os.posix_spawn(
+        sys.executable,
         [sys.executable, "-m", "advisoros_db.backup.streamer", str(repo.root)],
-        env={**os.environ, KEY_ENV: key, SOURCE_ENV: source.url},
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=open(repo.wal / "streamer.log", "a"),  # noqa: SIM115 - handed to the child
-        start_new_session=True,
+        {**os.environ, KEY_ENV: key, SOURCE_ENV: source.url},
+        file_actions=[
+            (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+            (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+            (os.POSIX_SPAWN_OPEN, 2, log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600),
+        ],
+        setsid=True,
     )
-    (repo.wal / "streamer.json").write_text(json.dumps({"pid": proc.pid, "source": source.address}))
+    (repo.wal / "streamer.json").write_text(json.dumps({"pid": pid, "source": source.address}))
     wait_streaming(source, timeout=timeout, repo=repo)
     set_synchronous(source, synchronous)
     return streamer_state(repo)
