@@ -52,7 +52,16 @@ def test_restore_to_a_noted_time_has_a_and_not_b_and_every_table_matches(
     folder = benv.folder("pitr")
     result = CliRunner().invoke(
         app,
-        ["backup", "restore", "--latest", "--target-time", noted.isoformat(), "--to", str(folder), "--start"],
+        [
+            "backup",
+            "restore",
+            "--latest",
+            "--target-time",
+            noted.isoformat(),
+            "--to",
+            str(folder),
+            "--start",
+        ],
     )
     assert result.exit_code == 0, result.output
     port = int(re.search(r"running on 127\.0\.0\.1:(\d+)", result.output).group(1))  # type: ignore[union-attr]

@@ -68,9 +68,7 @@ def test_a_missing_file_fails_verify_naming_it(
         benv.backups.verify(good.id)
 
 
-def test_a_truncated_file_fails_verify(
-    benv: BackupEnv, good: BackupRecord, pristine: Path
-) -> None:
+def test_a_truncated_file_fails_verify(benv: BackupEnv, good: BackupRecord, pristine: Path) -> None:
     target = pristine / "backup_manifest.enc"
     target.write_bytes(target.read_bytes()[:-100])
     with pytest.raises(BackupError, match="truncated"):

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import fcntl
 import json
@@ -170,12 +171,15 @@ class Repository:
         shutil.rmtree(self.staging / backup_id, ignore_errors=True)
 
     def clear_abandoned_staging(self) -> list[str]:
-        """Delete staging folders no running backup owns (plaintext left by a killed backup)."""
+        """Delete staging folders no running backup owns (plaintext left by a killed backup),
+        after stopping any copy still writing into them (pg_basebackup's WAL-streaming child
+        outlives a killed parent)."""
         running = {r.id for r in self.records() if r.status == "running"}
         removed = []
         if self.staging.exists():
             for folder in self.staging.iterdir():
                 if folder.name.split(".")[0] not in running:
+                    _kill_writers(folder)
                     if folder.is_dir():
                         shutil.rmtree(folder, ignore_errors=True)
                     else:
@@ -190,6 +194,17 @@ class Repository:
         if not self.wal.exists():
             return []
         return sorted(p.name[: -len(".enc")] for p in self.wal.glob("*.enc"))
+
+
+def _kill_writers(folder: Path) -> None:
+    mark = str(folder)
+    victims = []
+    for proc in psutil.process_iter(["cmdline"]):
+        if any(mark in part for part in proc.info["cmdline"] or ()):
+            with contextlib.suppress(psutil.Error):
+                proc.kill()
+                victims.append(proc)
+    psutil.wait_procs(victims, timeout=10)
 
 
 def _alive(pid: int | None) -> bool:
