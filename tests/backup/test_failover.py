@@ -82,9 +82,11 @@ def test_failover_under_read_load_fences_the_primary_and_rejoin_makes_it_a_repli
 
     # Fenced: even started by hand, the old primary takes no writes.
     cluster.start_node("primary")
-    with psycopg.connect(url["primary"], autocommit=True) as conn:
-        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
-            conn.execute("INSERT INTO items (v) VALUES ('split brain')")
+    with (
+        psycopg.connect(url["primary"], autocommit=True) as conn,
+        pytest.raises(psycopg.errors.ReadOnlySqlTransaction),
+    ):
+        conn.execute("INSERT INTO items (v) VALUES ('split brain')")
 
     result = CliRunner().invoke(app, ["rejoin", "primary"])
     assert result.exit_code == 0, result.output
