@@ -114,7 +114,7 @@ def main() -> None:
         figures["writes_before_incremental"] = f"UPDATE of {changed} documents rows (2% sample)"
         inc, seconds = _timed(lambda: backups.create(incremental=True))
         figures["incremental"] = {"seconds": seconds, "bytes": inc.size_bytes, "files": inc.files}
-        restored, seconds = _timed(
+        _, seconds = _timed(
             lambda: backups.restore(scratch / "restore", target=Target(immediate=True))
         )
         figures["restore_chain_seconds"] = seconds
