@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from advisoros_db.cli.app import app
 from advisoros_db.cluster import Cluster
+from advisoros_db.cluster import failover as failover_ops
 from advisoros_db.routing import Router, nodes_from
 from tests.routing.conftest import FAST, wait_for
 from tests.routing.test_faults import ReadLoad
@@ -111,3 +112,25 @@ def test_failover_refuses_a_node_that_is_not_a_replica(
     assert result.exit_code == 1
     assert "not a replica" in result.output
     assert {n.name: n.role for n in dr_cluster.nodes()}["primary"] == "primary"
+
+
+def test_up_after_a_failover_adds_a_replica_under_a_new_name(dr_cluster: Cluster) -> None:
+    """Regression: `up` named new replicas replica<count+1>, which after a failover to replica2
+    is the primary's name (and its data directory)."""
+    failover_ops.failover(dr_cluster, "replica2")
+    dr_cluster.up(2)
+    roles = {n.name: n.role for n in dr_cluster.nodes()}
+    assert roles == {
+        "primary": "fenced",
+        "replica1": "replica",
+        "replica2": "primary",
+        "replica3": "replica",
+    }
+    primary = dr_cluster.url("replica2", database="postgres")
+    with psycopg.connect(primary, autocommit=True) as conn:
+        assert conn.execute("SELECT count(*) FROM items").fetchone() == (100,)
+        assert conn.execute("SELECT pg_is_in_recovery()").fetchone() == (False,)
+    wait_for(
+        lambda: _replayed(dr_cluster.url("replica3", database="postgres"), "before"),
+        what="the new replica streams from the new primary",
+    )

@@ -197,8 +197,13 @@ class Cluster:
                 if other is not primary and other.role != "fenced":
                     node.start(other, self.user)
             existing = [n for n in nodes if n.role == "replica"]
-            for index in range(len(existing), replicas):
-                nodes.append(self._create_replica(primary, f"replica{index + 1}"))
+            for _ in range(len(existing), replicas):
+                # After a failover a replica's name may belong to the primary: never reuse one.
+                taken = {n.name for n in nodes}
+                name = next(
+                    f"replica{i}" for i in range(1, len(nodes) + 2) if f"replica{i}" not in taken
+                )
+                nodes.append(self._create_replica(primary, name))
                 self._save(nodes)
             self._wait_streaming(primary, [n for n in nodes if n.role == "replica"])
         return self.info()
