@@ -86,14 +86,15 @@ class Repository:
 
     def prepare(self) -> None:
         for folder in (self.root, self.base, self.staging, self.wal, self.incoming):
+            if folder.is_dir():
+                continue  # keep its mode: a verify's copy may be traversing it right now
             try:
-                folder.mkdir(parents=True, exist_ok=True)
+                folder.mkdir(mode=0o700, parents=True)
             except OSError as exc:
                 raise BackupError(
                     f"cannot create the backup repository folder {folder}: {exc.strerror}; "
                     f"set ADVISOROS_BACKUP_DIR to a writable folder"
                 ) from exc
-            folder.chmod(0o700)
 
     @contextmanager
     def locked(self) -> Iterator[None]:

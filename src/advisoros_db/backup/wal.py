@@ -237,16 +237,20 @@ def stage(repo: Repository, cipher: BackupCipher, dest: Path) -> int:
     under its final name; returns the number of files."""
     dest.mkdir(parents=True, exist_ok=True)
     count = 0
+    from_partial: set[str] = set()
     for name in repo.archived_wal():
         final = dest / name.removesuffix(".partial")
-        if name.endswith(".partial") and (repo.wal / f"{final.name}.enc").exists():
-            continue  # the completed segment supersedes what a stopped stream had
+        if name.endswith(".partial"):
+            if (repo.wal / f"{final.name}.enc").exists():
+                continue  # the completed segment supersedes what a stopped stream had
+            from_partial.add(final.name)
         cipher.decrypt_file(repo.wal / f"{name}.enc", final, name=f"wal/{name}")
         count += 1
     if repo.incoming.exists():
         for partial in repo.incoming.glob("*.partial"):
             final = dest / partial.name.removesuffix(".partial")
-            if not final.exists():
+            # The live partial is newer than one sealed when an earlier stream stopped.
+            if not final.exists() or final.name in from_partial:
                 shutil.copyfile(partial, final)
                 count += 1
     return count
