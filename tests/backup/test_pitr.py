@@ -124,3 +124,21 @@ def test_a_target_before_every_backup_is_refused_clearly(benv: BackupEnv, tmp_pa
             tmp_path / "too-early", target=Target(time=parse_time("2000-01-01T00:00:00"))
         )
     assert not (tmp_path / "too-early").exists()
+
+
+def test_restore_by_id_to_a_noted_lsn(
+    benv: BackupEnv, stop_after: list[tuple[Node, object]]
+) -> None:
+    url = db_url(benv.admin_url)
+    execute(url, "CREATE TABLE IF NOT EXISTS lsn_notes (v text)")
+    record = benv.backups.create()
+    execute(url, "INSERT INTO lsn_notes VALUES ('C')")
+    noted = current_lsn(url)
+    execute(url, "INSERT INTO lsn_notes VALUES ('D')")
+    benv.backups.wait_archived(current_lsn(url))
+    restored = benv.backups.restore(
+        benv.folder("by-lsn"), backup_id=record.id, target=Target(lsn=noted), keep_running=True
+    )
+    stop_after.append((restored.node, benv.cluster))
+    with psycopg.connect(db_url(restored.url)) as conn:
+        assert conn.execute("SELECT v FROM lsn_notes").fetchall() == [("C",)]
