@@ -8,7 +8,6 @@ import typer
 
 from advisoros_db.backup import health as backup_health
 from advisoros_db.cli.output import command, console
-from advisoros_db.http import create_app
 from advisoros_db.routing import Router, RouterOptions
 from advisoros_db.settings import get_settings
 from advisoros_db.targets import resolve
@@ -25,6 +24,8 @@ def serve(
 ) -> None:
     """Serve GET /api/health and GET /metrics on 127.0.0.1 (never another interface)."""
     import uvicorn
+
+    from advisoros_db.http import create_app  # FastAPI: only when served
 
     settings = get_settings()
     target = resolve(settings)
