@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import psutil
 import pytest
@@ -18,16 +17,9 @@ from advisoros_db.backup import BackupRecord, Target
 from advisoros_db.backup.retention import plan
 from advisoros_db.cli.app import app
 from tests.backup.conftest import BackupEnv, db_url, execute, table_checksums
+from tests.routing.conftest import wait_for
 
 NOW = dt.datetime(2026, 12, 5, 12, 0, tzinfo=dt.UTC)
-
-
-def _deadline(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    end = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > end:
-            raise AssertionError(f"not within {timeout} s: {what}")
-        time.sleep(0.05)
 
 
 @pytest.mark.slow
@@ -50,7 +42,7 @@ def test_a_backup_killed_midway_reads_as_failed_and_the_next_one_succeeds(
             staged = running and (repo.staging / running[0].id).exists()
             return bool(staged and any((repo.staging / running[0].id).iterdir()))
 
-        _deadline(copying, 60, "the backup started copying")
+        wait_for(copying, timeout=60, what="the backup started copying")
         children = [
             c
             for c in psutil.Process(proc.pid).children(recursive=True)
