@@ -143,3 +143,23 @@ def _unswap(operations: Operations, operation: UnswapPartitionedOp) -> None:
     if _offline(operations, "swapping back a plain table"):
         return
     steps.unswap(_conn(operations), operation.table)
+
+
+@Operations.register_operation("enforce_unique_keys")
+class EnforceUniqueKeysOp(MigrateOperation):
+    """Ids of a partitioned table with a key registry become unique across every partition and
+    organization (refused, naming them, while duplicates exist)."""
+
+    def __init__(self, table: str) -> None:
+        self.table = table
+
+    @classmethod
+    def enforce_unique_keys(cls, operations: Operations, table: str) -> Any:
+        return operations.invoke(cls(table))
+
+
+@Operations.implementation_for(EnforceUniqueKeysOp)
+def _enforce_unique_keys(operations: Operations, operation: EnforceUniqueKeysOp) -> None:
+    if _offline(operations, "making ids unique"):
+        return
+    steps.enforce_unique_keys(_conn(operations), operation.table)

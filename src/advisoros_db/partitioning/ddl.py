@@ -17,6 +17,7 @@ from advisoros_db.partitioning.introspect import (
     set_phase,
     short,
 )
+from advisoros_db.partitioning.keys import build_registry, registry_columns
 from advisoros_db.partitioning.swap import (
     drop_old,
     lock_for_swap,
@@ -27,13 +28,7 @@ from advisoros_db.partitioning.swap import (
     unswap,
     validate,
 )
-from advisoros_db.partitioning.twin import (
-    build_partitioned,
-    build_registry,
-    copy_privileges,
-    registry_columns,
-    secure_partitions,
-)
+from advisoros_db.partitioning.twin import build_partitioned, copy_privileges, secure_partitions
 
 __all__ = [
     "FUNCTIONS",

@@ -7,7 +7,7 @@ from __future__ import annotations
 from psycopg import sql
 
 from advisoros_db.errors import MigrationError
-from advisoros_db.partitioning import ddl
+from advisoros_db.partitioning import ddl, keys
 from advisoros_db.partitioning.layout import SPECS, TableSpec
 
 # Above this many rows a migration will not copy a table under lock: the online conversion must.
@@ -95,3 +95,8 @@ def unswap(conn: ddl.Conn, table: str) -> None:
         )
     ddl.validate(conn, ddl.unswap(conn, s))
     ddl.set_phase(conn, s.table, "rolled_back")
+
+
+def enforce_unique_keys(conn: ddl.Conn, table: str) -> None:
+    """Ids unique across every partition and organization (revision 0008_keys_unique_ids)."""
+    keys.enforce(conn, spec(table))

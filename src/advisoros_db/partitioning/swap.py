@@ -207,6 +207,7 @@ def unswap(conn: Conn, spec: TableSpec) -> list[tuple[str, str]]:
     live, twin, old = spec.table, spec.partitioned_name, spec.old_name
     fks = lock_for_swap(conn, spec, live, old)
     pk = primary_key(conn, old)[0]
+    refuse_loss(conn, spec, pk)
     stop_mirror(conn, live)
     _hand_over_sequences(conn, live, old)
     conn.execute(
@@ -220,6 +221,37 @@ def unswap(conn: Conn, spec: TableSpec) -> list[tuple[str, str]]:
     pending = _repoint(conn, fks, spec.registry, live, skip=live) if spec.key_registry else []
     start_mirror(conn, live, twin, pk)
     return pending
+
+
+_MISSING: LiteralString = """
+SELECT l.{pk}::text, l.{key}::text FROM {live} l
+WHERE NOT EXISTS (SELECT 1 FROM {old} o WHERE o.{pk} = l.{pk} AND o.{key} IS NOT DISTINCT FROM l.{key})
+LIMIT 6
+"""
+
+
+def refuse_loss(conn: Conn, spec: TableSpec, pk: str) -> None:
+    """Raise unless every row of the partitioned table is in `<table>_old`: swapping back would
+    drop the others (the reverse mirror cannot hold a row the plain table's keys refuse). One scan
+    of the table, under the swap's locks, so that no write slips in between the check and the swap."""
+    missing = conn.execute(
+        sql.SQL(_MISSING).format(
+            pk=sql.Identifier(pk),
+            key=sql.Identifier(spec.key),
+            live=sql.Identifier(spec.table),
+            old=sql.Identifier(spec.old_name),
+        )
+    ).fetchall()
+    if missing:
+        shown = ", ".join(f"({pk} {row}, {spec.key} {key})" for row, key in missing[:5])
+        raise MigrationError(
+            f"swapping {spec.old_name} back in would drop rows of {spec.table} that it does not "
+            f"hold: {shown}{' and more' if len(missing) > 5 else ''}. Nothing was changed. The "
+            f"plain table holds one row per {pk}, kept in step by {pk}: a row sharing another's "
+            f"{pk} never reached it, and deleting one of the two deleted the other's copy. Make "
+            f"the {pk}s unique and put the missing rows back into {spec.old_name}, or keep the "
+            f"partitioned table (`advisoros-db partitions finalize {spec.table}`)"
+        )
 
 
 def drop_old(conn: Conn, spec: TableSpec) -> None:
