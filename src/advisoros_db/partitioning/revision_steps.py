@@ -100,3 +100,18 @@ def unswap(conn: ddl.Conn, table: str) -> None:
 def enforce_unique_keys(conn: ddl.Conn, table: str) -> None:
     """Ids unique across every partition and organization (revision 0008_keys_unique_ids)."""
     keys.enforce(conn, spec(table))
+
+
+def refresh_mirror(conn: ddl.Conn, table: str) -> None:
+    """Re-create the mirror trigger of `table`, if one runs, so that it copies the columns the
+    table has now (a revision added or dropped some on both sides)."""
+    s = spec(table)
+    row = conn.execute(
+        "SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass(%s) AND tgname = 'partition_mirror'",
+        (s.table,),
+    ).fetchone()
+    if row is None:
+        return
+    plain = s.old_name if ddl.is_partitioned(conn, s.table) else s.table
+    target = s.old_name if plain != s.table else s.partitioned_name
+    ddl.start_mirror(conn, s.table, target, ddl.primary_key(conn, plain)[0])
