@@ -80,15 +80,18 @@ def swap_small(conn: ddl.Conn, table: str, max_rows: int = SMALL_TABLE_ROWS) -> 
     if copied != rows:
         raise MigrationError(f"copied {copied} of {rows} rows of {s.table}; nothing was swapped")
     ddl.validate(conn, ddl.swap(conn, s))
-    ddl.set_phase(conn, s.table, "swapped")
+    # Nothing to roll back to that the migration did not just copy: no window, no doubled writes.
+    ddl.keep_shape(conn, s)
+    ddl.set_phase(conn, s.table, "finalized")
 
 
 def unswap(conn: ddl.Conn, table: str) -> None:
-    """The rollback: the plain table, kept in sync since the swap, is live again."""
+    """The rollback: the plain table, kept in sync since an online conversion's swap or rebuilt
+    from the blueprint a migration's swap kept, is live again."""
     s = spec(table)
     if not ddl.is_partitioned(conn, s.table):
         return
-    if not ddl.exists(conn, s.old_name):
+    if not ddl.exists(conn, s.old_name) and not ddl.restore_shape(conn, s):
         raise MigrationError(
             f"{s.table} was finalized ({s.old_name} is gone): the plain table cannot come back"
             " by downgrade"

@@ -12,6 +12,7 @@ from advisoros_db.partitioning.introspect import (
     Conn,
     columns,
     deparsed,
+    exists,
     incoming_foreign_keys,
     primary_key,
     short,
@@ -258,3 +259,45 @@ def drop_old(conn: Conn, spec: TableSpec) -> None:
     """End the rollback window: stop the reverse mirror and drop the plain table."""
     stop_mirror(conn, spec.table)
     conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(spec.old_name)))
+
+
+SHAPE_SCHEMA = "partitioning"
+
+
+def keep_shape(conn: Conn, spec: TableSpec) -> None:
+    """Close the rollback window a migration's swap opened: stop the reverse mirror, empty the
+    plain table and keep it, never written, as `partitioning.<table>_plain`: the blueprint the
+    0005 downgrade rebuilds the plain table from. No copy, no doubled writes."""
+    stop_mirror(conn, spec.table)
+    old, shape = sql.Identifier(spec.old_name), sql.Identifier(spec.shape_name)
+    conn.execute(sql.SQL("TRUNCATE {}").format(old))
+    conn.execute(sql.SQL("ALTER TABLE {} RENAME TO {}").format(old, shape))
+    conn.execute(
+        sql.SQL("ALTER TABLE {} SET SCHEMA {}").format(shape, sql.Identifier(SHAPE_SCHEMA))
+    )
+
+
+def restore_shape(conn: Conn, spec: TableSpec) -> bool:
+    """Bring the plain table back from its blueprint as `<table>_old`, holding every row of the
+    partitioned table (what `unswap` then swaps in); False when there is no blueprint."""
+    if not exists(conn, f"{SHAPE_SCHEMA}.{spec.shape_name}"):
+        return False
+    live, old = sql.Identifier(spec.table), sql.Identifier(spec.old_name)
+    conn.execute(sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(live))
+    conn.execute(
+        sql.SQL("ALTER TABLE {} SET SCHEMA public").format(
+            sql.Identifier(SHAPE_SCHEMA, spec.shape_name)
+        )
+    )
+    conn.execute(
+        sql.SQL("ALTER TABLE {} RENAME TO {}").format(sql.Identifier(spec.shape_name), old)
+    )
+    present = {c.name for c in columns(conn, spec.table)}
+    cols = sql.SQL(", ").join(
+        sql.Identifier(c.name) for c in columns(conn, spec.old_name) if c.name in present
+    )
+    # Replica role: the plain table's own triggers (timestamps, audit) must not rewrite the rows.
+    conn.execute("SET LOCAL session_replication_role = replica")
+    conn.execute(sql.SQL("INSERT INTO {} ({c}) SELECT {c} FROM {}").format(old, live, c=cols))
+    conn.execute("SET LOCAL session_replication_role = origin")
+    return True
