@@ -8,7 +8,9 @@ only a benchmark may do: it leaves ids unregistered). Sides alternate in random 
     .venv/bin/python scripts/bench_document_keys.py [ROUNDS] [SINGLE_ROWS] [BATCH_ROWS]
 
 Prints JSON: per side the median µs per row for single-row inserts (one transaction each, the
-application's shape) and for one multi-row INSERT ... SELECT (rolled back), and the overhead.
+application's shape) and for one multi-row INSERT ... SELECT (rolled back), and the overhead; and,
+server-side from EXPLAIN ANALYZE, the registry trigger's time as a share of the rest of the insert
+(one-row statements and one multi-row statement), which a loaded machine distorts less.
 """
 
 from __future__ import annotations
@@ -67,6 +69,31 @@ def _batch(app_url: str, ids: dict[str, uuid.UUID], rows: int) -> float:
         return spent / rows * 1e6
 
 
+def _trigger_share(app_url: str, ids: dict[str, uuid.UUID], rows: int, statements: int) -> float:
+    """Server-side: the registry trigger's time over the rest of the insert's execution time, in %,
+    from EXPLAIN ANALYZE of `statements` inserts of `rows` rows each (rolled back). Less exposed to
+    a loaded machine's scheduling than wall-clock time: both parts come from the same statements."""
+    trigger = rest = 0.0
+    with psycopg.connect(app_url) as app:
+        apply_tenant(app, ids["org"])
+        for _ in range(statements):
+            plan = app.execute(
+                "EXPLAIN (ANALYZE, FORMAT JSON) " + _MANY,
+                (ids["org"], ids["client"], ids["user"], rows),
+            ).fetchone()
+            assert plan is not None
+            top = plan[0][0]
+            spent = sum(
+                t["Time"]
+                for t in top.get("Triggers", [])
+                if t["Trigger Name"] == "partition_register"
+            )
+            trigger += spent
+            rest += top["Execution Time"] - spent
+        app.rollback()
+    return 100 * trigger / rest
+
+
 def _registry(admin: psycopg.Connection[Any], on: bool) -> None:
     admin.execute(
         f"ALTER TABLE documents {'ENABLE ALWAYS' if on else 'DISABLE'} TRIGGER partition_register"
@@ -92,6 +119,7 @@ def main() -> None:
         figures: dict[str, dict[str, list[float]]] = {
             side: {"single_us": [], "batch_us": []} for side in ("registry", "no_registry")
         }
+        shares: dict[str, list[float]] = {"one_row_statements": [], "batch_statements": []}
         with psycopg.connect(admin_url, autocommit=True) as admin:
             for statement in _SETUP.strip().split(";\n"):
                 admin.execute(statement.rstrip(";"), {k: str(v) for k, v in ids.items()})
@@ -104,6 +132,9 @@ def main() -> None:
                     figures[side]["single_us"].append(_single(app_url, ids, single_rows))
                     figures[side]["batch_us"].append(_batch(app_url, ids, batch_rows))
             _registry(admin, True)
+            for _ in range(rounds):
+                shares["one_row_statements"].append(_trigger_share(app_url, ids, 1, single_rows))
+                shares["batch_statements"].append(_trigger_share(app_url, ids, batch_rows, 1))
         medians = {
             side: {k: round(statistics.median(v), 1) for k, v in f.items()}
             for side, f in figures.items()
@@ -127,6 +158,12 @@ def main() -> None:
                     "cpus": os.cpu_count(),
                     "median_us_per_row": medians,
                     "registry_overhead_percent": overhead,
+                    "explain_trigger_share_percent_median": {
+                        k: round(statistics.median(v), 1) for k, v in shares.items()
+                    },
+                    "explain_trigger_share_percent_all": {
+                        k: [round(x, 1) for x in v] for k, v in shares.items()
+                    },
                     "all": figures,
                 },
                 indent=2,
