@@ -208,3 +208,17 @@ def test_the_revision_chains_existing_entries_and_downgrades(firms: SeededDb) ->
         report = verify(admin)
         assert report.ok, report.breaks
         assert total is not None and report.rows == total[0] + 1
+
+
+def test_rows_written_with_triggers_off_are_named_until_sealed(firms: SeededDb) -> None:
+    org = firms.seed.organizations[0]
+    _append(firms.db.app_url, org, ["create"])
+    with psycopg.connect(firms.db.admin_url, autocommit=True) as admin:
+        with admin.transaction():  # how the data loader writes: no row triggers
+            admin.execute("SET LOCAL session_replication_role = replica")
+            loaded = admin.execute(_ENTRY + " RETURNING id", (org, "view")).fetchone()
+        assert loaded is not None
+        [bad] = verify(admin, org).breaks
+        assert bad.id == str(loaded[0]) and "audit_chain_seal()" in bad.problem
+        assert admin.execute("SELECT audit_chain_seal()").fetchone() == (1,)
+        assert verify(admin, org).ok

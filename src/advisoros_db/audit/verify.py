@@ -27,7 +27,8 @@ WINDOW w AS (PARTITION BY organization_id ORDER BY chain_seq)
 
 _FIRST_BAD: LiteralString = """
 SELECT DISTINCT ON (organization_id) organization_id, chain_seq, id, created_at,
-       CASE WHEN chain_seq IS NULL THEN 'not chained (written with triggers off)'
+       CASE WHEN chain_seq IS NULL THEN 'not chained (written with triggers off, e.g. by the data'
+                || ' loader; the owner chains such rows with SELECT audit_chain_seal())'
             WHEN NOT hash_ok THEN 'content does not match its hash (edited)'
             WHEN n > 1 AND chain_seq <> prev_seq + 1 THEN 'entries missing before it (deleted)'
             WHEN n > 1 AND NOT prev_ok THEN 'does not link to the previous entry'
