@@ -56,7 +56,11 @@ RESTORED_TABLE: LiteralString = "advisoros_meta.leakproof_restored"
 
 _IS_SUPERUSER = text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
 _IS_LEAKPROOF = text("SELECT proleakproof FROM pg_proc WHERE oid = CAST(:f AS regprocedure)")
-_EXISTS = text("SELECT to_regclass(:t) IS NOT NULL")
+# From the catalog, not to_regclass: a role without USAGE on the schema may still ask.
+_EXISTS = text(
+    "SELECT EXISTS (SELECT FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " WHERE n.nspname || '.' || c.relname = :t)"
+)
 
 
 def constraint_name(table: str, column: str) -> str:
@@ -89,29 +93,26 @@ def upgrade(connection: Connection) -> None:
         connection.execute(text(statement))
 
 
-def _recorded(connection: Connection, table: LiteralString) -> list[str]:
+def _recorded(connection: Connection, table: LiteralString, what: str) -> list[str]:
+    """The functions `table` records; only a superuser may read it, or change what it lists."""
     if not connection.execute(_EXISTS, {"t": table}).scalar():
         return []
+    if not is_superuser(connection):
+        raise MigrationError(
+            f"{what} the functions recorded in {table} needs a superuser (PostgreSQL lets only "
+            "superusers change LEAKPROOF on built-in functions); run this migration with a "
+            "superuser's URL (ADVISOROS_DATABASE_URL). Nothing was changed. See docs/indexes.md."
+        )
     rows = connection.execute(text(f"SELECT function FROM {table} ORDER BY function"))  # noqa: S608
     # The table is ours; never act on a name we did not write.
     return [str(row[0]) for row in rows if str(row[0]) in FUNCTIONS]
-
-
-def _need_superuser(connection: Connection, functions: list[str], what: str) -> None:
-    if functions and not is_superuser(connection):
-        raise MigrationError(
-            f"{what} {', '.join(functions)} needs a superuser (PostgreSQL lets only superusers "
-            "change LEAKPROOF on built-in functions); run this migration with a superuser's URL "
-            "(ADVISOROS_DATABASE_URL). Nothing was changed. See docs/indexes.md."
-        )
 
 
 def downgrade(connection: Connection) -> list[str]:
     """Revision 0007's downgrade: restore NOT LEAKPROOF on what an earlier 0007 recorded (a
     database migrated before 0008 existed), drop its record and the CHECKs; returns the functions
     restored."""
-    restored = _recorded(connection, MARKS_TABLE)
-    _need_superuser(connection, restored, "setting NOT LEAKPROOF on")
+    restored = _recorded(connection, MARKS_TABLE, "setting NOT LEAKPROOF on")
     for function in restored:
         connection.execute(text(f"ALTER FUNCTION {function} NOT LEAKPROOF"))
     for statement in _drop_checks_sql():
@@ -125,8 +126,7 @@ def unmark(connection: Connection) -> list[str]:
     """Revision 0008: NOT LEAKPROOF on every function 0007 recorded, moving each record to
     `advisoros_meta.leakproof_restored` so the downgrade can put back exactly those; warns about
     any of the six another hand made LEAKPROOF (not ours to change). Returns what it restored."""
-    marked = _recorded(connection, MARKS_TABLE)
-    _need_superuser(connection, marked, "setting NOT LEAKPROOF on")
+    marked = _recorded(connection, MARKS_TABLE, "setting NOT LEAKPROOF on")
     for function in marked:
         connection.execute(text(f"ALTER FUNCTION {function} NOT LEAKPROOF"))
     if marked:
@@ -164,8 +164,7 @@ def unmark(connection: Connection) -> list[str]:
 
 def remark(connection: Connection) -> list[str]:
     """Revision 0008's downgrade: LEAKPROOF again on exactly what `unmark` restored."""
-    restored = _recorded(connection, RESTORED_TABLE)
-    _need_superuser(connection, restored, "setting LEAKPROOF again on")
+    restored = _recorded(connection, RESTORED_TABLE, "setting LEAKPROOF again on")
     for function in restored:
         connection.execute(text(f"ALTER FUNCTION {function} LEAKPROOF"))
     if restored:
