@@ -163,12 +163,14 @@ def _query(target: Target, mode: Literal["websearch", "prefix"]) -> sql.Composed
     )
 
 
-# Documents go through revision 0006's SECURITY DEFINER function: as the application role the GIN
-# indexes cannot serve `@@` under row-level security (see the revision's docstring).
+# Documents go through revision 0010's SECURITY DEFINER function: under row-level security no GIN
+# index can serve `@@` for the application role, and a plain GIN index would read other tenants'
+# entries; the function uses a tenant-keyed one and takes the tenant from the transaction's setting
+# (advisoros_db.migrations.tenant_search).
 _DOCUMENTS_VIA_FUNCTION = sql.SQL(
     "SELECT d.id, d.file_name, m.score,"
     " ts_headline('english'::regconfig, COALESCE(d.extracted_text, d.file_name), {highlight}, {options})"
-    " FROM search_document_matches(%(org)s, {english}, {simple}, %(k)s) m"
+    " FROM search_tenant_documents({english}, {simple}, %(k)s) m"
     " JOIN documents d ON d.organization_id = %(org)s AND d.id = m.id"
     " ORDER BY m.score DESC, m.id"
 )
