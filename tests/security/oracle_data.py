@@ -109,7 +109,7 @@ def scene(server: PgServer, migrated_template: str) -> Iterator[Scene]:
     try:
         with psycopg.connect(db.admin_url, autocommit=True) as conn:
             with conn.transaction():
-                conn.execute(DATASET.read_text())  # type: ignore[arg-type]
+                conn.execute(DATASET.read_text())
             conn.execute("VACUUM (FREEZE, ANALYZE)")
             attacker = catalog.sample(conn).organization_id
             row = conn.execute(

@@ -55,7 +55,10 @@ def normalised(plan: str) -> str:
 
 
 def _explain(
-    conn: psycopg.Connection[Any], prefix: str, query: sql.Composable | str, bound: dict[str, Any]
+    conn: psycopg.Connection[Any],
+    prefix: str,
+    query: sql.Composed | sql.SQL | str,
+    bound: dict[str, Any],
 ) -> str:
     rows = conn.execute(
         sql.SQL(prefix) + sql.SQL(query) if isinstance(query, str) else sql.SQL(prefix) + query,
@@ -65,7 +68,7 @@ def _explain(
 
 
 def _observe(
-    url: str, org: uuid.UUID, query: sql.Composable | str, bound: dict[str, Any]
+    url: str, org: uuid.UUID, query: sql.Composed | sql.SQL | str, bound: dict[str, Any]
 ) -> list[str]:
     """Everything the application role can learn from one query: each EXPLAIN, then the rows
     (or the error). Run twice and keep the second, so caches are warm for both words alike."""
@@ -112,14 +115,14 @@ def test_a_catalog_query_cannot_tell_another_firms_word_from_no_word(
 
 def _search_statements(
     org: uuid.UUID, word: str
-) -> Iterator[tuple[str, sql.Composable, dict[str, Any]]]:
+) -> Iterator[tuple[str, sql.Composed | sql.SQL, dict[str, Any]]]:
     for kind in fulltext.KINDS:
         bound: dict[str, Any] = {"q": word, "k": 10, "org": str(org), "prefix": f"'{word}':*"}
         for mode in ("websearch", "prefix"):
             statement = (
-                fulltext._documents_query(mode)  # type: ignore[arg-type]
+                fulltext._documents_query(mode)
                 if kind == "documents"
-                else fulltext._query(fulltext.TARGETS[kind], mode)  # type: ignore[arg-type]
+                else fulltext._query(fulltext.TARGETS[kind], mode)
             )
             yield f"{kind}/{mode}", statement, bound
     yield (
@@ -160,13 +163,13 @@ def leakproof_marks(scene: Scene) -> Iterator[None]:
     """The search operators marked LEAKPROOF on this database, as an older 0007 left them."""
     with psycopg.connect(scene.db.admin_url, autocommit=True) as conn:
         for function in leakproof.FUNCTIONS:
-            conn.execute(f"ALTER FUNCTION {function} LEAKPROOF")  # type: ignore[arg-type]
+            conn.execute(f"ALTER FUNCTION {function} LEAKPROOF")
     try:
         yield
     finally:
         with psycopg.connect(scene.db.admin_url, autocommit=True) as conn:
             for function in leakproof.FUNCTIONS:
-                conn.execute(f"ALTER FUNCTION {function} NOT LEAKPROOF")  # type: ignore[arg-type]
+                conn.execute(f"ALTER FUNCTION {function} NOT LEAKPROOF")
 
 
 @pytest.mark.parametrize(
