@@ -91,7 +91,9 @@ def test_0008_restores_an_older_0007s_marks_and_its_downgrade_puts_back_exactly_
     _as_an_older_0007(db.admin_url)
     # Someone else made a seventh function LEAKPROOF: not 0008's to change, but it says so.
     with psycopg.connect(db.admin_url, autocommit=True) as conn:
-        conn.execute("DELETE FROM advisoros_meta.leakproof_marks WHERE function LIKE '%texticlike%'")
+        conn.execute(
+            "DELETE FROM advisoros_meta.leakproof_marks WHERE function LIKE '%texticlike%'"
+        )
 
     with caplog.at_level(logging.WARNING, logger="alembic"):
         migrations.upgrade(db.admin_url, UNMARK)

@@ -60,7 +60,7 @@ def test_tenant_reads_only_its_own_rows(seeded: Seeded, table: str) -> None:
 @pytest.mark.parametrize("table", TENANT_TABLES)
 def test_no_tenant_is_an_error_naming_the_setting(seeded: Seeded, table: str) -> None:
     with psycopg.connect(seeded.db.app_url, autocommit=True) as conn:
-        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="app.organization_id"):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match=r"app\.organization_id"):
             _ids(conn, table)
         # A scoped transaction on the same connection leaves nothing behind.
         with tenant_transaction(conn, seeded.seed.organizations[0]):
