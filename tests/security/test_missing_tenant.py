@@ -13,6 +13,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from advisoros_db import migrations
+from advisoros_db.migrations import tenant_guard
 from advisoros_db.search.session import connect
 from advisoros_db.tenancy.context import TENANT_SETTING
 from tests.support import PgDatabase
@@ -134,3 +136,34 @@ def test_the_owners_maintenance_paths_keep_working(db: PgDatabase, owner_url: st
         for table in _tables(db.admin_url):
             conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table)))
         assert conn.execute("SELECT count(*) FROM organizations").fetchone() == (0,)
+
+
+_POLICIES = (
+    "SELECT polrelid::regclass::text, pg_get_expr(polqual, polrelid),"
+    " pg_get_expr(polwithcheck, polrelid) FROM pg_policy ORDER BY 1"
+)
+
+
+def test_the_offline_sql_rewrites_the_policies_as_the_online_revision_does(
+    db: PgDatabase,
+) -> None:
+    def policies() -> list[tuple[str, str, str]]:
+        with psycopg.connect(db.admin_url) as conn:
+            return [tuple(row) for row in conn.execute(_POLICIES)]
+
+    guarded = policies()
+    assert all("advisoros_require_tenant" in qual for _, qual, _ in guarded)
+    migrations.downgrade(db.admin_url, "0008_iso_plans_not_leakproof")
+    plain = policies()
+    assert not any("advisoros_require_tenant" in qual for _, qual, _ in plain)
+    with psycopg.connect(db.admin_url, autocommit=True) as conn:
+        for statement in tenant_guard.offline_upgrade_sql():
+            conn.execute(statement)
+        assert policies() == guarded
+        for statement in tenant_guard.offline_downgrade_sql():
+            conn.execute(statement)
+        assert policies() == plain
+    rendered = migrations.upgrade_sql(
+        "0009_iso_plans_require_tenant", start="0008_iso_plans_not_leakproof"
+    )
+    assert "ALTER POLICY tenant_isolation" in rendered

@@ -93,3 +93,51 @@ def downgrade(connection: Connection) -> list[str]:
         changed.append(table)
     connection.execute(text(f"DROP FUNCTION IF EXISTS {FUNCTION}"))
     return changed
+
+
+# The same rewrite as one DO block for `migrate --sql`, deciding from the policies when it runs.
+_OFFLINE = """
+DO $guard$
+DECLARE
+  p record;
+  guard text;
+BEGIN
+  FOR p IN SELECT c.oid::regclass::text AS tbl, pg_get_expr(pol.polqual, pol.polrelid) AS qual,
+                  pg_get_expr(pol.polwithcheck, pol.polrelid) AS wcheck
+           FROM pg_policy pol JOIN pg_class c ON c.oid = pol.polrelid
+           JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE pol.polname = '@POLICY@' AND n.nspname = 'public'
+  LOOP
+    guard := format('advisoros_require_tenant(%L::regclass)', p.tbl);
+    @BODY@
+  END LOOP;
+END
+$guard$
+"""
+_OFFLINE_UPGRADE = """CONTINUE WHEN p.qual IS NULL OR position(guard IN p.qual) > 0;
+    EXECUTE format('ALTER POLICY @POLICY@ ON %s USING (%s AND %s)%s', p.tbl, guard, p.qual,
+      CASE WHEN p.wcheck IS NULL THEN ''
+           ELSE format(' WITH CHECK (%s AND %s)', guard, p.wcheck) END);"""
+_OFFLINE_DOWNGRADE = """CONTINUE WHEN p.qual IS NULL OR left(p.qual, length(guard) + 6) <> '(' || guard || ' AND ';
+    EXECUTE format('ALTER POLICY @POLICY@ ON %s USING (%s)%s', p.tbl,
+      substr(p.qual, length(guard) + 7, length(p.qual) - length(guard) - 7),
+      CASE WHEN p.wcheck IS NULL OR left(p.wcheck, length(guard) + 6) <> '(' || guard || ' AND '
+           THEN ''
+           ELSE format(' WITH CHECK (%s)',
+                       substr(p.wcheck, length(guard) + 7, length(p.wcheck) - length(guard) - 7))
+      END);"""
+
+
+def offline_upgrade_sql() -> list[str]:
+    """Revision 0009 for `migrate --sql`: the function, then the policies' rewrite."""
+    body = _OFFLINE_UPGRADE.replace("@POLICY@", POLICY)
+    return [FUNCTION_SQL, _OFFLINE.replace("@BODY@", body).replace("@POLICY@", POLICY)]
+
+
+def offline_downgrade_sql() -> list[str]:
+    """Revision 0009's downgrade for `migrate --sql`."""
+    body = _OFFLINE_DOWNGRADE.replace("@POLICY@", POLICY)
+    return [
+        _OFFLINE.replace("@BODY@", body).replace("@POLICY@", POLICY),
+        f"DROP FUNCTION IF EXISTS {FUNCTION}",
+    ]

@@ -18,7 +18,6 @@ from collections.abc import Sequence
 
 from alembic import context, op
 
-from advisoros_db.errors import MigrationError
 from advisoros_db.migrations import tenant_guard
 
 revision: str = "0009_iso_plans_require_tenant"
@@ -27,21 +26,19 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def _online() -> None:
-    if context.is_offline_mode():
-        raise MigrationError(
-            "0009_iso_plans_require_tenant rewrites each tenant policy from the one the database "
-            "holds, so it cannot be printed offline; run `advisoros-db migrate` against the database"
-        )
-
-
 def upgrade() -> None:
     op.set_lock_timeout()
-    _online()
+    if context.is_offline_mode():
+        for statement in tenant_guard.offline_upgrade_sql():
+            op.execute(statement)
+        return
     tenant_guard.upgrade(op.get_bind())
 
 
 def downgrade() -> None:
     op.set_lock_timeout()
-    _online()
+    if context.is_offline_mode():
+        for statement in tenant_guard.offline_downgrade_sql():
+            op.execute(statement)
+        return
     tenant_guard.downgrade(op.get_bind())
