@@ -14,6 +14,7 @@ from psycopg import sql
 
 from advisoros_db import migrations
 from advisoros_db.cluster import Cluster
+from advisoros_db.tenancy import APP_ROLE
 from advisoros_db.urls import with_database
 from tests.support import (
     EXTERNAL_URL,
@@ -56,7 +57,7 @@ def server() -> Iterator[PgServer]:
         yield PgServer(admin_url=admin, app_url=app)
         return
     home = scratch_path("advisoros-test-") / "home"
-    cluster = Cluster(home)
+    cluster = Cluster(home, app_role=APP_ROLE)
     info = cluster.up(2)
     try:
         yield PgServer(
