@@ -8,6 +8,7 @@ from advisoros_db.cluster import Cluster
 from advisoros_db.errors import ConfigError
 from advisoros_db.settings import Settings
 from advisoros_db.tenancy.roles import APP_ROLE
+from advisoros_db.urls import masked_repr
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,8 @@ class Target:
     background_url: str | None = None
     dr_url: str | None = None
     cluster: Cluster | None = None
+
+    __repr__ = masked_repr
 
     @property
     def embedded(self) -> bool:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 
@@ -74,3 +76,20 @@ def mask(url: str) -> str:
                 safe="*",
             )
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def _masked(value: object) -> object:
+    if isinstance(value, str) and ("://" in value or "password" in value):
+        return mask(value)
+    if isinstance(value, list | tuple):
+        return type(value)(_masked(item) for item in value)
+    return value
+
+
+def masked_repr(self: Any) -> str:
+    """A dataclass `__repr__` that masks every URL it shows (`__repr__ = masked_repr` in the
+    class body): tracebacks, test reports and logs print these objects whole."""
+    shown = ", ".join(
+        f"{f.name}={_masked(getattr(self, f.name))!r}" for f in dataclasses.fields(self) if f.repr
+    )
+    return f"{type(self).__name__}({shown})"

@@ -23,7 +23,7 @@ from psycopg import sql
 from advisoros_db.cluster import binaries, credentials, node, tuning
 from advisoros_db.cluster.node import Node
 from advisoros_db.errors import ClusterError
-from advisoros_db.urls import libpq_url
+from advisoros_db.urls import libpq_url, masked_repr
 
 DATABASE = "advisoros"
 _HBA = (
@@ -42,6 +42,8 @@ class ClusterInfo:
     app_url: str
     database: str = DATABASE
     nodes: list[Node] = field(default_factory=list)
+
+    __repr__ = masked_repr
 
 
 @dataclass(frozen=True)
