@@ -24,6 +24,7 @@ from advisoros_db.tenancy.roles import (
     APP_ROLE,
     check_role,
     check_role_async,
+    owner_maintenance,
     require_tenant_role,
 )
 from advisoros_db.tenancy.sessions import (
@@ -52,6 +53,7 @@ __all__ = [
     "check_role",
     "check_role_async",
     "install_engine_reset",
+    "owner_maintenance",
     "pool_reset",
     "require_tenant_role",
     "reset_connection",

@@ -75,6 +75,15 @@ def refuse(problem: str) -> TenantError:
     return TenantError(f"tenant sessions refused: {problem}")
 
 
+def owner_maintenance(conn: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
+    """Mark `conn` as the owner's maintenance connection: its tenant transactions skip the role
+    check. Row-level security does not bind such a role, so every query run on it must filter by
+    organization itself (the search pipeline's do). Returns `conn`; the explicit opt-in keeps the
+    owner out of tenant sessions everywhere else."""
+    _verdicts[conn] = None
+    return conn
+
+
 def check_role(conn: psycopg.Connection[Any]) -> None:
     """Check (once per connection) that `conn`'s role is bound by row-level security; raises
     TenantError saying why not. Leaves the connection in the transaction state it found."""
