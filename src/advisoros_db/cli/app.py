@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from advisoros_db.cli import (
+    audit,
     backup,
     bench,
     cluster,
@@ -35,6 +36,7 @@ app.registered_commands += failover.app.registered_commands
 app.add_typer(partitions.app, name="partitions")
 app.add_typer(backup.app, name="backup")
 app.add_typer(search.app, name="search")
+app.add_typer(audit.app, name="audit")
 
 
 def main() -> None:
