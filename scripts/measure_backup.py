@@ -27,6 +27,7 @@ from advisoros_db.cluster import Cluster, node
 from advisoros_db.cluster import failover as failover_ops
 from advisoros_db.settings import Settings
 from advisoros_db.targets import Target as DeploymentTarget
+from advisoros_db.targets import embedded_cluster
 
 
 def _timed(fn):  # type: ignore[no-untyped-def]
@@ -91,7 +92,7 @@ def main() -> None:
         backup_dir=scratch / "repo",
         backup_encryption_key=base64.b64encode(os.urandom(32)).decode(),
     )
-    cluster = Cluster(settings.home)
+    cluster = embedded_cluster(settings)
     figures: dict[str, object] = {"scale": args.scale, "load_before": os.getloadavg()}
     backups: Backups | None = None
     try:

@@ -20,7 +20,7 @@ from advisoros_db.backup import Backups
 from advisoros_db.cluster import Cluster, node
 from advisoros_db.cluster.node import Node
 from advisoros_db.settings import Settings
-from advisoros_db.targets import Target
+from advisoros_db.targets import Target, embedded_cluster
 from advisoros_db.urls import with_database
 from tests.support import EXTERNAL_URL, scratch_path
 
@@ -67,7 +67,7 @@ def benv() -> Iterator[BackupEnv]:
         backup_encryption_key=new_key(),
         embedded_replicas=0,
     )
-    cluster = Cluster(settings.home)
+    cluster = embedded_cluster(settings)
     info = cluster.up(0)
     migrations.upgrade(info.primary_url)
     target = Target(admin_url=info.primary_url, app_url=info.app_url, cluster=cluster)

@@ -15,6 +15,7 @@ from advisoros_db.cli.app import app
 from advisoros_db.cluster import Cluster
 from advisoros_db.cluster import failover as failover_ops
 from advisoros_db.routing import Router, nodes_from
+from advisoros_db.tenancy import APP_ROLE
 from tests.routing.conftest import FAST, wait_for
 from tests.routing.test_faults import ReadLoad
 from tests.support import EXTERNAL_URL, scratch_path
@@ -26,7 +27,7 @@ pytestmark = [pytest.mark.replicas, pytest.mark.slow]
 def dr_cluster() -> Iterator[Cluster]:
     if EXTERNAL_URL:
         pytest.skip("failover runs on an own embedded cluster")
-    cluster = Cluster(scratch_path("advisoros-failover-") / "home")
+    cluster = Cluster(scratch_path("advisoros-failover-") / "home", app_role=APP_ROLE)
     try:
         cluster.up(2)
         with psycopg.connect(cluster.url("primary", database="postgres"), autocommit=True) as conn:
