@@ -187,7 +187,7 @@ def test_concurrent_entries_of_one_firm_form_one_valid_chain(firms: SeededDb) ->
 def test_the_revision_chains_existing_entries_and_downgrades(firms: SeededDb) -> None:
     org = firms.seed.organizations[0]
     _append(firms.db.app_url, org, ["create", "update"])
-    migrations.downgrade(firms.db.admin_url, "0008_keys_unique_document_ids")
+    migrations.downgrade(firms.db.admin_url, "0011_keys_unique_document_ids")
     with psycopg.connect(firms.db.admin_url) as admin:
         gone = admin.execute(
             "SELECT count(*) FROM pg_attribute WHERE attrelid = 'audit_logs'::regclass"

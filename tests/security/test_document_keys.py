@@ -203,13 +203,13 @@ def test_rollback_and_downgrade_refuse_rather_than_drop_a_duplicate(
     db, s = rollback_window
     victim = s.row("documents", 0)
     head = migrations.current(db.admin_url)
-    # Before 0008 the registry skipped a taken id: firm 1 could plant a second row with it.
-    migrations.downgrade(db.admin_url, "0007_leakproof_search_operators")
+    # Before 0011 the registry skipped a taken id: firm 1 could plant a second row with it.
+    migrations.downgrade(db.admin_url, "0010_iso_plans_tenant_search")
     with psycopg.connect(db.app_url) as app, tenant_transaction(app, s.organizations[1]):
         _insert(app, s, 1, victim, 2029)
     with pytest.raises(MigrationError, match=f"used by more than one row: {victim}"):
         migrations.upgrade(db.admin_url, "head")
-    assert migrations.current(db.admin_url) == "0007_leakproof_search_operators"
+    assert migrations.current(db.admin_url) == "0010_iso_plans_tenant_search"
 
     def both_rows_there() -> None:
         with psycopg.connect(db.admin_url) as admin:

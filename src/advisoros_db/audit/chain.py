@@ -1,4 +1,4 @@
-"""How an audit_logs row is stamped and chained. Revision 0009_keys_audit_chain installs this SQL;
+"""How an audit_logs row is stamped and chained. Revision 0012_keys_audit_chain installs this SQL;
 `verify.py` recomputes the same hash. Changing the payload changes every hash: that takes a new
 revision that re-seals the trail, never an edit here."""
 

@@ -101,7 +101,7 @@ def unswap(conn: ddl.Conn, table: str) -> None:
 
 
 def enforce_unique_keys(conn: ddl.Conn, table: str) -> None:
-    """Ids unique across every partition and organization (revision 0008_keys_unique_ids)."""
+    """Ids unique across every partition and organization (revision 0011_keys_unique_document_ids)."""
     keys.enforce(conn, spec(table))
 
 

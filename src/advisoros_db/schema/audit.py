@@ -72,7 +72,7 @@ class AuditLog(Base):
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), primary_key=True
     )
-    # The hash chain per organization (0009_keys_audit_chain): set by the database, never by the
+    # The hash chain per organization (0012_keys_audit_chain): set by the database, never by the
     # application; `advisoros-db audit verify` proves it. For the application role the database also
     # sets created_at (the transaction's time) and user_id (its app.user_id).
     chain_seq: Mapped[int | None] = mapped_column(BigInteger)

@@ -5,8 +5,8 @@ audit rows (from the transaction's time and its `app.user_id`), and chains every
 previous one of its organization by hash (chain_seq, prev_hash, row_hash; heads in
 audit_chain.heads). Rows already there are chained in (created_at, id) order.
 
-Revision ID: 0009_keys_audit_chain
-Revises: 0008_keys_unique_document_ids
+Revision ID: 0012_keys_audit_chain
+Revises: 0011_keys_unique_document_ids
 Create Date: 2026-12-05
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0009_keys_audit_chain"
-down_revision: str | None = "0008_keys_unique_document_ids"
+revision: str = "0012_keys_audit_chain"
+down_revision: str | None = "0011_keys_unique_document_ids"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -5,8 +5,8 @@ the documents_keys registry trigger refuses an id already in use (it used to ski
 row, or another firm's id, was accepted), and a document's id and organization cannot change.
 Refused, naming the ids, while duplicates exist.
 
-Revision ID: 0008_keys_unique_document_ids
-Revises: 0007_leakproof_search_operators
+Revision ID: 0011_keys_unique_document_ids
+Revises: 0010_iso_plans_tenant_search
 Create Date: 2026-12-05
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0008_keys_unique_document_ids"
-down_revision: str | None = "0007_leakproof_search_operators"
+revision: str = "0011_keys_unique_document_ids"
+down_revision: str | None = "0010_iso_plans_tenant_search"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
