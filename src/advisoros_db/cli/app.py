@@ -9,12 +9,14 @@ from advisoros_db.cli import (
     cluster,
     embed,
     health,
+    insights,
     migrations,
     partitions,
     search,
     seed,
     serve,
     tour,
+    worker,
 )
 
 app = typer.Typer(
@@ -31,6 +33,8 @@ app.registered_commands += health.app.registered_commands + serve.app.registered
 app.registered_commands += embed.app.registered_commands
 app.add_typer(partitions.app, name="partitions")
 app.add_typer(search.app, name="search")
+app.add_typer(insights.app, name="insights")
+app.registered_commands += worker.app.registered_commands
 
 
 def main() -> None:
