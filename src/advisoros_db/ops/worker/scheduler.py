@@ -143,9 +143,15 @@ class Worker:
 
     def _locked(self, conn: psycopg.Connection[Any], job: Job, *, force: bool) -> Outcome:
         try:
-            runs.abandon_active(conn, job.name)
+            abandoned = runs.abandon_active(conn, job.name)
             last = runs.last_run(conn, job.name)
-            attempt = 1 if force else due(job, last)
+            if force:
+                attempt: int | None = 1
+            elif abandoned and last is not None:
+                # A run cut short by a dead worker is not the job's failure: rerun it now.
+                attempt = last.attempts + 1
+            else:
+                attempt = due(job, last)
             if attempt is None:
                 return Outcome(job.name, "not_due")
             run = runs.start(conn, job.name, self.name, attempt, job.max_attempts)
