@@ -155,6 +155,10 @@ class Worker:
             if attempt is None:
                 return Outcome(job.name, "not_due")
             run = runs.start(conn, job.name, self.name, attempt, job.max_attempts)
+        except pg_errors.UndefinedTable as exc:
+            raise AdvisorOSError(
+                "job_executions does not exist in this database: run `advisoros-db migrate` first"
+            ) from exc
         except pg_errors.InsufficientPrivilege as exc:
             raise AdvisorOSError(
                 "the worker records runs in job_executions with no organization: connect as a "
