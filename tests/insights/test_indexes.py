@@ -58,6 +58,11 @@ def test_unused_duplicate_and_overlapping_indexes(db: PgDatabase) -> None:
     assert ("overlapping", "probe_a", "probe_a_b") in redundant
     assert not any(r["index"] == "probe_c" for r in report["indexes"]["redundant"])
 
+    # Sizes list the largest tables first (the probe table outweighs the fresh schema's).
+    totals = [t["table_bytes"] + t["index_bytes"] for t in report["sizes"]["tables"]]
+    assert totals == sorted(totals, reverse=True)
+    assert report["sizes"]["tables"][0]["table"] == "probe"
+
     found = problems(report, settings(insights_unused_index_bytes=0))
     subjects = {(p["check"], p["subject"]) for p in found}
     assert ("duplicate_index", "probe_a_again") in subjects

@@ -17,7 +17,7 @@ LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
 WHERE c.relkind IN ('r', 'p', 'm')
   AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
 GROUP BY 1, 2
-ORDER BY 3 + 4 DESC, 2
+ORDER BY sum(pg_total_relation_size(c.oid)) DESC, 2
 """
 
 _CACHE = """
