@@ -50,6 +50,11 @@ def test_blocked_query_names_its_blocker(db: PgDatabase) -> None:
         assert blocked[waiter.info.backend_pid]["blocked_by"] == [holder.info.backend_pid]
         idle = {s["pid"] for s in report["activity"]["idle_in_transaction"]}
         assert holder.info.backend_pid in idle
+        # Both transactions are older than a millisecond: over that threshold they are long.
+        strict = collect(db.admin_url, settings(insights_long_query_s=0.001))
+        long_running = {s["pid"] for s in strict["activity"]["long_running"]}
+        assert {holder.info.backend_pid, waiter.info.backend_pid} <= long_running
+        assert holder.info.backend_pid not in {s["pid"] for s in report["activity"]["long_running"]}
         found = problems(report, settings(insights_blocked_s=0, insights_idle_in_transaction_s=0))
         subjects = {(p["check"], p["subject"]) for p in found}
         assert ("blocked_query", str(waiter.info.backend_pid)) in subjects

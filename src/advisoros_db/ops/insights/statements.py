@@ -27,7 +27,11 @@ def ensure_extension(conn: psycopg.Connection[Any]) -> str | None:
     that does not preload the library refuses to read the view: the creation is rolled back."""
     try:
         with conn.transaction():
-            conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            created = conn.execute(
+                "SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements'"
+            ).fetchone()
+            if not created:
+                conn.execute("CREATE EXTENSION pg_stat_statements")
             conn.execute("SELECT 1 FROM pg_stat_statements LIMIT 1")
     except pg_errors.ObjectNotInPrerequisiteState:
         return ENABLE_HINT
