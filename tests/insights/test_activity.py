@@ -9,7 +9,7 @@ import uuid
 import psycopg
 import pytest
 
-from advisoros_db.ops.insights import collect, problems
+from advisoros_db.ops.insights import collect, metrics, problems
 from advisoros_db.ops.insights.statements import top_queries
 from tests.insights.conftest import settings, wait_for
 from tests.support import PgDatabase
@@ -83,6 +83,12 @@ def test_abandoned_replication_slot(db: PgDatabase) -> None:
             assert slots[slot]["active"] is False and slots[slot]["retained_bytes"] > 0
             found = problems(report, settings(insights_slot_retained_bytes=1))
             assert ("abandoned_slot", slot) in {(p["check"], p["subject"]) for p in found}
+            scraped = metrics.render(report, found).decode()
+            assert (
+                f'pg_replication_slot_slot_is_active{{slot_name="{slot}",slot_type="physical"}} 0.0'
+                in scraped
+            )
+            assert 'advisoros_insights_problems{check="abandoned_slot"} 1.0' in scraped
             quiet = problems(report, settings(insights_slot_retained_bytes=1 << 50))
             assert ("abandoned_slot", slot) not in {(p["check"], p["subject"]) for p in quiet}
         finally:

@@ -12,6 +12,9 @@ from advisoros_db.ops import insights
 from advisoros_db.settings import get_settings
 from advisoros_db.targets import resolve
 
+SHOWN = 25
+"""Rows of a long list printed for people; --json has them all."""
+
 app = typer.Typer(help="What the database is doing: indexes, sizes, activity, queries, upkeep.")
 
 
@@ -44,9 +47,11 @@ def show(ctx: typer.Context, json_out: JsonOption = False) -> None:
     table = Table(title=f"unused indexes (no scan since {ix['since']})")
     for column in ("table", "index", "size"):
         table.add_column(column)
-    for i in ix["unused"]:
+    for i in ix["unused"][:SHOWN]:
         table.add_row(i["table"], i["index"], _mib(i["bytes"]))
     console.print(table)
+    if len(ix["unused"]) > SHOWN:
+        console.print(f"... and {len(ix['unused']) - SHOWN} smaller ones (--json lists all)")
     for i in ix["redundant"]:
         console.print(
             f"{i['kind']} index {i['index']} on {i['table']}: covered by {i['covered_by']}"
