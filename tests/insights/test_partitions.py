@@ -12,10 +12,10 @@ import psycopg
 from psycopg import sql
 
 from advisoros_db.bench.partition_load import fill
-from advisoros_db.migrations.partition_layout import AUDIT_LOGS, DOCUMENTS, month_start
 from advisoros_db.ops.insights import collect, problems
 from advisoros_db.partitioning import convert, maintain
 from advisoros_db.partitioning.archive import partitions_of
+from advisoros_db.partitioning.layout import AUDIT_LOGS, DOCUMENTS, month_start
 from tests.insights.conftest import settings
 from tests.support import PgDatabase
 

@@ -17,11 +17,11 @@ import pytest
 from psycopg import sql
 
 from advisoros_db.bench.partition_load import fill
-from advisoros_db.migrations.partition_layout import AUDIT_LOGS, DOCUMENTS, partition_for
 from advisoros_db.ops.worker import JobContext
 from advisoros_db.ops.worker.jobs import apply_retention
 from advisoros_db.partitioning import ArchiveError, archive, convert, restore
 from advisoros_db.partitioning.archive import detach, partitions_of
+from advisoros_db.partitioning.layout import AUDIT_LOGS, DOCUMENTS, partition_for
 from advisoros_db.partitioning.maintain import ensure_partition
 from advisoros_db.partitioning.verify import table_checksum
 from advisoros_db.settings import Settings

@@ -8,7 +8,6 @@ from typing import Annotated, Any
 import typer
 
 from advisoros_db.cli.output import command, console, fail
-from advisoros_db.http.dashboard import create_dashboard_app
 from advisoros_db.ops import insights
 from advisoros_db.routing import Router, RouterOptions
 from advisoros_db.settings import get_settings
@@ -41,6 +40,8 @@ def serve(
 ) -> None:
     """Serve the dashboard (GET /), GET /api/health and GET /metrics, on 127.0.0.1 by default."""
     import uvicorn
+
+    from advisoros_db.http.dashboard import create_dashboard_app  # FastAPI: only when served
 
     settings = get_settings()
     token = settings.dashboard_token.get_secret_value() if settings.dashboard_token else None

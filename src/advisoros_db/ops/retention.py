@@ -11,9 +11,9 @@ from typing import Any
 
 import psycopg
 
-from advisoros_db.migrations import partition_ddl as ddl
-from advisoros_db.migrations.partition_layout import AUDIT_LOGS, DOCUMENTS
+from advisoros_db.partitioning import ddl
 from advisoros_db.partitioning.archive import archive
+from advisoros_db.partitioning.layout import AUDIT_LOGS, DOCUMENTS
 
 
 @dataclass(frozen=True)

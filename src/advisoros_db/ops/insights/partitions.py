@@ -7,9 +7,9 @@ from typing import Any
 
 import psycopg
 
-from advisoros_db.migrations import partition_ddl as ddl
-from advisoros_db.migrations.partition_layout import SPECS, TableSpec, month_start
+from advisoros_db.partitioning import ddl
 from advisoros_db.partitioning.archive import partitions_of
+from advisoros_db.partitioning.layout import SPECS, TableSpec, month_start
 
 
 def runway(conn: psycopg.Connection[Any], spec: TableSpec, today: dt.date) -> dict[str, Any]:
