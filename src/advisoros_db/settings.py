@@ -117,6 +117,47 @@ class Settings(BaseSettings):
     openai_base_url: str = "https://api.openai.com/v1"
     """Base URL of the OpenAI-compatible embeddings endpoint (`/embeddings` is appended)."""
 
+    retention_audit_months: int = Field(default=84, ge=1)
+    """Months of audit logs kept online; older months are archived to files, verified, then
+    dropped (seven years, as the report states)."""
+
+    retention_document_years: int = Field(default=7, ge=1)
+    """Tax years of documents kept online besides the current one; older years are archived."""
+
+    retention_export_dir: Path | None = None
+    """Where retention writes its archive files and checksums. Unset: `<home>/archive`."""
+
+    worker_poll_s: float = Field(default=60.0, gt=0)
+    """Seconds the worker sleeps between looks for due jobs."""
+
+    insights_long_query_s: float = Field(default=300.0, gt=0)
+    """A query or transaction running longer than this is a problem for `insights check`."""
+
+    insights_idle_in_transaction_s: float = Field(default=60.0, ge=0)
+    """A session idle in a transaction longer than this is a problem (it holds locks and xmin)."""
+
+    insights_blocked_s: float = Field(default=30.0, ge=0)
+    """A query waiting on another session's lock longer than this is a problem."""
+
+    insights_slot_retained_bytes: int = Field(default=1 << 30, ge=0)
+    """An inactive replication slot retaining more WAL than this is a problem."""
+
+    insights_min_runway: int = Field(default=2, ge=0)
+    """Fewest future partitions (months of audit_logs, tax years of documents) before a problem."""
+
+    insights_connections_ratio: float = Field(default=0.8, gt=0, le=1)
+    """Connections above this share of max_connections are a problem."""
+
+    insights_wraparound_age: int = Field(default=1_000_000_000, gt=0)
+    """Transaction-ID age of a database above which a problem is reported (wraparound at 2^31)."""
+
+    insights_unused_index_bytes: int = Field(default=1 << 20, ge=0)
+    """An unused, non-unique index at least this large is a problem (smaller ones are listed)."""
+
+    dashboard_token: SecretStr | None = None
+    """Token the dashboard requires on every request but /api/health when it listens on anything
+    other than 127.0.0.1 (`Authorization: Bearer <token>` or `?token=`)."""
+
     @field_validator("read_replica_urls", mode="before")
     @classmethod
     def _split_urls(cls, value: object) -> object:

@@ -12,12 +12,14 @@ from advisoros_db.cli import (
     embed,
     failover,
     health,
+    insights,
     migrations,
     partitions,
     search,
     seed,
     serve,
     tour,
+    worker,
 )
 
 app = typer.Typer(
@@ -37,6 +39,8 @@ app.add_typer(partitions.app, name="partitions")
 app.add_typer(backup.app, name="backup")
 app.add_typer(search.app, name="search")
 app.add_typer(audit.app, name="audit")
+app.add_typer(insights.app, name="insights")
+app.registered_commands += worker.app.registered_commands
 
 
 def main() -> None:

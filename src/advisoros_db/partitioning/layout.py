@@ -164,6 +164,24 @@ def older_than(
     return sorted(p for p in partitions if isinstance(p.upper, dt.datetime) and p.upper <= cutoff)
 
 
+def older_years(partitions: list[Partition], today: dt.date, keep_years: int) -> list[Partition]:
+    """Tax-year partitions before the current year minus `keep_years` (archive candidates): keeping
+    7 in 2026 keeps 2019 to 2026 and archives 2018 and earlier."""
+    if keep_years < 0:
+        raise ValueError("keep_years must be 0 or more")
+    cutoff = today.year - keep_years
+    return sorted(p for p in partitions if isinstance(p.upper, int) and p.upper <= cutoff)
+
+
+def expired(
+    partitions: list[Partition], spec: TableSpec, today: dt.date, keep: int
+) -> list[Partition]:
+    """Partitions past `keep` periods of `spec`'s granularity (months or tax years)."""
+    if spec.granularity == "month":
+        return older_than(partitions, spec, today, keep)
+    return older_years(partitions, today, keep)
+
+
 def parse_name(spec: TableSpec, name: str, *, table: str | None = None) -> Partition | None:
     """The partition a name stands for, or None for the default and foreign names."""
     base = table or spec.table
