@@ -7,7 +7,7 @@ from typing import Any
 
 import psycopg
 
-from advisoros_db.partitioning import ddl
+from advisoros_db.partitioning import ddl, windows
 from advisoros_db.partitioning.archive import partitions_of
 from advisoros_db.partitioning.layout import SPECS, TableSpec, month_start
 
@@ -40,17 +40,23 @@ def _unit(spec: TableSpec) -> str:
     return "months" if spec.granularity == "month" else "tax years"
 
 
-def rollback_window(conn: psycopg.Connection[Any], spec: TableSpec) -> dict[str, Any]:
-    """Open while the plain table a conversion swapped out is kept (`<table>_old`): writes are
-    mirrored into it and `partitions finalize` has yet to end the window."""
-    row = conn.execute(
-        "SELECT to_regclass(format('public.%%I', %s::text)) IS NOT NULL", (spec.old_name,)
-    ).fetchone()
-    return {"table": spec.table, "open": bool(row and row[0]), "kept_table": spec.old_name}
+def rollback_windows(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
+    """Each partitioned table with whether its conversion's rollback window is open, and since
+    when (`partitioning.windows` decides; insights only reports)."""
+    opened = {w.table: w for w in windows.open_windows(conn)}
+    return [
+        {
+            "table": spec.table,
+            "open": spec.table in opened,
+            "kept_table": spec.old_name,
+            "since": opened[spec.table].since.isoformat() if spec.table in opened else None,
+        }
+        for spec in SPECS.values()
+    ]
 
 
 def partitions(conn: psycopg.Connection[Any], today: dt.date) -> dict[str, Any]:
     return {
         "runway": [runway(conn, spec, today) for spec in SPECS.values()],
-        "rollback_windows": [rollback_window(conn, spec) for spec in SPECS.values()],
+        "rollback_windows": rollback_windows(conn),
     }
