@@ -270,3 +270,23 @@ def test_a_tenant_switch_fails_tenancy_sessions_and_transactions(
 
     asyncio.run(run())
     assert _count(server_admin_url, marker) == 0
+
+
+def test_statements_prepared_before_a_reset_are_not_executed_after_it(
+    app_nodes: tuple[NodeConfig, ...],
+) -> None:
+    # psycopg prepares a statement on its sixth run; DISCARD ALL deallocates it on the server, so
+    # psycopg must forget it too or the next borrow EXECUTEs a statement that no longer exists.
+    org = uuid.uuid4()
+    engine = create_engine(to_sqlalchemy(app_nodes[0].url), pool_size=1, max_overflow=0)
+    try:
+        with Router(app_nodes[:1], ONE, monitor=False) as router:
+            for _ in range(12):
+                with router.connection("write", organization_id=org) as conn:
+                    assert conn.execute("SELECT count(*) FROM items").fetchone() == (0,)
+                with router.session("write", organization_id=org) as s:
+                    assert s.execute(text("SELECT count(*) FROM items")).scalar() == 0
+                with tenant_session(engine, org) as s:
+                    assert s.execute(text("SELECT count(*) FROM items")).scalar() == 0
+    finally:
+        engine.dispose()
