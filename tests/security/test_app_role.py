@@ -82,7 +82,7 @@ def test_per_role_settings_the_app_role_plants_never_reach_a_session(
     db: PgDatabase, statement: str
 ) -> None:
     # PostgreSQL lets every role set its own defaults for ordinary parameters; no privilege removes
-    # that. What must hold: no session ever starts with them (revision 0008's login guard refuses
+    # that. What must hold: no session ever starts with them (revision 0013's login guard refuses
     # logins until the owner resets them), and a connection opened before the change cannot start
     # a tenant transaction either.
     with (

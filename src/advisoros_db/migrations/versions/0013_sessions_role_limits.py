@@ -13,8 +13,8 @@
 Both need a superuser (the catalog's grants, CREATE EVENT TRIGGER); run by another role the
 revision warns and changes nothing, like 0007. docs/security.md has the details and what remains.
 
-Revision ID: 0008_iso_sessions_role_limits
-Revises: 0007_leakproof_search_operators
+Revision ID: 0013_sessions_role_limits
+Revises: 0012_keys_audit_chain
 Create Date: 2026-12-05
 """
 
@@ -26,8 +26,8 @@ from alembic import op
 
 from advisoros_db.tenancy import APP_ROLE
 
-revision: str = "0008_iso_sessions_role_limits"
-down_revision: str | None = "0007_leakproof_search_operators"
+revision: str = "0013_sessions_role_limits"
+down_revision: str | None = "0012_keys_audit_chain"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
