@@ -154,7 +154,7 @@ def test_the_reset_helper_cleans_a_search_connection(db: PgDatabase) -> None:
     # Search holds no pool of its own: a caller that keeps a search connection for several
     # tenants hands it over through the same reset the pools use.
     victim = uuid.uuid4()
-    state = state_sql("clients")
+    state = state_sql("clients", count=False)
     with search_connect(db.app_url) as conn:
         before = conn.execute(state).fetchone()
         conn.commit()
