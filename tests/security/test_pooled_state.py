@@ -154,7 +154,7 @@ def test_the_reset_helper_cleans_a_search_connection(db: PgDatabase) -> None:
     # Search holds no pool of its own: a caller that keeps a search connection for several
     # tenants hands it over through the same reset the pools use.
     victim = uuid.uuid4()
-    state = state_sql("clients")
+    state = state_sql("clients", count=False)
     with search_connect(db.app_url) as conn:
         before = conn.execute(state).fetchone()
         conn.commit()
@@ -270,3 +270,23 @@ def test_a_tenant_switch_fails_tenancy_sessions_and_transactions(
 
     asyncio.run(run())
     assert _count(server_admin_url, marker) == 0
+
+
+def test_statements_prepared_before_a_reset_are_not_executed_after_it(
+    app_nodes: tuple[NodeConfig, ...],
+) -> None:
+    # psycopg prepares a statement on its sixth run; DISCARD ALL deallocates it on the server, so
+    # psycopg must forget it too or the next borrow EXECUTEs a statement that no longer exists.
+    org = uuid.uuid4()
+    engine = create_engine(to_sqlalchemy(app_nodes[0].url), pool_size=1, max_overflow=0)
+    try:
+        with Router(app_nodes[:1], ONE, monitor=False) as router:
+            for _ in range(12):
+                with router.connection("write", organization_id=org) as conn:
+                    assert conn.execute("SELECT count(*) FROM items").fetchone() == (0,)
+                with router.session("write", organization_id=org) as s:
+                    assert s.execute(text("SELECT count(*) FROM items")).scalar() == 0
+                with tenant_session(engine, org) as s:
+                    assert s.execute(text("SELECT count(*) FROM items")).scalar() == 0
+    finally:
+        engine.dispose()

@@ -38,6 +38,17 @@ _SQL: dict[SessionReset, Any] = {
 }
 
 
+def _forget_prepared(conn: Any) -> None:
+    # DISCARD ALL deallocates the server's prepared statements. psycopg notices that only the first
+    # time it sees the statement (afterwards its statement counter skips the check), and would then
+    # EXECUTE `_pg3_N` statements the server no longer has; so its cache is emptied here. There is
+    # no public call for it; `_prepared` has been psycopg 3's cache since 3.0.
+    prepared = getattr(conn, "_prepared", None)
+    if prepared is not None:
+        prepared.clear()
+        prepared._to_flush.clear()  # nothing left on the server to deallocate
+
+
 def reset_connection(
     conn: psycopg.Connection[Any], mode: SessionReset = SessionReset.DISCARD_ALL
 ) -> None:
@@ -53,8 +64,8 @@ def reset_connection(
     autocommit = conn.autocommit
     conn.autocommit = True
     try:
-        # psycopg sees DISCARD ALL go by and forgets its own prepared statements too.
-        conn.execute(statement)
+        conn.execute(statement, prepare=False)
+        _forget_prepared(conn)
     finally:
         conn.autocommit = autocommit
 
@@ -71,7 +82,8 @@ async def reset_connection_async(
     autocommit = conn.autocommit
     await conn.set_autocommit(True)
     try:
-        await conn.execute(statement)
+        await conn.execute(statement, prepare=False)
+        _forget_prepared(conn)
     finally:
         await conn.set_autocommit(autocommit)
 
@@ -101,6 +113,8 @@ def _discard_on_reset(dbapi_connection: Any, record: Any, state: Any) -> None:
             cursor.execute(_SQL[SessionReset.DISCARD_ALL])
         finally:
             cursor.close()
+        # The async adapter wraps the psycopg connection that holds the cache.
+        _forget_prepared(getattr(dbapi_connection, "_connection", dbapi_connection))
     finally:
         dbapi_connection.autocommit = autocommit
 
