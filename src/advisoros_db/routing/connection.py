@@ -32,6 +32,7 @@ from advisoros_db.routing.transaction import (
     RoutedTransaction,
     Run,
     Sleep,
+    Stale,
     Statement,
     Steps,
 )
@@ -196,7 +197,7 @@ class RoutedConnection(_RoutedTransactionView):
                 row = _open(conn, tx.read_only, statements, check)
                 if check:
                     tx.verify(row)
-            except (psycopg.Error, Behind) as exc:
+            except (psycopg.Error, Behind, Stale) as exc:
                 drive(tx.reopen(exc), self._pools)
         except BaseException:
             self._finish(commit=False)
@@ -351,7 +352,7 @@ class AsyncRoutedConnection(_RoutedTransactionView):
                 row = await _aopen(conn, tx.read_only, statements, check)
                 if check:
                     tx.verify(row)
-            except (psycopg.Error, Behind) as exc:
+            except (psycopg.Error, Behind, Stale) as exc:
                 await adrive(tx.reopen(exc), self._pools)
         except BaseException:
             await self._finish(commit=False)

@@ -14,7 +14,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from prometheus_client.core import CounterMetricFamily, Metric
 
-from advisoros_db.routing.decisions import usable_for_reads
+from advisoros_db.routing.decisions import newest_timeline, usable_for_reads
 from advisoros_db.routing.state import Snapshot
 
 
@@ -128,7 +128,8 @@ class RouterMetrics:
             if node.lag_s is not None:
                 self.staleness.labels(node.name).set(node.lag_s)
             self.healthy.labels(node.name).set(1 if node.healthy else 0)
-            self.usable.labels(node.name).set(1 if usable_for_reads(node, max_lag_s) else 0)
+            newest = newest_timeline(snapshot, node)
+            self.usable.labels(node.name).set(1 if usable_for_reads(node, max_lag_s, newest) else 0)
 
     def generate(self) -> bytes:
         return generate_latest(self.registry)

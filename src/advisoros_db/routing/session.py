@@ -23,7 +23,7 @@ from sqlalchemy.sql.elements import TextClause
 
 from advisoros_db.errors import ReadOnlyViolation, translate
 from advisoros_db.routing import decisions
-from advisoros_db.routing.core import RoutingCore
+from advisoros_db.routing.core import CHECK_SQL, Behind, RoutingCore, Stale
 from advisoros_db.routing.kinds import Kind, RoutingError
 from advisoros_db.routing.lsn import ConsistencyToken, parse_lsn
 from advisoros_db.tenancy import APPLY_SQL, tenant_id
@@ -33,12 +33,7 @@ log = logging.getLogger("advisoros_db.routing")
 T = TypeVar("T")
 
 CURRENT_LSN_SQL = "SELECT pg_current_wal_lsn()::text"
-CAUGHT_UP_SQL = "SELECT pg_last_wal_replay_lsn()::text"
 READ_ONLY_SQL = "SET TRANSACTION READ ONLY"
-
-
-class _Behind(Exception):
-    """The bound replica has not replayed the session's consistency token yet."""
 
 
 @dataclass
@@ -58,12 +53,6 @@ class Route:
     @property
     def on_replica(self) -> bool:
         return self.node != self.plan.primary
-
-    @property
-    def needs_check(self) -> bool:
-        return (
-            self.plan.token is not None and self.on_replica and self.node not in self.plan.verified
-        )
 
 
 class RoutedSession(Session):
@@ -89,14 +78,10 @@ class RoutedSession(Session):
             conn.exec_driver_sql(READ_ONLY_SQL)
         if route.organization_id is not None:
             conn.exec_driver_sql(APPLY_SQL, (route.organization_id,))
-        if route.needs_check:
-            assert route.plan.token is not None
-            replayed = conn.exec_driver_sql(CAUGHT_UP_SQL).scalar()
-            if replayed is None or parse_lsn(replayed) < route.plan.token.lsn:
-                raise _Behind(route.node)
-            route.plan = replace(route.plan, verified=route.plan.verified | {route.node})
-            position = parse_lsn(replayed)
-            route.core.note_replay(route.node, position)
+        if route.core.needs_check(route.node, route.plan):
+            replayed, in_recovery = conn.exec_driver_sql(CHECK_SQL).one()
+            if route.core.check_replica(route.node, route.plan, replayed, in_recovery):
+                route.plan = replace(route.plan, verified=route.plan.verified | {route.node})
 
     def _refuse_flush(self, session: Session, flush_context: Any, instances: Any) -> None:
         if self.route.kind.writes:
@@ -145,8 +130,11 @@ class RoutedSession(Session):
         while True:
             try:
                 result = call()
-            except _Behind:
+            except Behind:
                 self._move_on(failure=None, behind=True, error=None)
+                continue
+            except Stale as stale:
+                self._move_on(failure=decisions.STALE, behind=False, error=stale)
                 continue
             except sa_exc.DBAPIError as exc:
                 orig = exc.orig

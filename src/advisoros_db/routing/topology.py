@@ -26,6 +26,13 @@ class RouterOptions:
     pool_size: int = 10
     weights: dict[str, float] = field(default_factory=dict)
 
+    @property
+    def probe_every_s(self) -> float:
+        """How often the monitor probes: the health interval, or a third of the staleness bound
+        when that is shorter, so replicas' known replay positions keep proving the bound between
+        probes and reads rarely need the in-band check."""
+        return min(self.interval_s, self.max_lag_s / 3)
+
     @classmethod
     def from_settings(cls, settings: Settings) -> RouterOptions:
         return cls(
