@@ -1,4 +1,13 @@
-"""`GET /api/health` and `GET /metrics` over a router's health report and Prometheus registry."""
+"""Health endpoints over a router's report, and `GET /metrics` over its Prometheus registry.
+
+- `/api/health/live`: liveness, 200 while the process serves requests (it touches no server,
+  so a database outage never gets the process restarted).
+- `/api/health/ready`: readiness, 200 when writes have a node to go to (the legitimate primary
+  answered the last probe) and the report is fresh; 503 otherwise, with the reason.
+- `/api/health`: the full report (every node, masked URLs), 200/503 as readiness.
+
+Every route answers HEAD as well as GET (load balancers probe with HEAD).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +16,8 @@ from typing import Any, Protocol
 from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
+
+METHODS = ["GET", "HEAD"]
 
 
 class HealthSource(Protocol):
@@ -17,18 +28,40 @@ class HealthSource(Protocol):
     def metrics_text(self) -> bytes: ...
 
 
+def readiness(report: dict[str, Any]) -> tuple[bool, str | None]:
+    """Whether the report says the service is ready, and why not."""
+    if report.get("stale"):
+        return False, f"health report is stale: last probe {report.get('probe_age_s')} s ago"
+    if not report["primary"]["isHealthy"]:
+        warnings = report.get("warnings") or []
+        node = report["primary"]["node"]
+        return False, "; ".join(warnings) or f"primary {node!r} is not reachable"
+    return True, None
+
+
 def create_health_router(source: HealthSource) -> APIRouter:
     """Routes that report on `source`; mount them on any FastAPI app."""
     routes = APIRouter()
 
-    @routes.get("/api/health")
+    @routes.api_route("/api/health", methods=METHODS)
     def health() -> JSONResponse:
-        """200 when the primary is healthy, 503 otherwise; per-node detail, passwords masked."""
+        """200 when ready, 503 otherwise; per-node detail, passwords masked."""
         report = source.health()
-        status = 200 if report["primary"]["isHealthy"] else 503
-        return JSONResponse(report, status_code=status)
+        ready, _ = readiness(report)
+        return JSONResponse(report, status_code=200 if ready else 503)
 
-    @routes.get("/metrics")
+    @routes.api_route("/api/health/ready", methods=METHODS)
+    def ready() -> JSONResponse:
+        report = source.health()
+        ok, reason = readiness(report)
+        body = {"ready": ok, "primary": report["primary"], "reason": reason}
+        return JSONResponse(body, status_code=200 if ok else 503)
+
+    @routes.api_route("/api/health/live", methods=METHODS)
+    def live() -> JSONResponse:
+        return JSONResponse({"live": True})
+
+    @routes.api_route("/metrics", methods=METHODS)
     def metrics() -> Response:
         return Response(source.metrics_text(), media_type=CONTENT_TYPE_LATEST)
 

@@ -67,6 +67,10 @@ class RoutingCore:
         self._outstanding: dict[str, int] = {n.name: 0 for n in nodes}
         self._outstanding_lock = threading.Lock()
         self._reads_on_primary = False
+        self.rounds = 0
+        self.probed_at: float | None = None
+        # Set by a running monitor: a report older than this says so (`health()["stale"]`).
+        self.report_deadline_s: float | None = None
         # Per router, so tokens never leak between routers (or tests) in one process.
         self._token: contextvars.ContextVar[ConsistencyToken | None] = contextvars.ContextVar(
             f"advisoros_router_token_{id(self)}", default=None
@@ -136,6 +140,8 @@ class RoutingCore:
         for node in self.snapshot.nodes:
             prober = probers[node.name]
             self._apply(node.name, self._settle(prober, prober.probe()))
+        self.rounds += 1
+        self.probed_at = time.monotonic()
         return self.snapshot
 
     def _settle(self, prober: Prober, result: state.ProbeResult) -> state.ProbeResult:
@@ -256,6 +262,13 @@ class RoutingCore:
 
     def health(self) -> dict[str, Any]:
         report = health_status(self.snapshot, self.options.max_lag_s)
+        age = None if self.probed_at is None else time.monotonic() - self.probed_at
+        report["probe_age_s"] = None if age is None else round(age, 3)
+        report["probe_rounds"] = self.rounds
+        # A monitor that stopped probing must not keep a stale "healthy" answer alive.
+        deadline = self.report_deadline_s
+        report["stale"] = deadline is not None and (age is None or age > deadline)
+        report["ready"] = report["primary"]["isHealthy"] and not report["stale"]
         report["counters"] = self.metrics.counts()
         return report
 
@@ -285,6 +298,11 @@ class Monitor:
     def start(self) -> None:
         if self._thread is not None:
             return
+        options = self._core.options
+        # Two probe intervals plus a round of timeouts: past that the report is stale.
+        self._core.report_deadline_s = 2 * options.probe_every_s + options.probe_timeout_s * len(
+            self.probers
+        )
         self._thread = threading.Thread(target=self._run, name="advisoros-router-monitor")
         self._thread.daemon = True
         self._thread.start()

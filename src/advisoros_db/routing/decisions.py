@@ -15,16 +15,18 @@ from advisoros_db.routing.policies import Group, ReadPolicy
 from advisoros_db.routing.state import NodeState, Snapshot
 
 
-def usable_for_reads(
-    node: NodeState, max_lag_s: float, newest_timeline: int | None = None
-) -> bool:
+def usable_for_reads(node: NodeState, max_lag_s: float, newest_timeline: int | None = None) -> bool:
     """A replica that is healthy, really in recovery, on the cluster's newest timeline (when
     known), and no staler than `max_lag_s`."""
     if node.role in (Role.PRIMARY, Role.DR) or not node.healthy:
         return False
     if node.probed and node.in_recovery is not True:
         return False  # promoted or unknown role: its data may have diverged from the primary
-    if newest_timeline is not None and node.timeline is not None and node.timeline < newest_timeline:
+    if (
+        newest_timeline is not None
+        and node.timeline is not None
+        and node.timeline < newest_timeline
+    ):
         return False  # following a history the cluster has left (a fenced old primary)
     return node.lag_s is None or node.lag_s <= max_lag_s
 
