@@ -12,7 +12,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 class Settings(BaseSettings):
     """Configuration read from `ADVISOROS_*` environment variables and an optional `.env` file.
 
-    With no `database_url`, every command uses the embedded cluster under `home`.
+    With no `database_url`, commands use the embedded cluster under `home` if it is running
+    (only `up` and commands given `--embedded` start it); the library needs a URL.
     """
 
     model_config = SettingsConfigDict(
@@ -23,7 +24,7 @@ class Settings(BaseSettings):
     """Where the embedded cluster keeps its data, logs and generated credentials."""
 
     database_url: str | None = None
-    """Primary (read-write) server, as a libpq URL. Unset: use the embedded cluster."""
+    """Primary (read-write) server, as a libpq URL. Unset: the running embedded cluster (CLI)."""
 
     app_database_url: str | None = None
     """URL the application role logs in with (RLS applies). Unset: derived for the embedded cluster;

@@ -10,11 +10,11 @@ from typing import Annotated
 import typer
 
 from advisoros_db import bench as benchmark
-from advisoros_db import datagen, targets
+from advisoros_db import datagen
 from advisoros_db.bench.cases import CaseResult
+from advisoros_db.cli import servers
 from advisoros_db.cli.output import JsonOption, command, console, print_json
 from advisoros_db.cli.seed import ScaleOption, progress_bar
-from advisoros_db.settings import get_settings
 
 app = typer.Typer()
 
@@ -37,7 +37,7 @@ def bench(
     """Load (or reuse) data at a scale, then measure each case side by side against a naive baseline."""
     datagen.get_scale(scale)
     folder = out or Path("docs/bench") / scale
-    target = targets.resolve(get_settings())
+    target = servers.target()
 
     def case_done(result: CaseResult, i: int, total: int) -> None:
         if json_out:

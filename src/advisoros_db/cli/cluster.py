@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from advisoros_db import targets
+from advisoros_db import embedded
 from advisoros_db.cli import lifecycle
 from advisoros_db.cli.output import JsonOption, command, console, print_json
 from advisoros_db.settings import get_settings
@@ -28,7 +28,7 @@ def up(
     """Start (or reuse) the embedded cluster, migrate it to head, optionally load demo data."""
     settings = get_settings()
     wanted = settings.embedded_replicas if replicas is None else replicas
-    target = targets.resolve(settings, replicas=wanted)
+    target = embedded.start(settings, replicas=wanted)
     lifecycle.after_up(target, demo=demo, quiet=json_out)
     if json_out:
         print_json(
@@ -56,7 +56,7 @@ def down(
     destroy: Annotated[bool, typer.Option(help="Also delete all data and credentials.")] = False,
 ) -> None:
     """Stop the embedded cluster (and with --destroy, delete it)."""
-    cluster = targets.embedded_cluster(get_settings())
+    cluster = embedded.embedded_cluster(get_settings())
     if destroy:
         cluster.destroy()
         console.print(f"destroyed the cluster in {cluster.home}")
@@ -69,7 +69,7 @@ def down(
 @command
 def status(json_out: JsonOption = False) -> None:
     """Show every node of the embedded cluster: role, pid, port, replication lag."""
-    cluster = targets.embedded_cluster(get_settings())
+    cluster = embedded.embedded_cluster(get_settings())
     nodes = cluster.status()
     if json_out:
         print_json(

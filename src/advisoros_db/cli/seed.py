@@ -8,9 +8,9 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from advisoros_db import datagen, targets
+from advisoros_db import datagen
+from advisoros_db.cli import servers
 from advisoros_db.cli.output import JsonOption, command, console, print_json
-from advisoros_db.settings import get_settings
 
 app = typer.Typer()
 
@@ -50,7 +50,7 @@ def seed(
 ) -> None:
     """Generate realistic data for every table and bulk-load it through the primary."""
     datagen.get_scale(scale, orgs)  # a bad scale fails before any server starts
-    target = targets.resolve(get_settings())
+    target = servers.target()
     with progress_bar(json_out) as progress:
         report = datagen.seed(
             target.admin_url,

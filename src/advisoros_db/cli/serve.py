@@ -6,11 +6,11 @@ from typing import Annotated
 
 import typer
 
+from advisoros_db.cli import servers
 from advisoros_db.cli.output import command, console
 from advisoros_db.http import create_app
 from advisoros_db.routing import Router, RouterOptions
 from advisoros_db.settings import get_settings
-from advisoros_db.targets import resolve
 
 app = typer.Typer()
 
@@ -26,6 +26,8 @@ def serve(
     import uvicorn
 
     settings = get_settings()
-    with Router.for_target(resolve(settings), RouterOptions.from_settings(settings)) as router:
+    with Router.for_target(
+        servers.target(settings), RouterOptions.from_settings(settings)
+    ) as router:
         console.print(f"serving http://{LOOPBACK}:{port}/api/health and /metrics")
         uvicorn.run(create_app(router), host=LOOPBACK, port=port, log_level="warning")

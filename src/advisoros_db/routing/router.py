@@ -32,7 +32,7 @@ from advisoros_db.routing.state import NodeConfig
 from advisoros_db.routing.topology import RouterOptions, nodes_for_target
 from advisoros_db.routing.transaction import RoutedTransaction
 from advisoros_db.settings import Settings
-from advisoros_db.targets import Target, resolve
+from advisoros_db.targets import Target, configured
 from advisoros_db.urls import to_sqlalchemy
 
 
@@ -72,8 +72,10 @@ class _RouterBase:
 
     @classmethod
     def from_settings(cls, settings: Settings, *, monitor: bool = True) -> Self:
+        """A router over the configured servers; never starts one. Raises
+        `targets.NoDatabaseConfigured` when `ADVISOROS_DATABASE_URL` is not set."""
         return cls.for_target(
-            resolve(settings), RouterOptions.from_settings(settings), monitor=monitor
+            configured(settings), RouterOptions.from_settings(settings), monitor=monitor
         )
 
     @classmethod
