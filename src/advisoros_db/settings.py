@@ -46,7 +46,12 @@ class Settings(BaseSettings):
     """Seconds between health probes of every node (down to 0.1 for tests)."""
 
     max_replica_lag_s: float = Field(default=5.0, ge=0)
-    """A replica staler than this many seconds takes no reads until it catches up."""
+    """No routed read is served staler than this many seconds (`docs/routing.md`)."""
+
+    check_every_read: bool = False
+    """Check every read on a replica in its BEGIN round trip (replay position, still a standby),
+    not only once the last probe no longer proves the staleness bound: a promoted replica then
+    serves no further read at all. Costs the measured figure in `docs/routing.md`."""
 
     read_policy: str = "round_robin"
     """How reads spread over replicas: `round_robin`, `random` or `least_outstanding`."""

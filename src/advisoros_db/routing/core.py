@@ -194,7 +194,7 @@ class RoutingCore:
         is not known replayed there, or its known replay position no longer proves the bound."""
         if node == plan.primary:
             return False
-        if plan.token is not None and node not in plan.verified:
+        if self.options.check_every_read or (plan.token is not None and node not in plan.verified):
             return True
         return time.monotonic() >= self._routes.fresh.get(node, -math.inf)
 

@@ -25,6 +25,7 @@ class RouterOptions:
     policy: str = "round_robin"
     pool_size: int = 10
     weights: dict[str, float] = field(default_factory=dict)
+    check_every_read: bool = False
 
     @property
     def probe_every_s(self) -> float:
@@ -45,6 +46,7 @@ class RouterOptions:
             policy=settings.read_policy,
             pool_size=settings.pool_max_size,
             weights=dict(settings.replica_weights),
+            check_every_read=settings.check_every_read,
         )
 
 
