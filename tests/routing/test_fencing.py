@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 
 import psycopg
 import pytest
@@ -145,8 +146,18 @@ def test_a_promoted_read_replica_serves_no_reads_and_takes_the_writes(
     app = {n: own_cluster.url(n, app=True) for n in ("primary", "replica1", "replica2")}
     nodes = nodes_from(app["primary"], [app["replica1"], app["replica2"]])
     replica1_port = own_cluster.node("replica1").port
-    with Router(nodes, FAST, monitor=False) as router:
+    with (
+        Router(nodes, FAST, monitor=False) as router,
+        Router(nodes, replace(FAST, check_every_read=True), monitor=False) as strict,
+    ):
         own_cluster.promote("replica1")
+        # check_every_read: not one read on the promoted node, right after the promotion.
+        for _ in range(10):
+            with strict.session("read") as s:
+                assert s.execute(WHERE).one()[0] != replica1_port
+            with strict.connection("read") as conn:
+                assert conn.execute("SELECT inet_server_port()").fetchone() != (replica1_port,)
+        assert strict.core.snapshot.node("replica1").ejected
         # No probe yet. Once the last probe no longer proves the bound, a read checks in-band in
         # its BEGIN round trip, sees the promotion and ejects the node at once.
         wait_for(
