@@ -17,12 +17,12 @@ from typing import Any, Generic, TypeVar
 import psycopg
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
+from advisoros_db.routing.core import CURRENT_LSN_SQL
 from advisoros_db.routing.kinds import Role
 from advisoros_db.routing.lsn import ConsistencyToken
 from advisoros_db.routing.state import NodeConfig
 from advisoros_db.routing.topology import RouterOptions
 from advisoros_db.routing.transaction import (
-    CURRENT_LSN_SQL,
     Begin,
     Behind,
     Checkout,

@@ -10,10 +10,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any, LiteralString
 
 from advisoros_db.routing import decisions, fencing, state
-from advisoros_db.routing.kinds import Kind
+from advisoros_db.routing.kinds import Kind, RoutingError
 from advisoros_db.routing.lsn import ConsistencyToken, parse_lsn
 from advisoros_db.routing.metrics import RouterMetrics
 from advisoros_db.routing.policies import ReadPolicy, policy_named
@@ -27,6 +28,9 @@ log = logging.getLogger("advisoros_db.routing")
 # How long a one-shot probe waits for a replica just behind the primary's only WAL sample.
 SETTLE_S = 0.25
 
+
+CURRENT_LSN_SQL: LiteralString = "SELECT pg_current_wal_lsn()::text"
+"""A write's consistency token, read after its COMMIT."""
 
 CHECK_SQL: LiteralString = "SELECT pg_last_wal_replay_lsn()::text, pg_is_in_recovery()"
 """A replica's in-band check, sent in the same round trip as BEGIN: its replay position (for the
@@ -219,6 +223,56 @@ class RoutingCore:
         if time.monotonic() >= self._routes.fresh.get(node, -math.inf):
             raise Stale(f"{node} is more than {self.options.max_lag_s}s behind")
         return token is not None
+
+    # -- moving on after a failed attempt --------------------------------------------------
+
+    def move_on(
+        self,
+        what: str,
+        plan: decisions.Plan,
+        attempt: decisions.Attempt,
+        *,
+        left: str,
+        started: float,
+        failure: str | None,
+        behind: bool,
+        error: BaseException | None,
+    ) -> tuple[decisions.Attempt, str, float]:
+        """The one decision of both shells after a read could not run on `left`: the next node
+        of the plan and how long to sleep first (the attempt already counts the sleep), with
+        metrics and logs. Moves the in-flight count from `left` to it. Raises RoutingError when
+        the plan is exhausted or the retry deadline passed. `what` names the shell in errors."""
+        attempt = replace(
+            attempt,
+            tried=attempt.tried | {left},
+            behind=attempt.behind | {left} if behind else attempt.behind - {left},
+        )
+        options = self.options
+        kind = plan.kind
+        try:
+            if time.monotonic() - started > options.retry_deadline_s:
+                raise LookupError("deadline passed")
+            nxt, pause = decisions.next_node(
+                plan, attempt, wait_budget_s=options.ryw_wait_s, poll_s=options.ryw_poll_s
+            )
+        except LookupError:
+            tried = ", ".join(sorted(attempt.tried))
+            raise RoutingError(
+                f"{kind.value} {what} found no node to serve it (tried {tried}; "
+                f"{error or 'no replica caught up'}); check `advisoros-db health`"
+            ) from error
+        metrics = self.metrics
+        if failure is not None:
+            metrics.retries.inc(kind, failure)
+            metrics.failovers.inc(left, nxt)
+            log.warning("read on %s failed (%s); retrying on %s", left, failure, nxt)
+        if nxt == plan.primary:
+            reason = failure or "not_caught_up"
+            metrics.fallbacks.inc(kind, reason)
+            log.info("%s %s falls back to the primary: %s", kind.value, what, reason)
+        self.release(left)
+        self.acquire(nxt)
+        return replace(attempt, waited_s=attempt.waited_s + pause), nxt, pause
 
     # -- plans ---------------------------------------------------------------------------
 

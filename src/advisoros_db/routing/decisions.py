@@ -162,7 +162,8 @@ def fresh_until(snapshot: Snapshot, max_lag_s: float, verdict: fencing.Verdict) 
     A replica that has replayed what the writable node had written at sample time `t` misses
     nothing older than `t`, whatever happens next, so a read there before `t + max_lag_s` is
     within the bound. With the writable node down nothing newer exists to miss: a replica that
-    replayed its last sample stays fresh until it comes back.
+    replayed its last sample (any replica, when it was never seen up) stays fresh until a
+    writable node is back.
     """
     history = snapshot.wal_history
     writer = snapshot.node(verdict.primary) if verdict.primary is not None else None
@@ -171,13 +172,11 @@ def fresh_until(snapshot: Snapshot, max_lag_s: float, verdict: fencing.Verdict) 
     for node in snapshot.nodes:
         if node.replay_lsn is None or node.in_recovery is not True:
             continue
-        since = dated(history, node.replay_lsn)
-        if since is None:
-            out[node.name] = -math.inf
-        elif writer_down and history and node.replay_lsn >= history[-1].lsn:
+        if writer_down and (not history or node.replay_lsn >= history[-1].lsn):
             out[node.name] = math.inf
-        else:
-            out[node.name] = since + max_lag_s
+            continue
+        since = dated(history, node.replay_lsn)
+        out[node.name] = -math.inf if since is None else since + max_lag_s
     return out
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.sql.elements import TextClause
 
 from advisoros_db.errors import ReadOnlyViolation, translate
 from advisoros_db.routing import decisions
-from advisoros_db.routing.core import CHECK_SQL, Behind, RoutingCore, Stale
+from advisoros_db.routing.core import CHECK_SQL, CURRENT_LSN_SQL, Behind, RoutingCore, Stale
 from advisoros_db.routing.kinds import Kind, RoutingError
 from advisoros_db.routing.lsn import ConsistencyToken, parse_lsn
 from advisoros_db.tenancy import APPLY_SQL, tenant_id
@@ -32,7 +32,6 @@ log = logging.getLogger("advisoros_db.routing")
 
 T = TypeVar("T")
 
-CURRENT_LSN_SQL = "SELECT pg_current_wal_lsn()::text"
 READ_ONLY_SQL = "SET TRANSACTION READ ONLY"
 
 
@@ -168,46 +167,19 @@ class RoutedSession(Session):
         # A dead connection cannot roll back; the pool has invalidated it already.
         with contextlib.suppress(sa_exc.DBAPIError):
             super().rollback()
-        left = route.node
-        attempt = route.attempt
-        attempt = replace(
-            attempt,
-            tried=attempt.tried | {left},
-            behind=attempt.behind | {left} if behind else attempt.behind - {left},
+        route.attempt, nxt, pause = route.core.move_on(
+            "session",
+            route.plan,
+            route.attempt,
+            left=route.node,
+            started=route.started,
+            failure=failure,
+            behind=behind,
+            error=error,
         )
-        elapsed = time.monotonic() - route.started
-        try:
-            if elapsed > route.core.options.retry_deadline_s:
-                raise LookupError("deadline passed")
-            nxt, pause = decisions.next_node(
-                route.plan,
-                attempt,
-                wait_budget_s=route.core.options.ryw_wait_s,
-                poll_s=route.core.options.ryw_poll_s,
-            )
-        except LookupError:
-            tried = ", ".join(sorted(attempt.tried))
-            raise RoutingError(
-                f"{route.kind.value} session found no node to serve it (tried {tried}; "
-                f"{error or 'no replica caught up'}); check `advisoros-db health`"
-            ) from error
+        self._held = True
         if pause:
             route.sleep(pause)
-            attempt = replace(attempt, waited_s=attempt.waited_s + pause)
-        route.attempt = attempt
-        metrics = route.core.metrics
-        reason = failure or "not_caught_up"
-        if failure is not None:
-            metrics.retries.inc(route.kind, failure)
-            metrics.failovers.inc(left, nxt)
-            log.warning("read on %s failed (%s); retrying on %s", left, failure, nxt)
-        if nxt == route.plan.primary:
-            metrics.fallbacks.inc(route.kind, reason)
-            log.info("%s session falls back to the primary: %s", route.kind.value, reason)
-        if self._held:
-            route.core.release(left)
-        route.core.acquire(nxt)
-        self._held = True
         route.node = nxt
         self.bind = route.engines[nxt]
 

@@ -23,12 +23,10 @@ from psycopg import sql
 
 from advisoros_db.errors import ReadOnlyViolation, translate
 from advisoros_db.routing import decisions
-from advisoros_db.routing.core import CHECK_SQL, Behind, RoutingCore, Stale, log
+from advisoros_db.routing.core import CHECK_SQL, Behind, RoutingCore, Stale
 from advisoros_db.routing.kinds import Kind, RoutingError
 from advisoros_db.routing.lsn import ConsistencyToken, parse_lsn
 from advisoros_db.tenancy import APPLY_SQL
-
-CURRENT_LSN_SQL: LiteralString = "SELECT pg_current_wal_lsn()::text"
 
 Query = LiteralString | sql.Composable
 Statement = tuple[LiteralString, tuple[Any, ...] | None]
@@ -275,40 +273,17 @@ class RoutedTransaction:
 
     def _move_on(self, *, failure: str | None, behind: bool, error: BaseException | None) -> float:
         """Pick the next node of the plan; returns how long to sleep before trying it."""
-        left, attempt = self.node, self.attempt
-        attempt = replace(
-            attempt,
-            tried=attempt.tried | {left},
-            behind=attempt.behind | {left} if behind else attempt.behind - {left},
+        self.attempt, self.node, pause = self.core.move_on(
+            "connection",
+            self.plan,
+            self.attempt,
+            left=self.node,
+            started=self.started,
+            failure=failure,
+            behind=behind,
+            error=error,
         )
-        options = self.core.options
-        try:
-            if time.monotonic() - self.started > options.retry_deadline_s:
-                raise LookupError("deadline passed")
-            nxt, pause = decisions.next_node(
-                self.plan, attempt, wait_budget_s=options.ryw_wait_s, poll_s=options.ryw_poll_s
-            )
-        except LookupError:
-            tried = ", ".join(sorted(attempt.tried))
-            raise RoutingError(
-                f"{self.kind.value} connection found no node to serve it (tried {tried}; "
-                f"{error or 'no replica caught up'}); check `advisoros-db health`"
-            ) from error
-        self.attempt = replace(attempt, waited_s=attempt.waited_s + pause)
-        metrics = self.core.metrics
-        if failure is not None:
-            metrics.retries.inc(self.kind, failure)
-            metrics.failovers.inc(left, nxt)
-            log.warning("read on %s failed (%s); retrying on %s", left, failure, nxt)
-        if nxt == self.plan.primary:
-            reason = failure or "not_caught_up"
-            metrics.fallbacks.inc(self.kind, reason)
-            log.info("%s connection falls back to the primary: %s", self.kind.value, reason)
-        if self._held:
-            self.core.release(left)
-        self.core.acquire(nxt)
         self._held = True
-        self.node = nxt
         return pause
 
 
