@@ -89,6 +89,7 @@ def test_an_old_primary_back_after_a_dr_failover_is_fenced(
             "node": "dr",
         }
         assert any("primary: fenced" in w for w in report["warnings"])
+        assert 'advisoros_router_node_fenced{node="primary"} 1.0' in router.metrics_text().decode()
         # Many probes later, writes still go to the DR, never to the fenced server.
         for _ in range(5):
             router.probe()

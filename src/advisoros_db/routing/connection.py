@@ -335,15 +335,23 @@ async def adrive(steps: Steps, pools: Pools[AsyncConnectionPool]) -> Any:
 class AsyncRoutedConnection(_RoutedTransactionView):
     """What `AsyncRouter.connection(...)` returns; the asyncio twin of `RoutedConnection`."""
 
-    __slots__ = ()
+    __slots__ = ("_probed",)
 
     def __init__(
-        self, start: Callable[[], RoutedTransaction], pools: Pools[AsyncConnectionPool]
+        self,
+        start: Callable[[], RoutedTransaction],
+        pools: Pools[AsyncConnectionPool],
+        probed: threading.Event | None = None,
     ) -> None:
         self._start = start
         self._pools = pools
+        self._probed = probed
 
     async def __aenter__(self) -> AsyncRoutedConnection:
+        probed = self._probed
+        if probed is not None and not probed.is_set():
+            # The router's first probe round runs in a thread; wait without blocking the loop.
+            await asyncio.to_thread(probed.wait)
         tx = self._tx = self._start()
         try:
             try:
