@@ -287,6 +287,7 @@ def test_the_async_router_never_probes_in_the_event_loop(
     listener.listen(8)
     hung_port = listener.getsockname()[1]
     hung = admin_nodes[0].url.replace(f":{port_of(admin_nodes[0].url)}/", f":{hung_port}/")
+
     async def scenario() -> None:
         router = AsyncRouter(nodes_from(hung, [admin_nodes[1].url]), FAST, monitor=False)
         try:
