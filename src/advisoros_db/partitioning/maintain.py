@@ -10,8 +10,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from advisoros_db.migrations import partition_ddl as ddl
-from advisoros_db.migrations.partition_layout import SPECS, Partition, TableSpec, runway
+from advisoros_db.partitioning import ddl
+from advisoros_db.partitioning.layout import SPECS, Partition, TableSpec, runway
 from advisoros_db.partitioning.locks import DEFAULT_POLICY, LockPolicy, in_short_transaction
 
 # Any constant that is ours alone: pg_try_advisory_lock(key) keys are database-wide.
