@@ -21,7 +21,8 @@ LOOPBACK = "127.0.0.1"
 def serve(
     port: Annotated[int, typer.Option(help="TCP port on 127.0.0.1.", min=1, max=65535)] = 8765,
 ) -> None:
-    """Serve GET /api/health and GET /metrics on 127.0.0.1 (never another interface)."""
+    """Serve /api/health, /api/health/ready, /api/health/live and /metrics (GET and HEAD) on
+    127.0.0.1 (never another interface)."""
     import uvicorn
 
     from advisoros_db.http import create_app  # FastAPI: only when served
