@@ -64,6 +64,14 @@ def configured(settings: Settings) -> Target:
     )
 
 
+def embedded_cluster(settings: Settings) -> Cluster:
+    """The embedded cluster's handle (starts nothing); kept here for callers of the old module,
+    `advisoros_db.embedded` holds it."""
+    from advisoros_db.embedded import embedded_cluster as handle
+
+    return handle(settings)
+
+
 def token_key(settings: Settings, target: Target) -> str | None:
     """The token encryption key: from settings, else the embedded cluster's generated one."""
     if settings.token_encryption_key is not None:
