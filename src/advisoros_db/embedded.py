@@ -13,11 +13,15 @@ from advisoros_db.cluster.node import postmaster_pid
 from advisoros_db.errors import ConfigError
 from advisoros_db.settings import Settings
 from advisoros_db.targets import NO_DATABASE, NoDatabaseConfigured, Target, configured
+from advisoros_db.tenancy.roles import APP_ROLE
 
 
 def embedded_cluster(settings: Settings) -> Cluster:
     return Cluster(
-        settings.home, os_user=settings.embedded_os_user, primary_port=settings.embedded_port
+        settings.home,
+        app_role=APP_ROLE,
+        os_user=settings.embedded_os_user,
+        primary_port=settings.embedded_port,
     )
 
 

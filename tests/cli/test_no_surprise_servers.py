@@ -16,6 +16,7 @@ from advisoros_db.cluster.node import postmaster_pid
 from advisoros_db.routing import Router
 from advisoros_db.settings import Settings
 from advisoros_db.targets import NoDatabaseConfigured
+from advisoros_db.tenancy import APP_ROLE
 from tests.support import scratch_path
 
 
@@ -53,7 +54,7 @@ def test_commands_without_a_url_or_a_running_cluster_say_what_to_do(
 
 @pytest.fixture
 def stopped_cluster(cluster: Cluster) -> Iterator[Cluster]:
-    own = Cluster(scratch_path("advisoros-surprise-") / "home")
+    own = Cluster(scratch_path("advisoros-surprise-") / "home", app_role=APP_ROLE)
     try:
         own.up(0)
         own.stop_node("primary")

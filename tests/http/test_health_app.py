@@ -23,6 +23,7 @@ from advisoros_db.cli.app import app as cli
 from advisoros_db.cluster import Cluster
 from advisoros_db.http import create_app
 from advisoros_db.routing import NodeConfig, Router, nodes_from
+from advisoros_db.tenancy import APP_ROLE
 from advisoros_db.urls import port_of
 from tests.routing.conftest import FAST, settle, wait_for
 from tests.support import scratch_path
@@ -157,7 +158,7 @@ def request(app: object, method: str, path: str) -> httpx.Response:
 @pytest.fixture
 def lone_primary(cluster: Cluster) -> Iterator[Cluster]:
     """An own primary without replicas, to stop and start."""
-    own = Cluster(scratch_path("advisoros-health-") / "home")
+    own = Cluster(scratch_path("advisoros-health-") / "home", app_role=APP_ROLE)
     try:
         own.up(0)
         yield own

@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from advisoros_db.cluster import Cluster
 from advisoros_db.routing import Router, RoutingError, nodes_from, survey
+from advisoros_db.tenancy import APP_ROLE
 from tests.routing.conftest import FAST, wait_for
 from tests.support import scratch_path
 
@@ -26,7 +27,7 @@ SETUP = "CREATE TABLE marks (v text NOT NULL); GRANT SELECT, INSERT ON marks TO 
 
 @pytest.fixture
 def own_cluster(cluster: Cluster) -> Iterator[Cluster]:
-    own = Cluster(scratch_path("advisoros-fence-") / "home")
+    own = Cluster(scratch_path("advisoros-fence-") / "home", app_role=APP_ROLE)
     try:
         own.up(2)
         yield own

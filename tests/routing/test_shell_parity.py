@@ -22,6 +22,8 @@ import pytest
 from advisoros_db.routing import connection as shells
 
 TO_BLOCKING = [
+    ("check_role_async", "check_role"),
+    ("verify_tenant_async", "verify_tenant"),
     ("AsyncRoutedConnection", "RoutedConnection"),
     ("AsyncConnectionPool", "ConnectionPool"),
     ("psycopg.AsyncConnection", "psycopg.Connection"),

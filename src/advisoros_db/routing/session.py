@@ -26,7 +26,7 @@ from advisoros_db.routing import decisions
 from advisoros_db.routing.core import CHECK_SQL, CURRENT_LSN_SQL, Behind, RoutingCore, Stale
 from advisoros_db.routing.kinds import Kind, RoutingError
 from advisoros_db.routing.lsn import ConsistencyToken, parse_lsn
-from advisoros_db.tenancy import APPLY_SQL, tenant_id
+from advisoros_db.tenancy import apply_tenant_sa, tenant_id, verify_tenant_sa
 
 log = logging.getLogger("advisoros_db.routing")
 
@@ -76,7 +76,7 @@ class RoutedSession(Session):
         if not route.kind.writes and not route.on_replica:
             conn.exec_driver_sql(READ_ONLY_SQL)
         if route.organization_id is not None:
-            conn.exec_driver_sql(APPLY_SQL, (route.organization_id,))
+            apply_tenant_sa(conn, route.organization_id)
         if route.core.needs_check(route.node, route.plan):
             replayed, in_recovery = conn.exec_driver_sql(CHECK_SQL).one()
             if route.core.check_replica(route.node, route.plan, replayed, in_recovery):
@@ -273,6 +273,12 @@ def organization(organization_id: uuid.UUID | str | None) -> str | None:
 def _after_begin(session: Session, transaction: SessionTransaction, conn: Any) -> None:
     if isinstance(session, RoutedSession):
         session._after_begin(session, transaction, conn)
+
+
+@event.listens_for(RoutedSession, "before_commit")
+def _before_commit(session: Session) -> None:
+    if isinstance(session, RoutedSession) and session.route.organization_id is not None:
+        verify_tenant_sa(session.connection(), session.route.organization_id)
 
 
 @event.listens_for(RoutedSession, "before_flush")
