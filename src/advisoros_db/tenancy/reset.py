@@ -53,10 +53,10 @@ def reset_connection(
     autocommit = conn.autocommit
     conn.autocommit = True
     try:
-        # psycopg sees DISCARD ALL go by and forgets its own prepared statements too.
         conn.execute(statement)
     finally:
         conn.autocommit = autocommit
+    _forget_prepared(conn)
 
 
 async def reset_connection_async(
@@ -74,6 +74,18 @@ async def reset_connection_async(
         await conn.execute(statement)
     finally:
         await conn.set_autocommit(autocommit)
+    _forget_prepared(conn)
+
+
+def _forget_prepared(conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]) -> None:
+    """Make psycopg forget the statements it prepared: the DISCARD ALL just sent deallocated them
+    on the server. psycopg notices a DISCARD ALL only the first time it runs on a connection (its
+    cache checks a statement's result only when the statement is new to it), so from the second
+    reset on it would run `EXECUTE _pg3_N` of statements the server no longer has ("prepared
+    statement does not exist"). Its own bookkeeping has no public way to say so (psycopg 3.3)."""
+    prepared = conn._prepared
+    prepared.clear()
+    prepared._to_flush.clear()  # nothing left to deallocate on the server
 
 
 def pool_reset(mode: SessionReset) -> Callable[[psycopg.Connection[Any]], None]:
@@ -103,6 +115,10 @@ def _discard_on_reset(dbapi_connection: Any, record: Any, state: Any) -> None:
             cursor.close()
     finally:
         dbapi_connection.autocommit = autocommit
+    # The async adapter wraps the psycopg connection; the sync dialect hands it over as is.
+    driver = getattr(dbapi_connection, "driver_connection", dbapi_connection)
+    if isinstance(driver, psycopg.Connection | psycopg.AsyncConnection):
+        _forget_prepared(driver)
 
 
 def install_engine_reset(
