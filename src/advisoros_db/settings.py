@@ -12,7 +12,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 class Settings(BaseSettings):
     """Configuration read from `ADVISOROS_*` environment variables and an optional `.env` file.
 
-    With no `database_url`, every command uses the embedded cluster under `home`.
+    With no `database_url`, commands use the embedded cluster under `home` if it is running
+    (only `up` and commands given `--embedded` start it); the library needs a URL.
     """
 
     model_config = SettingsConfigDict(
@@ -23,7 +24,7 @@ class Settings(BaseSettings):
     """Where the embedded cluster keeps its data, logs and generated credentials."""
 
     database_url: str | None = None
-    """Primary (read-write) server, as a libpq URL. Unset: use the embedded cluster."""
+    """Primary (read-write) server, as a libpq URL. Unset: the running embedded cluster (CLI)."""
 
     app_database_url: str | None = None
     """URL the application role logs in with (RLS applies). Unset: derived for the embedded cluster;
@@ -46,7 +47,12 @@ class Settings(BaseSettings):
     """Seconds between health probes of every node (down to 0.1 for tests)."""
 
     max_replica_lag_s: float = Field(default=5.0, ge=0)
-    """A replica staler than this many seconds takes no reads until it catches up."""
+    """No routed read is served staler than this many seconds (`docs/routing.md`)."""
+
+    check_every_read: bool = False
+    """Check every read on a replica in its BEGIN round trip (replay position, still a standby),
+    not only once the last probe no longer proves the staleness bound: a promoted replica then
+    serves no further read at all. Costs the measured figure in `docs/routing.md`."""
 
     read_policy: str = "round_robin"
     """How reads spread over replicas: `round_robin`, `random` or `least_outstanding`."""

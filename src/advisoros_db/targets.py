@@ -1,14 +1,34 @@
-"""Which servers a command talks to: the configured ones, or the embedded cluster started on demand."""
+"""Which servers a deployment has: the configured ones, described; nothing here starts a server.
+
+`configured(settings)` is what the library uses (`Router.from_settings`): the servers named by
+`ADVISOROS_DATABASE_URL` and friends, or a clear error when none is set. Starting the embedded
+cluster lives apart, in `advisoros_db.embedded`, used only by `up`, commands given `--embedded`,
+and the tests.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from advisoros_db.cluster import Cluster
 from advisoros_db.errors import ConfigError
 from advisoros_db.settings import Settings
 from advisoros_db.tenancy.roles import APP_ROLE
 from advisoros_db.urls import masked_repr
+
+if TYPE_CHECKING:
+    from advisoros_db.cluster import Cluster
+
+
+class NoDatabaseConfigured(ConfigError):
+    """No server is configured and nothing may be started implicitly."""
+
+
+NO_DATABASE = (
+    "no database configured: set ADVISOROS_DATABASE_URL (and ADVISOROS_APP_DATABASE_URL, "
+    "ADVISOROS_READ_REPLICA_URLS as needed), or start the embedded cluster with "
+    "`advisoros-db up` (or pass `--embedded` to a command)"
+)
 
 
 @dataclass(frozen=True)
@@ -48,45 +68,26 @@ class Target:
         return self.app_url
 
 
-def embedded_cluster(settings: Settings) -> Cluster:
-    return Cluster(
-        settings.home,
-        app_role=APP_ROLE,
-        os_user=settings.embedded_os_user,
-        primary_port=settings.embedded_port,
-    )
-
-
-def resolve(settings: Settings, *, replicas: int | None = None) -> Target:
-    """The external servers when `ADVISOROS_DATABASE_URL` is set; else the embedded cluster, up.
-
-    `replicas` is the least number of streaming replicas to run; None keeps an existing cluster
-    as it is (`up --replicas 0` stays without replicas) and gives a new one the settings' number.
-    """
-    if settings.database_url is not None:
-        return Target(
-            admin_url=settings.database_url,
-            app_url=settings.app_database_url,
-            replica_urls=list(settings.read_replica_urls),
-            analytics_url=settings.analytics_url,
-            background_url=settings.background_url,
-            dr_url=settings.dr_url,
-        )
-    cluster = embedded_cluster(settings)
-    wanted = replicas
-    if wanted is None:
-        nodes = cluster.nodes()
-        wanted = sum(n.role == "replica" for n in nodes) if nodes else settings.embedded_replicas
-    info = cluster.up(wanted)
+def configured(settings: Settings) -> Target:
+    """The servers the settings name. Raises `NoDatabaseConfigured` when none is set."""
+    if settings.database_url is None:
+        raise NoDatabaseConfigured(NO_DATABASE)
     return Target(
-        admin_url=info.primary_url,
-        app_url=info.app_url,
-        replica_urls=list(settings.read_replica_urls) or info.replica_urls,
+        admin_url=settings.database_url,
+        app_url=settings.app_database_url,
+        replica_urls=list(settings.read_replica_urls),
         analytics_url=settings.analytics_url,
         background_url=settings.background_url,
         dr_url=settings.dr_url,
-        cluster=cluster,
     )
+
+
+def embedded_cluster(settings: Settings) -> Cluster:
+    """The embedded cluster's handle (starts nothing); kept here for callers of the old module,
+    `advisoros_db.embedded` holds it."""
+    from advisoros_db.embedded import embedded_cluster as handle
+
+    return handle(settings)
 
 
 def token_key(settings: Settings, target: Target) -> str | None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from advisoros_db import targets
+from advisoros_db import embedded
 from advisoros_db.cluster import Cluster
 from advisoros_db.errors import ClusterError
 from advisoros_db.settings import Settings
@@ -159,6 +159,6 @@ def test_commands_keep_a_cluster_started_without_replicas_as_it_is(own_cluster: 
     # target with the settings' default and quietly created two replicas by base backup.
     own_cluster.up(0)
     settings = Settings(home=own_cluster.home, embedded_replicas=2, database_url=None)
-    target = targets.resolve(settings)
+    target = embedded.start(settings)
     assert target.replica_urls == []
     assert [n.name for n in own_cluster.nodes()] == ["primary"]

@@ -9,6 +9,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -21,8 +23,10 @@ from advisoros_db.cli.app import app as cli
 from advisoros_db.cluster import Cluster
 from advisoros_db.http import create_app
 from advisoros_db.routing import NodeConfig, Router, nodes_from
+from advisoros_db.tenancy import APP_ROLE
 from advisoros_db.urls import port_of
-from tests.routing.conftest import FAST, settle
+from tests.routing.conftest import FAST, settle, wait_for
+from tests.support import scratch_path
 
 
 def get(app: object, path: str) -> httpx.Response:
@@ -140,3 +144,89 @@ def test_serve_listens_on_loopback_only(cli_env: dict[str, str], tmp_path: Path)
     finally:
         proc.terminate()
         proc.wait(timeout=15)
+
+
+def request(app: object, method: str, path: str) -> httpx.Response:
+    async def call() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await client.request(method, path)
+
+    return asyncio.run(call())
+
+
+@pytest.fixture
+def lone_primary(cluster: Cluster) -> Iterator[Cluster]:
+    """An own primary without replicas, to stop and start."""
+    own = Cluster(scratch_path("advisoros-health-") / "home", app_role=APP_ROLE)
+    try:
+        own.up(0)
+        yield own
+    finally:
+        own.destroy()
+
+
+def test_readiness_follows_a_primary_outage_and_recovery_within_one_probe_round(
+    lone_primary: Cluster,
+) -> None:
+    nodes = nodes_from(lone_primary.url("primary", app=True))
+    with Router(nodes, FAST, monitor=False) as router:
+        app = create_app(router)
+        for method in ("GET", "HEAD"):
+            for path in ("/api/health", "/api/health/ready", "/api/health/live", "/metrics"):
+                answer = request(app, method, path)
+                assert answer.status_code == 200, (method, path)
+                assert (answer.content == b"") is (method == "HEAD"), (method, path)
+
+        lone_primary.stop_node("primary")
+        router.monitor.probe_once()  # one probe round after the outage began
+        assert request(app, "GET", "/api/health/ready").status_code == 503
+        assert request(app, "HEAD", "/api/health/ready").status_code == 503
+        assert request(app, "GET", "/api/health").status_code == 503
+        body = request(app, "GET", "/api/health/ready").json()
+        assert body["ready"] is False and "not reachable" in body["reason"]
+        assert request(app, "GET", "/api/health/live").status_code == 200, "liveness stays up"
+
+        lone_primary.start_node("primary")
+        router.monitor.probe_once()  # one probe round after it came back
+        assert request(app, "GET", "/api/health/ready").status_code == 200
+        assert request(app, "GET", "/api/health").status_code == 200
+
+
+def test_the_monitor_reflects_an_outage_and_a_recovery_within_two_probe_rounds(
+    lone_primary: Cluster,
+) -> None:
+    """With the monitor running: counted in probe rounds (each starts at most one interval after
+    the last, `jittered()`), not in seconds, so a loaded machine cannot make it flaky."""
+    nodes = nodes_from(lone_primary.url("primary", app=True))
+    with Router(nodes, replace(FAST, interval_s=0.2), monitor=True) as router:
+        app = create_app(router)
+        core = router.core
+
+        def ready() -> bool:
+            return request(app, "GET", "/api/health/ready").status_code == 200
+
+        assert ready()
+        lone_primary.stop_node("primary")
+        before = core.rounds
+        wait_for(lambda: not ready(), what="readiness 503")
+        assert core.rounds - before <= 2
+        lone_primary.start_node("primary")
+        before = core.rounds
+        wait_for(ready, what="readiness 200")
+        assert core.rounds - before <= 2
+        assert not router.health()["stale"]
+
+
+def test_a_monitor_that_stops_probing_makes_the_report_stale(
+    admin_nodes: tuple[NodeConfig, ...],
+) -> None:
+    with Router(admin_nodes, FAST, monitor=True) as router:
+        app = create_app(router)
+        assert request(app, "GET", "/api/health/ready").status_code == 200
+        router.monitor.stop()  # the probes stop; the last report would otherwise stay "healthy"
+        deadline = router.core.report_deadline_s
+        assert deadline is not None
+        wait_for(lambda: router.health()["stale"], timeout=deadline + 10, what="stale")
+        answer = request(app, "GET", "/api/health/ready")
+        assert answer.status_code == 503 and "stale" in answer.json()["reason"]

@@ -273,3 +273,41 @@ def test_the_async_twin_routes_scopes_and_keeps_tokens(
             await router.aclose()
 
     asyncio.run(scenario())
+
+
+def test_the_async_router_never_probes_in_the_event_loop(
+    admin_nodes: tuple[NodeConfig, ...],
+) -> None:
+    """A primary whose probe hangs (a listener that accepts and never answers) must not hold the
+    event loop: the router is built, and other tasks run, while its first probe is stuck."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    hung_port = listener.getsockname()[1]
+    hung = admin_nodes[0].url.replace(f":{port_of(admin_nodes[0].url)}/", f":{hung_port}/")
+
+    async def scenario() -> None:
+        router = AsyncRouter(nodes_from(hung, [admin_nodes[1].url]), FAST, monitor=False)
+        try:
+            # Still stuck in the probe's connect: nothing answered yet.
+            assert not router._probed.is_set()
+            ticks = 0
+            for _ in range(5):
+                await asyncio.sleep(0)
+                ticks += 1
+            assert ticks == 5, "the loop ran other work meanwhile"
+            listener.close()  # the hung probe now fails: the primary is reported down
+            report = await router.aprobe()
+            assert report["primary"]["isHealthy"] is False
+            async with router.connection("read") as rc:
+                cur = await rc.execute("SELECT pg_is_in_recovery()")
+                assert await cur.fetchone() == (True,)
+        finally:
+            await router.aclose()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        listener.close()

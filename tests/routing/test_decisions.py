@@ -98,7 +98,13 @@ def test_a_promoted_replica_and_a_primary_in_recovery_are_reported() -> None:
     assert "replica1" not in plan(snap, Kind.READ).order
     assert health_status(snap, 5.0)["warnings"]
     demoted = state.apply_probe(snap, "primary", probed(True), now=1.0, return_after=2)
-    assert decisions.write_refusal(demoted) is not None
+    # The primary rejoined as a standby of the promoted replica (`advisoros-db failover`):
+    # writes follow the promoted node.
+    assert decisions.write_refusal(demoted) is None
+    assert decisions.writable_node(demoted).name == "replica1"
+    # A primary in recovery with no promoted node anywhere: writes are refused, saying why.
+    alone = state.apply_probe(healthy_snapshot(), "primary", probed(True), now=1.0, return_after=2)
+    assert "in recovery" in (decisions.write_refusal(alone) or "")
     assert decisions.write_refusal(healthy_snapshot()) is None
 
 
@@ -243,14 +249,19 @@ def test_a_replica_of_unknown_staleness_takes_no_reads_and_reports_valid_json() 
     json.loads(json.dumps(report, allow_nan=False))  # no Infinity in the health endpoint's body
 
 
-def test_probe_schedule_is_jittered_around_the_interval() -> None:
+def test_probe_schedule_is_jittered_and_never_longer_than_the_interval() -> None:
     import random
 
     from advisoros_db.routing.core import jittered
+    from advisoros_db.routing.topology import RouterOptions
 
     delays = [jittered(30.0, random.Random(seed)) for seed in range(200)]
-    assert all(24.0 <= d <= 36.0 for d in delays)
+    # Never longer than the interval: health reflects an outage within two probe intervals.
+    assert all(21.0 <= d <= 30.0 for d in delays)
     assert len({round(d, 3) for d in delays}) > 150, "processes must not share one schedule"
+    # Probes run often enough for known replay positions to keep proving the staleness bound.
+    assert RouterOptions(interval_s=30.0, max_lag_s=5.0).probe_every_s == pytest.approx(5.0 / 3)
+    assert RouterOptions(interval_s=1.0, max_lag_s=5.0).probe_every_s == 1.0
 
 
 def test_settings_parse_policy_weights_and_refuse_bad_ones(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -18,14 +18,14 @@ from advisoros_db.cli.app import app as cli
 from advisoros_db.errors import ConfigError, TenantError
 from advisoros_db.routing import Router
 from advisoros_db.settings import Settings
-from advisoros_db.targets import resolve
+from advisoros_db.targets import configured
 from advisoros_db.tenancy import require_tenant_role, tenant_session, tenant_transaction
 from advisoros_db.urls import to_sqlalchemy
 from tests.support import PgDatabase
 
 
 def test_only_an_owner_url_refuses_tenant_sessions_at_start(db: PgDatabase, tmp_path: Path) -> None:
-    target = resolve(Settings(home=tmp_path / "unused", database_url=db.admin_url))
+    target = configured(Settings(home=tmp_path / "unused", database_url=db.admin_url))
     assert target.app_url is None
     with pytest.raises(ConfigError, match="ADVISOROS_APP_DATABASE_URL is not set"):
         Router.for_target(target, monitor=False)
@@ -43,7 +43,7 @@ def test_an_owner_configured_as_the_app_url_is_refused(db: PgDatabase, tmp_path:
         home=tmp_path / "unused", database_url=db.admin_url, app_database_url=db.admin_url
     )
     with pytest.raises(TenantError, match="superuser"):
-        Router.for_target(resolve(settings), monitor=False)
+        Router.for_target(configured(settings), monitor=False)
     org = uuid.uuid4()
     with (
         psycopg.connect(db.admin_url) as conn,
@@ -109,7 +109,7 @@ def test_an_app_role_that_bypasses_row_level_security_is_refused(
         require_tenant_role(url)
     settings = Settings(home=tmp_path / "unused", database_url=db.admin_url, app_database_url=url)
     with pytest.raises(TenantError, match=reason):
-        Router.for_target(resolve(settings), monitor=False)
+        Router.for_target(configured(settings), monitor=False)
     with (
         psycopg.connect(url) as conn,
         pytest.raises(TenantError, match=reason),

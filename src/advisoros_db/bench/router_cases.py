@@ -10,6 +10,7 @@ import statistics
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, LiteralString
 
 from psycopg_pool import ConnectionPool
@@ -56,7 +57,10 @@ def routing_overhead(
     statement = text(query)
     with (
         ConnectionPool(replica.url, min_size=1, max_size=1, open=True) as own_pool,
-        Router(routed_nodes, _QUIET, monitor=False) as router,
+        # Monitored, as in production: its probes keep the replica's freshness proven, so a
+        # read needs no in-band check (the `checked` side measures one that always checks).
+        Router(routed_nodes, _QUIET, monitor=True) as router,
+        Router(routed_nodes, replace(_QUIET, check_every_read=True), monitor=True) as checking,
     ):
         pool = router.pools.get(replica.name)
         # Its first connection made before the first checkout, so the pool does not grow a
@@ -76,6 +80,17 @@ def routing_overhead(
             with router.connection("read") as conn:
                 conn.execute(query).fetchall()
 
+        checked_pool = checking.pools.get(replica.name)
+        checked_pool.wait()
+
+        def checked_direct_once() -> None:
+            with checked_pool.connection() as conn:
+                conn.execute(query).fetchall()
+
+        def checked_once() -> None:
+            with checking.connection("read") as conn:
+                conn.execute(query).fetchall()
+
         def orm_once() -> None:
             with Session(engine) as s:
                 s.execute(statement).all()
@@ -90,6 +105,8 @@ def routing_overhead(
             "orm": orm_once,
             "routed": routed_once,
             "separate": separate_once,
+            "checked_direct": checked_direct_once,
+            "checked": checked_once,
         }
         for _ in range(min(queries, 50)):  # warm the pools and the server's caches
             for once in sides.values():
@@ -133,6 +150,17 @@ def routing_overhead(
         "direct_separate_pool_us": round(separate, 1),
         "separate_pool_spread_paired_pct": round(paired(timings["separate"], timings["direct"]), 1),
         "shared_pool_connections": shared,
+        # check_every_read=True: the in-band check (replay position, still a standby) in the
+        # BEGIN round trip of every read, against a direct pool sharing that router's connection.
+        "checked_connection_us": round(statistics.median(timings["checked"]), 1),
+        "checked_direct_us": round(statistics.median(timings["checked_direct"]), 1),
+        "checked_overhead_paired_pct": round(
+            paired(timings["checked"], timings["checked_direct"]), 1
+        ),
+        "checked_overhead_paired_us": round(
+            extra_us(timings["checked"], timings["checked_direct"]), 1
+        ),
+        "checked_counts": checking.core.metrics.counts().get("advisoros_router_queries", {}),
         "routed_counts": served_by,
     }
 
@@ -195,7 +223,8 @@ def read_throughput(
             continue
         options = RouterOptions(interval_s=30.0, pool_size=threads)
         wanted = {n.name for n in replicas[:count]}
-        with Router((primary, *replicas[:count]), options, monitor=False) as router:
+        # Monitored as in production: probes keep proving the replicas within the bound.
+        with Router((primary, *replicas[:count]), options, monitor=True) as router:
             usable = _await_usable(router, wanted, timeout_s=catch_up_s)
             reads, elapsed = _read_for(router, statement, threads=threads, seconds=seconds)
             per_node = router.core.metrics.counts().get("advisoros_router_queries", {})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from advisoros_db.cli import (
@@ -18,6 +20,7 @@ from advisoros_db.cli import (
     search,
     seed,
     serve,
+    servers,
     tour,
     worker,
 )
@@ -28,6 +31,23 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def options(
+    embedded: Annotated[
+        bool,
+        typer.Option(
+            "--embedded",
+            help="Let the command start the embedded cluster when no database URL is set "
+            "(without it, only `up` starts servers).",
+        ),
+    ] = False,
+) -> None:
+    """The AdvisorOS PostgreSQL data layer: cluster, migrations, partitions, routing, search."""
+    servers.allow_embedded(embedded)
+
+
 app.registered_commands += cluster.app.registered_commands
 app.registered_commands += tour.app.registered_commands
 app.registered_commands += migrations.app.registered_commands

@@ -8,9 +8,9 @@ from typing import Annotated
 import psycopg
 import typer
 
-from advisoros_db import audit, targets
+from advisoros_db import audit
+from advisoros_db.cli import servers
 from advisoros_db.cli.output import JsonOption, command, console, fail, print_json
-from advisoros_db.settings import get_settings
 
 app = typer.Typer(no_args_is_help=True, help="The tamper-evident audit trail.")
 
@@ -34,7 +34,7 @@ def verify(
 ) -> None:
     """Recompute every audit entry's hash and link; exit 1 naming the first bad row of each chain."""
     organization = _organization(org)
-    with psycopg.connect(targets.resolve(get_settings()).admin_url, autocommit=True) as conn:
+    with psycopg.connect(servers.target().admin_url, autocommit=True) as conn:
         report = audit.verify(conn, organization)
     if as_json:
         print_json(report.as_dict())

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from advisoros_db import targets
 from advisoros_db.backup import BackupError, Backups, Target, parse_time
+from advisoros_db.cli import servers
 from advisoros_db.cli.output import JsonOption, command, console, print_json
 from advisoros_db.settings import Settings, get_settings
 
@@ -21,7 +22,7 @@ def backups_for(settings: Settings, *, start: bool) -> Backups:
     """The deployment's backups. `start`: bring the embedded cluster up (backups need the
     server); without it the cluster is only read from disk, so a restore works with it down."""
     if start or not settings.uses_embedded:
-        return Backups.from_settings(settings, targets.resolve(settings))
+        return Backups.from_settings(settings, servers.target(settings))
     cluster = targets.embedded_cluster(settings)
     info = cluster.info()
     target = targets.Target(admin_url=info.primary_url, app_url=info.app_url, cluster=cluster)

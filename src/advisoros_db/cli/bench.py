@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from advisoros_db.cli import servers
 from advisoros_db.cli.output import JsonOption, command, console, print_json
 from advisoros_db.cli.seed import ScaleOption, progress_bar
-from advisoros_db.settings import get_settings
 
 if TYPE_CHECKING:
     from advisoros_db.bench.cases import CaseResult
@@ -36,11 +36,11 @@ def bench(
 ) -> None:
     """Load (or reuse) data at a scale, then measure each case side by side against a naive baseline."""
     from advisoros_db import bench as benchmark  # numpy, Faker and matplotlib: only when run
-    from advisoros_db import datagen, targets
+    from advisoros_db import datagen
 
     datagen.get_scale(scale)
     folder = out or Path("docs/bench") / scale
-    target = targets.resolve(get_settings())
+    target = servers.target()
 
     def case_done(result: CaseResult, i: int, total: int) -> None:
         if json_out:

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from advisoros_db import targets
+from advisoros_db import embedded
 from advisoros_db.backup import health as backup_health
 from advisoros_db.cli import lifecycle
 from advisoros_db.cli.output import JsonOption, command, console, print_json
@@ -29,7 +29,7 @@ def up(
     """Start (or reuse) the embedded cluster, migrate it to head, optionally load demo data."""
     settings = get_settings()
     wanted = settings.embedded_replicas if replicas is None else replicas
-    target = targets.resolve(settings, replicas=wanted)
+    target = embedded.start(settings, replicas=wanted)
     lifecycle.after_up(target, demo=demo, quiet=json_out)
     if json_out:
         # Passwords stay out of the output: they are in the 0600 credentials file (embedded) or
@@ -61,7 +61,7 @@ def down(
     destroy: Annotated[bool, typer.Option(help="Also delete all data and credentials.")] = False,
 ) -> None:
     """Stop the embedded cluster (and with --destroy, delete it)."""
-    cluster = targets.embedded_cluster(get_settings())
+    cluster = embedded.embedded_cluster(get_settings())
     if destroy:
         cluster.destroy()
         console.print(f"destroyed the cluster in {cluster.home}")
@@ -75,7 +75,7 @@ def down(
 def status(json_out: JsonOption = False) -> None:
     """Show every node of the embedded cluster: role, pid, port, replication lag."""
     settings = get_settings()
-    cluster = targets.embedded_cluster(settings)
+    cluster = embedded.embedded_cluster(settings)
     nodes = cluster.status()
     primary = next((n for n in nodes if n.role == "primary" and n.running), None)
     backups = backup_health.report(settings, cluster.url(primary.name) if primary else None)

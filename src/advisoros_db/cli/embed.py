@@ -7,10 +7,9 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-from advisoros_db import targets
+from advisoros_db.cli import servers
 from advisoros_db.cli.output import JsonOption, command, console, print_json
 from advisoros_db.search.pipeline import embed_pending
-from advisoros_db.settings import get_settings
 
 app = typer.Typer()
 
@@ -30,7 +29,7 @@ def embed(
     json_out: JsonOption = False,
 ) -> None:
     """Chunk and embed documents' extracted text into document_embeddings."""
-    target = targets.resolve(get_settings())
+    target = servers.target()
     # One organization runs as the application role; all of them need the owner's view.
     url = target.tenant_url if org else target.admin_url
     with Progress(

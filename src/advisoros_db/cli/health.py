@@ -7,12 +7,24 @@ import typer
 from rich.table import Table
 
 from advisoros_db.cli.output import JsonOption, command, console, print_json
+from advisoros_db.embedded import existing
 from advisoros_db.partitioning import RollbackWindow, open_windows_at
 from advisoros_db.routing import Router, RouterOptions
-from advisoros_db.settings import get_settings
-from advisoros_db.targets import resolve
+from advisoros_db.settings import Settings, get_settings
+from advisoros_db.targets import NO_DATABASE, NoDatabaseConfigured, Target, configured
 
 app = typer.Typer()
+
+
+def _what_is_there(settings: Settings) -> Target:
+    """The configured servers, else the embedded cluster as it is: `health` never starts or
+    restarts a server (a stopped primary is reported down), even with `--embedded`."""
+    if settings.database_url is not None:
+        return configured(settings)
+    found = existing(settings)
+    if found is None:
+        raise NoDatabaseConfigured(NO_DATABASE)
+    return found
 
 
 def _windows(admin_url: str) -> list[RollbackWindow]:
@@ -29,7 +41,7 @@ def _windows(admin_url: str) -> list[RollbackWindow]:
 def health(json_out: JsonOption = False) -> None:
     """Probe the primary and every replica once: role, lag, latency, usable for reads."""
     settings = get_settings()
-    target = resolve(settings)
+    target = _what_is_there(settings)
     with Router.for_target(target, RouterOptions.from_settings(settings), monitor=False) as router:
         report = router.health()
     windows = _windows(target.admin_url)

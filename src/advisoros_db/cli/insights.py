@@ -7,10 +7,10 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from advisoros_db.cli import servers
 from advisoros_db.cli.output import JsonOption, command, console, print_json
 from advisoros_db.ops import insights
 from advisoros_db.settings import get_settings
-from advisoros_db.targets import resolve
 
 SHOWN = 25
 """Rows of a long list printed for people; --json has them all."""
@@ -24,7 +24,7 @@ def _mib(n: int | None) -> str:
 
 def _report() -> tuple[dict[str, Any], list[dict[str, Any]]]:
     settings = get_settings()
-    report = insights.collect(resolve(settings).admin_url, settings)
+    report = insights.collect(servers.target(settings).admin_url, settings)
     return report, insights.problems(report, settings)
 
 

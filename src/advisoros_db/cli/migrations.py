@@ -7,15 +7,15 @@ from typing import Annotated
 
 import typer
 
-from advisoros_db import migrations, targets
+from advisoros_db import migrations
+from advisoros_db.cli import servers
 from advisoros_db.cli.output import JsonOption, command, console, fail, print_json
-from advisoros_db.settings import get_settings
 
 app = typer.Typer()
 
 
 def _admin_url() -> str:
-    return targets.resolve(get_settings()).admin_url
+    return servers.target().admin_url
 
 
 @app.command()

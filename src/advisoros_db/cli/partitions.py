@@ -12,10 +12,10 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from advisoros_db import partitioning, targets
+from advisoros_db import partitioning
+from advisoros_db.cli import servers
 from advisoros_db.cli.output import JsonOption, command, console, fail, print_json
 from advisoros_db.partitioning import convert as conversion
-from advisoros_db.settings import get_settings
 
 app = typer.Typer(no_args_is_help=True, help="Partitioned audit_logs and documents.")
 
@@ -32,7 +32,7 @@ def parse_duration(text: str) -> float:
 
 
 def _admin_url() -> str:
-    return targets.resolve(get_settings()).admin_url
+    return servers.target().admin_url
 
 
 @app.command()

@@ -8,8 +8,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from advisoros_db.cli import servers
 from advisoros_db.cli.output import JsonOption, command, console, print_json
-from advisoros_db.settings import get_settings
 
 app = typer.Typer()
 
@@ -48,10 +48,10 @@ def seed(
     json_out: JsonOption = False,
 ) -> None:
     """Generate realistic data for every table and bulk-load it through the primary."""
-    from advisoros_db import datagen, targets  # numpy and Faker: only when run
+    from advisoros_db import datagen  # numpy and Faker: only when run
 
     datagen.get_scale(scale, orgs)  # a bad scale fails before any server starts
-    target = targets.resolve(get_settings())
+    target = servers.target()
     with progress_bar(json_out) as progress:
         report = datagen.seed(
             target.admin_url,

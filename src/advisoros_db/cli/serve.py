@@ -8,11 +8,11 @@ from typing import Annotated, Any
 import typer
 
 from advisoros_db.backup import health as backup_health
+from advisoros_db.cli import servers
 from advisoros_db.cli.output import command, console, fail
 from advisoros_db.ops import insights
 from advisoros_db.routing import Router, RouterOptions
 from advisoros_db.settings import get_settings
-from advisoros_db.targets import resolve
 
 app = typer.Typer()
 
@@ -39,7 +39,8 @@ def serve(
         ),
     ] = LOOPBACK,
 ) -> None:
-    """Serve the dashboard (GET /), GET /api/health and GET /metrics, on 127.0.0.1 by default."""
+    """Serve the dashboard (GET /), /api/health, /api/health/ready, /api/health/live and /metrics
+    (GET and HEAD), on 127.0.0.1 by default."""
     import uvicorn
 
     from advisoros_db.http.dashboard import create_dashboard_app  # FastAPI: only when served
@@ -51,7 +52,7 @@ def serve(
             f"refusing to listen on {host} without a token: set ADVISOROS_DASHBOARD_TOKEN "
             "(every request but /api/health must then carry it), or keep the default 127.0.0.1"
         )
-    target = resolve(settings)
+    target = servers.target(settings)
 
     def collect() -> tuple[dict[str, Any], list[dict[str, Any]]]:
         report = insights.collect(target.admin_url, settings)

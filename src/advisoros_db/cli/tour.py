@@ -7,10 +7,9 @@ from typing import Any
 import psycopg
 import typer
 
-from advisoros_db import migrations, partitioning, targets
-from advisoros_db.cli import health, search
+from advisoros_db import migrations, partitioning
+from advisoros_db.cli import health, search, servers
 from advisoros_db.cli.output import command, console, fail
-from advisoros_db.settings import get_settings
 from advisoros_db.tenancy import tenant_transaction
 from advisoros_db.urls import mask
 
@@ -27,7 +26,7 @@ GROUP BY organization_id ORDER BY count(*) DESC, organization_id LIMIT 1
 @command
 def tour() -> None:
     """Show the servers, the schema, tenant isolation, partitions, routing health and search."""
-    target = targets.resolve(get_settings())
+    target = servers.target()
     console.rule("1. Servers: a primary and streaming replicas")
     console.print(f"primary   {mask(target.admin_url)}")
     for url in target.replica_urls:

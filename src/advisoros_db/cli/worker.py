@@ -6,10 +6,10 @@ from typing import Annotated
 
 import typer
 
+from advisoros_db.cli import servers
 from advisoros_db.cli.output import JsonOption, command, console, print_json
 from advisoros_db.ops.worker import Worker, default_jobs
 from advisoros_db.settings import get_settings
-from advisoros_db.targets import resolve
 
 app = typer.Typer()
 
@@ -36,7 +36,7 @@ def worker(
                 f"no job {', '.join(sorted(unknown))}; jobs: {', '.join(j.name for j in jobs)}"
             )
         jobs = [j for j in jobs if j.name in job]
-    runner = Worker(resolve(settings).admin_url, jobs, settings=settings)
+    runner = Worker(servers.target(settings).admin_url, jobs, settings=settings)
     runner.install_signal_handlers()
     if not once:
         console.print(

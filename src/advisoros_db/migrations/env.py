@@ -28,9 +28,10 @@ def _url() -> str:
     url = context.config.attributes.get("url") or context.config.get_main_option("sqlalchemy.url")
     if url:
         return str(url)
-    from advisoros_db import targets
+    from advisoros_db import embedded
 
-    return to_sqlalchemy(targets.resolve(get_settings()).admin_url)
+    # The configured server, or an embedded cluster already running: never started from here.
+    return to_sqlalchemy(embedded.resolve(get_settings()).admin_url)
 
 
 def run_offline() -> None:

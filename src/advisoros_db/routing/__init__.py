@@ -1,5 +1,7 @@
 """Read-replica routing: pure decisions over a state snapshot, health monitor, session shells."""
 
+from advisoros_db.routing.core import survey
+from advisoros_db.routing.fencing import Verdict
 from advisoros_db.routing.kinds import Kind, Role, RoutingError, UnknownKind
 from advisoros_db.routing.lsn import ConsistencyToken, InvalidToken
 from advisoros_db.routing.policies import LeastOutstanding, RandomChoice, ReadPolicy, RoundRobin
@@ -22,6 +24,8 @@ __all__ = [
     "RouterOptions",
     "RoutingError",
     "UnknownKind",
+    "Verdict",
     "nodes_for_target",
     "nodes_from",
+    "survey",
 ]

@@ -17,12 +17,12 @@ from typing import Any, Generic, TypeVar
 import psycopg
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
+from advisoros_db.routing.core import CURRENT_LSN_SQL
 from advisoros_db.routing.kinds import Role
 from advisoros_db.routing.lsn import ConsistencyToken
 from advisoros_db.routing.state import NodeConfig
 from advisoros_db.routing.topology import RouterOptions
 from advisoros_db.routing.transaction import (
-    CURRENT_LSN_SQL,
     Begin,
     Behind,
     Checkout,
@@ -32,6 +32,7 @@ from advisoros_db.routing.transaction import (
     RoutedTransaction,
     Run,
     Sleep,
+    Stale,
     Statement,
     Steps,
 )
@@ -219,7 +220,7 @@ class RoutedConnection(_RoutedTransactionView):
                 row = _open(conn, tx.read_only, statements, check)
                 if check:
                     tx.verify(row)
-            except (psycopg.Error, Behind) as exc:
+            except (psycopg.Error, Behind, Stale) as exc:
                 drive(tx.reopen(exc), self._pools)
         except BaseException:
             self._finish(commit=False)
@@ -368,15 +369,23 @@ async def adrive(steps: Steps, pools: Pools[AsyncConnectionPool]) -> Any:
 class AsyncRoutedConnection(_RoutedTransactionView):
     """What `AsyncRouter.connection(...)` returns; the asyncio twin of `RoutedConnection`."""
 
-    __slots__ = ()
+    __slots__ = ("_probed",)
 
     def __init__(
-        self, start: Callable[[], RoutedTransaction], pools: Pools[AsyncConnectionPool]
+        self,
+        start: Callable[[], RoutedTransaction],
+        pools: Pools[AsyncConnectionPool],
+        probed: threading.Event | None = None,
     ) -> None:
         self._start = start
         self._pools = pools
+        self._probed = probed
 
     async def __aenter__(self) -> AsyncRoutedConnection:
+        probed = self._probed
+        if probed is not None and not probed.is_set():
+            # The router's first probe round runs in a thread; wait without blocking the loop.
+            await asyncio.to_thread(probed.wait)
         tx = self._tx = self._start()
         try:
             try:
@@ -385,7 +394,7 @@ class AsyncRoutedConnection(_RoutedTransactionView):
                 row = await _aopen(conn, tx.read_only, statements, check)
                 if check:
                     tx.verify(row)
-            except (psycopg.Error, Behind) as exc:
+            except (psycopg.Error, Behind, Stale) as exc:
                 await adrive(tx.reopen(exc), self._pools)
         except BaseException:
             await self._finish(commit=False)

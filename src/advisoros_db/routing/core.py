@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import math
 import random
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from dataclasses import replace
+from typing import Any, LiteralString
 
-from advisoros_db.routing import decisions, state
-from advisoros_db.routing.kinds import Kind
-from advisoros_db.routing.lsn import ConsistencyToken
+from advisoros_db.routing import decisions, fencing, state
+from advisoros_db.routing.kinds import Kind, RoutingError
+from advisoros_db.routing.lsn import ConsistencyToken, parse_lsn
 from advisoros_db.routing.metrics import RouterMetrics
 from advisoros_db.routing.policies import ReadPolicy, policy_named
 from advisoros_db.routing.probe import Prober
@@ -25,6 +27,22 @@ log = logging.getLogger("advisoros_db.routing")
 
 # How long a one-shot probe waits for a replica just behind the primary's only WAL sample.
 SETTLE_S = 0.25
+
+
+CURRENT_LSN_SQL: LiteralString = "SELECT pg_current_wal_lsn()::text"
+"""A write's consistency token, read after its COMMIT."""
+
+CHECK_SQL: LiteralString = "SELECT pg_last_wal_replay_lsn()::text, pg_is_in_recovery()"
+"""A replica's in-band check, sent in the same round trip as BEGIN: its replay position (for the
+token and the staleness bound) and whether it is still a standby."""
+
+
+class Behind(Exception):
+    """The replica has not replayed the transaction's consistency token yet (worth a short wait)."""
+
+
+class Stale(Exception):
+    """The replica cannot serve this read: staler than the bound, or no longer a standby."""
 
 
 class RoutingCore:
@@ -53,6 +71,10 @@ class RoutingCore:
         self._outstanding: dict[str, int] = {n.name: 0 for n in nodes}
         self._outstanding_lock = threading.Lock()
         self._reads_on_primary = False
+        self.rounds = 0
+        self.probed_at: float | None = None
+        # Set by a running monitor: a report older than this says so (`health()["stale"]`).
+        self.report_deadline_s: float | None = None
         # Per router, so tokens never leak between routers (or tests) in one process.
         self._token: contextvars.ContextVar[ConsistencyToken | None] = contextvars.ContextVar(
             f"advisoros_router_token_{id(self)}", default=None
@@ -72,11 +94,14 @@ class RoutingCore:
 
     def update(self, change: Callable[[state.Snapshot], state.Snapshot]) -> state.Snapshot:
         with self._lock:
-            before = self._routes.snapshot
+            old = self._routes
+            before = old.snapshot
             after = change(before)
             if after is before:
                 return after
-            self._routes = decisions.routes(after, self.options.max_lag_s)
+            self._routes = new = decisions.routes(after, self.options.max_lag_s)
+        for line in fencing.fence_changes(old.verdict, new.verdict):
+            log.error("%s", line)
         self._log_changes(before, after)
         self.metrics.observe(after, self.options.max_lag_s)
         return after
@@ -105,7 +130,7 @@ class RoutingCore:
                     log.info("node %s back in rotation", new.name)
             if new.role_mismatch and new.role_mismatch != old.role_mismatch:
                 log.error("node %s (%s) %s", new.name, mask(new.config.url), new.role_mismatch)
-        usable = [n for n in after.nodes if decisions.usable_for_reads(n, self.options.max_lag_s)]
+        usable = [g for route in self._routes.kinds.values() for g in route.groups]
         if not usable and not self._reads_on_primary:
             log.warning("no replica is usable: reads go to the primary")
         elif usable and self._reads_on_primary:
@@ -119,6 +144,8 @@ class RoutingCore:
         for node in self.snapshot.nodes:
             prober = probers[node.name]
             self._apply(node.name, self._settle(prober, prober.probe()))
+        self.rounds += 1
+        self.probed_at = time.monotonic()
         return self.snapshot
 
     def _settle(self, prober: Prober, result: state.ProbeResult) -> state.ProbeResult:
@@ -154,12 +181,98 @@ class RoutingCore:
         now = time.monotonic()
         before = self.snapshot.node(name)
         after = self.update(
-            lambda s: state.apply_probe(
-                s, name, result, now=now, return_after=self.options.return_after
+            lambda s: fencing.sample_if_writable(
+                state.apply_probe(s, name, result, now=now, return_after=self.options.return_after),
+                name,
+                result.current_lsn,
+                now,
             )
         )
         if not before.ejected and after.node(name).ejected:
             self.metrics.ejections.inc(name)
+
+    # -- per-read staleness ----------------------------------------------------------------
+
+    def needs_check(self, node: str, plan: decisions.Plan) -> bool:
+        """Whether a transaction starting now on replica `node` must check it in-band: the token
+        is not known replayed there, or its known replay position no longer proves the bound."""
+        if node == plan.primary:
+            return False
+        if self.options.check_every_read or (plan.token is not None and node not in plan.verified):
+            return True
+        return time.monotonic() >= self._routes.fresh.get(node, -math.inf)
+
+    def check_replica(
+        self, node: str, plan: decisions.Plan, replayed: str | None, in_recovery: bool | None
+    ) -> bool:
+        """Judge a replica's in-band check row (`CHECK_SQL`), sent with the transaction's BEGIN.
+
+        Raises `Stale` when the replica is no longer a standby (promoted: ejected at once) or its
+        replay position does not prove the staleness bound, `Behind` when it has not replayed
+        the token yet. Returns whether the token is now verified there.
+        """
+        if in_recovery is not True:
+            self.eject(node, "no longer in recovery (promoted?): takes no reads")
+            raise Stale(f"{node} is no longer a standby")
+        position = None if replayed is None else parse_lsn(replayed)
+        token = plan.token
+        if token is not None and (position is None or position < token.lsn):
+            raise Behind(node)
+        assert position is not None
+        self.note_replay(node, position)
+        if time.monotonic() >= self._routes.fresh.get(node, -math.inf):
+            raise Stale(f"{node} is more than {self.options.max_lag_s}s behind")
+        return token is not None
+
+    # -- moving on after a failed attempt --------------------------------------------------
+
+    def move_on(
+        self,
+        what: str,
+        plan: decisions.Plan,
+        attempt: decisions.Attempt,
+        *,
+        left: str,
+        started: float,
+        failure: str | None,
+        behind: bool,
+        error: BaseException | None,
+    ) -> tuple[decisions.Attempt, str, float]:
+        """The one decision of both shells after a read could not run on `left`: the next node
+        of the plan and how long to sleep first (the attempt already counts the sleep), with
+        metrics and logs. Moves the in-flight count from `left` to it. Raises RoutingError when
+        the plan is exhausted or the retry deadline passed. `what` names the shell in errors."""
+        attempt = replace(
+            attempt,
+            tried=attempt.tried | {left},
+            behind=attempt.behind | {left} if behind else attempt.behind - {left},
+        )
+        options = self.options
+        kind = plan.kind
+        try:
+            if time.monotonic() - started > options.retry_deadline_s:
+                raise LookupError("deadline passed")
+            nxt, pause = decisions.next_node(
+                plan, attempt, wait_budget_s=options.ryw_wait_s, poll_s=options.ryw_poll_s
+            )
+        except LookupError:
+            tried = ", ".join(sorted(attempt.tried))
+            raise RoutingError(
+                f"{kind.value} {what} found no node to serve it (tried {tried}; "
+                f"{error or 'no replica caught up'}); check `advisoros-db health`"
+            ) from error
+        metrics = self.metrics
+        if failure is not None:
+            metrics.retries.inc(kind, failure)
+            metrics.failovers.inc(left, nxt)
+            log.warning("read on %s failed (%s); retrying on %s", left, failure, nxt)
+        if nxt == plan.primary:
+            reason = failure or "not_caught_up"
+            metrics.fallbacks.inc(kind, reason)
+            log.info("%s %s falls back to the primary: %s", kind.value, what, reason)
+        self.release(left)
+        self.acquire(nxt)
+        return replace(attempt, waited_s=attempt.waited_s + pause), nxt, pause
 
     # -- plans ---------------------------------------------------------------------------
 
@@ -203,13 +316,21 @@ class RoutingCore:
 
     def health(self) -> dict[str, Any]:
         report = health_status(self.snapshot, self.options.max_lag_s)
+        age = None if self.probed_at is None else time.monotonic() - self.probed_at
+        report["probe_age_s"] = None if age is None else round(age, 3)
+        report["probe_rounds"] = self.rounds
+        # A monitor that stopped probing must not keep a stale "healthy" answer alive.
+        deadline = self.report_deadline_s
+        report["stale"] = deadline is not None and (age is None or age > deadline)
+        report["ready"] = report["primary"]["isHealthy"] and not report["stale"]
         report["counters"] = self.metrics.counts()
         return report
 
 
 def jittered(interval_s: float, rng: random.Random) -> float:
-    """The next probe delay: the interval ±20 %, so many processes never probe in lock-step."""
-    return interval_s * rng.uniform(0.8, 1.2)
+    """The next probe delay: 70-100 % of the interval, so many processes never probe in
+    lock-step and no gap between two probes exceeds the interval (health's promise)."""
+    return interval_s * rng.uniform(0.7, 1.0)
 
 
 class Monitor:
@@ -231,12 +352,17 @@ class Monitor:
     def start(self) -> None:
         if self._thread is not None:
             return
+        options = self._core.options
+        # Two probe intervals plus a round of timeouts: past that the report is stale.
+        self._core.report_deadline_s = 2 * options.probe_every_s + options.probe_timeout_s * len(
+            self.probers
+        )
         self._thread = threading.Thread(target=self._run, name="advisoros-router-monitor")
         self._thread.daemon = True
         self._thread.start()
 
     def _run(self) -> None:
-        interval = self._core.options.interval_s
+        interval = self._core.options.probe_every_s
         while not self._stop.wait(jittered(interval, self._rng)):
             try:
                 self.probe_once()
@@ -250,3 +376,20 @@ class Monitor:
             self._thread = None
         for prober in self.probers.values():
             prober.close()
+
+
+def survey(nodes: tuple[state.NodeConfig, ...], *, timeout_s: float = 2.0) -> fencing.Verdict:
+    """Probe every node once and say which may take writes and which are fenced.
+
+    For tools that act on a deployment (failover, rejoin): the same verdict a fresh router
+    reaches, from the servers alone. `verdict.primary` is the node writes go to (None, with
+    `verdict.refusal`, when none may), `verdict.fenced` the writable nodes on an older timeline.
+    """
+    core = RoutingCore(nodes, RouterOptions(probe_timeout_s=timeout_s))
+    probers = {n.name: Prober(n.url, timeout_s=timeout_s) for n in nodes}
+    try:
+        core.probe_all(probers)
+    finally:
+        for prober in probers.values():
+            prober.close()
+    return core.routes.verdict

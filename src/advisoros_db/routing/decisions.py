@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
+from advisoros_db.routing import fencing
 from advisoros_db.routing.kinds import Kind, Role
+from advisoros_db.routing.lag import dated
 from advisoros_db.routing.lsn import ConsistencyToken
 from advisoros_db.routing.policies import Group, ReadPolicy
 from advisoros_db.routing.state import NodeState, Snapshot
 
 
-def usable_for_reads(node: NodeState, max_lag_s: float) -> bool:
-    """A replica that is healthy, really in recovery, and no staler than `max_lag_s`."""
+def usable_for_reads(node: NodeState, max_lag_s: float, newest_timeline: int | None = None) -> bool:
+    """A replica that is healthy, really in recovery, on the cluster's newest timeline (when
+    known), and no staler than `max_lag_s`."""
     if node.role in (Role.PRIMARY, Role.DR) or not node.healthy:
         return False
     if node.probed and node.in_recovery is not True:
         return False  # promoted or unknown role: its data may have diverged from the primary
+    if (
+        newest_timeline is not None
+        and node.timeline is not None
+        and node.timeline < newest_timeline
+    ):
+        return False  # following a history the cluster has left (a fenced old primary)
     return node.lag_s is None or node.lag_s <= max_lag_s
 
 
@@ -69,7 +79,7 @@ class KindRoute:
 
     kind: Kind
     groups: tuple[Group, ...]
-    primary: str
+    primary: str | None
     reason: str | None
     # A memo of token-free plans by replica order; filled by choose(), never part of equality.
     plans: dict[tuple[str, ...], Plan] = field(default_factory=dict, compare=False, repr=False)
@@ -85,14 +95,20 @@ class Routes:
     kinds: Mapping[Kind, KindRoute]
     write_refusal: str | None
     replay: Mapping[str, int | None]
+    verdict: fencing.Verdict
+    # Per replica, the monotonic moment until which its known replay position proves a read
+    # there is no staler than the bound (`fresh_until()`); past it, a read checks in-band.
+    fresh: Mapping[str, float]
+    max_lag_s: float
 
 
 def routes(snapshot: Snapshot, max_lag_s: float) -> Routes:
     """Everything about `snapshot` that does not change from one session to the next."""
-    primary = writable_node(snapshot).name
+    verdict = fencing.judge(snapshot)
+    primary = verdict.primary
     usable: dict[Role, list[str]] = {}
     for node in snapshot.nodes:
-        if usable_for_reads(node, max_lag_s):
+        if usable_for_reads(node, max_lag_s, newest_timeline(snapshot, node)):
             usable.setdefault(node.role, []).append(node.name)
     weights = {n.name: n.config.weight for n in snapshot.nodes}
     groups = {role: Group.of(names, weights) for role, names in usable.items()}
@@ -109,19 +125,59 @@ def routes(snapshot: Snapshot, max_lag_s: float) -> Routes:
     return Routes(
         snapshot=snapshot,
         kinds=kinds,
-        write_refusal=write_refusal(snapshot),
+        write_refusal=_write_refusal(snapshot, verdict),
         replay=_replay(snapshot),
+        verdict=verdict,
+        fresh=fresh_until(snapshot, max_lag_s, verdict),
+        max_lag_s=max_lag_s,
     )
+
+
+def newest_timeline(snapshot: Snapshot, node: NodeState) -> int | None:
+    """The cluster's newest timeline when `node` belongs to the cluster, for `usable_for_reads`."""
+    same = node.system_id is not None and node.system_id == snapshot.system_id
+    return snapshot.newest_timeline if same else None
 
 
 def replayed(before: Routes, snapshot: Snapshot) -> Routes:
     """`before` carried over to `snapshot`, which differs from `before.snapshot` in replay
-    positions only (`state.note_replay`): nothing else `routes()` derives depends on those."""
-    return replace(before, snapshot=snapshot, replay=_replay(snapshot))
+    positions only (`state.note_replay`): only the replay positions and freshness depend on
+    those."""
+    return replace(
+        before,
+        snapshot=snapshot,
+        replay=_replay(snapshot),
+        fresh=fresh_until(snapshot, before.max_lag_s, before.verdict),
+    )
 
 
 def _replay(snapshot: Snapshot) -> dict[str, int | None]:
     return {n.name: n.replay_lsn for n in snapshot.nodes}
+
+
+def fresh_until(snapshot: Snapshot, max_lag_s: float, verdict: fencing.Verdict) -> dict[str, float]:
+    """Per replica: until when (monotonic seconds) its known replay position bounds a read's
+    staleness by `max_lag_s`.
+
+    A replica that has replayed what the writable node had written at sample time `t` misses
+    nothing older than `t`, whatever happens next, so a read there before `t + max_lag_s` is
+    within the bound. With the writable node down nothing newer exists to miss: a replica that
+    replayed its last sample (any replica, when it was never seen up) stays fresh until a
+    writable node is back.
+    """
+    history = snapshot.wal_history
+    writer = snapshot.node(verdict.primary) if verdict.primary is not None else None
+    writer_down = writer is None or not writer.reachable
+    out: dict[str, float] = {}
+    for node in snapshot.nodes:
+        if node.replay_lsn is None or node.in_recovery is not True:
+            continue
+        if writer_down and (not history or node.replay_lsn >= history[-1].lsn):
+            out[node.name] = math.inf
+            continue
+        since = dated(history, node.replay_lsn)
+        out[node.name] = -math.inf if since is None else since + max_lag_s
+    return out
 
 
 def choose(
@@ -196,14 +252,10 @@ def _why_no_replica(snapshot: Snapshot, max_lag_s: float) -> str:
 
 
 def writable_node(snapshot: Snapshot) -> NodeState:
-    """The primary; or a DR replica seen promoted while the primary is down or in recovery."""
-    primary = snapshot.primary
-    if primary.healthy and primary.in_recovery is not True:
-        return primary
-    for node in snapshot.with_roles(Role.DR):
-        if node.healthy and node.probed and node.in_recovery is False:
-            return node
-    return primary
+    """The node writes go to (`fencing.judge`); the configured primary when none may take them
+    (then `write_refusal()` says why)."""
+    name = fencing.judge(snapshot).primary
+    return snapshot.primary if name is None else snapshot.node(name)
 
 
 # Leading keywords of statements that change data or schema: refused in read sessions before
@@ -224,8 +276,14 @@ def write_verb(statement: str) -> str | None:
 
 
 def write_refusal(snapshot: Snapshot) -> str | None:
-    """Why writes must not go to the configured primary now, or None when they may."""
-    primary = writable_node(snapshot)
+    """Why writes must not go to the writable node now, or None when they may."""
+    return _write_refusal(snapshot, fencing.judge(snapshot))
+
+
+def _write_refusal(snapshot: Snapshot, verdict: fencing.Verdict) -> str | None:
+    if verdict.primary is None:
+        return verdict.refusal
+    primary = snapshot.node(verdict.primary)
     if primary.probed and primary.reachable and primary.in_recovery:
         return (
             f"node {primary.name!r} is in recovery (a standby), so it cannot take writes; "
@@ -238,6 +296,8 @@ def write_refusal(snapshot: Snapshot) -> str | None:
 
 NODE_DOWN = "node_down"
 CONFLICT = "recovery_conflict"
+STALE = "replica_stale"
+"""Not a failure of the node: its in-band check showed it past the staleness bound, or promoted."""
 
 _NODE_DOWN_STATES = {"57P01", "57P02", "57P03", "53300"}  # shutdown, crash, starting, too many
 

@@ -68,3 +68,22 @@ def trim(history: Sequence[WalSample], *, now: float, keep_s: float) -> tuple[Wa
     older = [s for s in history if now - s.at > keep_s]
     anchor = older[-1:] if older else []
     return tuple(anchor + recent)
+
+
+def dated(history: Sequence[WalSample], replay_lsn: int) -> float | None:
+    """The newest moment the writable node is known to have been at or below `replay_lsn`: a
+    replica that replayed `replay_lsn` misses nothing committed before it. None when every sample
+    is beyond `replay_lsn` (nothing proves how old its data is)."""
+    for sample in reversed(history):
+        if sample.lsn <= replay_lsn:
+            return sample.at
+    return None
+
+
+def read_staleness_bound(
+    history: Sequence[WalSample], replay_lsn: int | None, *, now: float
+) -> float:
+    """An upper bound on how stale a read is on a replica that has replayed `replay_lsn` (unlike
+    `staleness()`, never an estimate): `UNKNOWN` when nothing dates the position."""
+    since = None if replay_lsn is None else dated(history, replay_lsn)
+    return UNKNOWN if since is None else max(0.0, now - since)

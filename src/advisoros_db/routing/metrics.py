@@ -14,7 +14,8 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from prometheus_client.core import CounterMetricFamily, Metric
 
-from advisoros_db.routing.decisions import usable_for_reads
+from advisoros_db.routing.decisions import newest_timeline, usable_for_reads
+from advisoros_db.routing.fencing import judge
 from advisoros_db.routing.state import Snapshot
 
 
@@ -114,6 +115,12 @@ class RouterMetrics:
         self.usable = Gauge(
             "advisoros_router_node_usable_for_reads", "1 when serving reads", ["node"], registry=r
         )
+        self.fenced = Gauge(
+            "advisoros_router_node_fenced",
+            "1 when writable on an older timeline than the cluster's newest (gets no session)",
+            ["node"],
+            registry=r,
+        )
 
     def _tally(self, name: str, documentation: str, *labelnames: str) -> Tally:
         tally = Tally(name, documentation, labelnames)
@@ -122,13 +129,16 @@ class RouterMetrics:
 
     def observe(self, snapshot: Snapshot, max_lag_s: float) -> None:
         """Refresh the gauges from a snapshot."""
+        fenced = judge(snapshot).fenced
         for node in snapshot.nodes:
+            self.fenced.labels(node.name).set(1 if node.name in fenced else 0)
             if node.latency_avg_ms is not None:
                 self.probe_latency.labels(node.name).set(node.latency_avg_ms)
             if node.lag_s is not None:
                 self.staleness.labels(node.name).set(node.lag_s)
             self.healthy.labels(node.name).set(1 if node.healthy else 0)
-            self.usable.labels(node.name).set(1 if usable_for_reads(node, max_lag_s) else 0)
+            newest = newest_timeline(snapshot, node)
+            self.usable.labels(node.name).set(1 if usable_for_reads(node, max_lag_s, newest) else 0)
 
     def generate(self) -> bytes:
         return generate_latest(self.registry)

@@ -17,7 +17,15 @@ SELECT pg_is_in_recovery(),
        pg_last_wal_replay_lsn()::text,
        EXTRACT(EPOCH FROM clock_timestamp() - pg_last_xact_replay_timestamp())::float8,
        CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused() END,
-       current_setting('port')::int
+       current_setting('port')::int,
+       -- The timeline: a writable server's from its current WAL file name (exact at once after a
+       -- promotion), a standby's from its control file (its last restartpoint or recovery end).
+       CASE WHEN pg_is_in_recovery()
+            THEN greatest((pg_control_checkpoint()).timeline_id,
+                          (pg_control_recovery()).min_recovery_end_timeline)::text
+            ELSE substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8) END,
+       (pg_control_system()).system_identifier::text,
+       coalesce(host(inet_server_addr()), 'local')
 """
 
 
@@ -52,7 +60,7 @@ class Prober:
         latency_ms = (time.perf_counter() - started) * 1000
         if row is None:
             return ProbeResult(reachable=False, error="health probe returned no row")
-        in_recovery, current, replay, replay_age, paused, port = row
+        in_recovery, current, replay, replay_age, paused, port, timeline, system_id, addr = row
         return ProbeResult(
             reachable=True,
             latency_ms=latency_ms,
@@ -62,6 +70,9 @@ class Prober:
             replay_age_s=float(replay_age) if replay_age is not None else None,
             replay_paused=paused,
             port=int(port),
+            timeline=int(timeline, 10 if in_recovery else 16) if timeline else None,
+            system_id=system_id,
+            server=f"{system_id}@{addr}:{port}",
         )
 
     def close(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -24,7 +25,7 @@ from advisoros_db.routing.connection import (
     async_pools,
     sync_pools,
 )
-from advisoros_db.routing.core import Monitor, RoutingCore
+from advisoros_db.routing.core import Monitor, RoutingCore, log
 from advisoros_db.routing.kinds import Kind, Role, RoutingError, parse_kind
 from advisoros_db.routing.lsn import ConsistencyToken
 from advisoros_db.routing.policies import ReadPolicy
@@ -33,7 +34,7 @@ from advisoros_db.routing.state import NodeConfig
 from advisoros_db.routing.topology import RouterOptions, nodes_for_target
 from advisoros_db.routing.transaction import RoutedTransaction
 from advisoros_db.settings import Settings
-from advisoros_db.targets import Target, resolve
+from advisoros_db.targets import Target, configured
 from advisoros_db.tenancy import install_engine_reset, require_tenant_role
 from advisoros_db.urls import to_sqlalchemy
 
@@ -79,15 +80,40 @@ class _RouterBase:
         self.options = options or RouterOptions()
         self.core = RoutingCore(nodes, self.options, policy=policy)
         self.monitor = Monitor(self.core)
-        # One synchronous round first, so the first session already knows every node's state.
-        self.monitor.probe_once()
+        # Set once the first probe round is done: no session is planned before it, so the first
+        # one already knows every node's state (and which one is fenced).
+        self._probed = threading.Event()
+        if self._first_round_in_background:
+            threading.Thread(
+                target=self._first_round,
+                args=(monitor, True),
+                name="advisoros-router-first-probe",
+                daemon=True,
+            ).start()
+        else:
+            self._first_round(monitor, False)
+
+    # The asyncio shell probes in a thread: a probe blocks for up to its timeouts.
+    _first_round_in_background = False
+
+    def _first_round(self, monitor: bool, background: bool) -> None:
+        try:
+            self.monitor.probe_once()
+        except Exception:
+            if not background:
+                raise
+            log.exception("first health probe round failed")  # the monitor tries again
+        finally:
+            self._probed.set()
         if monitor:
             self.monitor.start()
 
     @classmethod
     def from_settings(cls, settings: Settings, *, monitor: bool = True) -> Self:
+        """A router over the configured servers; never starts one. Raises
+        `targets.NoDatabaseConfigured` when `ADVISOROS_DATABASE_URL` is not set."""
         return cls.for_target(
-            resolve(settings), RouterOptions.from_settings(settings), monitor=monitor
+            configured(settings), RouterOptions.from_settings(settings), monitor=monitor
         )
 
     @classmethod
@@ -246,7 +272,13 @@ def _async_sleep(seconds: float) -> None:
 
 
 class AsyncRouter(_RouterBase):
-    """The asyncio shell: `AsyncSession`s running the same RoutedSession underneath."""
+    """The asyncio shell: `AsyncSession`s running the same RoutedSession underneath.
+
+    No probe runs in the event loop: the first round runs in a thread (sessions await it), the
+    monitor in its own thread, and `aprobe()` in a worker thread.
+    """
+
+    _first_round_in_background = True
 
     def __init__(
         self,
@@ -276,6 +308,8 @@ class AsyncRouter(_RouterBase):
         token: ConsistencyToken | str | None = None,
     ) -> AsyncIterator[AsyncSession]:
         """Async twin of `Router.session`, sharing its routing session underneath."""
+        if not self._probed.is_set():
+            await asyncio.to_thread(self._probed.wait)
         route = self._route(kind, organization_id, token, self.engines, _async_sleep)
         first = self.async_engines[route.plan.order[0]] if route.plan.order else None
         session = AsyncSession(bind=first, sync_session_class=RoutedSession, route=route)
@@ -301,11 +335,17 @@ class AsyncRouter(_RouterBase):
         """Async twin of `Router.connection` (`async with router.connection(kind) as conn:`),
         sharing the same transaction decisions and recovery steps."""
         return AsyncRoutedConnection(
-            lambda: self._transaction(kind, organization_id, token), self.pools
+            lambda: self._transaction(kind, organization_id, token), self.pools, self._probed
         )
+
+    async def aprobe(self) -> dict[str, Any]:
+        """Probe every node now (in a worker thread) and return the health report."""
+        await asyncio.to_thread(self._probed.wait)
+        return await asyncio.to_thread(self.probe)
 
     async def aclose(self) -> None:
         """Stop the monitor and drain every pool."""
+        await asyncio.to_thread(self._probed.wait)
         await asyncio.to_thread(self.monitor.stop)
         for engine in self.async_engines.values():
             await engine.dispose()

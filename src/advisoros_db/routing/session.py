@@ -23,7 +23,7 @@ from sqlalchemy.sql.elements import TextClause
 
 from advisoros_db.errors import ReadOnlyViolation, translate
 from advisoros_db.routing import decisions
-from advisoros_db.routing.core import RoutingCore
+from advisoros_db.routing.core import CHECK_SQL, CURRENT_LSN_SQL, Behind, RoutingCore, Stale
 from advisoros_db.routing.kinds import Kind, RoutingError
 from advisoros_db.routing.lsn import ConsistencyToken, parse_lsn
 from advisoros_db.tenancy import apply_tenant_sa, tenant_id, verify_tenant_sa
@@ -32,13 +32,7 @@ log = logging.getLogger("advisoros_db.routing")
 
 T = TypeVar("T")
 
-CURRENT_LSN_SQL = "SELECT pg_current_wal_lsn()::text"
-CAUGHT_UP_SQL = "SELECT pg_last_wal_replay_lsn()::text"
 READ_ONLY_SQL = "SET TRANSACTION READ ONLY"
-
-
-class _Behind(Exception):
-    """The bound replica has not replayed the session's consistency token yet."""
 
 
 @dataclass
@@ -58,12 +52,6 @@ class Route:
     @property
     def on_replica(self) -> bool:
         return self.node != self.plan.primary
-
-    @property
-    def needs_check(self) -> bool:
-        return (
-            self.plan.token is not None and self.on_replica and self.node not in self.plan.verified
-        )
 
 
 class RoutedSession(Session):
@@ -89,14 +77,10 @@ class RoutedSession(Session):
             conn.exec_driver_sql(READ_ONLY_SQL)
         if route.organization_id is not None:
             apply_tenant_sa(conn, route.organization_id)
-        if route.needs_check:
-            assert route.plan.token is not None
-            replayed = conn.exec_driver_sql(CAUGHT_UP_SQL).scalar()
-            if replayed is None or parse_lsn(replayed) < route.plan.token.lsn:
-                raise _Behind(route.node)
-            route.plan = replace(route.plan, verified=route.plan.verified | {route.node})
-            position = parse_lsn(replayed)
-            route.core.note_replay(route.node, position)
+        if route.core.needs_check(route.node, route.plan):
+            replayed, in_recovery = conn.exec_driver_sql(CHECK_SQL).one()
+            if route.core.check_replica(route.node, route.plan, replayed, in_recovery):
+                route.plan = replace(route.plan, verified=route.plan.verified | {route.node})
 
     def _refuse_flush(self, session: Session, flush_context: Any, instances: Any) -> None:
         if self.route.kind.writes:
@@ -145,8 +129,11 @@ class RoutedSession(Session):
         while True:
             try:
                 result = call()
-            except _Behind:
+            except Behind:
                 self._move_on(failure=None, behind=True, error=None)
+                continue
+            except Stale as stale:
+                self._move_on(failure=decisions.STALE, behind=False, error=stale)
                 continue
             except sa_exc.DBAPIError as exc:
                 orig = exc.orig
@@ -180,46 +167,19 @@ class RoutedSession(Session):
         # A dead connection cannot roll back; the pool has invalidated it already.
         with contextlib.suppress(sa_exc.DBAPIError):
             super().rollback()
-        left = route.node
-        attempt = route.attempt
-        attempt = replace(
-            attempt,
-            tried=attempt.tried | {left},
-            behind=attempt.behind | {left} if behind else attempt.behind - {left},
+        route.attempt, nxt, pause = route.core.move_on(
+            "session",
+            route.plan,
+            route.attempt,
+            left=route.node,
+            started=route.started,
+            failure=failure,
+            behind=behind,
+            error=error,
         )
-        elapsed = time.monotonic() - route.started
-        try:
-            if elapsed > route.core.options.retry_deadline_s:
-                raise LookupError("deadline passed")
-            nxt, pause = decisions.next_node(
-                route.plan,
-                attempt,
-                wait_budget_s=route.core.options.ryw_wait_s,
-                poll_s=route.core.options.ryw_poll_s,
-            )
-        except LookupError:
-            tried = ", ".join(sorted(attempt.tried))
-            raise RoutingError(
-                f"{route.kind.value} session found no node to serve it (tried {tried}; "
-                f"{error or 'no replica caught up'}); check `advisoros-db health`"
-            ) from error
+        self._held = True
         if pause:
             route.sleep(pause)
-            attempt = replace(attempt, waited_s=attempt.waited_s + pause)
-        route.attempt = attempt
-        metrics = route.core.metrics
-        reason = failure or "not_caught_up"
-        if failure is not None:
-            metrics.retries.inc(route.kind, failure)
-            metrics.failovers.inc(left, nxt)
-            log.warning("read on %s failed (%s); retrying on %s", left, failure, nxt)
-        if nxt == route.plan.primary:
-            metrics.fallbacks.inc(route.kind, reason)
-            log.info("%s session falls back to the primary: %s", route.kind.value, reason)
-        if self._held:
-            route.core.release(left)
-        route.core.acquire(nxt)
-        self._held = True
         route.node = nxt
         self.bind = route.engines[nxt]
 

@@ -33,6 +33,9 @@ class ProbeResult:
     replay_age_s: float | None = None
     replay_paused: bool | None = None
     port: int | None = None
+    timeline: int | None = None
+    system_id: str | None = None
+    server: str | None = None
     error: str | None = None
 
 
@@ -53,6 +56,11 @@ class NodeState:
     port: int | None = None
     latencies_ms: tuple[float, ...] = ()
     last_error: str | None = None
+    # Which history the server is on, and which server it is (system identifier, address, port):
+    # what fencing compares (`fencing.judge`).
+    timeline: int | None = None
+    system_id: str | None = None
+    server: str | None = None
 
     @property
     def name(self) -> str:
@@ -104,6 +112,13 @@ class Snapshot:
 
     nodes: tuple[NodeState, ...]
     wal_history: tuple[WalSample, ...] = field(default_factory=tuple)
+    # The node `wal_history` was sampled from (the writable node when sampled); a new writable
+    # node starts a new history, since positions on another timeline do not compare.
+    wal_source: str | None = None
+    # Sticky evidence, never forgotten by this snapshot's successors: the newest timeline seen on
+    # any server of the cluster (`system_id`, the configured primary's, else the first seen).
+    newest_timeline: int | None = None
+    system_id: str | None = None
 
     def node(self, name: str) -> NodeState:
         for item in self.nodes:
@@ -140,9 +155,20 @@ WAL_HISTORY_S = 120.0
 """Seconds of primary WAL samples kept to turn a position gap into seconds."""
 
 
-def record_primary_sample(snapshot: Snapshot, lsn: int, now: float) -> Snapshot:
-    history = (*snapshot.wal_history, WalSample(at=now, lsn=lsn))
-    return replace(snapshot, wal_history=trim(history, now=now, keep_s=WAL_HISTORY_S))
+def record_primary_sample(
+    snapshot: Snapshot, lsn: int, now: float, *, source: str | None = None
+) -> Snapshot:
+    """Add a sample of the writable node's WAL position; a sample from another node than the
+    history's starts a new history (positions on another timeline do not compare)."""
+    history = snapshot.wal_history
+    if source is not None and source != snapshot.wal_source:
+        history = ()
+    history = (*history, WalSample(at=now, lsn=lsn))
+    return replace(
+        snapshot,
+        wal_history=trim(history, now=now, keep_s=WAL_HISTORY_S),
+        wal_source=source if source is not None else snapshot.wal_source,
+    )
 
 
 def apply_probe(
@@ -165,8 +191,6 @@ def apply_probe(
                 last_error=result.error,
             )
         )
-    if result.current_lsn is not None and node.role is Role.PRIMARY and not result.in_recovery:
-        snapshot = record_primary_sample(snapshot, result.current_lsn, now)
     good = node.good_probes + 1
     ejected = node.ejected and good < return_after
     lag: float | None = None
@@ -179,7 +203,7 @@ def apply_probe(
     latencies = node.latencies_ms
     if result.latency_ms is not None:
         latencies = (*latencies, result.latency_ms)[-LATENCY_WINDOW:]
-    return snapshot.replace_node(
+    snapshot = snapshot.replace_node(
         replace(
             node,
             probed=True,
@@ -194,8 +218,30 @@ def apply_probe(
             port=result.port if result.port is not None else node.port,
             latencies_ms=latencies,
             last_error=None,
+            timeline=result.timeline,
+            system_id=result.system_id,
+            server=result.server,
         )
     )
+    return _note_timeline(snapshot, snapshot.node(name))
+
+
+def _note_timeline(snapshot: Snapshot, node: NodeState) -> Snapshot:
+    """Keep the cluster's identity and the newest timeline any of its servers has shown.
+
+    The configured primary names the cluster (before it answers, the first server seen does);
+    timelines of servers of another cluster never count.
+    """
+    if node.system_id is not None and node.system_id != snapshot.system_id:
+        if snapshot.system_id is None:
+            snapshot = replace(snapshot, system_id=node.system_id)
+        elif node.role is Role.PRIMARY:
+            snapshot = replace(snapshot, system_id=node.system_id, newest_timeline=None)
+    if node.timeline is None or node.system_id != snapshot.system_id:
+        return snapshot
+    if snapshot.newest_timeline is None or node.timeline > snapshot.newest_timeline:
+        snapshot = replace(snapshot, newest_timeline=node.timeline)
+    return snapshot
 
 
 def eject(snapshot: Snapshot, name: str, reason: str) -> Snapshot:

@@ -27,6 +27,14 @@ class RouterOptions:
     pool_size: int = 10
     weights: dict[str, float] = field(default_factory=dict)
     session_reset: SessionReset = SessionReset.DISCARD_ALL
+    check_every_read: bool = False
+
+    @property
+    def probe_every_s(self) -> float:
+        """How often the monitor probes: the health interval, or a third of the staleness bound
+        when that is shorter, so replicas' known replay positions keep proving the bound between
+        probes and reads rarely need the in-band check."""
+        return min(self.interval_s, self.max_lag_s / 3)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RouterOptions:
@@ -41,6 +49,7 @@ class RouterOptions:
             pool_size=settings.pool_max_size,
             weights=dict(settings.replica_weights),
             session_reset=SessionReset(settings.session_reset),
+            check_every_read=settings.check_every_read,
         )
 
 

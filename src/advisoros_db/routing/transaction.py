@@ -23,18 +23,15 @@ from psycopg import sql
 
 from advisoros_db.errors import ReadOnlyViolation, translate
 from advisoros_db.routing import decisions
-from advisoros_db.routing.core import RoutingCore, log
+from advisoros_db.routing.core import CHECK_SQL, Behind, RoutingCore, Stale
 from advisoros_db.routing.kinds import Kind, RoutingError
 from advisoros_db.routing.lsn import ConsistencyToken, parse_lsn
 from advisoros_db.tenancy import APPLY_SQL
 
-CAUGHT_UP_SQL: LiteralString = "SELECT pg_last_wal_replay_lsn()::text"
-CURRENT_LSN_SQL: LiteralString = "SELECT pg_current_wal_lsn()::text"
-
 Query = LiteralString | sql.Composable
 Statement = tuple[LiteralString, tuple[Any, ...] | None]
 
-_CHECK: Statement = (CAUGHT_UP_SQL, None)
+_CHECK: Statement = (CHECK_SQL, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,10 +78,6 @@ class Sleep:
 
 Op = Checkout | Begin | Run | Release | Sleep
 Steps = Generator[Op, Any, Any]
-
-
-class Behind(Exception):
-    """The replica has not replayed the transaction's consistency token yet."""
 
 
 def _lost(exc: psycopg.Error) -> bool:
@@ -139,27 +132,20 @@ class RoutedTransaction:
 
     def opening(self) -> tuple[tuple[Statement, ...], bool]:
         """What to send with BEGIN on the current node, and whether the last of it is the
-        caught-up check whose row goes to `verify()`: the tenant setting, and the check on a
-        replica not known to have replayed the token."""
-        plan = self.plan
-        check = (
-            plan.token is not None and self.node != plan.primary and self.node not in plan.verified
-        )
+        in-band check whose row goes to `verify()`: the tenant setting, and the check on a
+        replica not known to have replayed the token or to be within the staleness bound."""
+        check = self.core.needs_check(self.node, self.plan)
         if self.organization_id is None:
             return ((_CHECK,) if check else ()), check
         tenant: Statement = (APPLY_SQL, (self.organization_id,))
         return ((tenant, _CHECK) if check else (tenant,)), check
 
     def verify(self, row: Any) -> None:
-        """The caught-up check's row; raises Behind when the replica is behind the token."""
-        token = self.plan.token
-        assert token is not None
-        replayed = row[0] if row else None
-        if replayed is None or parse_lsn(replayed) < token.lsn:
-            raise Behind(self.node)
-        self.plan = replace(self.plan, verified=self.plan.verified | {self.node})
-        node, position = self.node, parse_lsn(replayed)
-        self.core.note_replay(node, position)
+        """The in-band check's row; raises Behind when the replica is behind the token, Stale
+        when it is past the staleness bound or no longer a standby."""
+        replayed, in_recovery = row if row else (None, None)
+        if self.core.check_replica(self.node, self.plan, replayed, in_recovery):
+            self.plan = replace(self.plan, verified=self.plan.verified | {self.node})
 
     def begin(self) -> Steps:
         """Check out a connection on the current node and open the transaction there; a read
@@ -172,22 +158,25 @@ class RoutedTransaction:
                 if check:
                     self.verify(row)
                 return
-            except (psycopg.Error, Behind) as exc:
+            except (psycopg.Error, Behind, Stale) as exc:
                 pause = yield from self._not_opened(exc)
             if pause:
                 yield Sleep(pause)
 
-    def reopen(self, exc: psycopg.Error | Behind) -> Steps:
+    def reopen(self, exc: psycopg.Error | Behind | Stale) -> Steps:
         """After a shell's first attempt to open failed with `exc`: raise, or open elsewhere."""
         pause = yield from self._not_opened(exc)
         if pause:
             yield Sleep(pause)
         yield from self.begin()
 
-    def _not_opened(self, exc: psycopg.Error | Behind) -> Generator[Op, Any, float]:
+    def _not_opened(self, exc: psycopg.Error | Behind | Stale) -> Generator[Op, Any, float]:
         if isinstance(exc, Behind):
             yield from self._abandon()
             return self._move_on(failure=None, behind=True, error=None)
+        if isinstance(exc, Stale):
+            yield from self._abandon()
+            return self._move_on(failure=decisions.STALE, behind=False, error=exc)
         failure = self._classify(exc)
         yield from self._abandon()
         if failure is None or self.writes:
@@ -284,40 +273,17 @@ class RoutedTransaction:
 
     def _move_on(self, *, failure: str | None, behind: bool, error: BaseException | None) -> float:
         """Pick the next node of the plan; returns how long to sleep before trying it."""
-        left, attempt = self.node, self.attempt
-        attempt = replace(
-            attempt,
-            tried=attempt.tried | {left},
-            behind=attempt.behind | {left} if behind else attempt.behind - {left},
+        self.attempt, self.node, pause = self.core.move_on(
+            "connection",
+            self.plan,
+            self.attempt,
+            left=self.node,
+            started=self.started,
+            failure=failure,
+            behind=behind,
+            error=error,
         )
-        options = self.core.options
-        try:
-            if time.monotonic() - self.started > options.retry_deadline_s:
-                raise LookupError("deadline passed")
-            nxt, pause = decisions.next_node(
-                self.plan, attempt, wait_budget_s=options.ryw_wait_s, poll_s=options.ryw_poll_s
-            )
-        except LookupError:
-            tried = ", ".join(sorted(attempt.tried))
-            raise RoutingError(
-                f"{self.kind.value} connection found no node to serve it (tried {tried}; "
-                f"{error or 'no replica caught up'}); check `advisoros-db health`"
-            ) from error
-        self.attempt = replace(attempt, waited_s=attempt.waited_s + pause)
-        metrics = self.core.metrics
-        if failure is not None:
-            metrics.retries.inc(self.kind, failure)
-            metrics.failovers.inc(left, nxt)
-            log.warning("read on %s failed (%s); retrying on %s", left, failure, nxt)
-        if nxt == self.plan.primary:
-            reason = failure or "not_caught_up"
-            metrics.fallbacks.inc(self.kind, reason)
-            log.info("%s connection falls back to the primary: %s", self.kind.value, reason)
-        if self._held:
-            self.core.release(left)
-        self.core.acquire(nxt)
         self._held = True
-        self.node = nxt
         return pause
 
 
@@ -330,5 +296,6 @@ __all__ = [
     "RoutedTransaction",
     "Run",
     "Sleep",
+    "Stale",
     "Steps",
 ]
