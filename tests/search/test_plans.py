@@ -14,7 +14,7 @@ import pytest
 from psycopg import sql
 
 from advisoros_db.bench import search_cases
-from advisoros_db.search import fulltext, indexes, semantic
+from advisoros_db.search import fulltext, indexes, semantic, vector_sql
 from advisoros_db.search.embedders import DEFAULT_MODEL, E5_SMALL
 from advisoros_db.search.session import Connection, connect, tenant_transaction
 from tests.support import PgDatabase
@@ -65,7 +65,7 @@ def _prepared_search(conn: Connection, org: str) -> tuple[int, int, str]:
     row = conn.execute(
         "SELECT name, custom_plans, generic_plans, parameter_types::text[]"
         " FROM pg_prepared_statements"
-        " WHERE statement LIKE 'SELECT document_id, chunk_index, distance FROM (%%'"
+        " WHERE statement LIKE 'WITH nearest AS MATERIALIZED (%%'"
     ).fetchone()
     assert row is not None, "psycopg did not prepare the search statement"
     name, custom_plans, generic_plans, types = row
@@ -112,7 +112,7 @@ def test_a_parameterised_model_would_lose_the_index(corpus: Any) -> None:
     with connect(db.app_url) as conn, tenant_transaction(conn, tenant.org) as org:
         conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
         text = (
-            semantic._chunk_query(E5_SMALL, exact=False, org_literal=None)
+            vector_sql.nearest_chunks(E5_SMALL, exact=False, org_literal=None)
             .as_string(conn)
             .replace("%(org)s", "$1")
             .replace("%(q)s", "$2")
@@ -144,7 +144,7 @@ def test_exact_path_never_touches_the_index(corpus: Any) -> None:
     with connect(db.app_url) as conn, tenant_transaction(conn, tenant.org) as org:
         plan = _plan(
             conn,
-            semantic._chunk_query(E5_SMALL, exact=True, org_literal=None),
+            vector_sql.nearest_chunks(E5_SMALL, exact=True, org_literal=None),
             {"q": _probe(tenant), "org": org, "limit": 10, "exclude": None},
         )
     assert HNSW not in plan

@@ -1,6 +1,7 @@
 """Search's indexes, declared so `check` compares them: the default embedding model's HNSW index
-and the weighted document full-text index. Revision 0006_vector_indexes builds both; the search
-package's queries spell the same expressions (tests/search/test_plans.py holds them together)."""
+and the weighted document full-text index. Revision 0006_vector_indexes builds both (0008
+rebuilds the HNSW graph denser); the search package's queries spell the same expressions
+(tests/search/test_plans.py holds them together)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ EMBEDDINGS_HNSW = Index(
     _embeddings.c.embedding.cast(VECTOR(384)).label("embedding_384"),
     postgresql_using="hnsw",
     postgresql_ops={"embedding_384": "vector_cosine_ops"},
-    postgresql_with={"m": 16, "ef_construction": 64},
+    postgresql_with={"m": 32, "ef_construction": 200},  # revision 0008
     postgresql_where=text("model = 'multilingual-e5-small'"),
 )
 

@@ -97,15 +97,32 @@ def _index_state(conn: Connection, org: str, spec: ModelSpec) -> tuple[str | Non
     return (org if row[0] else None), int(row[1])
 
 
-def _set_scan(conn: Connection) -> None:
-    # Per transaction only: relaxed_order keeps walking the graph until `limit` rows pass the
-    # tenant and live-document filters (or hnsw.max_scan_tuples is reached).
-    conn.execute("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)")
-    # psycopg prepares a statement after `prepare_threshold` runs and PostgreSQL may then settle on
-    # a generic plan, costed without the tenant or the LIMIT: it sorts the tenant's rows instead of
-    # walking the HNSW graph. A custom plan per search keeps the index (tests/search/test_plans.py).
-    conn.execute("SELECT set_config('plan_cache_mode', 'force_custom_plan', true)")
-    conn.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(EF_SEARCH),))
+def _set_scan(conn: Connection) -> str:
+    """Settings for the graph walk, for this transaction only; returns enable_sort's value."""
+    row = conn.execute(
+        "SELECT current_setting('enable_sort'),"
+        # relaxed_order keeps walking the graph until `limit` rows pass the tenant and
+        # live-document filters (or hnsw.max_scan_tuples is reached).
+        " set_config('hnsw.iterative_scan', 'relaxed_order', true),"
+        " set_config('hnsw.ef_search', %s, true),"
+        # psycopg prepares a statement after `prepare_threshold` runs and PostgreSQL may then
+        # settle on a generic plan, costed without the tenant or the LIMIT, that sorts the
+        # tenant's rows instead of walking the graph (tests/search/test_plans.py).
+        " set_config('plan_cache_mode', 'force_custom_plan', true),"
+        # The tenant is above the exact threshold, where the index wins (docs/search.md); the
+        # planner costs each live-document probe across every tax-year partition of documents
+        # and would often sort the tenant's chunks instead. A plan that still avoids the index
+        # is reported as exact (the scan counter does not move).
+        " set_config('enable_sort', 'off', true)",
+        (str(EF_SEARCH),),
+    ).fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+def _end_scan(conn: Connection, enable_sort: str) -> None:
+    # The exact re-rank and the details need their sorts back.
+    conn.execute("SELECT set_config('enable_sort', %s, true)", (enable_sort,))
 
 
 def _nearest_chunks(
@@ -148,19 +165,22 @@ def _index_candidates(
     *,
     k: int,
     exclude: uuid.UUID | None,
-) -> tuple[set[uuid.UUID], bool]:
-    """Live documents the graph walks from `probes` find: (documents, whether HNSW was scanned).
+) -> tuple[set[uuid.UUID] | None, bool]:
+    """Live documents the graph walks from `probes` find (None when the walk from the first, the
+    query itself, stopped short), and whether the HNSW index was scanned.
 
-    Each walk fetches k x CHUNKS_PER_DOCUMENT chunks, widened while the walks together found
-    fewer than k documents and the deepest still came back full.
+    Each walk fetches k x CHUNKS_PER_DOCUMENT chunks, widened (x4) while the walks together found
+    fewer than k documents. A walk that returns fewer chunks than asked for gave up
+    (hnsw.max_scan_tuples: a tenant with a tiny share of the index) or ran out of chunks: its
+    candidates are not the nearest ones, and the exact path answers.
     """
-    _set_scan(conn)
+    enable_sort = _set_scan(conn)
     org_literal, before = _index_state(conn, org, spec)
     limit = k * CHUNKS_PER_DOCUMENT
-    while True:
-        found: set[uuid.UUID] = set()
-        full = False
-        for probe in probes:
+    found: set[uuid.UUID] | None = set()
+    while found is not None:
+        found = set()
+        for n, probe in enumerate(probes):
             chunks = _nearest_chunks(
                 conn,
                 org,
@@ -171,11 +191,14 @@ def _index_candidates(
                 exact=False,
                 org_literal=org_literal,
             )
+            if n == 0 and len(chunks) < limit:
+                found = None
+                break
             found.update(doc for doc, _, _ in chunks)
-            full = full or len(chunks) >= limit
-        if len(found) >= k or not full or limit >= MAX_CANDIDATE_CHUNKS:
+        if found is None or len(found) >= k or limit >= MAX_CANDIDATE_CHUNKS:
             break
         limit = min(MAX_CANDIDATE_CHUNKS, limit * 4)
+    _end_scan(conn, enable_sort)
     return found, _index_state(conn, org, spec)[1] > before
 
 
@@ -202,7 +225,7 @@ def _nearest_documents(
         candidates, scanned = _index_candidates(
             conn, org, spec, [vector, *probes], k=k, exclude=exclude
         )
-        if len(candidates) >= k:
+        if candidates is not None and len(candidates) >= k:
             picks = _best_chunks(conn, org, spec, vector, k, candidates=sorted(candidates))
             if len(picks) >= k:  # a document deleted since its walk is no candidate
                 return SemanticResult(
@@ -273,11 +296,12 @@ def search_chunks(
         path: Path = "exact"
         rows: list[Pick] | None = None
         if _count_chunks(conn, org, spec, exact_threshold + 1) > exact_threshold:
-            _set_scan(conn)
+            enable_sort = _set_scan(conn)
             org_literal, before = _index_state(conn, org, spec)
             rows = _nearest_chunks(
                 conn, org, spec, q, limit=k, exclude=None, exact=False, org_literal=org_literal
             )
+            _end_scan(conn, enable_sort)
             scanned = _index_state(conn, org, spec)[1] > before
             path = "index" if scanned else "exact"
             if len(rows) < k:  # the walk ran out (hnsw.max_scan_tuples): be sure, scan exactly
