@@ -30,8 +30,9 @@ def test_every_row_reports_recall_per_query_and_the_promises(
         assert row["foreign_rows"] == 0 and row["out_of_order"] == 0, row
         assert row["recall_min"] <= row["recall_p5"] <= row["recall_mean"] <= 1.0, row
         assert row["recall_mean"] >= 0.95, row
-    deleted = [r for r in rows if r["state"] == "soft-deleted"]
-    live = [r for r in rows if r["state"] == "all live"]
+    # The 1-document tenant has nothing to spare; the others lose documents.
+    deleted = [r for r in rows if r["state"] == "soft-deleted" and r["chunks"] > 5]
+    live = [r for r in rows if r["state"] == "all live" and r["chunks"] > 5]
     assert all(
         d["live_documents"] < a["live_documents"] for d, a in zip(deleted, live, strict=True)
     )

@@ -96,10 +96,12 @@ def test_production_settings_keep_the_partial_index_under_prepared_statements(
         for _ in range(6):
             result = semantic.search_vector(conn, tenant.org, _probe(tenant), 10, exact_threshold=0)
             assert result.path == "index" and len(result.hits) == 10
+        conn.execute("SET LOCAL enable_sort = off")  # as while the search's walk is planned
         custom, generic, plan = _prepared_search(conn, str(tenant.org))
         assert custom >= 6 and generic == 0  # every run was planned with its values
         assert HNSW in plan
         # The control: the generic plan of the very same statement sorts the tenant's rows.
+        conn.execute("SET LOCAL enable_sort = on")
         conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
         _, _, generic_plan = _prepared_search(conn, str(tenant.org))
         assert HNSW not in generic_plan
@@ -111,6 +113,7 @@ def test_a_parameterised_model_would_lose_the_index(corpus: Any) -> None:
     db, tenant = corpus
     with connect(db.app_url) as conn, tenant_transaction(conn, tenant.org) as org:
         conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        conn.execute("SET LOCAL enable_sort = off")  # as while the search's walk is planned
         text = (
             vector_sql.nearest_chunks(E5_SMALL, exact=False, org_literal=None)
             .as_string(conn)
@@ -249,6 +252,7 @@ def test_promoted_tenant_gets_and_uses_its_own_index(corpus: Any) -> None:
             conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
             conn.execute("SET LOCAL enable_seqscan = off")
             result = semantic.search_vector(conn, tenant.org, _probe(tenant), 10, exact_threshold=0)
+            conn.execute("SET LOCAL enable_sort = off")  # as while the search's walk is planned
             custom, _, plan = _prepared_search(conn, str(tenant.org))
         assert len(result.hits) == 10
         assert custom >= 1 and name in plan

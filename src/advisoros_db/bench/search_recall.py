@@ -79,7 +79,8 @@ def make_queries(tenant: Tenant, reference: Reference, per_kind: int, seed: int)
     for c in rng.integers(0, len(tenant.centers), per_kind):
         out.append(Query("any_topic", _unit(tenant.centers[c] + rng.normal(0, 0.5, dims))))
     live = [d for d, i in reference.index.items() if reference.live[i]]
-    for j in rng.choice(len(live), min(per_kind, len(live)), replace=False):
+    # At most half the documents: the others may be soft-deleted in the second round.
+    for j in rng.choice(len(live), min(per_kind, len(live) // 2), replace=False):
         doc = live[int(j)]
         out.append(Query("similar_document", reference.centroid(doc), doc))
     return out
@@ -170,8 +171,8 @@ def deletions(
     docs = list(reference.index)
     doomed.update(docs[int(i)] for i in rng.choice(len(docs), len(docs) // 10, replace=False))
     doomed -= keep
-    # Never below 2k live documents: the promise is k results whenever k exist.
-    return sorted(doomed)[: max(0, len(docs) - len(keep) - 2 * K)]
+    # Never below k + 1 live documents: the promise is k results whenever k exist.
+    return sorted(doomed)[: max(0, len(docs) - K - 1)]
 
 
 def measure(

@@ -29,10 +29,10 @@ MAX_EF_SEARCH = 1000
 # The graph walk's candidate list. Chosen from measurements (docs/search.md, "Recall per query"):
 # pgvector's default (40) and the earlier 100 left single queries far below the mean recall,
 # mostly queries on topics where the tenant is sparse and document centroids between clusters.
-EF_SEARCH = 200
+EF_SEARCH = 400
 # Chunks fetched per wanted document before rolling up; widened (x4) while the chunks found hold
 # fewer than k live documents. Long documents crowd out; a deeper walk also raises recall.
-CHUNKS_PER_DOCUMENT = 4
+CHUNKS_PER_DOCUMENT = 10
 # The deepest candidate list before the exact path takes over.
 MAX_CANDIDATE_CHUNKS = 4000
 # similar_documents walks the graph from the document's centroid and from this many of its chunks
