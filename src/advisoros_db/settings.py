@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -27,7 +27,8 @@ class Settings(BaseSettings):
 
     app_database_url: str | None = None
     """URL the application role logs in with (RLS applies). Unset: derived for the embedded cluster;
-    for an external server, `database_url` is used."""
+    with an external server, commands that reach tenant data refuse to start (never the owner's
+    URL instead, which would bypass row-level security)."""
 
     read_replica_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
     """Comma-separated URLs of streaming replicas that serve `read` sessions."""
@@ -71,6 +72,12 @@ class Settings(BaseSettings):
 
     pool_max_size: int = Field(default=10, ge=1)
     """Most connections each pool opens."""
+
+    session_reset: Literal["discard_all", "transaction_pooler"] = "discard_all"
+    """How pooled connections are cleaned when handed back: `discard_all` (DISCARD ALL: every
+    setting, role, tenant, prepared statement and temporary table of the borrower goes), or
+    `transaction_pooler` behind PgBouncer in transaction mode, whose own reset must then be on
+    (docs/security.md)."""
 
     embedded_replicas: int = Field(default=2, ge=0, le=8)
     """Streaming replicas the embedded cluster starts by default."""

@@ -23,7 +23,7 @@ def test_tour_shows_each_capability_on_the_demo_data(
     assert result.exit_code == 0, result.output
     out = result.output
     assert "with FORCE ROW LEVEL SECURITY" in out
-    assert "clients the app role sees with no tenant set:   0" in out
+    assert "the app role with no tenant set:                refused: no tenant is set" in out
     assert "audit_logs: " in out and "documents: " in out
     assert str(loaded.organization_id)[:8] in out
     assert "1099-NEC" in out, "the full-text step found no 1099-NEC"

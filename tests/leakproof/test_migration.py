@@ -1,7 +1,7 @@
-"""Revision 0007 on real databases: as a superuser it marks exactly the search operators LEAKPROOF
-and bounds the full-text columns; as a non-superuser owner it warns and changes nothing; downgrade
-restores only what it changed; the offline SQL carries the same run-time check; and the index paths
-it opens to the application role still return only the tenant's own rows."""
+"""Revisions 0007 and 0008 on real databases: at head no search operator is LEAKPROOF and the
+full-text columns are bounded; an older 0007's marks are restored by 0008 (as a superuser), put
+back exactly by its downgrade, and refused with a clear error to a non-superuser; a non-superuser
+owner migrates a fresh database; the offline SQL says the same."""
 
 from __future__ import annotations
 
@@ -15,19 +15,24 @@ import pytest
 from psycopg import sql
 
 from advisoros_db import migrations
+from advisoros_db.errors import MigrationError
 from advisoros_db.migrations import leakproof
 from advisoros_db.migrations.drift import head_revision
 from tests.support import PgDatabase
 
-REVISION = "0007_leakproof_search_operators"
+BOUNDS = "0007_leakproof_search_operators"
+UNMARK = "0008_iso_plans_not_leakproof"
 BEFORE = "0006_vector_indexes"
 
 _LEAKPROOF = "SELECT proleakproof FROM pg_proc WHERE oid = %s::regprocedure"
-_MARKED = "SELECT function FROM advisoros_meta.leakproof_marks ORDER BY function"
 # Counted on the tables themselves: a CHECK on partitioned documents is repeated on each partition.
 _BOUNDS = (
     "SELECT count(*) FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid"
     " WHERE k.conname LIKE '%%_tsvector_bound' AND NOT c.relispartition"
+)
+_DEFINER = (
+    "SELECT prosecdef FROM pg_proc"
+    " WHERE oid = 'search_document_matches(uuid, tsquery, tsquery, integer)'::regprocedure"
 )
 
 
@@ -46,44 +51,93 @@ def _scalar(url: str, query: str) -> object:
     return row[0]
 
 
-def test_head_marks_every_search_operator_and_records_them(db: PgDatabase) -> None:
+def _rows(url: str, table: str) -> list[str]:
+    with psycopg.connect(url) as conn:
+        query = sql.SQL("SELECT function FROM {} ORDER BY 1").format(
+            sql.Identifier(*table.split("."))
+        )
+        return [row[0] for row in conn.execute(query)]
+
+
+def _as_an_older_0007(url: str) -> None:
+    """What 0007 used to leave on a database migrated by a superuser: all six marked, recorded."""
+    with psycopg.connect(url, autocommit=True) as conn, conn.transaction():
+        conn.execute("CREATE SCHEMA advisoros_meta")
+        conn.execute(
+            "CREATE TABLE advisoros_meta.leakproof_marks ("
+            " function text PRIMARY KEY, marked_at timestamptz NOT NULL DEFAULT now())"
+        )
+        for function in leakproof.FUNCTIONS:
+            conn.execute(f"ALTER FUNCTION {function} LEAKPROOF")  # type: ignore[arg-type]
+            conn.execute(
+                "INSERT INTO advisoros_meta.leakproof_marks (function) VALUES (%s)", (function,)
+            )
+
+
+def test_head_marks_nothing_leakproof_and_bounds_the_full_text_columns(db: PgDatabase) -> None:
     assert migrations.current(db.admin_url) == head_revision()
-    assert all(_flags(db.admin_url).values())
-    with psycopg.connect(db.admin_url) as conn:
-        marked = [row[0] for row in conn.execute(_MARKED)]
-    # A stock server has none of them LEAKPROOF, so the revision changed (and recorded) all six.
-    assert marked == sorted(leakproof.FUNCTIONS)
+    assert not any(_flags(db.admin_url).values())
     assert _scalar(db.admin_url, _BOUNDS) == len(leakproof.BOUNDED_COLUMNS)
+    assert _scalar(db.admin_url, "SELECT to_regnamespace('advisoros_meta')") is None
+    assert _scalar(db.admin_url, _DEFINER) is False
     assert migrations.drift(db.admin_url) == []
 
 
-def test_downgrade_restores_exactly_what_the_upgrade_changed(db: PgDatabase) -> None:
-    migrations.downgrade(db.admin_url, BEFORE)
-    assert not any(_flags(db.admin_url).values())
-    assert _scalar(db.admin_url, _BOUNDS) == 0
-    assert _scalar(db.admin_url, "SELECT to_regnamespace('advisoros_meta')") is None
-
-    # Someone had made one of them LEAKPROOF before 0007: the round trip leaves it so.
-    preset = "pg_catalog.texticlike(text, text)"
+def test_0008_restores_an_older_0007s_marks_and_its_downgrade_puts_back_exactly_those(
+    db: PgDatabase, caplog: pytest.LogCaptureFixture
+) -> None:
+    migrations.downgrade(db.admin_url, BOUNDS)
+    assert _scalar(db.admin_url, _DEFINER) is True
+    _as_an_older_0007(db.admin_url)
+    # Someone else made a seventh function LEAKPROOF: not 0008's to change, but it says so.
     with psycopg.connect(db.admin_url, autocommit=True) as conn:
-        conn.execute(f"ALTER FUNCTION {preset} LEAKPROOF")
-    migrations.upgrade(db.admin_url)
-    with psycopg.connect(db.admin_url) as conn:
-        marked = [row[0] for row in conn.execute(_MARKED)]
-    assert preset not in marked and len(marked) == len(leakproof.FUNCTIONS) - 1
+        conn.execute(
+            "DELETE FROM advisoros_meta.leakproof_marks WHERE function LIKE '%texticlike%'"
+        )
+
+    with caplog.at_level(logging.WARNING, logger="alembic"):
+        migrations.upgrade(db.admin_url, UNMARK)
+    flags = _flags(db.admin_url)
+    assert flags.pop("pg_catalog.texticlike(text, text)") is True
+    assert not any(flags.values())
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("texticlike" in w and "NOT LEAKPROOF" in w for w in warnings), warnings
+    assert _rows(db.admin_url, leakproof.MARKS_TABLE) == []
+    assert len(_rows(db.admin_url, leakproof.RESTORED_TABLE)) == len(leakproof.FUNCTIONS) - 1
+    assert _scalar(db.admin_url, _DEFINER) is False
+
+    migrations.downgrade(db.admin_url, BOUNDS)
+    assert all(_flags(db.admin_url).values())
+    assert len(_rows(db.admin_url, leakproof.MARKS_TABLE)) == len(leakproof.FUNCTIONS) - 1
+    assert _scalar(db.admin_url, "SELECT to_regclass('advisoros_meta.leakproof_restored')") is None
+    assert _scalar(db.admin_url, _DEFINER) is True
+
+    # The older 0007's own downgrade still restores what it recorded, and drops the bounds.
     migrations.downgrade(db.admin_url, BEFORE)
     flags = _flags(db.admin_url)
-    assert flags.pop(preset) is True
+    assert flags.pop("pg_catalog.texticlike(text, text)") is True
     assert not any(flags.values())
+    assert _scalar(db.admin_url, _BOUNDS) == 0
+    assert _scalar(db.admin_url, "SELECT to_regnamespace('advisoros_meta')") is None
+    with psycopg.connect(db.admin_url, autocommit=True) as conn:
+        conn.execute("ALTER FUNCTION pg_catalog.texticlike(text, text) NOT LEAKPROOF")
+    migrations.upgrade(db.admin_url)
+    assert not any(_flags(db.admin_url).values())
 
 
 _PUBLIC_TABLES = "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+# Functions the migrations created (not extension members): an owner on a managed service has them.
+_OWN_FUNCTIONS = (
+    "SELECT p.oid::regprocedure::text FROM pg_proc p"
+    " WHERE p.pronamespace = 'public'::regnamespace AND NOT EXISTS ("
+    "  SELECT FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')"
+)
 
 
 @pytest.fixture
 def owner_url(db: PgDatabase) -> Iterator[str]:
-    """A LOGIN role that owns the database and every table, as on a managed service, but is not a
-    superuser."""
+    """A LOGIN role that owns the database, every table and the migrations' functions, as on a
+    managed service, but is not a superuser."""
     role, password = f"owner_{uuid.uuid4().hex[:10]}", uuid.uuid4().hex
     ident = sql.Identifier(role)
     with psycopg.connect(db.admin_url, autocommit=True) as conn:
@@ -97,6 +151,8 @@ def owner_url(db: PgDatabase) -> Iterator[str]:
         )
         for (table,) in conn.execute(_PUBLIC_TABLES).fetchall():
             conn.execute(sql.SQL("ALTER TABLE {} OWNER TO {}").format(sql.Identifier(table), ident))
+        for (function,) in conn.execute(_OWN_FUNCTIONS).fetchall():
+            conn.execute(sql.SQL("ALTER FUNCTION " + function + " OWNER TO {}").format(ident))
     parts = urlsplit(db.admin_url)
     netloc = f"{role}:{password}@{parts.hostname}:{parts.port or 5432}"
     try:
@@ -108,24 +164,31 @@ def owner_url(db: PgDatabase) -> Iterator[str]:
             conn.execute(sql.SQL("DROP ROLE {}").format(ident))
 
 
-def test_a_non_superuser_gets_a_warning_and_no_change(
+def test_a_non_superuser_owner_migrates_and_gets_the_bounds(
     db: PgDatabase, owner_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    migrations.downgrade(db.admin_url, BEFORE)
-    with caplog.at_level(logging.WARNING, logger="alembic"):
-        migrations.upgrade(owner_url, REVISION)
-    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
-    assert len(warnings) == 1
-    assert "not a superuser" in warnings[0].getMessage()
-    assert "docs/indexes.md" in warnings[0].getMessage()
-    assert migrations.current(db.admin_url) == REVISION
-    assert not any(_flags(db.admin_url).values())
-    assert _scalar(db.admin_url, _BOUNDS) == 0
-    assert _scalar(db.admin_url, "SELECT to_regnamespace('advisoros_meta')") is None
-
-    # Its downgrade has nothing to restore and still steps back.
     migrations.downgrade(owner_url, BEFORE)
-    assert migrations.current(db.admin_url) == BEFORE
+    assert _scalar(db.admin_url, _BOUNDS) == 0
+    with caplog.at_level(logging.WARNING, logger="alembic"):
+        migrations.upgrade(owner_url)
+    assert [r for r in caplog.records if r.levelno == logging.WARNING] == []
+    assert migrations.current(db.admin_url) == head_revision()
+    assert _scalar(db.admin_url, _BOUNDS) == len(leakproof.BOUNDED_COLUMNS)
+    assert not any(_flags(db.admin_url).values())
+
+
+def test_a_non_superuser_cannot_leave_an_older_0007s_marks_and_is_told_why(
+    db: PgDatabase, owner_url: str
+) -> None:
+    migrations.downgrade(db.admin_url, BOUNDS)
+    _as_an_older_0007(db.admin_url)
+    with pytest.raises(MigrationError, match="needs a superuser"):
+        migrations.upgrade(owner_url, UNMARK)
+    # Nothing changed: still at 0007, the marks in place, recorded.
+    assert migrations.current(db.admin_url) == BOUNDS
+    assert all(_flags(db.admin_url).values())
+    assert len(_rows(db.admin_url, leakproof.MARKS_TABLE)) == len(leakproof.FUNCTIONS)
+    migrations.upgrade(db.admin_url)  # a superuser finishes the job
     assert not any(_flags(db.admin_url).values())
 
 
@@ -176,55 +239,12 @@ def test_text_within_the_bound_never_overflows_a_tsvector(db: PgDatabase) -> Non
             conn.execute("SELECT to_tsvector('simple'::regconfig, %s)", (beyond,))
 
 
-def test_offline_sql_checks_for_a_superuser_at_run_time() -> None:
-    rendered = migrations.upgrade_sql(REVISION, start=BEFORE)
-    assert "IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)" in rendered
+def test_offline_sql_marks_nothing_and_restores_what_was_recorded() -> None:
+    bounds = migrations.upgrade_sql(BOUNDS, start=BEFORE)
+    assert "ck_clients_business_name_tsvector_bound" in bounds
+    assert " LEAKPROOF" not in bounds
+    unmark = migrations.upgrade_sql(UNMARK, start=BOUNDS)
     for function in leakproof.FUNCTIONS:
-        assert f"ALTER FUNCTION {function} LEAKPROOF;" in rendered
-
-
-_SEARCHES = (
-    ("custom_fields @> %s::jsonb", '{"code": "secret-b"}', "idx_clients_custom_fields_gin"),
-    ("tags && %s::text[]", "{secret-b}", "idx_clients_tags_gin"),
-    ("business_name ILIKE %s", "%secret-b%", "idx_clients_business_name_trgm"),
-    (
-        "to_tsvector('simple'::regconfig, business_name)"
-        " @@ plainto_tsquery('simple'::regconfig, %s)",
-        "secretb",
-        "idx_clients_business_name_fts",
-    ),
-)
-
-
-def test_leakproof_index_paths_still_apply_the_tenant_policy(db: PgDatabase) -> None:
-    with psycopg.connect(db.admin_url) as conn:
-        orgs = [
-            conn.execute(
-                "INSERT INTO organizations (name, slug) VALUES (%s, %s) RETURNING id",
-                (name, f"{name}-{uuid.uuid4().hex[:8]}"),
-            ).fetchone()[0]  # type: ignore[index]
-            for name in ("a", "b")
-        ]
-        conn.execute(
-            "INSERT INTO clients (organization_id, business_name, custom_fields, tags)"
-            " VALUES (%s, 'Secret-B secretb Holdings', '{\"code\": \"secret-b\"}', '{secret-b}')",
-            (orgs[1],),
-        )
-        # Enough of tenant A's own rows that its organization_id B-tree costs more than the GIN.
-        conn.execute(
-            "INSERT INTO clients (organization_id, business_name, custom_fields, tags)"
-            " SELECT %s, 'Client ' || i, jsonb_build_object('code', 'a-' || i), ARRAY['a-' || i]"
-            " FROM generate_series(1, 3000) i",
-            (orgs[0],),
-        )
-        conn.commit()
-        conn.execute("ANALYZE clients")
-    for predicate, value, index in _SEARCHES:
-        query = "SELECT business_name FROM clients WHERE " + predicate
-        with psycopg.connect(db.app_url) as conn, conn.transaction():
-            conn.execute("SELECT set_config('app.organization_id', %s, true)", (str(orgs[0]),))
-            plan = "\n".join(r[0] for r in conn.execute("EXPLAIN " + query, (value,)))  # type: ignore[arg-type]
-            assert index in plan, plan
-            assert conn.execute(query, (value,)).fetchall() == []  # type: ignore[arg-type]
-            conn.execute("SELECT set_config('app.organization_id', %s, true)", (str(orgs[1]),))
-            assert len(conn.execute(query, (value,)).fetchall()) == 1  # type: ignore[arg-type]
+        assert f"ALTER FUNCTION {function} NOT LEAKPROOF;" in unmark
+        assert f"ALTER FUNCTION {function} LEAKPROOF;" not in unmark
+    assert "SECURITY INVOKER" in unmark

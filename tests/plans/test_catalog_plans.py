@@ -48,14 +48,23 @@ def test_query_uses_its_index(
     assert query.index in used, f"{query.name} planned with {sorted(used) or 'no index'}"
 
 
-# RLS evaluates the policy before any user predicate that is not LEAKPROOF, so such a predicate
-# can never become an index condition; revision 0007 marks the operators behind the GIN and
-# full-text quals (@>, &&, @@, ILIKE, to_tsvector) LEAKPROOF, so every tenant query, these
-# included, gets its index as the application role.
+# RLS evaluates the policy before any user predicate that is not LEAKPROOF, so such a predicate can
+# never become an index condition: the GIN and full-text queries (@>, &&, @@, ILIKE) read the
+# tenant's own rows and filter them, and never another tenant's index entries. Marking those
+# operators LEAKPROOF (what revision 0007 once did) opened the GIN indexes to the application role
+# and let EXPLAIN ANALYZE count other tenants' matches (tests/security). Every other tenant query
+# gets its index as the application role.
+_OPERATORS = ("@>", "&&", "@@", "ILIKE")
 _TENANT_QUERIES = [q for q in catalog.QUERIES if not q.system]
+_SEARCH_QUERIES = [q for q in _TENANT_QUERIES if any(op in q.sql for op in _OPERATORS)]
+_INDEXED_QUERIES = [q for q in _TENANT_QUERIES if q not in _SEARCH_QUERIES]
 
 
-@pytest.mark.parametrize("query", _TENANT_QUERIES, ids=lambda q: q.name)
+def test_the_split_covers_every_gin_and_full_text_tenant_query() -> None:
+    assert len(_SEARCH_QUERIES) == 26 and len(_INDEXED_QUERIES) == 27
+
+
+@pytest.mark.parametrize("query", _INDEXED_QUERIES, ids=lambda q: q.name)
 def test_tenant_query_uses_its_index_under_row_level_security(
     query: catalog.CatalogQuery, plan_db: PgDatabase, plan_sample: catalog.Sample
 ) -> None:
@@ -63,3 +72,24 @@ def test_tenant_query_uses_its_index_under_row_level_security(
         apply_tenant(conn, plan_sample.organization_id)
         used = _indexes_used(conn, query, plan_sample)
     assert query.index in used, f"{query.name} planned with {sorted(used) or 'no index'}"
+
+
+_ORG_LEADING = (
+    "SELECT i.indexrelid::regclass::text FROM pg_index i"
+    " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]"
+    " WHERE i.indexrelid = ANY(%s::regclass[]) AND a.attname = 'organization_id'"
+)
+
+
+@pytest.mark.parametrize("query", _SEARCH_QUERIES, ids=lambda q: q.name)
+def test_search_query_reads_only_the_tenant_under_row_level_security(
+    query: catalog.CatalogQuery, plan_db: PgDatabase, plan_sample: catalog.Sample
+) -> None:
+    with psycopg.connect(plan_db.app_url) as conn, conn.transaction():
+        apply_tenant(conn, plan_sample.organization_id)
+        used = _indexes_used(conn, query, plan_sample)
+    assert query.index not in used, f"{query.name} reads every tenant through {query.index}"
+    with psycopg.connect(plan_db.admin_url) as conn:
+        leading = {row[0] for row in conn.execute(_ORG_LEADING, (sorted(used),))}
+    # Each index it does use starts with organization_id: it reads this tenant's entries only.
+    assert used and leading == used, f"{query.name} planned with {sorted(used) or 'no index'}"

@@ -1,4 +1,4 @@
-"""Revision 0008_search_hnsw_graph on a populated database: down to the old graph and up to the
+"""Revision 0014_search_hnsw_graph on a populated database: down to the old graph and up to the
 new one, every chunk and every search still there, and the index the library would build."""
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def test_down_and_up_on_a_populated_database(search_db: PgDatabase) -> None:
     assert "m='32'" in definition and "ef_construction='200'" in definition and copies == 1
     assert definition == _library_definition(search_db)
 
-    migrations.downgrade(search_db.admin_url, "0007_leakproof_search_operators")
+    migrations.downgrade(search_db.admin_url, "0013_sessions_role_limits")
     old, chunks_after_down, copies = _state(search_db)
     assert "m='16'" in old and "ef_construction='64'" in old and copies == 1
     assert chunks_after_down == chunks

@@ -10,13 +10,16 @@ import uuid
 from typing import Any
 
 import numpy as np
+import psycopg
 import pytest
 from psycopg import sql
 
 from advisoros_db.bench import search_cases
+from advisoros_db.migrations import tenant_search
 from advisoros_db.search import fulltext, indexes, semantic, vector_sql
 from advisoros_db.search.embedders import DEFAULT_MODEL, E5_SMALL
 from advisoros_db.search.session import Connection, connect, tenant_transaction
+from advisoros_db.tenancy import owner_maintenance
 from tests.support import PgDatabase
 
 HNSW = indexes.index_name(DEFAULT_MODEL)
@@ -91,18 +94,23 @@ def test_production_settings_keep_the_partial_index_under_prepared_statements(
     db, tenant = corpus
     # prepare_threshold=0: every statement is prepared server-side at once; and a server (or a
     # pooler) that forces generic plans, the worst case for partial indexes.
-    with connect(db.app_url, prepare_threshold=0) as conn, conn.transaction():
-        conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+    # Session-wide settings on this private connection: a tenant transaction refuses to nest in
+    # an open one, so SET LOCAL in an outer transaction is not available.
+    with connect(db.app_url, prepare_threshold=0) as conn:
+        conn.execute("SET plan_cache_mode = force_generic_plan")
+        conn.commit()
         for _ in range(6):
             result = semantic.search_vector(conn, tenant.org, _probe(tenant), 10, exact_threshold=0)
             assert result.path == "index" and len(result.hits) == 10
-        conn.execute("SET LOCAL enable_sort = off")  # as while the search's walk is planned
+        # Explained the way search_vector runs its walk: custom plans, sorts disabled.
+        conn.execute("SET plan_cache_mode = force_custom_plan")
+        conn.execute("SET enable_sort = off")
         custom, generic, plan = _prepared_search(conn, str(tenant.org))
         assert custom >= 6 and generic == 0  # every run was planned with its values
         assert HNSW in plan
         # The control: the generic plan of the very same statement sorts the tenant's rows.
-        conn.execute("SET LOCAL enable_sort = on")
-        conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        conn.execute("SET enable_sort = on")
+        conn.execute("SET plan_cache_mode = force_generic_plan")
         _, _, generic_plan = _prepared_search(conn, str(tenant.org))
         assert HNSW not in generic_plan
 
@@ -178,9 +186,12 @@ def large_tenant(corpus: Any) -> Any:
     return db, tenant
 
 
-def _match_plan(url: str, org: uuid.UUID, query: sql.Composable) -> str:
-    with connect(url) as conn, tenant_transaction(conn, org) as tenant:
-        return _plan(conn, query, {"q": "mortgage interest", "org": tenant, "k": 10})
+def _match_plan(url: str, org: uuid.UUID, query: sql.Composable, *, owner: bool = False) -> str:
+    with connect(url) as conn:
+        if owner:
+            owner_maintenance(conn)
+        with tenant_transaction(conn, org) as tenant:
+            return _plan(conn, query, {"q": "mortgage interest", "org": tenant, "k": 10})
 
 
 MATCH_BODY = sql.SQL(
@@ -192,35 +203,35 @@ MATCH_BODY = sql.SQL(
 
 
 def test_row_level_security_hides_the_gin_index_from_the_app_role(large_tenant: Any) -> None:
-    """The reason for search_document_matches: same query, same data, two roles."""
+    """The reason for search_tenant_documents: same query, same data, two roles."""
     db, tenant = large_tenant
-    assert "idx_documents_search_fts" in _match_plan(db.admin_url, tenant.org, MATCH_BODY)
+    assert "idx_documents_search_fts" in _match_plan(
+        db.admin_url, tenant.org, MATCH_BODY, owner=True
+    )
     assert "idx_documents_search_fts" not in _match_plan(db.app_url, tenant.org, MATCH_BODY)
 
 
-def test_document_search_runs_on_the_gin_index_and_stays_in_the_tenant(
+def test_document_search_runs_on_the_tenant_keyed_index_and_stays_in_the_tenant(
     large_tenant: Any,
 ) -> None:
     db, tenant = large_tenant
     with connect(db.app_url) as conn:
         hits = fulltext.search_text(conn, tenant.org, "mortgage interest", k=5)
         assert len(hits) == 5 and all("<mark>" in h.snippet for h in hits)
-        with tenant_transaction(conn, tenant.org):
+        with tenant_transaction(conn, uuid.uuid4()):  # another organization: none of its rows
             row = conn.execute(
-                "SELECT count(*) FROM search_document_matches(%s, 'mortgage'::tsquery,"
-                " 'mortgage'::tsquery, 1000)",
-                (uuid.uuid4(),),  # another organization than the transaction's tenant
+                "SELECT count(*) FROM search_tenant_documents('mortgage'::tsquery,"
+                " 'mortgage'::tsquery, 1000)"
             ).fetchone()
             assert row == (0,)
-        row = conn.execute(  # no tenant at all
-            "SELECT count(*) FROM search_document_matches(%s, 'mortgage'::tsquery,"
-            " 'mortgage'::tsquery, 1000)",
-            (tenant.org,),
-        ).fetchone()
-        assert row == (0,)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="no tenant is set"):
+            conn.execute(
+                "SELECT count(*) FROM search_tenant_documents('mortgage'::tsquery,"
+                " 'mortgage'::tsquery, 1000)"
+            )
         conn.rollback()
     # auto_explain shows the plan the function's own query gets (as its owner, and with this
-    # call's values): the GIN index, not the tenant's organization_id index.
+    # call's values): the tenant-keyed GIN index, not the tenant's organization_id index.
     notices: list[str] = []
     with connect(db.admin_url) as conn:
         conn.add_notice_handler(lambda diag: notices.append(diag.message_primary or ""))
@@ -231,16 +242,16 @@ def test_document_search_runs_on_the_gin_index_and_stays_in_the_tenant(
             ("auto_explain.log_level", "notice"),
         ):
             conn.execute("SELECT set_config(%s, %s, false)", (setting, value))
-        with tenant_transaction(conn, tenant.org):
+        conn.commit()
+        with tenant_transaction(owner_maintenance(conn), tenant.org):
             conn.execute(
-                "SELECT * FROM search_document_matches(%s, websearch_to_tsquery('english',"
-                " 'mortgage interest'), websearch_to_tsquery('simple', 'mortgage interest'), 10)",
-                (tenant.org,),
+                "SELECT * FROM search_tenant_documents(websearch_to_tsquery('english',"
+                " 'mortgage interest'), websearch_to_tsquery('simple', 'mortgage interest'), 10)"
             ).fetchall()
     inner = [n for n in notices if "public.documents" in n]
     assert inner, notices
     with connect(db.admin_url) as conn:
-        assert "idx_documents_search_fts" in _index_roots(conn, inner[0]), notices
+        assert tenant_search.INDEX in _index_roots(conn, inner[0]), notices
 
 
 def test_promoted_tenant_gets_and_uses_its_own_index(corpus: Any) -> None:
@@ -248,11 +259,12 @@ def test_promoted_tenant_gets_and_uses_its_own_index(corpus: Any) -> None:
     name = indexes.ensure_index(db.admin_url, DEFAULT_MODEL, tenant.org)
     assert indexes.ensure_index(db.admin_url, DEFAULT_MODEL, tenant.org) == name  # idempotent
     try:
-        with connect(db.app_url, prepare_threshold=0) as conn, conn.transaction():
-            conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
-            conn.execute("SET LOCAL enable_seqscan = off")
+        with connect(db.app_url, prepare_threshold=0) as conn:
+            conn.execute("SET plan_cache_mode = force_generic_plan")
+            conn.execute("SET enable_seqscan = off")
+            conn.commit()
             result = semantic.search_vector(conn, tenant.org, _probe(tenant), 10, exact_threshold=0)
-            conn.execute("SET LOCAL enable_sort = off")  # as while the search's walk is planned
+            conn.execute("SET enable_sort = off")  # as while the search's walk is planned
             custom, _, plan = _prepared_search(conn, str(tenant.org))
         assert len(result.hits) == 10
         assert custom >= 1 and name in plan
@@ -266,6 +278,12 @@ def test_migration_and_library_agree(db: PgDatabase) -> None:
     revision = importlib.import_module("advisoros_db.migrations.versions.0006_vector_indexes")
     assert revision.HNSW_INDEX == HNSW
     assert fulltext.DOCUMENT_TEXT in revision.FTS_DEFINITION
+    assert (
+        fulltext.DOCUMENT_TEXT.replace("file_name", "d.file_name").replace(
+            "extracted_text", "d.extracted_text"
+        )
+        == tenant_search.ENGLISH
+    )
     expected = indexes.create_index_sql(DEFAULT_MODEL, concurrently=False)
     with connect(db.admin_url) as conn:
         built = conn.execute("SELECT pg_get_indexdef(to_regclass(%s))", (HNSW,)).fetchone()

@@ -172,13 +172,13 @@ def test_the_path_reported_is_the_path_taken(corpus: tuple[PgDatabase, list[Any]
     small, big = tenants[0], tenants[2]
     with connect(db.app_url) as conn:
         for tenant, index_scans in ((big, "on"), (big, "off"), (small, "on")):
-            with conn.transaction():
-                # Outside the search's own savepoint, so its plan sees the same setting.
-                conn.execute("SELECT set_config('enable_indexscan', %s, true)", (index_scans,))
-                with tenant_transaction(conn, tenant.org) as org:
-                    semantic._set_scan(conn)
-                    on_hnsw = _uses_hnsw(conn, tenant, org)
-                got = semantic.search_vector(conn, tenant.org, tenant.vectors[0], exact_threshold=0)
+            # For the session: a tenant transaction does not nest in an open transaction.
+            conn.execute("SELECT set_config('enable_indexscan', %s, false)", (index_scans,))
+            conn.commit()
+            with tenant_transaction(conn, tenant.org) as org:
+                semantic._set_scan(conn)
+                on_hnsw = _uses_hnsw(conn, tenant, org)
+            got = semantic.search_vector(conn, tenant.org, tenant.vectors[0], exact_threshold=0)
             assert on_hnsw is (index_scans == "on")
             if not on_hnsw:
                 assert got.path == "exact"

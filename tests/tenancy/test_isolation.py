@@ -1,5 +1,5 @@
 """Row-level security as the application role, for EVERY tenant table: tenant A cannot read,
-update, delete, insert into, or reference tenant B's rows; no tenant means no rows."""
+update, delete, insert into, or reference tenant B's rows; no tenant is an error."""
 
 from __future__ import annotations
 
@@ -58,13 +58,15 @@ def test_tenant_reads_only_its_own_rows(seeded: Seeded, table: str) -> None:
 
 
 @pytest.mark.parametrize("table", TENANT_TABLES)
-def test_no_tenant_sees_no_rows(seeded: Seeded, table: str) -> None:
+def test_no_tenant_is_an_error_naming_the_setting(seeded: Seeded, table: str) -> None:
     with psycopg.connect(seeded.db.app_url, autocommit=True) as conn:
-        assert _ids(conn, table) == set()
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match=r"app\.organization_id"):
+            _ids(conn, table)
         # A scoped transaction on the same connection leaves nothing behind.
         with tenant_transaction(conn, seeded.seed.organizations[0]):
             assert _ids(conn, table)
-        assert _ids(conn, table) == set()
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="no tenant is set"):
+            _ids(conn, table)
 
 
 @pytest.mark.parametrize("table", [t for t in TENANT_TABLES if t not in APPEND_ONLY])
@@ -151,7 +153,8 @@ def test_tenant_cannot_reference_another_tenants_row(
 def test_organizations_show_a_tenant_only_its_own_row(seeded: Seeded) -> None:
     a, b = seeded.seed.organizations
     with psycopg.connect(seeded.db.app_url, autocommit=True) as conn:
-        assert _ids(conn, "organizations") == set()
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="no tenant is set"):
+            _ids(conn, "organizations")
         with tenant_transaction(conn, a):
             assert _ids(conn, "organizations") == {a}
             updated = conn.execute("UPDATE organizations SET name = 'x' WHERE id = %s", (b,))

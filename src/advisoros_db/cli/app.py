@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from advisoros_db.cli import (
+    audit,
     bench,
     cluster,
     embed,
@@ -31,6 +32,7 @@ app.registered_commands += health.app.registered_commands + serve.app.registered
 app.registered_commands += embed.app.registered_commands
 app.add_typer(partitions.app, name="partitions")
 app.add_typer(search.app, name="search")
+app.add_typer(audit.app, name="audit")
 
 
 def main() -> None:

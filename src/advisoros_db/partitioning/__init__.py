@@ -1,18 +1,19 @@
 """Partitioning: audit_logs by month and documents by tax year; maintenance and online conversion."""
 
-from advisoros_db.migrations.partition_layout import (
+from advisoros_db.partitioning.archive import Archived, ArchiveError, archive, export, restore
+from advisoros_db.partitioning.convert import ConversionError, spec_for
+from advisoros_db.partitioning.layout import (
     AUDIT_LOGS,
     DOCUMENTS,
     SPECS,
     Partition,
     TableSpec,
 )
-from advisoros_db.partitioning.archive import Archived, ArchiveError, archive, export, restore
-from advisoros_db.partitioning.convert import ConversionError, spec_for
 from advisoros_db.partitioning.locks import LockPolicy
 from advisoros_db.partitioning.maintain import MaintenanceReport, maintain
-from advisoros_db.partitioning.stats import stats
+from advisoros_db.partitioning.stats import open_windows_at, stats
 from advisoros_db.partitioning.verify import Verification, compare
+from advisoros_db.partitioning.windows import RollbackWindow, open_windows
 
 __all__ = [
     "AUDIT_LOGS",
@@ -24,12 +25,15 @@ __all__ = [
     "LockPolicy",
     "MaintenanceReport",
     "Partition",
+    "RollbackWindow",
     "TableSpec",
     "Verification",
     "archive",
     "compare",
     "export",
     "maintain",
+    "open_windows",
+    "open_windows_at",
     "restore",
     "spec_for",
     "stats",

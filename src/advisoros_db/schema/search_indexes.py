@@ -1,5 +1,5 @@
 """Search's indexes, declared so `check` compares them: the default embedding model's HNSW index
-and the weighted document full-text index. Revision 0006_vector_indexes builds both (0008
+and the weighted document full-text index. Revision 0006_vector_indexes builds both (0014
 rebuilds the HNSW graph denser); the search package's queries spell the same expressions
 (tests/search/test_plans.py holds them together)."""
 
@@ -23,7 +23,7 @@ EMBEDDINGS_HNSW = Index(
     _embeddings.c.embedding.cast(VECTOR(384)).label("embedding_384"),
     postgresql_using="hnsw",
     postgresql_ops={"embedding_384": "vector_cosine_ops"},
-    postgresql_with={"m": 32, "ef_construction": 200},  # revision 0008
+    postgresql_with={"m": 32, "ef_construction": 200},  # revision 0014
     postgresql_where=text("model = 'multilingual-e5-small'"),
 )
 

@@ -10,6 +10,7 @@ from typing import Literal, LiteralString
 
 from psycopg import sql
 
+from advisoros_db.schema import catalog
 from advisoros_db.search import queries
 from advisoros_db.search.errors import SearchInputError
 from advisoros_db.search.session import Connection, tenant_transaction
@@ -163,12 +164,14 @@ def _query(target: Target, mode: Literal["websearch", "prefix"]) -> sql.Composed
     )
 
 
-# Documents go through revision 0006's SECURITY DEFINER function: as the application role the GIN
-# indexes cannot serve `@@` under row-level security (see the revision's docstring).
+# Documents go through revision 0010's SECURITY DEFINER function: under row-level security no GIN
+# index can serve `@@` for the application role, and a plain GIN index would read other tenants'
+# entries; the function uses a tenant-keyed one and takes the tenant from the transaction's setting
+# (advisoros_db.migrations.tenant_search).
 _DOCUMENTS_VIA_FUNCTION = sql.SQL(
     "SELECT d.id, d.file_name, m.score,"
     " ts_headline('english'::regconfig, COALESCE(d.extracted_text, d.file_name), {highlight}, {options})"
-    " FROM search_document_matches(%(org)s, {english}, {simple}, %(k)s) m"
+    " FROM search_tenant_documents({english}, {simple}, %(k)s) m"
     " JOIN documents d ON d.organization_id = %(org)s AND d.id = m.id"
     " ORDER BY m.score DESC, m.id"
 )
@@ -224,3 +227,23 @@ def search_text(
                 hits.append(TextHit(kind, row[0], row[1] or "", float(row[2]), row[3] or ""))
     hits.sort(key=lambda hit: hit.score, reverse=True)
     return hits[:k]
+
+
+def clients_containing(
+    conn: Connection, organization_id: uuid.UUID | str, fragment: str, *, k: int = 10
+) -> list[tuple[uuid.UUID, str]]:
+    """Clients of one tenant whose business name contains `fragment` (type-ahead), by name.
+
+    The fragment is text, escaped into a pattern before it reaches the server (a trailing
+    backslash can never become the pattern's escape character), and the catalog query runs under
+    row-level security: only the tenant's own rows are ever matched.
+    """
+    pattern = queries.check_like_pattern(queries.contains_pattern(fragment))
+    k = queries.check_k(k)
+    query = catalog.get("clients.name_contains")
+    with tenant_transaction(conn, organization_id) as org:
+        rows = conn.execute(
+            query.sql + " ORDER BY business_name, id LIMIT %(k)s",
+            {"organization_id": org, "pattern": pattern, "k": k},
+        ).fetchall()
+    return [(row[0], row[1]) for row in rows]

@@ -29,6 +29,34 @@ def clean_query(text: str) -> str:
     return cleaned
 
 
+def contains_pattern(fragment: str) -> str:
+    """An ILIKE pattern matching `fragment` anywhere, its wildcards and backslashes escaped.
+
+    What a user types is text to find, never a pattern: `50%` finds "50%", not "500".
+    """
+    cleaned = clean_query(fragment)
+    escaped = cleaned.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def check_like_pattern(pattern: str) -> str:
+    """A LIKE/ILIKE pattern PostgreSQL accepts, or an error saying what is wrong.
+
+    PostgreSQL raises "LIKE pattern must not end with escape character" only while matching a
+    row, and only once a row matches the pattern up to that backslash: checked here, before the
+    query, the error can never depend on what rows exist.
+    """
+    if "\x00" in pattern:
+        raise SearchInputError("the pattern holds a NUL byte; remove it")
+    trailing = len(pattern) - len(pattern.rstrip("\\"))
+    if trailing % 2:
+        raise SearchInputError(
+            f"the pattern {pattern!r} ends with a lone backslash (the escape character); "
+            "write \\\\ for a literal backslash, or use contains_pattern() for plain text"
+        )
+    return pattern
+
+
 def check_k(k: int) -> int:
     if not 1 <= k <= MAX_K:
         raise SearchInputError(f"k must be between 1 and {MAX_K}, not {k}")

@@ -1,8 +1,12 @@
 # mypy: disable-error-code="attr-defined"
 # (op.set_lock_timeout: registered at runtime)
-"""Mark the operators behind the GIN and full-text index quals LEAKPROOF when migrating as a
-superuser, so row-level security lets those indexes serve the application role; otherwise warn
-and change nothing. Downgrade restores only what this revision changed.
+"""Bound the full-text columns with CHECKs so `to_tsvector` cannot fail on a stored row.
+
+This revision once also marked the search operators LEAKPROOF so GIN and full-text indexes could
+serve the application role under row-level security; that leaked other tenants' values through
+plans (docs/indexes.md), so it marks nothing now. Databases migrated by the older version are
+repaired by 0008_iso_plans_not_leakproof; this downgrade still undoes what the older version
+recorded.
 
 Revision ID: 0007_leakproof_search_operators
 Revises: 0006_vector_indexes

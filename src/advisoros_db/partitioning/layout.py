@@ -44,6 +44,12 @@ class TableSpec:
         return f"{self.table}_old"
 
     @property
+    def shape_name(self) -> str:
+        """The emptied plain table a migration's swap keeps (schema `partitioning`, never written):
+        what the 0005 downgrade rebuilds the plain table from."""
+        return f"{self.table}_plain"
+
+    @property
     def registry(self) -> str:
         return f"{self.table}_keys"
 

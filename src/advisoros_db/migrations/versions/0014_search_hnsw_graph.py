@@ -10,8 +10,8 @@ dropped CONCURRENTLY, and the new one renamed. Downgrade does the same with the 
 A tenant promoted to its own index (`advisoros-db search index --org`) before this revision keeps
 its old graph until that index is dropped and built again.
 
-Revision ID: 0008_search_hnsw_graph
-Revises: 0007_leakproof_search_operators
+Revision ID: 0014_search_hnsw_graph
+Revises: 0013_sessions_role_limits (chained on the search branch after 0007; rechained on main's head at merge)
 Create Date: 2026-12-05
 """
 
@@ -23,8 +23,8 @@ from typing import LiteralString
 from alembic import context, op
 from sqlalchemy import text
 
-revision: str = "0008_search_hnsw_graph"
-down_revision: str | None = "0007_leakproof_search_operators"
+revision: str = "0014_search_hnsw_graph"
+down_revision: str | None = "0013_sessions_role_limits"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

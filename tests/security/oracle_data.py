@@ -1,0 +1,126 @@
+"""The attack scene for the plan and error oracles: tests/plans' data set (four large firms and
+2,000 small ones), the attacker is the busiest firm (thousands of rows of its own in every table),
+the victim another large firm with one row per searchable column holding a distinctive word.
+
+Each probe is a tenant catalog query on a GIN, trigram or full-text index, with its parameter
+built two ways: VICTIM matches only the victim's row, NOTHING matches no row at all. An attacker
+who can tell the two apart from anything the server returns has learned another firm's data.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from advisoros_db.schema import catalog
+from tests.support import PgDatabase, PgServer, create_database, database_on, drop_database
+
+DATASET = Path(__file__).resolve().parents[1] / "plans" / "dataset.sql"
+VICTIM = "qzvictimzq"
+NOTHING = "qznothingzq"
+KEY = "qzkey"
+
+_OPERATORS = ("@>", "&&", "@@", "ILIKE")
+PROBES = [q for q in catalog.QUERIES if not q.system and any(op in q.sql for op in _OPERATORS)]
+_COLUMN = re.compile(r"(?:to_tsvector\('\w+'::regconfig, (\w+)\)|(\w+) (?:@>|&&|ILIKE))")
+_TABLE = re.compile(r" FROM (\w+)")
+
+
+@dataclass(frozen=True)
+class Scene:
+    db: PgDatabase
+    attacker: uuid.UUID
+    victim: uuid.UUID
+
+
+def column_of(query: catalog.CatalogQuery) -> tuple[str, str]:
+    """(table, column) a probe searches."""
+    table = _TABLE.search(query.sql)
+    column = _COLUMN.search(query.sql)
+    assert table and column, query.sql
+    return table.group(1), column.group(1) or column.group(2)
+
+
+def params(query: catalog.CatalogQuery, attacker: uuid.UUID, word: str) -> dict[str, Any]:
+    """The probe's parameters, searching for `word` in the attacker's own tenant."""
+    bound = dict(query.params(_sample(attacker)))
+    for name in bound:
+        if name == "match":
+            bound[name] = f'{{"{KEY}": "{word}"}}'
+        elif name == "tags":
+            bound[name] = [word]
+        elif name in ("tag", "industry", "q"):
+            bound[name] = word
+        elif name == "pattern":
+            bound[name] = f"%{word}%"
+    return bound
+
+
+def _sample(org: uuid.UUID) -> catalog.Sample:
+    nil = uuid.UUID(int=0)
+    return catalog.Sample(org, nil, nil, nil, nil, "", nil, "")
+
+
+def _plant(conn: psycopg.Connection[Any], victim: uuid.UUID) -> None:
+    """Put VICTIM into one victim row of every searched column (as the owner)."""
+    for query in PROBES:
+        table, column = column_of(query)
+        kind = conn.execute(
+            "SELECT format_type(atttypid, atttypmod) FROM pg_attribute"
+            " WHERE attrelid = %s::regclass AND attname = %s",
+            (table, column),
+        ).fetchone()
+        assert kind is not None
+        if kind[0] == "jsonb":
+            value = sql.SQL("COALESCE({c}, '{{}}'::jsonb) || {v}::jsonb").format(
+                c=sql.Identifier(column), v=sql.Literal(f'{{"{KEY}": "{VICTIM}"}}')
+            )
+        elif kind[0].endswith("[]"):
+            value = sql.SQL("array_append({c}, {v})").format(
+                c=sql.Identifier(column), v=sql.Literal(VICTIM)
+            )
+        else:
+            value = sql.SQL("COALESCE({c}, '') || {v}").format(
+                c=sql.Identifier(column), v=sql.Literal(f" {VICTIM} Holdings")
+            )
+        updated = conn.execute(
+            sql.SQL(
+                "UPDATE {t} SET {c} = {v} WHERE id = (SELECT id FROM {t}"
+                " WHERE organization_id = %s ORDER BY id LIMIT 1)"
+            ).format(t=sql.Identifier(table), c=sql.Identifier(column), v=value),
+            (victim,),
+        )
+        assert updated.rowcount == 1, f"the victim has no row in {table} to plant a value in"
+
+
+@pytest.fixture(scope="package")
+def scene(server: PgServer, migrated_template: str) -> Iterator[Scene]:
+    name = f"oracles_{uuid.uuid4().hex[:12]}"
+    create_database(server, name, template=migrated_template)
+    db = database_on(server, name)
+    try:
+        with psycopg.connect(db.admin_url, autocommit=True) as conn:
+            with conn.transaction():
+                conn.execute(DATASET.read_text())
+            conn.execute("VACUUM (FREEZE, ANALYZE)")
+            attacker = catalog.sample(conn).organization_id
+            row = conn.execute(
+                "SELECT organization_id FROM documents WHERE organization_id <> %s"
+                " GROUP BY 1 ORDER BY count(*) DESC LIMIT 1",
+                (attacker,),
+            ).fetchone()
+            assert row is not None
+            victim = row[0]
+            with conn.transaction():
+                _plant(conn, victim)
+        yield Scene(db, attacker, victim)
+    finally:
+        drop_database(server, name)

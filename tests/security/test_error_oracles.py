@@ -1,0 +1,135 @@
+"""Error oracles, attacked as the application role: no error depends on another tenant's data.
+
+PostgreSQL raises "LIKE pattern must not end with escape character" while matching a row, once
+the row matches the pattern up to the trailing backslash. When an index hands other tenants' rows
+to ILIKE before the tenant filter (LEAKPROOF operators), the error says "another firm has a value
+starting like this": the control shows it. Now a pattern ending in a backslash behaves the same
+whether it would match another firm's value or nothing, through SQL, the catalog queries and the
+search functions; and the library refuses such patterns before the query (or escapes plain text).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from advisoros_db.migrations import leakproof
+from advisoros_db.search import fulltext, queries
+from advisoros_db.search.errors import SearchInputError
+from advisoros_db.search.session import connect
+from advisoros_db.tenancy.context import apply_tenant
+from tests.security.oracle_data import NOTHING, PROBES, VICTIM, Scene, column_of, scene
+
+__all__ = ["scene"]
+
+
+def _outcome(
+    url: str, org: uuid.UUID, statement: sql.Composed | sql.SQL, bound: dict[str, Any]
+) -> str:
+    """What the application role gets: the rows, or the error (class, SQLSTATE and message)."""
+    with psycopg.connect(url) as conn, conn.transaction():
+        apply_tenant(conn, org)
+        try:
+            return repr(conn.execute(statement, bound).fetchall())
+        except psycopg.Error as exc:
+            message = (exc.diag.message_primary or "").replace(VICTIM, "W").replace(NOTHING, "W")
+            return f"{type(exc).__name__} {exc.sqlstate} {message}"
+
+
+def _text_columns() -> list[tuple[str, str]]:
+    seen: dict[tuple[str, str], None] = {}
+    for query in PROBES:
+        if "@@" in query.sql or "ILIKE" in query.sql:
+            seen[column_of(query)] = None
+    return list(seen)
+
+
+def _ilike(table: str, column: str) -> sql.Composed:
+    return sql.SQL("SELECT id FROM {} WHERE {} ILIKE %(pattern)s").format(
+        sql.Identifier(table), sql.Identifier(column)
+    )
+
+
+@pytest.mark.parametrize("target", _text_columns(), ids=".".join)
+def test_a_pattern_ending_in_a_backslash_errs_alike_for_another_firms_value_and_none(
+    target: tuple[str, str], scene: Scene
+) -> None:
+    table, column = target
+    outcomes = {
+        word: _outcome(
+            scene.db.app_url, scene.attacker, _ilike(table, column), {"pattern": f"%{word}\\"}
+        )
+        for word in (VICTIM, NOTHING)
+    }
+    assert outcomes[VICTIM] == outcomes[NOTHING] == "[]"
+    # The victim's own tenant does hit its value, and the error: the pattern is a real probe.
+    own = _outcome(
+        scene.db.app_url, scene.victim, _ilike(table, column), {"pattern": f"%{VICTIM}\\"}
+    )
+    assert "must not end with escape character" in own
+
+
+@pytest.fixture
+def leakproof_marks(scene: Scene) -> Iterator[None]:
+    with psycopg.connect(scene.db.admin_url, autocommit=True) as conn:
+        for function in leakproof.FUNCTIONS:
+            conn.execute(f"ALTER FUNCTION {function} LEAKPROOF")
+    try:
+        yield
+    finally:
+        with psycopg.connect(scene.db.admin_url, autocommit=True) as conn:
+            for function in leakproof.FUNCTIONS:
+                conn.execute(f"ALTER FUNCTION {function} NOT LEAKPROOF")
+
+
+def test_control_with_leakproof_operators_the_error_is_a_one_bit_oracle(
+    scene: Scene, leakproof_marks: None
+) -> None:
+    statement = _ilike("clients", "business_name")
+    victim = _outcome(scene.db.app_url, scene.attacker, statement, {"pattern": f"%{VICTIM}\\"})
+    nothing = _outcome(scene.db.app_url, scene.attacker, statement, {"pattern": f"%{NOTHING}\\"})
+    assert "must not end with escape character" in victim
+    assert nothing == "[]"
+
+
+def test_the_search_functions_err_alike_for_another_firms_word_and_none(scene: Scene) -> None:
+    calls = (
+        sql.SQL(
+            "SELECT * FROM search_tenant_documents(to_tsquery('simple', %(q)s),"
+            " to_tsquery('simple', %(q)s), %(k)s)"
+        ),
+        sql.SQL(
+            "SELECT * FROM search_document_matches(%(org)s, to_tsquery('simple', %(q)s),"
+            " to_tsquery('simple', %(q)s), %(k)s)"
+        ),
+    )
+    for statement in calls:
+        for query, k in (("{}", 10), ("{}:*", 10), ("{} & !x", 10), ("{}", 0), ("{} <->", 10)):
+            outcomes = {
+                word: _outcome(
+                    scene.db.app_url,
+                    scene.attacker,
+                    statement,
+                    {"q": query.format(word), "k": k, "org": scene.attacker},
+                )
+                for word in (VICTIM, NOTHING)
+            }
+            assert outcomes[VICTIM] == outcomes[NOTHING], (statement, query, outcomes)
+
+
+def test_the_library_takes_text_not_patterns(scene: Scene) -> None:
+    assert queries.contains_pattern("50%_a\\") == "%50\\%\\_a\\\\%"
+    with pytest.raises(SearchInputError, match="lone backslash"):
+        queries.check_like_pattern("%acme\\")
+    assert queries.check_like_pattern("%acme\\\\") == "%acme\\\\"
+    with connect(scene.db.app_url) as conn:
+        for fragment in (VICTIM + "\\", NOTHING + "\\", "%", "_"):
+            found = fulltext.clients_containing(conn, scene.attacker, fragment)
+            assert found == [] or fragment in ("%", "_")
+        hits = fulltext.clients_containing(conn, scene.victim, VICTIM)
+        assert hits and all(VICTIM in name for _, name in hits)

@@ -1,0 +1,190 @@
+"""Plan oracles, attacked as the application role: for every tenant catalog query on a GIN,
+trigram or full-text index, and for every search function, a word that only another firm's row
+holds and a word no row holds give the same plans, the same EXPLAIN ANALYZE (row counts, rows
+removed by filters, buffers, VERBOSE output; timings normalised), and the same results.
+
+The control proves the probe has teeth: with the search operators marked LEAKPROOF, as an older
+revision 0007 did, the same comparison tells the two words apart."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from advisoros_db.migrations import leakproof
+from advisoros_db.schema import catalog
+from advisoros_db.search import fulltext
+from advisoros_db.search.session import connect
+from advisoros_db.tenancy.context import apply_tenant
+from tests.security.oracle_data import NOTHING, PROBES, VICTIM, Scene, params, scene
+
+__all__ = ["scene"]
+
+EXPLAINS = (
+    "EXPLAIN ",
+    "EXPLAIN (VERBOSE, COSTS, SETTINGS) ",
+    "EXPLAIN (ANALYZE, BUFFERS, VERBOSE, SETTINGS, WAL, SUMMARY) ",
+    "EXPLAIN (ANALYZE, BUFFERS, VERBOSE, FORMAT JSON) ",
+)
+_TIMES = (
+    (re.compile(r"actual time=[\d.]+\.\.[\d.]+"), "actual time=T"),
+    (re.compile(r"(Planning|Execution) Time: [\d.]+ ms"), r"\1 Time: T"),
+    (re.compile(r"I/O Timings:[^\n]*"), "I/O Timings: T"),
+    (
+        re.compile(
+            r'"(Actual Startup Time|Actual Total Time|Planning Time|Execution Time|'
+            r'I/O Read Time|I/O Write Time)": [\d.]+'
+        ),
+        r'"\1": T',
+    ),
+)
+
+
+def normalised(plan: str) -> str:
+    """A plan with its timings (the only thing allowed to differ) blanked, its search word too."""
+    for pattern, replacement in _TIMES:
+        plan = pattern.sub(replacement, plan)
+    return plan.replace(VICTIM, "WORD").replace(NOTHING, "WORD")
+
+
+def _explain(
+    conn: psycopg.Connection[Any],
+    prefix: str,
+    query: sql.Composed | sql.SQL | str,
+    bound: dict[str, Any],
+) -> str:
+    rows = conn.execute(
+        sql.SQL(prefix) + sql.SQL(query) if isinstance(query, str) else sql.SQL(prefix) + query,
+        bound,
+    ).fetchall()
+    return "\n".join(r[0] if isinstance(r[0], str) else json.dumps(r[0]) for r in rows)
+
+
+def _observe(
+    url: str, org: uuid.UUID, query: sql.Composed | sql.SQL | str, bound: dict[str, Any]
+) -> list[str]:
+    """Everything the application role can learn from one query: each EXPLAIN, then the rows
+    (or the error). Run twice and keep the second, so caches are warm for both words alike."""
+    seen: list[str] = []
+    with psycopg.connect(url) as conn:
+        # How a parallel scan splits its blocks between workers is timing (which process got
+        # there first), normalised away like timings: one process, so the figures are whole.
+        conn.execute("SET max_parallel_workers_per_gather = 0")
+        conn.commit()
+        for _ in range(2):
+            seen = []
+            for prefix in EXPLAINS:
+                with conn.transaction():
+                    apply_tenant(conn, org)
+                    seen.append(normalised(_explain(conn, prefix, query, bound)))
+            with conn.transaction():
+                apply_tenant(conn, org)
+                statement = sql.SQL(query) if isinstance(query, str) else query
+                seen.append(repr(conn.execute(statement, bound).fetchall()))
+    return seen
+
+
+def _differences(a: list[str], b: list[str]) -> list[tuple[str, str]]:
+    return [(x, y) for x, y in zip(a, b, strict=True) if x != y]
+
+
+@pytest.mark.parametrize("query", PROBES, ids=lambda q: q.name)
+def test_a_catalog_query_cannot_tell_another_firms_word_from_no_word(
+    query: catalog.CatalogQuery, scene: Scene
+) -> None:
+    # The planted word is really there: the victim's own tenant finds it.
+    with psycopg.connect(scene.db.app_url) as conn, conn.transaction():
+        apply_tenant(conn, scene.victim)
+        assert conn.execute(query.sql, params(query, scene.victim, VICTIM)).fetchall()
+    victim = _observe(
+        scene.db.app_url, scene.attacker, query.sql, params(query, scene.attacker, VICTIM)
+    )
+    nothing = _observe(
+        scene.db.app_url, scene.attacker, query.sql, params(query, scene.attacker, NOTHING)
+    )
+    assert victim[-1] == "[]"
+    assert _differences(victim, nothing) == []
+
+
+def _search_statements(
+    org: uuid.UUID, word: str
+) -> Iterator[tuple[str, sql.Composed | sql.SQL, dict[str, Any]]]:
+    for kind in fulltext.KINDS:
+        bound: dict[str, Any] = {"q": word, "k": 10, "org": str(org), "prefix": f"'{word}':*"}
+        for mode in ("websearch", "prefix"):
+            statement = (
+                fulltext._documents_query(mode)
+                if kind == "documents"
+                else fulltext._query(fulltext.TARGETS[kind], mode)
+            )
+            yield f"{kind}/{mode}", statement, bound
+    yield (
+        "search_tenant_documents",
+        sql.SQL(
+            "SELECT * FROM search_tenant_documents(websearch_to_tsquery('english', %(q)s),"
+            " websearch_to_tsquery('simple', %(q)s), 10)"
+        ),
+        {"q": word},
+    )
+    yield (
+        "search_document_matches",
+        sql.SQL(
+            "SELECT * FROM search_document_matches(%(org)s, websearch_to_tsquery('english',"
+            " %(q)s), websearch_to_tsquery('simple', %(q)s), 10)"
+        ),
+        {"q": word, "org": str(org)},
+    )
+
+
+def test_the_search_functions_cannot_tell_another_firms_word_from_no_word(scene: Scene) -> None:
+    with connect(scene.db.app_url) as conn:
+        # Through the library, as an application would: same (empty) results for both words.
+        for word in (VICTIM, NOTHING):
+            assert fulltext.search_text(conn, scene.attacker, word, kinds=fulltext.KINDS) == []
+            assert fulltext.clients_containing(conn, scene.attacker, word) == []
+        assert fulltext.search_text(conn, scene.victim, VICTIM, kinds=fulltext.KINDS)
+    victim = dict((name, (s, b)) for name, s, b in _search_statements(scene.attacker, VICTIM))
+    nothing = dict((name, (s, b)) for name, s, b in _search_statements(scene.attacker, NOTHING))
+    for name, (statement, bound) in victim.items():
+        seen_victim = _observe(scene.db.app_url, scene.attacker, statement, bound)
+        seen_nothing = _observe(scene.db.app_url, scene.attacker, *nothing[name])
+        assert _differences(seen_victim, seen_nothing) == [], name
+
+
+@pytest.fixture
+def leakproof_marks(scene: Scene) -> Iterator[None]:
+    """The search operators marked LEAKPROOF on this database, as an older 0007 left them."""
+    with psycopg.connect(scene.db.admin_url, autocommit=True) as conn:
+        for function in leakproof.FUNCTIONS:
+            conn.execute(f"ALTER FUNCTION {function} LEAKPROOF")
+    try:
+        yield
+    finally:
+        with psycopg.connect(scene.db.admin_url, autocommit=True) as conn:
+            for function in leakproof.FUNCTIONS:
+                conn.execute(f"ALTER FUNCTION {function} NOT LEAKPROOF")
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["clients.name_contains", "clients.tagged", "notes.content_search", "documents.metadata_match"],
+)
+def test_control_leakproof_operators_let_the_plans_tell_the_words_apart(
+    name: str, scene: Scene, leakproof_marks: None
+) -> None:
+    query = catalog.get(name)
+    victim = _observe(
+        scene.db.app_url, scene.attacker, query.sql, params(query, scene.attacker, VICTIM)
+    )
+    nothing = _observe(
+        scene.db.app_url, scene.attacker, query.sql, params(query, scene.attacker, NOTHING)
+    )
+    assert victim[-1] == nothing[-1] == "[]"  # the rows never leaked, the plans do
+    assert _differences(victim, nothing), "the control found no difference: the probe is blind"
