@@ -102,16 +102,17 @@ def test_production_settings_keep_the_partial_index_under_prepared_statements(
         for _ in range(6):
             result = semantic.search_vector(conn, tenant.org, _probe(tenant), 10, exact_threshold=0)
             assert result.path == "index" and len(result.hits) == 10
-        # Explained the way search_vector runs its walk: custom plans, sorts disabled.
-        conn.execute("SET plan_cache_mode = force_custom_plan")
-        conn.execute("SET enable_sort = off")
-        custom, generic, plan = _prepared_search(conn, str(tenant.org))
+        # Explained the way search_vector runs its walk (custom plans, sorts disabled), inside
+        # the tenant (the application role reads no tenant table outside one).
+        with tenant_transaction(conn, tenant.org):
+            conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+            conn.execute("SET LOCAL enable_sort = off")
+            custom, generic, plan = _prepared_search(conn, str(tenant.org))
         assert custom >= 6 and generic == 0  # every run was planned with its values
         assert HNSW in plan
         # The control: the generic plan of the very same statement sorts the tenant's rows.
-        conn.execute("SET enable_sort = on")
-        conn.execute("SET plan_cache_mode = force_generic_plan")
-        _, _, generic_plan = _prepared_search(conn, str(tenant.org))
+        with tenant_transaction(conn, tenant.org):
+            _, _, generic_plan = _prepared_search(conn, str(tenant.org))
         assert HNSW not in generic_plan
 
 
@@ -264,8 +265,9 @@ def test_promoted_tenant_gets_and_uses_its_own_index(corpus: Any) -> None:
             conn.execute("SET enable_seqscan = off")
             conn.commit()
             result = semantic.search_vector(conn, tenant.org, _probe(tenant), 10, exact_threshold=0)
-            conn.execute("SET enable_sort = off")  # as while the search's walk is planned
-            custom, _, plan = _prepared_search(conn, str(tenant.org))
+            with tenant_transaction(conn, tenant.org):
+                conn.execute("SET LOCAL enable_sort = off")  # as while the walk is planned
+                custom, _, plan = _prepared_search(conn, str(tenant.org))
         assert len(result.hits) == 10
         assert custom >= 1 and name in plan
     finally:
