@@ -91,6 +91,22 @@ class Settings(BaseSettings):
     token_encryption_key: SecretStr | None = None
     """Base64 key (32 bytes) that encrypts OAuth tokens at rest. Generated for the embedded cluster."""
 
+    backup_dir: Path | None = None
+    """Backup repository: encrypted base backups and the WAL archive. Unset: `<home>/backups`."""
+
+    backup_encryption_key: SecretStr | None = None
+    """Base64 key (32 bytes) that encrypts backups at rest (AES-256-GCM). Required by every
+    `backup` command; keep a copy away from the backups, or they cannot be restored."""
+
+    backup_recovery_window_days: float = Field(default=7.0, gt=0)
+    """`backup prune` keeps what a restore to any point in the last this-many days needs."""
+
+    backup_max_age_hours: float = Field(default=26.0, gt=0)
+    """A last good backup older than this is reported as stale in `status` and health."""
+
+    backup_synchronous_wal: bool = False
+    """Make commits wait for the backup WAL stream to flush (RPO 0; commits stall if it stops)."""
+
     embedding_model: str = "multilingual-e5-small"
     """Model that embeds documents and queries: the offline `multilingual-e5-small` (bundled
     weights, no network) or `text-embedding-3-small` (needs `openai_api_key`)."""
@@ -122,6 +138,11 @@ class Settings(BaseSettings):
                 raise ValueError(f"replica weight {part!r} must look like replica1=2")
             weights[name.strip()] = weight.strip()
         return weights
+
+    @property
+    def backup_repository(self) -> Path:
+        """Where backups live: `backup_dir`, or `backups` under the embedded home."""
+        return self.backup_dir if self.backup_dir is not None else self.home / "backups"
 
     @property
     def uses_embedded(self) -> bool:

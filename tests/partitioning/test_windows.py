@@ -33,8 +33,13 @@ def _leftovers(admin: psycopg.Connection[Any]) -> tuple[list[str], list[str]]:
     return [r[0] for r in mirrors], [r[0] for r in plain]
 
 
-def _cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "ADVISOROS_DATABASE_URL": url, "COLUMNS": "300"}
+def _cli(db: PgDatabase, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "ADVISOROS_DATABASE_URL": db.admin_url,
+        "ADVISOROS_APP_DATABASE_URL": db.app_url,
+        "COLUMNS": "300",
+    }
     return subprocess.run(
         [sys.executable, "-m", "advisoros_db.cli.app", *args],
         env=env,
@@ -98,20 +103,20 @@ def test_a_conversion_opens_a_window_that_is_shown_until_finalize(empty_db: PgDa
         assert [(w.table, w.plain_table) for w in windows] == [("audit_logs", "audit_logs_old")]
         assert _leftovers(admin) == (["audit_logs"], ["audit_logs_old"])
     since = windows[0].since.isoformat()
-    rows = json.loads(_cli(url, "partitions", "stats", "--json").stdout)
+    rows = json.loads(_cli(empty_db, "partitions", "stats", "--json").stdout)
     assert {r["parent_table"]: r["rollback_window_since"] for r in rows} == {
         "audit_logs": since,
         "documents": None,
     }
-    text = _cli(url, "partitions", "stats")
+    text = _cli(empty_db, "partitions", "stats")
     assert "rollback window open on audit_logs since" in text.stdout
     maintained = partitioning.maintain(url)
     assert any("rollback window open" in w for t in maintained.tables for w in t.warnings)
-    health = _cli(url, "health", "--json")
+    health = _cli(empty_db, "health", "--json")
     assert health.returncode == 0, health.stderr
     assert [w["table"] for w in json.loads(health.stdout)["rollback_windows"]] == ["audit_logs"]
     with psycopg.connect(url, autocommit=True) as admin:
         convert.finalize(admin, AUDIT_LOGS)
         assert partitioning.open_windows(admin) == []
         assert _leftovers(admin) == ([], [])
-    assert "rollback window" not in _cli(url, "partitions", "stats").stdout
+    assert "rollback window" not in _cli(empty_db, "partitions", "stats").stdout

@@ -222,3 +222,22 @@ def test_rows_written_with_triggers_off_are_named_until_sealed(firms: SeededDb) 
         assert bad.id == str(loaded[0]) and "audit_chain_seal()" in bad.problem
         assert admin.execute("SELECT audit_chain_seal()").fetchone() == (1,)
         assert verify(admin, org).ok
+
+
+def test_another_firms_entry_is_refused_by_the_policy_and_touches_its_chain_not(
+    firms: SeededDb,
+) -> None:
+    s = firms.seed
+    _append(firms.db.app_url, s.organizations[1], ["create"])
+    with psycopg.connect(firms.db.admin_url) as admin:
+        before = admin.execute("SELECT * FROM audit_chain.heads ORDER BY 1").fetchall()
+    with (
+        psycopg.connect(firms.db.app_url) as app,
+        pytest.raises(PermissionDenied, match="row-level security"),
+        translated(),
+        tenant_transaction(app, s.organizations[0]),
+    ):
+        app.execute(_ENTRY, (s.organizations[1], "delete"))
+    with psycopg.connect(firms.db.admin_url) as admin:
+        assert admin.execute("SELECT * FROM audit_chain.heads ORDER BY 1").fetchall() == before
+        assert verify(admin).ok

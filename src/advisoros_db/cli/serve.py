@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from advisoros_db.backup import health as backup_health
 from advisoros_db.cli.output import command, console
 from advisoros_db.routing import Router, RouterOptions
 from advisoros_db.settings import get_settings
@@ -27,6 +28,8 @@ def serve(
     from advisoros_db.http import create_app  # FastAPI: only when served
 
     settings = get_settings()
-    with Router.for_target(resolve(settings), RouterOptions.from_settings(settings)) as router:
+    target = resolve(settings)
+    with Router.for_target(target, RouterOptions.from_settings(settings)) as router:
         console.print(f"serving http://{LOOPBACK}:{port}/api/health and /metrics")
-        uvicorn.run(create_app(router), host=LOOPBACK, port=port, log_level="warning")
+        app = create_app(router, lambda: backup_health.report(settings, target.admin_url))
+        uvicorn.run(app, host=LOOPBACK, port=port, log_level="warning")

@@ -21,7 +21,7 @@ import psycopg
 from psycopg import sql
 
 from advisoros_db.cluster import binaries, credentials, node, tuning
-from advisoros_db.cluster.node import Node
+from advisoros_db.cluster.node import Node, Role
 from advisoros_db.errors import ClusterError
 from advisoros_db.urls import libpq_url, masked_repr
 
@@ -99,6 +99,19 @@ class Cluster:
                 return candidate
         names = ", ".join(n.name for n in self.nodes()) or "none"
         raise ClusterError(f"no node named {name!r} in {self.home} (nodes: {names})")
+
+    def set_roles(self, roles: dict[str, Role]) -> None:
+        """Record new roles (failover, rejoin) in cluster.json under the lock."""
+        with self._locked():
+            nodes = self.nodes()
+            for item in nodes:
+                if item.name in roles:
+                    item.role = roles[item.name]
+            self._save(nodes)
+
+    def write_conf(self, name: str) -> None:
+        """Rewrite a node's own settings file (its port): pg_rewind copies the source's."""
+        self._write_conf(self.node(name))
 
     def _save(self, nodes: list[Node]) -> None:
         node.save_state(self.state_file, nodes, {"database": DATABASE})
@@ -186,11 +199,17 @@ class Cluster:
                 )
             node.start(primary, self.user)
             for other in nodes:
-                if other is not primary:
+                # A fenced former primary stays down until `rejoin` makes it a replica.
+                if other is not primary and other.role != "fenced":
                     node.start(other, self.user)
             existing = [n for n in nodes if n.role == "replica"]
-            for index in range(len(existing), replicas):
-                nodes.append(self._create_replica(primary, f"replica{index + 1}"))
+            for _ in range(len(existing), replicas):
+                # After a failover a replica's name may belong to the primary: never reuse one.
+                taken = {n.name for n in nodes}
+                name = next(
+                    f"replica{i}" for i in range(1, len(nodes) + 2) if f"replica{i}" not in taken
+                )
+                nodes.append(self._create_replica(primary, name))
                 self._save(nodes)
             self._wait_streaming(primary, [n for n in nodes if n.role == "replica"])
         return self.info()

@@ -16,7 +16,7 @@ import psutil
 from advisoros_db.cluster import binaries
 from advisoros_db.errors import ClusterError
 
-Role = Literal["primary", "replica", "promoted"]
+Role = Literal["primary", "replica", "promoted", "fenced"]
 
 
 @dataclass
@@ -44,7 +44,7 @@ class Node:
     @classmethod
     def from_json(cls, data: dict[str, object]) -> Node:
         role = str(data["role"])
-        if role not in ("primary", "replica", "promoted"):
+        if role not in ("primary", "replica", "promoted", "fenced"):
             raise ClusterError(f"cluster.json names an unknown role {role!r}")
         return cls(
             name=str(data["name"]),

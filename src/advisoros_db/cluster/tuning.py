@@ -23,6 +23,9 @@ LAPTOP_SETTINGS: dict[str, str] = {
     "min_wal_size": "'256MB'",
     "checkpoint_timeout": "'15min'",
     "wal_compression": "on",
+    # WAL summaries let `backup create --incremental` copy only the blocks changed since the last
+    # backup (PostgreSQL 17+).
+    "summarize_wal": "on",
     "hot_standby": "on",
     "hot_standby_feedback": "on",
     "wal_receiver_status_interval": "'1s'",

@@ -1,7 +1,7 @@
-"""Search's indexes, declared so `check` compares them: the default embedding model's HNSW index
-and the weighted document full-text index. Revision 0006_vector_indexes builds both (0014
-rebuilds the HNSW graph denser); the search package's queries spell the same expressions
-(tests/search/test_plans.py holds them together)."""
+"""Search's indexes, declared so `check` compares them: the default embedding model's HNSW index,
+the weighted document full-text index (revision 0006_vector_indexes builds both; 0014 rebuilds
+the HNSW graph denser) and the tenant-keyed document index (revision 0010_iso_plans_tenant_search). The search package's queries
+spell the same expressions (tests/search/test_plans.py holds them together)."""
 
 from __future__ import annotations
 
@@ -28,16 +28,28 @@ EMBEDDINGS_HNSW = Index(
 )
 
 # File name (dots and underscores as spaces) weighs A, extracted text B.
+_DOCUMENT_TEXT = func.setweight(
+    func.to_tsvector(_ENGLISH, func.translate(_documents.c.file_name, "._", "  ")), "A"
+).op("||")(
+    func.setweight(func.to_tsvector(_ENGLISH, func.coalesce(_documents.c.extracted_text, "")), "B")
+)
 DOCUMENTS_SEARCH_FTS = Index(
     "idx_documents_search_fts",
-    func.setweight(
-        func.to_tsvector(_ENGLISH, func.translate(_documents.c.file_name, "._", "  ")), "A"
-    ).op("||")(
-        func.setweight(
-            func.to_tsvector(_ENGLISH, func.coalesce(_documents.c.extracted_text, "")), "B"
-        )
-    ),
+    _DOCUMENT_TEXT,
     postgresql_using="gin",
     # The expression's operator hides its columns from SQLAlchemy's table inference.
+    _table=_documents,
+)
+
+# The same vector and the file name's 'simple' one, as lexemes keyed by the row's organization
+# (advisoros_db.migrations.tenant_search): a lookup only ever touches one tenant's keys.
+DOCUMENTS_TENANT_FTS = Index(
+    "idx_documents_tenant_fts",
+    func.advisoros_tenant_tsvector(
+        _documents.c.organization_id,
+        _DOCUMENT_TEXT,
+        func.to_tsvector(literal_column("'simple'::regconfig"), _documents.c.file_name),
+    ),
+    postgresql_using="gin",
     _table=_documents,
 )
