@@ -1,7 +1,8 @@
 """Search's indexes, declared so `check` compares them: the default embedding model's HNSW index,
 the weighted document full-text index (revision 0006_vector_indexes builds both; 0014 rebuilds
-the HNSW graph denser) and the tenant-keyed document index (revision 0010_iso_plans_tenant_search). The search package's queries
-spell the same expressions (tests/search/test_plans.py holds them together)."""
+the HNSW graph denser) and the tenant-keyed document index (revision
+0010_iso_plans_tenant_search). The search package's queries spell the same expressions
+(tests/search/test_plans.py holds them together)."""
 
 from __future__ import annotations
 
