@@ -24,11 +24,10 @@ Path = Literal["exact", "index", "index+exact"]
 # Tenants with at most this many chunks of a model are searched exactly: scanning a few thousand
 # vectors costs a few milliseconds and has perfect recall.
 EXACT_THRESHOLD = 5000
-# pgvector's ceiling for hnsw.ef_search.
-MAX_EF_SEARCH = 1000
-# The graph walk's candidate list. Chosen from measurements (docs/search.md, "Recall per query"):
-# pgvector's default (40) and the earlier 100 left single queries far below the mean recall,
-# mostly queries on topics where the tenant is sparse and document centroids between clusters.
+# The graph walk's candidate list (pgvector's ceiling is 1,000). Chosen from measurements
+# (docs/search.md, "Recall per query"): pgvector's default (40) and the earlier 100 left single
+# queries far below the mean recall, mostly on topics where the tenant is sparse and for document
+# centroids between clusters.
 EF_SEARCH = 400
 # Chunks fetched per wanted document before rolling up; widened (x4) while the chunks found hold
 # fewer than k live documents. Long documents crowd out; a deeper walk also raises recall.
