@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from advisoros_db.bench import search_cases
@@ -9,30 +11,40 @@ from tests.support import PgServer
 
 
 @pytest.fixture(scope="module")
-def semantic_figures(server: PgServer, migrated_template: str) -> dict[str, object]:
-    # 6,000 chunks: tenants of 6 (0.1 %), 300 (5 %) and 1,800 (30 %) chunks.
-    return search_cases.semantic_case(server.admin_url, 6_000, app_url=server.app_url)
+def semantic_figures(server: PgServer, migrated_template: str) -> dict[str, Any]:
+    # 3,000 chunks: tenants of 5 (0.1 %), 150 (5 %) and 900 (30 %) chunks.
+    return search_cases.semantic_case(server.admin_url, 3_000, app_url=server.app_url, per_kind=8)
 
 
-def test_every_tenant_gets_k_results_high_recall_and_only_its_rows(
-    semantic_figures: dict[str, object],
+def test_every_row_reports_recall_per_query_and_the_promises(
+    semantic_figures: dict[str, Any],
 ) -> None:
-    for key in ("hnsw", "automatic"):
-        rows = semantic_figures[key]
-        assert isinstance(rows, list) and [r["chunks"] for r in rows] == [6, 300, 1800]
-        for row in rows:
-            assert row["queries_short_of_k"] == 0, row
-            assert row["foreign_rows"] == 0, row
-            assert row["recall_at_10"] >= 0.95, row
+    rows = semantic_figures["rows"]
+    # 3 tenants x 2 states (all live, soft-deleted) x 2 modes x 3 kinds of query, less the
+    # similar-document rows of the 1-document tenant (no other document to be similar to).
+    assert len(rows) == 36 - 4
+    assert {r["kind"] for r in rows} == {"near_chunk", "any_topic", "similar_document"}
+    assert {r["state"] for r in rows} == {"all live", "soft-deleted"}
+    assert sorted({r["chunks"] for r in rows}) == [5, 150, 900]
+    for row in rows:
+        assert row["short_of_k"] == 0, row
+        assert row["foreign_rows"] == 0 and row["out_of_order"] == 0, row
+        assert row["recall_min"] <= row["recall_p5"] <= row["recall_mean"] <= 1.0, row
+        assert row["recall_mean"] >= 0.95, row
+    # The 1-document tenant has nothing to spare; the others lose documents.
+    deleted = [r for r in rows if r["state"] == "soft-deleted" and r["chunks"] > 5]
+    live = [r for r in rows if r["state"] == "all live" and r["chunks"] > 5]
+    assert all(
+        d["live_documents"] < a["live_documents"] for d, a in zip(deleted, live, strict=True)
+    )
 
 
-def test_paths_taken(semantic_figures: dict[str, object]) -> None:
-    hnsw, automatic = semantic_figures["hnsw"], semantic_figures["automatic"]
-    assert isinstance(hnsw, list) and isinstance(automatic, list)
-    # Forced onto the index, the 6-chunk tenant (1.2 documents) needs the exact fallback.
-    assert set(hnsw[0]["paths"]) == {"index+exact"}
-    assert "index" in hnsw[2]["paths"]
-    assert all(set(row["paths"]) == {"exact"} for row in automatic)  # all below the threshold
+def test_paths_taken(semantic_figures: dict[str, Any]) -> None:
+    rows = semantic_figures["rows"]
+    automatic = [r for r in rows if r["mode"] == "automatic"]
+    assert all(set(r["paths"]) == {"exact"} for r in automatic)  # all below the threshold
+    forced = [r for r in rows if r["mode"] == "hnsw" and r["chunks"] == 900]
+    assert all("index" in r["paths"] for r in forced)
 
 
 def test_fulltext_case_reports_percentiles(server: PgServer, migrated_template: str) -> None:

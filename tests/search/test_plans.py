@@ -16,7 +16,7 @@ from psycopg import sql
 
 from advisoros_db.bench import search_cases
 from advisoros_db.migrations import tenant_search
-from advisoros_db.search import fulltext, indexes, semantic
+from advisoros_db.search import fulltext, indexes, semantic, vector_sql
 from advisoros_db.search.embedders import DEFAULT_MODEL, E5_SMALL
 from advisoros_db.search.session import Connection, connect, tenant_transaction
 from advisoros_db.tenancy import owner_maintenance
@@ -68,7 +68,7 @@ def _prepared_search(conn: Connection, org: str) -> tuple[int, int, str]:
     row = conn.execute(
         "SELECT name, custom_plans, generic_plans, parameter_types::text[]"
         " FROM pg_prepared_statements"
-        " WHERE statement LIKE 'SELECT document_id, chunk_index, distance FROM (%%'"
+        " WHERE statement LIKE 'WITH nearest AS MATERIALIZED (%%'"
     ).fetchone()
     assert row is not None, "psycopg did not prepare the search statement"
     name, custom_plans, generic_plans, types = row
@@ -102,14 +102,17 @@ def test_production_settings_keep_the_partial_index_under_prepared_statements(
         for _ in range(6):
             result = semantic.search_vector(conn, tenant.org, _probe(tenant), 10, exact_threshold=0)
             assert result.path == "index" and len(result.hits) == 10
-        # Explained the way search_vector runs it (its transaction plans with custom plans).
-        conn.execute("SET plan_cache_mode = force_custom_plan")
-        custom, generic, plan = _prepared_search(conn, str(tenant.org))
+        # Explained the way search_vector runs its walk (custom plans, sorts disabled), inside
+        # the tenant (the application role reads no tenant table outside one).
+        with tenant_transaction(conn, tenant.org):
+            conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+            conn.execute("SET LOCAL enable_sort = off")
+            custom, generic, plan = _prepared_search(conn, str(tenant.org))
         assert custom >= 6 and generic == 0  # every run was planned with its values
         assert HNSW in plan
         # The control: the generic plan of the very same statement sorts the tenant's rows.
-        conn.execute("SET plan_cache_mode = force_generic_plan")
-        _, _, generic_plan = _prepared_search(conn, str(tenant.org))
+        with tenant_transaction(conn, tenant.org):
+            _, _, generic_plan = _prepared_search(conn, str(tenant.org))
         assert HNSW not in generic_plan
 
 
@@ -119,8 +122,9 @@ def test_a_parameterised_model_would_lose_the_index(corpus: Any) -> None:
     db, tenant = corpus
     with connect(db.app_url) as conn, tenant_transaction(conn, tenant.org) as org:
         conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        conn.execute("SET LOCAL enable_sort = off")  # as while the search's walk is planned
         text = (
-            semantic._chunk_query(E5_SMALL, exact=False, org_literal=None)
+            vector_sql.nearest_chunks(E5_SMALL, exact=False, org_literal=None)
             .as_string(conn)
             .replace("%(org)s", "$1")
             .replace("%(q)s", "$2")
@@ -152,7 +156,7 @@ def test_exact_path_never_touches_the_index(corpus: Any) -> None:
     with connect(db.app_url) as conn, tenant_transaction(conn, tenant.org) as org:
         plan = _plan(
             conn,
-            semantic._chunk_query(E5_SMALL, exact=True, org_literal=None),
+            vector_sql.nearest_chunks(E5_SMALL, exact=True, org_literal=None),
             {"q": _probe(tenant), "org": org, "limit": 10, "exclude": None},
         )
     assert HNSW not in plan
@@ -261,7 +265,9 @@ def test_promoted_tenant_gets_and_uses_its_own_index(corpus: Any) -> None:
             conn.execute("SET enable_seqscan = off")
             conn.commit()
             result = semantic.search_vector(conn, tenant.org, _probe(tenant), 10, exact_threshold=0)
-            custom, _, plan = _prepared_search(conn, str(tenant.org))
+            with tenant_transaction(conn, tenant.org):
+                conn.execute("SET LOCAL enable_sort = off")  # as while the walk is planned
+                custom, _, plan = _prepared_search(conn, str(tenant.org))
         assert len(result.hits) == 10
         assert custom >= 1 and name in plan
     finally:

@@ -8,20 +8,7 @@ from advisoros_db.search.ranking import (
     recall_at_k,
     reciprocal_rank,
     reciprocal_rank_fusion,
-    roll_up,
 )
-
-
-def test_roll_up_keeps_each_documents_best_chunk() -> None:
-    hits = [
-        ("tax-return", 0.9),
-        ("tax-return", 0.89),
-        ("tax-return", 0.88),
-        ("w2", 0.7),
-        ("k1", 0.6),
-    ]
-    assert roll_up(hits, 2) == [("tax-return", 0.9), ("w2", 0.7)]
-    assert [key for key, _ in roll_up(hits, 10)] == ["tax-return", "w2", "k1"]
 
 
 def test_rrf_rewards_agreement() -> None:

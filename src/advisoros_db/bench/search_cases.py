@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -23,18 +23,17 @@ from psycopg import sql
 from psycopg.types import TypeInfo
 
 from advisoros_db import migrations
+from advisoros_db.bench.search_recall import CHUNKS_PER_DOCUMENT, K
 from advisoros_db.search import fulltext, indexes, pipeline, relevance, semantic
 from advisoros_db.search.chunking import content_hash
 from advisoros_db.search.embedders import E5_SMALL, E5Embedder
 from advisoros_db.search.labelled_set import DOCUMENTS, QUERIES
-from advisoros_db.search.session import connect, tenant_transaction
+from advisoros_db.search.session import connect
 from advisoros_db.urls import with_database
 
 SHARES = (0.001, 0.05, 0.30)
 """Tenant sizes as a share of all chunks (the rest belongs to filler tenants)."""
-CHUNKS_PER_DOCUMENT = 5
 CLUSTERS = 64
-K = 10
 
 _COPY_DOCUMENTS = (
     "COPY documents (id, organization_id, client_id, uploaded_by, file_name, file_url, file_type,"
@@ -53,6 +52,10 @@ class Tenant:
     org: uuid.UUID
     chunks: int
     vectors: np.ndarray[Any, np.dtype[np.float32]]
+    """Unit chunk vectors; chunk n belongs to documents[n // CHUNKS_PER_DOCUMENT]."""
+    documents: list[uuid.UUID] = field(default_factory=list)
+    centers: np.ndarray[Any, np.dtype[np.float64]] = field(default_factory=lambda: np.zeros((0, 0)))
+    """The corpus's topic centres (shared by all tenants): queries on any topic start here."""
 
 
 @contextmanager
@@ -89,9 +92,19 @@ def _tenant(conn: psycopg.Connection[Any], name: str) -> tuple[uuid.UUID, uuid.U
 
 
 def _vectors(
-    rng: np.random.Generator, centers: np.ndarray[Any, Any], n: int
+    rng: np.random.Generator, centers: np.ndarray[Any, Any], documents: int
 ) -> np.ndarray[Any, np.dtype[np.float32]]:
-    picks = rng.integers(0, len(centers), n)
+    """Chunk vectors of `documents` documents of one tenant, CHUNKS_PER_DOCUMENT each.
+
+    Each tenant writes mostly about a few topics (a Dirichlet mix over the clusters), so it is
+    sparse on the others; each document has a main topic that most of its chunks are about, and
+    strays into other topics of its tenant, so its centroid lies between clusters.
+    """
+    mix = rng.dirichlet(np.full(len(centers), 0.3))
+    n = documents * CHUNKS_PER_DOCUMENT
+    main = np.repeat(rng.choice(len(centers), documents, p=mix), CHUNKS_PER_DOCUMENT)
+    stray = rng.choice(len(centers), n, p=mix)
+    picks = np.where(rng.random(n) < 0.6, main, stray)
     points = centers[picks] + rng.normal(0, 0.5, (n, centers.shape[1]))
     unit: np.ndarray[Any, np.dtype[np.float32]] = np.asarray(
         points / np.linalg.norm(points, axis=1, keepdims=True), dtype=np.float32
@@ -142,7 +155,7 @@ def load_corpus(url: str, chunks: int, *, seed: int = 7) -> list[Tenant]:
                     copy.write_row(
                         (doc, org, client, user, file_name, "bench://", "pdf", category, text)
                     )
-            vectors = _vectors(rng, centers, size)
+            vectors = _vectors(rng, centers, len(documents))[:size]
             with conn.cursor() as cur, cur.copy(_COPY_CHUNKS) as copy:
                 copy.set_types(_CHUNK_TYPES)
                 for n in range(size):
@@ -162,7 +175,7 @@ def load_corpus(url: str, chunks: int, *, seed: int = 7) -> list[Tenant]:
                         )
                     )
             conn.commit()
-            tenants.append(Tenant(name, org, size, vectors))
+            tenants.append(Tenant(name, org, size, vectors, documents, centers))
         conn.execute("ANALYZE documents")
         conn.execute("ANALYZE document_embeddings")
         conn.commit()
@@ -181,65 +194,65 @@ def _percentiles(samples: Sequence[float]) -> dict[str, float]:
     }
 
 
-def measure_tenant(
-    app_url: str, tenant: Tenant, *, queries: int = 30, exact_threshold: int = 0, seed: int = 11
+def soft_delete(url: str, documents: Sequence[uuid.UUID], *, restore: bool = False) -> None:
+    """Mark documents deleted (or live again) as the owner; their chunks stay embedded."""
+    with psycopg.connect(url) as conn:
+        conn.execute(
+            "UPDATE documents SET deleted_at = CASE WHEN %s THEN NULL ELSE now() END"
+            " WHERE id = ANY(%s)",
+            (restore, list(documents)),
+        )
+
+
+def semantic_case(
+    admin_url: str, scale: int, app_url: str | None = None, *, per_kind: int = 40
 ) -> dict[str, Any]:
-    """Latency, recall@10 against exact search, k returned, and foreign rows, for one tenant."""
-    rng = np.random.default_rng(seed)
-    picks = rng.integers(0, len(tenant.vectors), queries)
-    probes = tenant.vectors[picks] + rng.normal(0, 0.02, (queries, tenant.vectors.shape[1]))
-    times: list[float] = []
-    recalls: list[float] = []
-    short = foreign = 0
-    paths: dict[str, int] = {}
-    with connect(app_url) as conn:
-        with tenant_transaction(conn, tenant.org) as org:
-            owned = {
-                r[0]
-                for r in conn.execute(
-                    "SELECT DISTINCT document_id FROM document_embeddings"
-                    " WHERE organization_id = %s",
-                    (org,),
-                ).fetchall()
-            }
-        for probe in probes:
-            started = time.perf_counter()
-            got = semantic.search_vector(
-                conn, tenant.org, probe, K, exact_threshold=exact_threshold
-            )
-            times.append((time.perf_counter() - started) * 1000)
-            paths[got.path] = paths.get(got.path, 0) + 1
-            exact = semantic.search_vector(conn, tenant.org, probe, K, exact_threshold=10**9)
-            want = {h.document_id for h in exact.hits}
-            have = {h.document_id for h in got.hits}
-            recalls.append(len(want & have) / len(want) if want else 1.0)
-            short += len(got.hits) < min(K, len(owned))
-            foreign += len(have - owned)
-    return {
-        "tenant": tenant.name,
-        "chunks": tenant.chunks,
-        **_percentiles(times),
-        "recall_at_10": round(float(np.mean(recalls)), 4),
-        "min_recall_at_10": round(float(np.min(recalls)), 4),
-        "queries_short_of_k": short,
-        "foreign_rows": foreign,
-        "paths": paths,
-    }
+    """Recall@10 per query against a numpy brute-force answer, and latency, per tenant size (0.1 %,
+    5 %, 30 % of `scale` chunks), kind of query, with and without soft-deleted documents, with the
+    index path forced (`exact_threshold=0`) and chosen automatically."""
+    from advisoros_db.bench import search_recall as recall  # it imports Tenant from here
 
-
-def semantic_case(admin_url: str, scale: int, app_url: str | None = None) -> dict[str, Any]:
-    """Per tenant size (0.1 %, 5 %, 30 % of `scale` chunks): the HNSW path forced, and the
-    automatic choice (exact for small tenants)."""
     with scratch_database(admin_url) as (url, name):
         tenants = load_corpus(url, scale)
         app = with_database(app_url, name) if app_url else url
+        rows: list[dict[str, Any]] = []
+        with connect(app) as conn:
+            for n, tenant in enumerate(tenants):
+                reference = recall.Reference(tenant)
+                queries = recall.make_queries(tenant, reference, per_kind, seed=11 + n)
+                doomed = recall.deletions(tenant, reference, queries, seed=23 + n)
+                for state in ("all live", "soft-deleted"):
+                    if state == "soft-deleted":
+                        soft_delete(url, doomed)
+                        reference.live[[reference.index[d] for d in doomed]] = False
+                    for mode, threshold in (("hnsw", 0), ("automatic", semantic.EXACT_THRESHOLD)):
+                        measured = recall.measure(
+                            conn, tenant, reference, queries, exact_threshold=threshold
+                        )
+                        for kind, figures in measured.items():
+                            rows.append(
+                                {
+                                    "tenant": tenant.name,
+                                    "chunks": tenant.chunks,
+                                    "live_documents": int(reference.live.sum()),
+                                    "state": state,
+                                    "mode": mode,
+                                    "kind": kind,
+                                    **figures,
+                                }
+                            )
         return {
             "chunks": scale,
-            "vectors": "synthetic: 64 overlapping Gaussian clusters around a shared direction, 384 dims",
-            "hnsw": [measure_tenant(app, t) for t in tenants],
-            "automatic": [
-                measure_tenant(app, t, exact_threshold=semantic.EXACT_THRESHOLD) for t in tenants
-            ],
+            "vectors": (
+                f"synthetic: {CLUSTERS} overlapping Gaussian topics around a shared direction,"
+                f" {E5_SMALL.dimensions} dims; each tenant a Dirichlet(0.3) mix of topics"
+            ),
+            "k": K,
+            "ef_search": semantic.EF_SEARCH,
+            "chunks_fetched_per_document": semantic.CHUNKS_PER_DOCUMENT,
+            "similar_probes": semantic.SIMILAR_PROBES,
+            "reference": "numpy brute force over the tenant's live chunk vectors",
+            "rows": rows,
         }
 
 

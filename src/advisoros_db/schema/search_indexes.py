@@ -1,7 +1,8 @@
 """Search's indexes, declared so `check` compares them: the default embedding model's HNSW index,
-the weighted document full-text index (revision 0006_vector_indexes builds both) and the
-tenant-keyed document index (revision 0010_iso_plans_tenant_search). The search package's queries
-spell the same expressions (tests/search/test_plans.py holds them together)."""
+the weighted document full-text index (revision 0006_vector_indexes builds both; 0014 rebuilds
+the HNSW graph denser) and the tenant-keyed document index (revision
+0010_iso_plans_tenant_search). The search package's queries spell the same expressions
+(tests/search/test_plans.py holds them together)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ EMBEDDINGS_HNSW = Index(
     _embeddings.c.embedding.cast(VECTOR(384)).label("embedding_384"),
     postgresql_using="hnsw",
     postgresql_ops={"embedding_384": "vector_cosine_ops"},
-    postgresql_with={"m": 16, "ef_construction": 64},
+    postgresql_with={"m": 32, "ef_construction": 200},  # revision 0014
     postgresql_where=text("model = 'multilingual-e5-small'"),
 )
 

@@ -1,24 +1,15 @@
-"""Ranking decisions with no I/O: chunk-to-document roll-up, reciprocal rank fusion, and the
-relevance measures (recall@k, MRR) the labelled set is scored with."""
+"""Ranking decisions with no I/O: reciprocal rank fusion, and the relevance measures (recall@k,
+MRR) the labelled set is scored with. (Chunks roll up to documents in SQL: search/vector_sql.py.)"""
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Sequence
 from typing import TypeVar
 
 K = TypeVar("K", bound=Hashable)
 
 # The constant from Cormack et al. (2009): damps the weight of the very top ranks.
 RRF_K = 60
-
-
-def roll_up(hits: Iterable[tuple[K, float]], k: int) -> list[tuple[K, float]]:
-    """Best score per key, best first, at most `k` keys: one long document fills one slot."""
-    best: dict[K, float] = {}
-    for key, score in hits:
-        if key not in best or score > best[key]:
-            best[key] = score
-    return sorted(best.items(), key=lambda item: item[1], reverse=True)[:k]
 
 
 def reciprocal_rank_fusion(

@@ -1,5 +1,8 @@
 """Semantic search inside one tenant: filtered HNSW with iterative scans, an exact path for small
-tenants, and a guaranteed LIMIT k (exact fallback when the index returns too few rows)."""
+tenants, and a guaranteed LIMIT k of live documents (exact fallback when the index finds too few).
+
+Only live documents are candidates (soft-deleted ones are filtered inside the graph walk), every
+candidate is re-ranked on all its chunks, and results are sorted by the score they report."""
 
 from __future__ import annotations
 
@@ -10,12 +13,10 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from psycopg import sql
 
-from advisoros_db.search import indexes, queries
+from advisoros_db.search import indexes, queries, vector_sql
 from advisoros_db.search.embedders import DEFAULT_MODEL, Embedder, ModelSpec, model_spec
-from advisoros_db.search.errors import DocumentNotFound
-from advisoros_db.search.ranking import roll_up
+from advisoros_db.search.errors import DocumentNotFound, SearchInputError
 from advisoros_db.search.session import Connection, tenant_transaction
 
 Path = Literal["exact", "index", "index+exact"]
@@ -23,13 +24,20 @@ Path = Literal["exact", "index", "index+exact"]
 # Tenants with at most this many chunks of a model are searched exactly: scanning a few thousand
 # vectors costs a few milliseconds and has perfect recall.
 EXACT_THRESHOLD = 5000
-# pgvector's ceiling for hnsw.ef_search.
-MAX_EF_SEARCH = 1000
-# The candidate list of the graph walk. pgvector's default (40) let some queries of the 100k-chunk
-# benchmark end in the wrong cluster (recall 0 for that query); see docs/search.md.
-MIN_EF_SEARCH = 100
-# Chunks fetched per wanted document before rolling up; widened when long documents crowd out.
-CHUNKS_PER_DOCUMENT = 4
+# The graph walk's candidate list (pgvector's ceiling is 1,000). Chosen from measurements
+# (docs/search.md, "Recall per query"): pgvector's default (40) and the earlier 100 left single
+# queries far below the mean recall, mostly on topics where the tenant is sparse and for document
+# centroids between clusters.
+EF_SEARCH = 400
+# Chunks fetched per wanted document before rolling up; widened (x4) while the chunks found hold
+# fewer than k live documents. Long documents crowd out; a deeper walk also raises recall.
+CHUNKS_PER_DOCUMENT = 10
+# The deepest candidate list before the exact path takes over.
+MAX_CANDIDATE_CHUNKS = 4000
+# similar_documents walks the graph from the document's centroid and from this many of its chunks
+# nearest that centroid (a centroid lies between clusters, where a greedy walk can go astray; its
+# chunks lie in the clusters it is near), then re-ranks every document found exactly.
+SIMILAR_PROBES = 4
 
 
 @dataclass(frozen=True)
@@ -44,7 +52,7 @@ class ChunkHit:
 class DocumentHit:
     document_id: uuid.UUID
     score: float
-    """Cosine similarity of the document's best chunk (1 is identical)."""
+    """Cosine similarity of the document's best chunk (1 is identical): 1 - the distance ranked by."""
     file_name: str
     chunk_index: int
     content: str
@@ -56,6 +64,8 @@ class SemanticResult:
 
     hits: list[DocumentHit]
     path: Path
+    """"index" only when the HNSW index was scanned (its scan counter moved) and answered alone;
+    "index+exact" when it was scanned and then the exact path answered; "exact" otherwise."""
 
 
 @dataclass(frozen=True)
@@ -64,101 +74,57 @@ class ChunkResult:
     path: Path
 
 
-def _chunk_query(spec: ModelSpec, *, exact: bool, org_literal: str | None) -> sql.Composed:
-    """Nearest chunks of one tenant and one model, best first.
-
-    The model (and a promoted tenant's id) are literals, never parameters: only then does a
-    generic prepared plan match the partial index's WHERE. The exact variant orders by an
-    expression no index covers, so it always scans the tenant's rows.
-    """
-    expr = indexes.cast_expression(spec)
-    kind = sql.SQL("halfvec" if spec.vector_type == "halfvec" else "vector")
-    typed_query = sql.SQL("%(q)s::{}({})").format(kind, sql.Literal(spec.dimensions))
-    distance = (
-        sql.SQL("embedding <=> %(q)s::vector")
-        if exact
-        else sql.SQL("{} <=> {}").format(expr, typed_query)
-    )
-    org = sql.Literal(org_literal) if org_literal else sql.SQL("%(org)s")
-    return sql.SQL(
-        "SELECT document_id, chunk_index, distance FROM ("
-        " SELECT document_id, chunk_index, {distance} AS distance"
-        " FROM document_embeddings"
-        " WHERE organization_id = {org} AND model = {model}"
-        " AND (%(exclude)s::uuid IS NULL OR document_id <> %(exclude)s::uuid)"
-        " ORDER BY {distance} LIMIT %(limit)s"
-        ") nearest ORDER BY distance"
-    ).format(distance=distance, org=org, model=sql.Literal(spec.name))
-
-
-_EXACT_DOCUMENTS = sql.SQL(
-    "SELECT document_id, min(embedding <=> %(q)s::vector) AS distance"
-    " FROM document_embeddings"
-    " WHERE organization_id = %(org)s AND model = {model}"
-    " AND (%(exclude)s::uuid IS NULL OR document_id <> %(exclude)s::uuid)"
-    " GROUP BY document_id ORDER BY distance LIMIT %(k)s"
-)
-
-_COUNT_CHUNKS = sql.SQL(
-    "SELECT count(*) FROM (SELECT 1 FROM document_embeddings"
-    " WHERE organization_id = %(org)s AND model = {model} LIMIT %(cap)s) capped"
-)
-
-_DETAILS = """
-SELECT d.id, d.file_name, e.chunk_index, e.content
-FROM documents d
-JOIN document_embeddings e
-  ON e.organization_id = d.organization_id AND e.document_id = d.id
-WHERE d.organization_id = %(org)s AND d.deleted_at IS NULL AND e.model = %(model)s
-  AND (d.id, e.chunk_index) IN (SELECT unnest(%(ids)s::uuid[]), unnest(%(chunks)s::int[]))
-"""
-
-_BEST_CHUNKS = """
-SELECT DISTINCT ON (document_id) document_id, chunk_index
-FROM document_embeddings
-WHERE organization_id = %(org)s AND model = %(model)s AND document_id = ANY(%(ids)s)
-ORDER BY document_id, embedding <=> %(q)s::vector
-"""
-
-_DOCUMENT_VECTOR = """
-SELECT avg(e.embedding::vector), count(*)
-FROM documents d
-LEFT JOIN document_embeddings e
-  ON e.organization_id = d.organization_id AND e.document_id = d.id AND e.model = %(model)s
-WHERE d.organization_id = %(org)s AND d.id = %(id)s AND d.deleted_at IS NULL
-GROUP BY d.id
-"""
+Pick = tuple[uuid.UUID, int, float]
+"""(document, chunk, distance)"""
 
 
 def _count_chunks(conn: Connection, org: str, spec: ModelSpec, cap: int) -> int:
-    query = _COUNT_CHUNKS.format(model=sql.Literal(spec.name))
-    row = conn.execute(query, {"org": org, "cap": cap}).fetchone()
+    row = conn.execute(vector_sql.count_live_chunks(spec), {"org": org, "cap": cap}).fetchone()
     return int(row[0]) if row else 0
 
 
-def _tenant_index_literal(conn: Connection, org: str, spec: ModelSpec) -> str | None:
-    """The org id, when this tenant was promoted to its own partial index."""
+def _index_state(conn: Connection, org: str, spec: ModelSpec) -> tuple[str | None, int]:
+    """(the org id if this tenant has its own partial index, HNSW scans so far)."""
     row = conn.execute(
-        "SELECT to_regclass(%s) IS NOT NULL", (indexes.index_name(spec.name, org),)
+        vector_sql.INDEX_SCANS,
+        {
+            "model_index": indexes.index_name(spec.name),
+            "tenant_index": indexes.index_name(spec.name, org),
+        },
     ).fetchone()
-    return org if row and row[0] else None
+    assert row is not None
+    return (org if row[0] else None), int(row[1])
 
 
-def _set_scan(conn: Connection, limit: int) -> None:
-    # Per transaction only: relaxed_order keeps scanning the graph until `limit` rows pass the
-    # tenant filter (or hnsw.max_scan_tuples is reached); the outer ORDER BY restores the order.
-    conn.execute("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)")
-    # psycopg prepares a statement after `prepare_threshold` runs and PostgreSQL may then settle on
-    # a generic plan, costed without the tenant or the LIMIT: it sorts the tenant's rows instead of
-    # walking the HNSW graph. A custom plan per search keeps the index (tests/search/test_plans.py).
-    conn.execute("SELECT set_config('plan_cache_mode', 'force_custom_plan', true)")
-    conn.execute(
-        "SELECT set_config('hnsw.ef_search', %s, true)",
-        (str(min(MAX_EF_SEARCH, max(MIN_EF_SEARCH, 2 * limit))),),
-    )
+def _set_scan(conn: Connection) -> str:
+    """Settings for the graph walk, for this transaction only; returns enable_sort's value."""
+    row = conn.execute(
+        "SELECT current_setting('enable_sort'),"
+        # relaxed_order keeps walking the graph until `limit` rows pass the tenant and
+        # live-document filters (or hnsw.max_scan_tuples is reached).
+        " set_config('hnsw.iterative_scan', 'relaxed_order', true),"
+        " set_config('hnsw.ef_search', %s, true),"
+        # psycopg prepares a statement after `prepare_threshold` runs and PostgreSQL may then
+        # settle on a generic plan, costed without the tenant or the LIMIT, that sorts the
+        # tenant's rows instead of walking the graph (tests/search/test_plans.py).
+        " set_config('plan_cache_mode', 'force_custom_plan', true),"
+        # The tenant is above the exact threshold, where the index wins (docs/search.md); the
+        # planner costs each live-document probe across every tax-year partition of documents
+        # and would often sort the tenant's chunks instead. A plan that still avoids the index
+        # is reported as exact (the scan counter does not move).
+        " set_config('enable_sort', 'off', true)",
+        (str(EF_SEARCH),),
+    ).fetchone()
+    assert row is not None
+    return str(row[0])
 
 
-def _index_chunks(
+def _end_scan(conn: Connection, enable_sort: str) -> None:
+    # The exact re-rank and the details need their sorts back.
+    conn.execute("SELECT set_config('enable_sort', %s, true)", (enable_sort,))
+
+
+def _nearest_chunks(
     conn: Connection,
     org: str,
     spec: ModelSpec,
@@ -166,34 +132,116 @@ def _index_chunks(
     *,
     limit: int,
     exclude: uuid.UUID | None,
-) -> list[tuple[uuid.UUID, int, float]]:
-    _set_scan(conn, limit)
-    query = _chunk_query(spec, exact=False, org_literal=_tenant_index_literal(conn, org, spec))
+    exact: bool,
+    org_literal: str | None = None,
+) -> list[Pick]:
+    query = vector_sql.nearest_chunks(spec, exact=exact, org_literal=org_literal)
     params = {"q": vector, "org": org, "limit": limit, "exclude": exclude}
     return [(r[0], r[1], float(r[2])) for r in conn.execute(query, params).fetchall()]
 
 
-def _exact_chunks(
+def _best_chunks(
     conn: Connection,
     org: str,
     spec: ModelSpec,
     vector: NDArray[np.float32],
+    k: int,
     *,
-    limit: int,
-    exclude: uuid.UUID | None,
-) -> list[tuple[uuid.UUID, int, float]]:
-    query = _chunk_query(spec, exact=True, org_literal=None)
-    params = {"q": vector, "org": org, "limit": limit, "exclude": exclude}
+    candidates: Sequence[uuid.UUID] | None = None,
+    exclude: uuid.UUID | None = None,
+) -> list[Pick]:
+    """Documents by their exactly nearest chunk: among `candidates`, or the whole tenant."""
+    query = vector_sql.best_chunk_per_document(spec, candidates=candidates is not None)
+    params = {"q": vector, "org": org, "k": k, "ids": list(candidates or ()), "exclude": exclude}
     return [(r[0], r[1], float(r[2])) for r in conn.execute(query, params).fetchall()]
+
+
+def _index_candidates(
+    conn: Connection,
+    org: str,
+    spec: ModelSpec,
+    probes: Sequence[NDArray[np.float32]],
+    *,
+    k: int,
+    exclude: uuid.UUID | None,
+) -> tuple[set[uuid.UUID] | None, bool]:
+    """Live documents the graph walks from `probes` find (None when the walk from the first, the
+    query itself, stopped short), and whether the HNSW index was scanned.
+
+    Each walk fetches k x CHUNKS_PER_DOCUMENT chunks, widened (x4) while the walks together found
+    fewer than k documents. A walk that returns fewer chunks than asked for gave up
+    (hnsw.max_scan_tuples: a tenant with a tiny share of the index) or ran out of chunks: its
+    candidates are not the nearest ones, and the exact path answers.
+    """
+    enable_sort = _set_scan(conn)
+    org_literal, before = _index_state(conn, org, spec)
+    limit = k * CHUNKS_PER_DOCUMENT
+    found: set[uuid.UUID] | None = set()
+    while found is not None:
+        found = set()
+        for n, probe in enumerate(probes):
+            chunks = _nearest_chunks(
+                conn,
+                org,
+                spec,
+                probe,
+                limit=limit,
+                exclude=exclude,
+                exact=False,
+                org_literal=org_literal,
+            )
+            if n == 0 and len(chunks) < limit:
+                found = None
+                break
+            found.update(doc for doc, _, _ in chunks)
+        if found is None or len(found) >= k or limit >= MAX_CANDIDATE_CHUNKS:
+            break
+        limit = min(MAX_CANDIDATE_CHUNKS, limit * 4)
+    _end_scan(conn, enable_sort)
+    return found, _index_state(conn, org, spec)[1] > before
+
+
+def _nearest_documents(
+    conn: Connection,
+    org: str,
+    spec: ModelSpec,
+    vector: NDArray[np.float32],
+    k: int,
+    *,
+    exclude: uuid.UUID | None,
+    exact_threshold: int,
+    probes: Sequence[NDArray[np.float32]] = (),
+) -> SemanticResult:
+    """The k live documents nearest to `vector` by their best chunk, best first.
+
+    Large tenants walk the HNSW graph (from `vector` and any extra `probes`) for candidates, whose
+    every chunk is then ranked exactly: the score reported is always the document's true best
+    distance. Fewer than k live candidates, or a plan that did not use the index, means the
+    exact path, and the result says so.
+    """
+    path: Path = "exact"
+    if _count_chunks(conn, org, spec, exact_threshold + 1) > exact_threshold:
+        candidates, scanned = _index_candidates(
+            conn, org, spec, [vector, *probes], k=k, exclude=exclude
+        )
+        if candidates is not None and len(candidates) >= k:
+            picks = _best_chunks(conn, org, spec, vector, k, candidates=sorted(candidates))
+            if len(picks) >= k:  # a document deleted since its walk is no candidate
+                return SemanticResult(
+                    _details(conn, org, spec, picks), "index" if scanned else "exact"
+                )
+        path = "index+exact" if scanned else "exact"
+    picks = _best_chunks(conn, org, spec, vector, k, exclude=exclude)
+    return SemanticResult(_details(conn, org, spec, picks), path)
 
 
 def _details(
-    conn: Connection, org: str, spec: ModelSpec, picks: Sequence[tuple[uuid.UUID, int, float]]
+    conn: Connection, org: str, spec: ModelSpec, picks: Sequence[Pick]
 ) -> list[DocumentHit]:
     if not picks:
         return []
     rows = conn.execute(
-        _DETAILS,
+        vector_sql.DETAILS,
         {
             "org": org,
             "model": spec.name,
@@ -202,12 +250,12 @@ def _details(
         },
     ).fetchall()
     found = {(r[0], r[2]): (r[1], r[3]) for r in rows}
-    hits = []
-    for doc, chunk, distance in picks:
-        if (doc, chunk) in found:  # a soft-deleted document drops out here
-            name, content = found[(doc, chunk)]
-            hits.append(DocumentHit(doc, 1.0 - distance, name, chunk, content))
-    return hits
+    hits = [
+        DocumentHit(doc, 1.0 - distance, found[(doc, chunk)][0], chunk, found[(doc, chunk)][1])
+        for doc, chunk, distance in picks
+        if (doc, chunk) in found  # deleted since it was ranked
+    ]
+    return sorted(hits, key=lambda hit: -hit.score)
 
 
 def search_vector(
@@ -220,45 +268,14 @@ def search_vector(
     exclude_document: uuid.UUID | None = None,
     exact_threshold: int = EXACT_THRESHOLD,
 ) -> SemanticResult:
-    """The `k` documents of one tenant nearest to `vector`, rolled up from their best chunk."""
+    """The `k` live documents of one tenant nearest to `vector`, rolled up from their best chunk."""
     spec = model_spec(model)
     q = queries.check_vector(vector, spec.dimensions)
     k = queries.check_k(k)
     with tenant_transaction(conn, organization_id) as org:
-        chunks = _count_chunks(conn, org, spec, exact_threshold + 1)
-        path: Path = "exact"
-        picks: list[tuple[uuid.UUID, int, float]] = []
-        if chunks > exact_threshold:
-            path = "index"
-            limit = k * CHUNKS_PER_DOCUMENT
-            while True:
-                found = _index_chunks(conn, org, spec, q, limit=limit, exclude=exclude_document)
-                best = roll_up(((doc, -dist) for doc, _, dist in found), k)
-                keep = {doc: -score for doc, score in best}
-                picks = []
-                for doc, chunk, dist in found:
-                    if doc in keep and keep[doc] == dist:
-                        picks.append((doc, chunk, dist))
-                        del keep[doc]
-                if len(picks) >= k or len(found) < limit or limit >= MAX_EF_SEARCH:
-                    break
-                limit = min(MAX_EF_SEARCH, limit * 4)
-            if len(picks) < k:
-                path = "index+exact"
-        if path != "index":
-            params = {"q": q, "org": org, "k": k, "exclude": exclude_document}
-            rows = conn.execute(
-                _EXACT_DOCUMENTS.format(model=sql.Literal(spec.name)), params
-            ).fetchall()
-            best_chunks = dict(
-                (r[0], r[1])
-                for r in conn.execute(
-                    _BEST_CHUNKS,
-                    {"org": org, "model": spec.name, "ids": [r[0] for r in rows], "q": q},
-                ).fetchall()
-            )
-            picks = [(r[0], best_chunks[r[0]], float(r[1])) for r in rows]
-        return SemanticResult(_details(conn, org, spec, picks), path)
+        return _nearest_documents(
+            conn, org, spec, q, k, exclude=exclude_document, exact_threshold=exact_threshold
+        )
 
 
 def search_chunks(
@@ -270,37 +287,35 @@ def search_chunks(
     model: str = DEFAULT_MODEL,
     exact_threshold: int = EXACT_THRESHOLD,
 ) -> ChunkResult:
-    """The `k` chunks of one tenant nearest to `vector` (chunk-level, no roll-up)."""
+    """The `k` live chunks of one tenant nearest to `vector` (chunk-level, no roll-up)."""
     spec = model_spec(model)
     q = queries.check_vector(vector, spec.dimensions)
     k = queries.check_k(k)
     with tenant_transaction(conn, organization_id) as org:
-        available = _count_chunks(conn, org, spec, max(exact_threshold, k) + 1)
         path: Path = "exact"
-        if available > exact_threshold:
-            path = "index"
-            rows = _index_chunks(conn, org, spec, q, limit=k, exclude=None)
-            if len(rows) < min(k, available):
-                path = "index+exact"
-        if path != "index":
-            rows = _exact_chunks(conn, org, spec, q, limit=k, exclude=None)
-        contents = dict(
-            ((r[0], r[1]), r[2])
+        rows: list[Pick] | None = None
+        if _count_chunks(conn, org, spec, exact_threshold + 1) > exact_threshold:
+            enable_sort = _set_scan(conn)
+            org_literal, before = _index_state(conn, org, spec)
+            rows = _nearest_chunks(
+                conn, org, spec, q, limit=k, exclude=None, exact=False, org_literal=org_literal
+            )
+            _end_scan(conn, enable_sort)
+            scanned = _index_state(conn, org, spec)[1] > before
+            path = "index" if scanned else "exact"
+            if len(rows) < k:  # the walk ran out (hnsw.max_scan_tuples): be sure, scan exactly
+                path, rows = ("index+exact" if scanned else "exact"), None
+        if rows is None:
+            rows = _nearest_chunks(conn, org, spec, q, limit=k, exclude=None, exact=True)
+        ids = {"ids": [r[0] for r in rows], "chunks": [r[1] for r in rows]}
+        contents = {
+            (r[0], r[1]): r[2]
             for r in conn.execute(
-                "SELECT document_id, chunk_index, content FROM document_embeddings"
-                " WHERE organization_id = %(org)s AND model = %(model)s"
-                " AND (document_id, chunk_index) IN"
-                " (SELECT unnest(%(ids)s::uuid[]), unnest(%(chunks)s::int[]))",
-                {
-                    "org": org,
-                    "model": spec.name,
-                    "ids": [r[0] for r in rows],
-                    "chunks": [r[1] for r in rows],
-                },
+                vector_sql.CHUNK_CONTENTS, {"org": org, "model": spec.name, **ids}
             ).fetchall()
-        )
+        }
         hits = [ChunkHit(d, c, 1.0 - dist, contents.get((d, c), "")) for d, c, dist in rows]
-        return ChunkResult(hits, path)
+        return ChunkResult(sorted(hits, key=lambda hit: -hit.score), path)
 
 
 def similar_to_text(
@@ -333,24 +348,39 @@ def similar_documents(
     model: str = DEFAULT_MODEL,
     exact_threshold: int = EXACT_THRESHOLD,
 ) -> SemanticResult:
-    """ "Find documents similar to this one": the mean of its chunk vectors, itself excluded."""
+    """ "Find documents similar to this one": the live documents whose best chunk is nearest to
+    the normalised mean of its chunk vectors, itself excluded."""
     doc = queries.parse_id(document_id)
     spec = model_spec(model)
     with tenant_transaction(conn, organization_id) as org:
-        row = conn.execute(_DOCUMENT_VECTOR, {"org": org, "id": doc, "model": spec.name}).fetchone()
-    if row is None:
-        raise DocumentNotFound(f"document {doc} does not exist in organization {org}")
-    if row[0] is None:
-        raise DocumentNotFound(
-            f"document {doc} has no {spec.name} embeddings yet; run `advisoros-db embed --org {org}`"
+        rows = conn.execute(
+            vector_sql.DOCUMENT_CHUNKS, {"org": org, "id": doc, "model": spec.name}
+        ).fetchall()
+        if not rows:
+            raise DocumentNotFound(f"document {doc} does not exist in organization {org}")
+        if rows[0][0] is None:
+            raise DocumentNotFound(
+                f"document {doc} has no {spec.name} embeddings yet;"
+                f" run `advisoros-db embed --org {org}`"
+            )
+        chunks = np.asarray([r[0].to_numpy() for r in rows], dtype=np.float64)
+        centroid = _unit(chunks.mean(axis=0))
+        units = chunks / np.linalg.norm(chunks, axis=1, keepdims=True)
+        central = np.argsort(-(units @ centroid), kind="stable")[:SIMILAR_PROBES]
+        return _nearest_documents(
+            conn,
+            org,
+            spec,
+            queries.check_vector(centroid, spec.dimensions),
+            queries.check_k(k),
+            exclude=doc,
+            exact_threshold=exact_threshold,
+            probes=[units[i].astype(np.float32) for i in central],
         )
-    mean = np.asarray(row[0].to_numpy(), dtype=np.float32)
-    return search_vector(
-        conn,
-        org,
-        mean / np.linalg.norm(mean),
-        k,
-        model=spec.name,
-        exclude_document=doc,
-        exact_threshold=exact_threshold,
-    )
+
+
+def _unit(vector: NDArray[np.float64]) -> NDArray[np.float32]:
+    norm = float(np.linalg.norm(vector))
+    if norm == 0.0:  # chunks that cancel out: no direction to search in
+        raise SearchInputError("the document's chunk vectors average to zero; it has no centroid")
+    return np.asarray(vector / norm, dtype=np.float32)
