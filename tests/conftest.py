@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -14,7 +15,10 @@ from psycopg import sql
 
 from advisoros_db import migrations
 from advisoros_db.cluster import Cluster
+from advisoros_db.tenancy import APP_ROLE
 from advisoros_db.urls import with_database
+from tests.secret_scrub import pytest_runtest_makereport  # noqa: F401  (scrubs reports)
+from tests.secret_scrub import register as register_secret
 from tests.support import (
     EXTERNAL_URL,
     TEMPLATE,
@@ -37,6 +41,7 @@ def server() -> Iterator[PgServer]:
     if EXTERNAL_URL:
         admin = with_database(EXTERNAL_URL, "postgres")
         app_password = uuid.uuid4().hex
+        register_secret(urlsplit(admin).password, app_password)
         with psycopg.connect(admin, autocommit=True) as conn:
             exists = conn.execute(
                 "SELECT 1 FROM pg_roles WHERE rolname = 'advisoros_app'"
@@ -47,8 +52,6 @@ def server() -> Iterator[PgServer]:
                     sql.Literal(app_password)
                 )
             )
-        from urllib.parse import urlsplit
-
         parts = urlsplit(admin)
         app = admin.replace(
             parts.netloc, f"advisoros_app:{app_password}@{parts.hostname}:{parts.port or 5432}", 1
@@ -56,8 +59,10 @@ def server() -> Iterator[PgServer]:
         yield PgServer(admin_url=admin, app_url=app)
         return
     home = scratch_path("advisoros-test-") / "home"
-    cluster = Cluster(home)
+    cluster = Cluster(home, app_role=APP_ROLE)
     info = cluster.up(2)
+    creds = cluster.credentials()
+    register_secret(creds.superuser_password, creds.app_password)
     try:
         yield PgServer(
             admin_url=with_database(info.primary_url, "postgres"),

@@ -12,7 +12,7 @@ import psycopg
 from psycopg import sql
 
 from advisoros_db.cluster import Cluster
-from advisoros_db.urls import with_database
+from advisoros_db.urls import masked_repr, with_database
 
 TEMPLATE = "advisoros_template"
 EXTERNAL_URL = os.environ.get("ADVISOROS_TEST_DATABASE_URL")
@@ -27,6 +27,8 @@ class PgServer:
     replica_urls: list[str] = field(default_factory=list)
     cluster: Cluster | None = None
 
+    __repr__ = masked_repr
+
 
 @dataclass
 class PgDatabase:
@@ -37,6 +39,8 @@ class PgDatabase:
     app_url: str
     replica_urls: list[str]
     server: PgServer
+
+    __repr__ = masked_repr
 
 
 def scratch_path(prefix: str) -> Path:

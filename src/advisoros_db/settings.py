@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -27,7 +27,8 @@ class Settings(BaseSettings):
 
     app_database_url: str | None = None
     """URL the application role logs in with (RLS applies). Unset: derived for the embedded cluster;
-    for an external server, `database_url` is used."""
+    with an external server, commands that reach tenant data refuse to start (never the owner's
+    URL instead, which would bypass row-level security)."""
 
     read_replica_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
     """Comma-separated URLs of streaming replicas that serve `read` sessions."""
@@ -72,6 +73,12 @@ class Settings(BaseSettings):
     pool_max_size: int = Field(default=10, ge=1)
     """Most connections each pool opens."""
 
+    session_reset: Literal["discard_all", "transaction_pooler"] = "discard_all"
+    """How pooled connections are cleaned when handed back: `discard_all` (DISCARD ALL: every
+    setting, role, tenant, prepared statement and temporary table of the borrower goes), or
+    `transaction_pooler` behind PgBouncer in transaction mode, whose own reset must then be on
+    (docs/security.md)."""
+
     embedded_replicas: int = Field(default=2, ge=0, le=8)
     """Streaming replicas the embedded cluster starts by default."""
 
@@ -84,6 +91,22 @@ class Settings(BaseSettings):
     token_encryption_key: SecretStr | None = None
     """Base64 key (32 bytes) that encrypts OAuth tokens at rest. Generated for the embedded cluster."""
 
+    backup_dir: Path | None = None
+    """Backup repository: encrypted base backups and the WAL archive. Unset: `<home>/backups`."""
+
+    backup_encryption_key: SecretStr | None = None
+    """Base64 key (32 bytes) that encrypts backups at rest (AES-256-GCM). Required by every
+    `backup` command; keep a copy away from the backups, or they cannot be restored."""
+
+    backup_recovery_window_days: float = Field(default=7.0, gt=0)
+    """`backup prune` keeps what a restore to any point in the last this-many days needs."""
+
+    backup_max_age_hours: float = Field(default=26.0, gt=0)
+    """A last good backup older than this is reported as stale in `status` and health."""
+
+    backup_synchronous_wal: bool = False
+    """Make commits wait for the backup WAL stream to flush (RPO 0; commits stall if it stops)."""
+
     embedding_model: str = "multilingual-e5-small"
     """Model that embeds documents and queries: the offline `multilingual-e5-small` (bundled
     weights, no network) or `text-embedding-3-small` (needs `openai_api_key`)."""
@@ -93,6 +116,47 @@ class Settings(BaseSettings):
 
     openai_base_url: str = "https://api.openai.com/v1"
     """Base URL of the OpenAI-compatible embeddings endpoint (`/embeddings` is appended)."""
+
+    retention_audit_months: int = Field(default=84, ge=1)
+    """Months of audit logs kept online; older months are archived to files, verified, then
+    dropped (seven years, as the report states)."""
+
+    retention_document_years: int = Field(default=7, ge=1)
+    """Tax years of documents kept online besides the current one; older years are archived."""
+
+    retention_export_dir: Path | None = None
+    """Where retention writes its archive files and checksums. Unset: `<home>/archive`."""
+
+    worker_poll_s: float = Field(default=60.0, gt=0)
+    """Seconds the worker sleeps between looks for due jobs."""
+
+    insights_long_query_s: float = Field(default=300.0, gt=0)
+    """A query or transaction running longer than this is a problem for `insights check`."""
+
+    insights_idle_in_transaction_s: float = Field(default=60.0, ge=0)
+    """A session idle in a transaction longer than this is a problem (it holds locks and xmin)."""
+
+    insights_blocked_s: float = Field(default=30.0, ge=0)
+    """A query waiting on another session's lock longer than this is a problem."""
+
+    insights_slot_retained_bytes: int = Field(default=1 << 30, ge=0)
+    """An inactive replication slot retaining more WAL than this is a problem."""
+
+    insights_min_runway: int = Field(default=2, ge=0)
+    """Fewest future partitions (months of audit_logs, tax years of documents) before a problem."""
+
+    insights_connections_ratio: float = Field(default=0.8, gt=0, le=1)
+    """Connections above this share of max_connections are a problem."""
+
+    insights_wraparound_age: int = Field(default=1_000_000_000, gt=0)
+    """Transaction-ID age of a database above which a problem is reported (wraparound at 2^31)."""
+
+    insights_unused_index_bytes: int = Field(default=1 << 20, ge=0)
+    """An unused, non-unique index at least this large is a problem (smaller ones are listed)."""
+
+    dashboard_token: SecretStr | None = None
+    """Token the dashboard requires on every request but /api/health when it listens on anything
+    other than 127.0.0.1 (`Authorization: Bearer <token>` or `?token=`)."""
 
     @field_validator("read_replica_urls", mode="before")
     @classmethod
@@ -115,6 +179,11 @@ class Settings(BaseSettings):
                 raise ValueError(f"replica weight {part!r} must look like replica1=2")
             weights[name.strip()] = weight.strip()
         return weights
+
+    @property
+    def backup_repository(self) -> Path:
+        """Where backups live: `backup_dir`, or `backups` under the embedded home."""
+        return self.backup_dir if self.backup_dir is not None else self.home / "backups"
 
     @property
     def uses_embedded(self) -> bool:

@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from advisoros_db.cluster import Cluster
+from advisoros_db.errors import ConfigError
 from advisoros_db.settings import Settings
+from advisoros_db.tenancy.roles import APP_ROLE
+from advisoros_db.urls import masked_repr
 
 
 @dataclass(frozen=True)
@@ -13,25 +16,44 @@ class Target:
     """The servers of one deployment.
 
     `admin_url` owns the schema (migrations, maintenance); `app_url` is the application role that
-    row-level security applies to.
+    row-level security applies to, None when an external server has none configured (then
+    `tenant_url` refuses: tenant sessions never fall back to the owner).
     """
 
     admin_url: str
-    app_url: str
+    app_url: str | None
     replica_urls: list[str] = field(default_factory=list)
     analytics_url: str | None = None
     background_url: str | None = None
     dr_url: str | None = None
     cluster: Cluster | None = None
 
+    __repr__ = masked_repr
+
     @property
     def embedded(self) -> bool:
         return self.cluster is not None
 
+    @property
+    def tenant_url(self) -> str:
+        """The application role's URL, for everything a tenant reaches; a ConfigError when none is
+        configured, because the owner's URL would bypass row-level security."""
+        if self.app_url is None:
+            raise ConfigError(
+                "ADVISOROS_APP_DATABASE_URL is not set: tenant sessions need the application role "
+                f"({APP_ROLE}), which row-level security binds, and never run as the owner in "
+                "ADVISOROS_DATABASE_URL. Create the login (docs/security.md) and set "
+                "ADVISOROS_APP_DATABASE_URL to it"
+            )
+        return self.app_url
+
 
 def embedded_cluster(settings: Settings) -> Cluster:
     return Cluster(
-        settings.home, os_user=settings.embedded_os_user, primary_port=settings.embedded_port
+        settings.home,
+        app_role=APP_ROLE,
+        os_user=settings.embedded_os_user,
+        primary_port=settings.embedded_port,
     )
 
 
@@ -44,7 +66,7 @@ def resolve(settings: Settings, *, replicas: int | None = None) -> Target:
     if settings.database_url is not None:
         return Target(
             admin_url=settings.database_url,
-            app_url=settings.app_database_url or settings.database_url,
+            app_url=settings.app_database_url,
             replica_urls=list(settings.read_replica_urls),
             analytics_url=settings.analytics_url,
             background_url=settings.background_url,

@@ -6,8 +6,6 @@ Only ciphertext reaches the database (and any SQL log); plaintext exists only in
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import os
 import uuid
@@ -18,6 +16,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from advisoros_db.aes_key import GENERATE, decode_key
 from advisoros_db.errors import AdvisorOSError, ConfigError
 from advisoros_db.schema.quickbooks import QuickBooksToken
 from advisoros_db.settings import Settings
@@ -26,7 +25,6 @@ from advisoros_db.targets import Target, token_key
 KEY_ENV = "ADVISOROS_TOKEN_ENCRYPTION_KEY"
 _FORMAT_VERSION = b"\x01"
 _NONCE_BYTES = 12
-_GENERATE = 'python -c "import base64, os; print(base64.b64encode(os.urandom(32)).decode())"'
 
 
 class TokenDecryptionError(AdvisorOSError):
@@ -39,25 +37,21 @@ class TokenCipher:
     def __init__(self, key: bytes) -> None:
         if len(key) != 32:
             raise ConfigError(
-                f"{KEY_ENV} must decode to 32 bytes, got {len(key)}; generate one with {_GENERATE}"
+                f"{KEY_ENV} must decode to 32 bytes, got {len(key)}; generate one with {GENERATE}"
             )
         self._aead = AESGCM(key)
 
     @classmethod
     def from_base64(cls, key: str | None) -> TokenCipher:
         """Build from the base64 setting; ConfigError says what is missing or wrong."""
-        if not key:
-            raise ConfigError(
-                f"no token encryption key: set {KEY_ENV} to base64 of 32 random bytes "
-                f"(generate one with {_GENERATE}); the embedded cluster generates its own"
+        return cls(
+            decode_key(
+                key,
+                env=KEY_ENV,
+                purpose="token encryption key",
+                when_missing="; the embedded cluster generates its own",
             )
-        try:
-            raw = base64.b64decode(key, validate=True)
-        except (binascii.Error, ValueError):
-            raise ConfigError(
-                f"{KEY_ENV} is not valid base64; generate one with {_GENERATE}"
-            ) from None
-        return cls(raw)
+        )
 
     def encrypt(self, plaintext: str, *, context: str) -> bytes:
         nonce = os.urandom(_NONCE_BYTES)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote, urlsplit, urlunsplit
+import dataclasses
+import re
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 
 def libpq_url(*, user: str, password: str | None, host: str, port: int, database: str) -> str:
@@ -46,10 +49,47 @@ def port_of(url: str) -> int:
     return urlsplit(url).port or 5432
 
 
+# libpq parameters that carry a secret, wherever they appear: URL query string or key=value DSN.
+_SECRET_PARAMS = frozenset({"password", "sslpassword"})
+_DSN_SECRET = re.compile(
+    r"\b(" + "|".join(sorted(_SECRET_PARAMS)) + r")\s*=\s*('(?:[^'\\]|\\.)*'|\S+)"
+)
+
+
 def mask(url: str) -> str:
-    """The URL with its password replaced by `***`, safe to print or log."""
+    """The URL (or key=value DSN) with every password replaced by `***`, safe to print or log:
+    the one in the user info and any `password`/`sslpassword` query parameter."""
+    if "://" not in url:
+        return _DSN_SECRET.sub(lambda m: f"{m.group(1)}=***", url)
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(":" + parts.password + "@", ":***@", 1)
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    netloc = parts.netloc
+    if parts.password is not None:
+        userinfo, _, host = netloc.rpartition("@")
+        user = userinfo.split(":", 1)[0]
+        netloc = f"{user}:***@{host}"
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        if any(key in _SECRET_PARAMS for key, _ in pairs):
+            query = urlencode(
+                [(key, "***" if key in _SECRET_PARAMS else value) for key, value in pairs],
+                safe="*",
+            )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def _masked(value: object) -> object:
+    if isinstance(value, str) and ("://" in value or "password" in value):
+        return mask(value)
+    if isinstance(value, list | tuple):
+        return type(value)(_masked(item) for item in value)
+    return value
+
+
+def masked_repr(self: Any) -> str:
+    """A dataclass `__repr__` that masks every URL it shows (`__repr__ = masked_repr` in the
+    class body): tracebacks, test reports and logs print these objects whole."""
+    shown = ", ".join(
+        f"{f.name}={_masked(getattr(self, f.name))!r}" for f in dataclasses.fields(self) if f.repr
+    )
+    return f"{type(self).__name__}({shown})"

@@ -17,6 +17,7 @@ from advisoros_db import targets
 from advisoros_db.cluster import Cluster
 from advisoros_db.errors import ClusterError
 from advisoros_db.settings import Settings
+from advisoros_db.tenancy import APP_ROLE
 from tests.support import PgServer, scratch_path
 
 
@@ -63,7 +64,7 @@ def test_status_reports_roles_pids_and_lag(cluster: Cluster) -> None:
 @pytest.fixture
 def own_cluster() -> Iterator[Cluster]:
     home = scratch_path("advisoros-own-") / "home"
-    cluster = Cluster(home)
+    cluster = Cluster(home, app_role=APP_ROLE)
     yield cluster
     cluster.destroy()
 
@@ -131,7 +132,9 @@ def test_clear_error_when_the_port_is_taken() -> None:
         sock.bind(("127.0.0.1", 0))
         sock.listen(1)
         port = sock.getsockname()[1]
-        cluster = Cluster(scratch_path("advisoros-port-") / "home", primary_port=port)
+        cluster = Cluster(
+            scratch_path("advisoros-port-") / "home", app_role=APP_ROLE, primary_port=port
+        )
         with pytest.raises(ClusterError, match=f"port {port}.*taken"):
             cluster.up(0)
 
@@ -141,14 +144,14 @@ def test_clear_error_when_home_is_not_writable(tmp_path: Path) -> None:
     locked = tmp_path / "locked"
     locked.mkdir(mode=0o500)
     with pytest.raises(ClusterError, match=r"not writable|cannot create"):
-        Cluster(locked / "home").up(0)
+        Cluster(locked / "home", app_role=APP_ROLE).up(0)
 
 
 def test_clear_error_when_home_cannot_be_created() -> None:
     blocker = scratch_path("advisoros-file-") / "a-file"
     blocker.write_text("not a folder")
     with pytest.raises(ClusterError, match="cannot create ADVISOROS_HOME"):
-        Cluster(blocker / "home").up(0)
+        Cluster(blocker / "home", app_role=APP_ROLE).up(0)
 
 
 def test_commands_keep_a_cluster_started_without_replicas_as_it_is(own_cluster: Cluster) -> None:

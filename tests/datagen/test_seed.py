@@ -179,11 +179,10 @@ def test_every_index_is_valid_and_on_every_partition(seeded: PgDatabase) -> None
 
 
 def test_followers_hold_exactly_the_rows_of_their_tables(seeded: PgDatabase) -> None:
-    # The loader fills the rollback copies and the key registry set-based instead of through
-    # their row triggers; they must hold what the triggers would have written.
+    # The loader fills the key registry (and a conversion's rollback copy, when one is open; a
+    # migrated database has none) set-based instead of through their row triggers; they must hold
+    # what the triggers would have written.
     pairs = [
-        ("SELECT * FROM documents", "SELECT * FROM documents_old"),
-        ("SELECT * FROM audit_logs", "SELECT * FROM audit_logs_old"),
         ("SELECT id, organization_id FROM documents", "SELECT * FROM documents_keys"),
     ]
     with psycopg.connect(seeded.admin_url) as conn:
@@ -198,12 +197,7 @@ def test_after_seeding_the_row_triggers_keep_followers_in_step_again(seeded: PgD
         conn.execute("CREATE TEMP TABLE d AS SELECT * FROM documents LIMIT 1")
         conn.execute("UPDATE d SET id = gen_random_uuid()")
         conn.execute("INSERT INTO documents SELECT * FROM d")
-        conn.execute("CREATE TEMP TABLE a AS SELECT * FROM audit_logs LIMIT 1")
-        conn.execute("UPDATE a SET id = gen_random_uuid()")
-        conn.execute("INSERT INTO audit_logs SELECT * FROM a")
-        assert count(conn, "SELECT count(*) FROM documents_old JOIN d USING (id)") == 1
         assert count(conn, "SELECT count(*) FROM documents_keys JOIN d USING (id)") == 1
-        assert count(conn, "SELECT count(*) FROM audit_logs_old JOIN a USING (id)") == 1
         conn.rollback()
 
 

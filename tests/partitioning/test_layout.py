@@ -10,7 +10,9 @@ from advisoros_db.partitioning.layout import (
     AUDIT_LOGS,
     DOCUMENTS,
     add_months,
+    expired,
     older_than,
+    older_years,
     parse_name,
     partition_for,
     runway,
@@ -63,3 +65,14 @@ def test_parse_name_round_trips_and_ignores_foreign_names() -> None:
     assert parse_name(DOCUMENTS, "documents_default") is None
     assert parse_name(AUDIT_LOGS, "audit_logs_2026_13") is None
     assert parse_name(AUDIT_LOGS, "audit_logs_old") is None
+
+
+def test_archive_candidates_by_tax_year_keep_the_current_year_and_n_before() -> None:
+    today = dt.date(2026, 3, 1)
+    parts = [partition_for(DOCUMENTS, year) for year in range(2015, 2031)]
+    old = expired(parts, DOCUMENTS, today, 7)
+    assert [p.name for p in old] == [f"documents_{y}" for y in range(2015, 2019)]
+    assert older_years(parts, today, 0)[-1].name == "documents_2025"
+    assert expired(parts, AUDIT_LOGS, today, 3) == []  # year partitions are never month candidates
+    with pytest.raises(ValueError, match="0 or more"):
+        older_years(parts, today, -1)

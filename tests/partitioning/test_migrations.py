@@ -103,9 +103,13 @@ def test_a_populated_table_is_refused_then_converted_online(empty_db: PgDatabase
     assert drift(empty_db.admin_url) != []  # the models describe head, not 0003
 
 
-def test_downgrade_after_finalize_says_why_it_cannot(db: PgDatabase) -> None:
-    with psycopg.connect(db.admin_url, autocommit=True) as admin:
+def test_downgrade_after_finalize_says_why_it_cannot(empty_db: PgDatabase) -> None:
+    migrations.upgrade(empty_db.admin_url, "0004_partitioned_tables")
+    with psycopg.connect(empty_db.admin_url, autocommit=True) as admin:
+        convert.run(admin, AUDIT_LOGS)  # online: the plain table is kept until finalize
+    migrations.upgrade(empty_db.admin_url, "head")
+    with psycopg.connect(empty_db.admin_url, autocommit=True) as admin:
         convert.finalize(admin, AUDIT_LOGS)
     with pytest.raises(MigrationError, match="audit_logs was finalized"):
-        migrations.downgrade(db.admin_url, "0004_partitioned_tables")
-    assert migrations.current(db.admin_url) == "0005_partition_swap"
+        migrations.downgrade(empty_db.admin_url, "0004_partitioned_tables")
+    assert migrations.current(empty_db.admin_url) == "0005_partition_swap"

@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 from advisoros_db.cluster import Cluster
 from advisoros_db.routing import Router, nodes_from
+from advisoros_db.tenancy import APP_ROLE
 from tests.routing.conftest import FAST
 from tests.support import scratch_path
 
@@ -19,7 +20,7 @@ WHERE = text("SELECT inet_server_port(), pg_is_in_recovery()")
 
 @pytest.fixture
 def own_cluster(cluster: Cluster) -> Iterator[Cluster]:
-    own = Cluster(scratch_path("advisoros-router-") / "home")
+    own = Cluster(scratch_path("advisoros-router-") / "home", app_role=APP_ROLE)
     try:
         own.up(1)
         yield own

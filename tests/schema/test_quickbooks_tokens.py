@@ -82,7 +82,7 @@ def test_tokens_round_trip_and_only_ciphertext_is_stored_or_logged(
 def test_a_ciphertext_moved_to_another_organization_does_not_decrypt(seeded_db: SeededDb) -> None:
     cipher = TokenCipher.from_base64(_key())
     org_a, org_b = seeded_db.seed.organizations
-    engine = create_engine(to_sqlalchemy(seeded_db.db.admin_url))
+    engine = create_engine(to_sqlalchemy(seeded_db.db.app_url))
     try:
         with tenant_session(engine, org_a) as session:
             save_quickbooks_tokens(session, cipher, _credentials(seeded_db, 0))

@@ -19,6 +19,7 @@ from advisoros_db.migrations import tenant_search
 from advisoros_db.search import fulltext, indexes, semantic
 from advisoros_db.search.embedders import DEFAULT_MODEL, E5_SMALL
 from advisoros_db.search.session import Connection, connect, tenant_transaction
+from advisoros_db.tenancy import owner_maintenance
 from tests.support import PgDatabase
 
 HNSW = indexes.index_name(DEFAULT_MODEL)
@@ -93,16 +94,21 @@ def test_production_settings_keep_the_partial_index_under_prepared_statements(
     db, tenant = corpus
     # prepare_threshold=0: every statement is prepared server-side at once; and a server (or a
     # pooler) that forces generic plans, the worst case for partial indexes.
-    with connect(db.app_url, prepare_threshold=0) as conn, conn.transaction():
-        conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+    # Session-wide settings on this private connection: a tenant transaction refuses to nest in
+    # an open one, so SET LOCAL in an outer transaction is not available.
+    with connect(db.app_url, prepare_threshold=0) as conn:
+        conn.execute("SET plan_cache_mode = force_generic_plan")
+        conn.commit()
         for _ in range(6):
             result = semantic.search_vector(conn, tenant.org, _probe(tenant), 10, exact_threshold=0)
             assert result.path == "index" and len(result.hits) == 10
+        # Explained the way search_vector runs it (its transaction plans with custom plans).
+        conn.execute("SET plan_cache_mode = force_custom_plan")
         custom, generic, plan = _prepared_search(conn, str(tenant.org))
         assert custom >= 6 and generic == 0  # every run was planned with its values
         assert HNSW in plan
         # The control: the generic plan of the very same statement sorts the tenant's rows.
-        conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        conn.execute("SET plan_cache_mode = force_generic_plan")
         _, _, generic_plan = _prepared_search(conn, str(tenant.org))
         assert HNSW not in generic_plan
 
@@ -177,9 +183,12 @@ def large_tenant(corpus: Any) -> Any:
     return db, tenant
 
 
-def _match_plan(url: str, org: uuid.UUID, query: sql.Composable) -> str:
-    with connect(url) as conn, tenant_transaction(conn, org) as tenant:
-        return _plan(conn, query, {"q": "mortgage interest", "org": tenant, "k": 10})
+def _match_plan(url: str, org: uuid.UUID, query: sql.Composable, *, owner: bool = False) -> str:
+    with connect(url) as conn:
+        if owner:
+            owner_maintenance(conn)
+        with tenant_transaction(conn, org) as tenant:
+            return _plan(conn, query, {"q": "mortgage interest", "org": tenant, "k": 10})
 
 
 MATCH_BODY = sql.SQL(
@@ -193,7 +202,9 @@ MATCH_BODY = sql.SQL(
 def test_row_level_security_hides_the_gin_index_from_the_app_role(large_tenant: Any) -> None:
     """The reason for search_tenant_documents: same query, same data, two roles."""
     db, tenant = large_tenant
-    assert "idx_documents_search_fts" in _match_plan(db.admin_url, tenant.org, MATCH_BODY)
+    assert "idx_documents_search_fts" in _match_plan(
+        db.admin_url, tenant.org, MATCH_BODY, owner=True
+    )
     assert "idx_documents_search_fts" not in _match_plan(db.app_url, tenant.org, MATCH_BODY)
 
 
@@ -228,7 +239,8 @@ def test_document_search_runs_on_the_tenant_keyed_index_and_stays_in_the_tenant(
             ("auto_explain.log_level", "notice"),
         ):
             conn.execute("SELECT set_config(%s, %s, false)", (setting, value))
-        with tenant_transaction(conn, tenant.org):
+        conn.commit()
+        with tenant_transaction(owner_maintenance(conn), tenant.org):
             conn.execute(
                 "SELECT * FROM search_tenant_documents(websearch_to_tsquery('english',"
                 " 'mortgage interest'), websearch_to_tsquery('simple', 'mortgage interest'), 10)"
@@ -244,9 +256,10 @@ def test_promoted_tenant_gets_and_uses_its_own_index(corpus: Any) -> None:
     name = indexes.ensure_index(db.admin_url, DEFAULT_MODEL, tenant.org)
     assert indexes.ensure_index(db.admin_url, DEFAULT_MODEL, tenant.org) == name  # idempotent
     try:
-        with connect(db.app_url, prepare_threshold=0) as conn, conn.transaction():
-            conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
-            conn.execute("SET LOCAL enable_seqscan = off")
+        with connect(db.app_url, prepare_threshold=0) as conn:
+            conn.execute("SET plan_cache_mode = force_generic_plan")
+            conn.execute("SET enable_seqscan = off")
+            conn.commit()
             result = semantic.search_vector(conn, tenant.org, _probe(tenant), 10, exact_threshold=0)
             custom, _, plan = _prepared_search(conn, str(tenant.org))
         assert len(result.hits) == 10

@@ -21,7 +21,11 @@ from tests.support import PgDatabase
 
 _TENANT_TABLES = (
     "SELECT DISTINCT c.relname FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid"
-    " WHERE p.polname = 'tenant_isolation' AND NOT c.relispartition ORDER BY 1"
+    " JOIN pg_namespace n ON n.oid = c.relnamespace"
+    # The application's schema; a partitioned table's never-written blueprint lives in the
+    # `partitioning` schema, which the application role cannot reach at all.
+    " WHERE p.polname = 'tenant_isolation' AND NOT c.relispartition AND n.nspname = 'public'"
+    " ORDER BY 1"
 )
 
 

@@ -60,7 +60,7 @@ def bench(
             target.admin_url,
             scale=scale,
             seed=seed_value,
-            app_url=target.app_url,
+            app_url=target.tenant_url,
             replica_urls=target.replica_urls,
             notify=lambda msg: None if json_out else console.print(msg),
             on_case=case_done,

@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from advisoros_db import targets
+from advisoros_db.backup import health as backup_health
 from advisoros_db.cli import lifecycle
 from advisoros_db.cli.output import JsonOption, command, console, print_json
 from advisoros_db.settings import get_settings
@@ -31,11 +32,13 @@ def up(
     target = targets.resolve(settings, replicas=wanted)
     lifecycle.after_up(target, demo=demo, quiet=json_out)
     if json_out:
+        # Passwords stay out of the output: they are in the 0600 credentials file (embedded) or
+        # the operator's own configuration, never on a terminal, in CI logs or in shell history.
         print_json(
             {
-                "primary": target.admin_url,
-                "replicas": target.replica_urls,
-                "app_url": target.app_url,
+                "primary": mask(target.admin_url),
+                "replicas": [mask(url) for url in target.replica_urls],
+                "app_url": None if target.app_url is None else mask(target.app_url),
                 "embedded": target.embedded,
             }
         )
@@ -46,7 +49,9 @@ def up(
     table.add_row("primary", mask(target.admin_url))
     for url in target.replica_urls:
         table.add_row("replica", mask(url))
-    table.add_row("application role", mask(target.app_url))
+    table.add_row(
+        "application role", "not configured" if target.app_url is None else mask(target.app_url)
+    )
     console.print(table)
 
 
@@ -69,8 +74,11 @@ def down(
 @command
 def status(json_out: JsonOption = False) -> None:
     """Show every node of the embedded cluster: role, pid, port, replication lag."""
-    cluster = targets.embedded_cluster(get_settings())
+    settings = get_settings()
+    cluster = targets.embedded_cluster(settings)
     nodes = cluster.status()
+    primary = next((n for n in nodes if n.role == "primary" and n.running), None)
+    backups = backup_health.report(settings, cluster.url(primary.name) if primary else None)
     if json_out:
         print_json(
             {
@@ -89,6 +97,7 @@ def status(json_out: JsonOption = False) -> None:
                     }
                     for n in nodes
                 ],
+                "backup": backups,
             }
         )
         return
@@ -110,3 +119,10 @@ def status(json_out: JsonOption = False) -> None:
             replay,
         )
     console.print(table)
+    if backups is not None:
+        console.print(
+            f"last good backup: {backups['last_good_backup'] or 'none'}; WAL streaming: "
+            f"{'yes' if backups['wal_streaming'] else 'NO'}"
+        )
+        for warning in backups["warnings"]:
+            console.print(f"[yellow]backup warning:[/] {warning}")

@@ -32,7 +32,7 @@ def embed(
     """Chunk and embed documents' extracted text into document_embeddings."""
     target = targets.resolve(get_settings())
     # One organization runs as the application role; all of them need the owner's view.
-    url = target.app_url if org else target.admin_url
+    url = target.tenant_url if org else target.admin_url
     with Progress(
         "[progress.description]{task.description}",
         BarColumn(),

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import psycopg
 import typer
 from rich.table import Table
 
 from advisoros_db.cli.output import JsonOption, command, console, print_json
+from advisoros_db.partitioning import RollbackWindow, open_windows_at
 from advisoros_db.routing import Router, RouterOptions
 from advisoros_db.settings import get_settings
 from advisoros_db.targets import resolve
@@ -13,17 +15,27 @@ from advisoros_db.targets import resolve
 app = typer.Typer()
 
 
+def _windows(admin_url: str) -> list[RollbackWindow]:
+    """Open partition rollback windows (each doubles a table's writes); none if the primary is
+    unreachable (the node table already says so)."""
+    try:
+        return open_windows_at(admin_url)
+    except psycopg.OperationalError:
+        return []
+
+
 @app.command()
 @command
 def health(json_out: JsonOption = False) -> None:
     """Probe the primary and every replica once: role, lag, latency, usable for reads."""
     settings = get_settings()
-    with Router.for_target(
-        resolve(settings), RouterOptions.from_settings(settings), monitor=False
-    ) as router:
+    target = resolve(settings)
+    with Router.for_target(target, RouterOptions.from_settings(settings), monitor=False) as router:
         report = router.health()
+    windows = _windows(target.admin_url)
     if json_out:
-        print_json({k: v for k, v in report.items() if k != "counters"})
+        shown = {k: v for k, v in report.items() if k != "counters"}
+        print_json({**shown, "rollback_windows": [w.as_dict() for w in windows]})
     else:
         table = Table(title="advisoros-db nodes")
         for column in ("name", "role", "port", "healthy", "reads", "lag s", "latency ms", "note"):
@@ -42,5 +54,7 @@ def health(json_out: JsonOption = False) -> None:
         console.print(table)
         if report["reads_on_primary"]:
             console.print("[yellow]no replica is usable: reads go to the primary[/]")
+        for window in windows:
+            console.print(f"[yellow]warning:[/] {window.warning()}", highlight=False)
     if not report["primary"]["isHealthy"]:
         raise typer.Exit(1)

@@ -70,15 +70,31 @@ def maintain(
 @app.command()
 @command
 def archive(
-    keep_months: Annotated[int, typer.Option(help="Months of audit logs to keep attached.", min=0)],
+    table: Annotated[
+        str, typer.Argument(help="audit_logs (by month) or documents (by tax year)")
+    ] = ("audit_logs"),
+    keep_months: Annotated[
+        int | None, typer.Option(help="Months of audit logs to keep attached.", min=0)
+    ] = None,
+    keep_years: Annotated[
+        int | None,
+        typer.Option(help="Tax years of documents to keep besides the current one.", min=0),
+    ] = None,
     export: Annotated[
         Path | None,
-        typer.Option(help="Export each archived month to DIR, verify it, then drop the table."),
+        typer.Option(help="Export each archived partition to DIR, verify it, then drop the table."),
     ] = None,
     json_out: JsonOption = False,
 ) -> None:
-    """Detach audit-log months older than --keep-months into the archive schema."""
-    done = partitioning.archive(_admin_url(), keep_months=keep_months, export_dir=export)
+    """Detach audit-log months older than --keep-months, or document tax years older than
+    --keep-years, into the archive schema (with --export: to verified files, then dropped)."""
+    done = partitioning.archive(
+        _admin_url(),
+        keep_months=keep_months,
+        keep_years=keep_years,
+        export_dir=export,
+        spec=partitioning.spec_for(table),
+    )
     if json_out:
         print_json([a.__dict__ for a in done])
         return
@@ -91,12 +107,35 @@ def archive(
 
 @app.command()
 @command
+def restore(
+    file: Annotated[
+        Path, typer.Argument(help="An exported .copy file (its .json manifest beside it).")
+    ],
+    schema: Annotated[str, typer.Option(help="Schema to restore the table into.")] = "archive",
+    json_out: JsonOption = False,
+) -> None:
+    """Load an archived month or tax year back from its export, checking sha256 and row checksum."""
+    if not file.is_file() or not file.with_suffix(".json").is_file():
+        fail(
+            f"{file} or its manifest {file.with_suffix('.json')} is missing; give an exported .copy file"
+        )
+    with psycopg.connect(_admin_url(), autocommit=True) as conn:
+        rows, checksum = partitioning.restore(conn, file, schema=schema)
+    if json_out:
+        print_json({"file": str(file), "schema": schema, "rows": rows, "checksum": checksum})
+    else:
+        console.print(f"restored {rows} rows into schema {schema} (checksum {checksum})")
+
+
+@app.command()
+@command
 def stats(json_out: JsonOption = False) -> None:
     """Rows, size, bounds and last analyze of every partition."""
     rows = partitioning.stats(_admin_url())
     if json_out:
         print_json(rows)
         return
+    windows = partitioning.open_windows_at(_admin_url())
     table = Table(title="partitions")
     for column in ("parent", "partition", "rows", "size", "bounds", "last analyze"):
         table.add_column(column)
@@ -110,6 +149,8 @@ def stats(json_out: JsonOption = False) -> None:
             str(row["last_analyze"] or row["last_autoanalyze"] or "never"),
         )
     console.print(table)
+    for window in windows:
+        console.print(f"[yellow]warning:[/] {window.warning()}")
 
 
 @app.command()

@@ -57,7 +57,7 @@ def text_search(
     unknown = [kind for kind in chosen if kind not in fulltext.KINDS]
     if unknown:
         fail(f"cannot search in {', '.join(unknown)}; choose from {', '.join(fulltext.KINDS)}")
-    with connect(targets.resolve(get_settings()).app_url) as conn:
+    with connect(targets.resolve(get_settings()).tenant_url) as conn:
         hits = fulltext.search_text(conn, org, query, kinds=chosen, k=k, prefix=prefix)  # type: ignore[arg-type]
     rows = [
         {
@@ -94,7 +94,7 @@ def similar(
     if (document is None) == (text is None):
         fail('give exactly one of --document ID or --text "..."')
     settings = get_settings()
-    with connect(targets.resolve(settings).app_url) as conn:
+    with connect(targets.resolve(settings).tenant_url) as conn:
         if document is not None:
             result = semantic.similar_documents(
                 conn, org, document, k, model=model or settings.embedding_model
@@ -126,7 +126,7 @@ def hybrid_search(
     """Full-text and semantic results fused by reciprocal rank."""
     settings = get_settings()
     embedder = get_embedder(model, settings)
-    with connect(targets.resolve(settings).app_url) as conn:
+    with connect(targets.resolve(settings).tenant_url) as conn:
         hits = hybrid.search_hybrid(conn, org, query, embedder, k)
     rows = [
         {

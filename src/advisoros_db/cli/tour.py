@@ -51,7 +51,7 @@ def tour() -> None:
     org = org_row[0]
 
     console.rule("3. Tenant isolation, enforced by PostgreSQL")
-    with psycopg.connect(target.app_url) as conn:
+    with psycopg.connect(target.tenant_url) as conn:
         try:
             conn.execute("SELECT count(*) FROM clients")
             unscoped = "rows returned (isolation is NOT enforced)"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ctypes
 import importlib.util
 import os
 import pwd
 import shutil
+import signal
 import stat
 import subprocess
 from dataclasses import dataclass
@@ -50,7 +52,7 @@ class OsUser:
 def server_user(preferred: str) -> OsUser:
     """The OS user to run PostgreSQL as: this user, or `preferred` (created if missing) when root."""
     if os.geteuid() != 0:
-        return OsUser(pwd.getpwuid(os.geteuid()).pw_name, None, None)
+        return current_user()
     try:
         entry = pwd.getpwnam(preferred)
     except KeyError:
@@ -89,6 +91,17 @@ def give_to(path: Path, user: OsUser) -> None:
     os.chown(path, user.uid, user.gid)
 
 
+def current_user() -> OsUser:
+    """This process's own user, for client programs that need no switch (pg_basebackup, ...)."""
+    return OsUser(pwd.getpwuid(os.geteuid()).pw_name, None, None)
+
+
+def tie_to_parent() -> None:
+    # prctl(PR_SET_PDEATHSIG, SIGKILL): Linux delivers SIGKILL to the child when its parent dies.
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGKILL)
+
+
 def run(
     args: list[str],
     *,
@@ -96,8 +109,13 @@ def run(
     env: dict[str, str] | None = None,
     timeout: float = 120,
     check: bool = True,
+    die_with_parent: bool = False,
 ) -> subprocess.CompletedProcess[str]:
-    """Run a PostgreSQL program as the server user; raise ClusterError with its output on failure."""
+    """Run a PostgreSQL program as the server user; raise ClusterError with its output on failure.
+
+    `die_with_parent`: the program is killed if this process dies (a killed backup must not leave
+    a pg_basebackup writing on behind it).
+    """
     full_env = {**os.environ, "LC_ALL": "C.UTF-8", **(env or {})}
     full_env.pop("PGDATA", None)
     try:
@@ -112,6 +130,7 @@ def run(
             cwd="/",
             start_new_session=True,
             check=False,
+            preexec_fn=tie_to_parent if die_with_parent else None,
         )
     except subprocess.TimeoutExpired as exc:
         raise ClusterError(f"{Path(args[0]).name} did not finish in {timeout:.0f} s") from exc

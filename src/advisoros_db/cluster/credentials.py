@@ -12,7 +12,6 @@ from pathlib import Path
 from advisoros_db.errors import ClusterError
 
 SUPERUSER = "postgres"
-APP_ROLE = "advisoros_app"
 
 
 @dataclass(frozen=True)

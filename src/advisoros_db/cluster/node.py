@@ -16,7 +16,7 @@ import psutil
 from advisoros_db.cluster import binaries
 from advisoros_db.errors import ClusterError
 
-Role = Literal["primary", "replica", "promoted"]
+Role = Literal["primary", "replica", "promoted", "fenced"]
 
 
 @dataclass
@@ -44,7 +44,7 @@ class Node:
     @classmethod
     def from_json(cls, data: dict[str, object]) -> Node:
         role = str(data["role"])
-        if role not in ("primary", "replica", "promoted"):
+        if role not in ("primary", "replica", "promoted", "fenced"):
             raise ClusterError(f"cluster.json names an unknown role {role!r}")
         return cls(
             name=str(data["name"]),
@@ -127,7 +127,9 @@ def start(node: Node, user: binaries.OsUser) -> None:
             f"process; stop that process, or run `advisoros-db down --destroy` to start afresh "
             f"on free ports"
         )
-    node.log_file.touch(exist_ok=True)
+    # The log holds slow statements and connection details: only the server user reads it.
+    node.log_file.touch(mode=0o600, exist_ok=True)
+    node.log_file.chmod(0o600)
     binaries.give_to(node.log_file, user)
     done = binaries.run(
         [

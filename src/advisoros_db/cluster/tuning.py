@@ -23,6 +23,9 @@ LAPTOP_SETTINGS: dict[str, str] = {
     "min_wal_size": "'256MB'",
     "checkpoint_timeout": "'15min'",
     "wal_compression": "on",
+    # WAL summaries let `backup create --incremental` copy only the blocks changed since the last
+    # backup (PostgreSQL 17+).
+    "summarize_wal": "on",
     "hot_standby": "on",
     "hot_standby_feedback": "on",
     "wal_receiver_status_interval": "'1s'",
@@ -35,6 +38,11 @@ LAPTOP_SETTINGS: dict[str, str] = {
     "logging_collector": "off",
     "log_line_prefix": "'%m [%p] %q%u@%d '",
     "log_min_duration_statement": "'1s'",
+    # Statement text stays out of error reports (an ALTER ROLE ... PASSWORD or a value of a
+    # tenant's row would land in the log), and a slow statement's bind parameters are not logged.
+    "log_min_error_statement": "panic",
+    "log_parameter_max_length": "0",
+    "log_parameter_max_length_on_error": "0",
     "timezone": "'UTC'",
 }
 

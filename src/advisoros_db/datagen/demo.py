@@ -14,6 +14,7 @@ from advisoros_db.datagen.seed import SeedReport, last_run, seed
 from advisoros_db.search import pipeline
 from advisoros_db.search.embedders import Embedder, get_embedder
 from advisoros_db.search.session import connect
+from advisoros_db.tenancy import owner_maintenance
 
 DEMO_SCALE = "tiny"
 DEMO_SEED = 2024
@@ -65,7 +66,9 @@ def embed_sample(
         return None, 0
     org: uuid.UUID = row[0]
     model = embedder or get_embedder()
+    # The owner loads the demo: a maintenance run whose queries name the organization.
     with connect(url) as conn:
+        owner_maintenance(conn)
         todo = pipeline.pending_documents(conn, model.model, org)[:documents]
         task = progress.add_task("document_embeddings", total=len(todo)) if progress else None
         for tenant, doc in todo:

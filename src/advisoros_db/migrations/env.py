@@ -5,8 +5,11 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
+from advisoros_db.migrations import (
+    audit_ops,  # noqa: F401 - registers op.*_audit_chain
+    partition_ops,  # noqa: F401 - registers op.* partition operations
+)
 from advisoros_db.migrations import operations as _operations  # registers op.* extensions
-from advisoros_db.migrations import partition_ops  # noqa: F401 - registers op.* partition operations
 from advisoros_db.migrations import safe_index as _safe_index  # noqa: F401  (op.create_index_safely)
 from advisoros_db.migrations.compare import compare_options, quiet_expression_indexes
 from advisoros_db.settings import get_settings

@@ -9,9 +9,8 @@ from typing import Any
 from alembic.operations import MigrateOperation, Operations
 from sqlalchemy import text
 
-from advisoros_db.cluster.credentials import APP_ROLE
 from advisoros_db.errors import MigrationError
-from advisoros_db.tenancy.context import TENANT_SETTING
+from advisoros_db.tenancy import APP_ROLE, TENANT_SETTING
 
 POLICY = "tenant_isolation"
 

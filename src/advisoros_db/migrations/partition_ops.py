@@ -19,7 +19,7 @@ _OFFLINE = (
 )
 
 
-def _offline(operations: Operations, what: str) -> bool:
+def stop_offline(operations: Operations, what: str) -> bool:
     """In offline (--sql) mode, write a statement that stops the script here with the reason."""
     if not operations.get_context().as_sql:
         return False
@@ -27,7 +27,7 @@ def _offline(operations: Operations, what: str) -> bool:
     return True
 
 
-def _conn(operations: Operations) -> psycopg.Connection[Any]:
+def driver_connection(operations: Operations) -> psycopg.Connection[Any]:
     raw = operations.get_bind().connection.driver_connection
     if not isinstance(raw, psycopg.Connection):
         raise MigrationError(
@@ -47,9 +47,9 @@ class InstallPartitionFunctionsOp(MigrateOperation):
 
 @Operations.implementation_for(InstallPartitionFunctionsOp)
 def _install(operations: Operations, operation: InstallPartitionFunctionsOp) -> None:
-    if _offline(operations, "installing the partition functions"):
+    if stop_offline(operations, "installing the partition functions"):
         return
-    steps.install_functions(_conn(operations))
+    steps.install_functions(driver_connection(operations))
 
 
 @Operations.register_operation("drop_partition_functions")
@@ -61,9 +61,9 @@ class DropPartitionFunctionsOp(MigrateOperation):
 
 @Operations.implementation_for(DropPartitionFunctionsOp)
 def _drop_functions(operations: Operations, operation: DropPartitionFunctionsOp) -> None:
-    if _offline(operations, "dropping the partition functions"):
+    if stop_offline(operations, "dropping the partition functions"):
         return
-    steps.drop_functions(_conn(operations))
+    steps.drop_functions(driver_connection(operations))
 
 
 @Operations.register_operation("create_partitioned_twin")
@@ -81,9 +81,9 @@ class CreatePartitionedTwinOp(MigrateOperation):
 
 @Operations.implementation_for(CreatePartitionedTwinOp)
 def _create_twin(operations: Operations, operation: CreatePartitionedTwinOp) -> None:
-    if _offline(operations, "building a partitioned table"):
+    if stop_offline(operations, "building a partitioned table"):
         return
-    steps.create_twin(_conn(operations), operation.table)
+    steps.create_twin(driver_connection(operations), operation.table)
 
 
 @Operations.register_operation("drop_partitioned_twin")
@@ -98,9 +98,9 @@ class DropPartitionedTwinOp(MigrateOperation):
 
 @Operations.implementation_for(DropPartitionedTwinOp)
 def _drop_twin(operations: Operations, operation: DropPartitionedTwinOp) -> None:
-    if _offline(operations, "dropping a partitioned table"):
+    if stop_offline(operations, "dropping a partitioned table"):
         return
-    steps.drop_twin(_conn(operations), operation.table)
+    steps.drop_twin(driver_connection(operations), operation.table)
 
 
 @Operations.register_operation("swap_partitioned")
@@ -121,9 +121,9 @@ class SwapPartitionedOp(MigrateOperation):
 
 @Operations.implementation_for(SwapPartitionedOp)
 def _swap(operations: Operations, operation: SwapPartitionedOp) -> None:
-    if _offline(operations, "swapping in a partitioned table"):
+    if stop_offline(operations, "swapping in a partitioned table"):
         return
-    steps.swap_small(_conn(operations), operation.table, operation.max_rows)
+    steps.swap_small(driver_connection(operations), operation.table, operation.max_rows)
 
 
 @Operations.register_operation("unswap_partitioned")
@@ -140,6 +140,26 @@ class UnswapPartitionedOp(MigrateOperation):
 
 @Operations.implementation_for(UnswapPartitionedOp)
 def _unswap(operations: Operations, operation: UnswapPartitionedOp) -> None:
-    if _offline(operations, "swapping back a plain table"):
+    if stop_offline(operations, "swapping back a plain table"):
         return
-    steps.unswap(_conn(operations), operation.table)
+    steps.unswap(driver_connection(operations), operation.table)
+
+
+@Operations.register_operation("enforce_unique_keys")
+class EnforceUniqueKeysOp(MigrateOperation):
+    """Ids of a partitioned table with a key registry become unique across every partition and
+    organization (refused, naming them, while duplicates exist)."""
+
+    def __init__(self, table: str) -> None:
+        self.table = table
+
+    @classmethod
+    def enforce_unique_keys(cls, operations: Operations, table: str) -> Any:
+        return operations.invoke(cls(table))
+
+
+@Operations.implementation_for(EnforceUniqueKeysOp)
+def _enforce_unique_keys(operations: Operations, operation: EnforceUniqueKeysOp) -> None:
+    if stop_offline(operations, "making ids unique"):
+        return
+    steps.enforce_unique_keys(driver_connection(operations), operation.table)

@@ -11,8 +11,9 @@ from advisoros_db.partitioning.layout import (
 )
 from advisoros_db.partitioning.locks import LockPolicy
 from advisoros_db.partitioning.maintain import MaintenanceReport, maintain
-from advisoros_db.partitioning.stats import stats
+from advisoros_db.partitioning.stats import open_windows_at, stats
 from advisoros_db.partitioning.verify import Verification, compare
+from advisoros_db.partitioning.windows import RollbackWindow, open_windows
 
 __all__ = [
     "AUDIT_LOGS",
@@ -24,12 +25,15 @@ __all__ = [
     "LockPolicy",
     "MaintenanceReport",
     "Partition",
+    "RollbackWindow",
     "TableSpec",
     "Verification",
     "archive",
     "compare",
     "export",
     "maintain",
+    "open_windows",
+    "open_windows_at",
     "restore",
     "spec_for",
     "stats",

@@ -19,7 +19,7 @@ from advisoros_db.partitioning.layout import (
     AUDIT_LOGS,
     Partition,
     TableSpec,
-    older_than,
+    expired,
     parse_name,
 )
 from advisoros_db.partitioning.locks import DEFAULT_POLICY, LockPolicy, in_short_transaction
@@ -144,42 +144,66 @@ def _type(text: str) -> str:
     return text
 
 
+def archived_tables(conn: psycopg.Connection[Any], spec: TableSpec) -> list[Partition]:
+    """Partitions of `spec` already detached into the archive schema (by their names)."""
+    rows = conn.execute(
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE n.nspname = %s AND c.relkind = 'r'",
+        (ARCHIVE_SCHEMA,),
+    ).fetchall()
+    return sorted(p for (name,) in rows if (p := parse_name(spec, name)) is not None)
+
+
+def export_verified(conn: psycopg.Connection[Any], name: str, directory: Path) -> Path:
+    """Export archive.<name>, restore the file into a scratch table to prove it reads back to the
+    same rows and checksum, and only then drop archive.<name>. A run killed at any point leaves the
+    table in the archive schema, so the next run exports it again."""
+    path, _manifest = export(conn, name, directory)
+    scratch = sql.Identifier(ARCHIVE_SCHEMA, f"verify_{name}")
+    conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(scratch))
+    try:
+        restore(conn, path, schema=ARCHIVE_SCHEMA, name=f"verify_{name}")
+    finally:
+        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(scratch))
+    conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(ARCHIVE_SCHEMA, name)))
+    return path
+
+
 def archive(
     url: str,
     *,
-    keep_months: int,
+    keep_months: int | None = None,
+    keep_years: int | None = None,
     export_dir: Path | None = None,
     today: dt.date | None = None,
     spec: TableSpec = AUDIT_LOGS,
     policy: LockPolicy = DEFAULT_POLICY,
 ) -> list[Archived]:
-    """Detach the months older than `keep_months` into the archive schema; with `export_dir`, also
-    export each, verify the export by restoring it into a scratch table, and drop the archived table."""
-    if keep_months < 0:
-        raise ArchiveError(f"--keep-months must be 0 or more, got {keep_months}")
+    """Detach the partitions older than `keep_months` (audit logs) or `keep_years` (documents'
+    tax years) into the archive schema; with `export_dir`, also export each, verify the export by
+    restoring it into a scratch table, and drop the archived table. With `export_dir`, tables an
+    earlier run left in the archive schema past the same cutoff are exported and dropped too."""
+    keep = keep_months if spec.granularity == "month" else keep_years
+    option = "--keep-months" if spec.granularity == "month" else "--keep-years"
+    if keep is None:
+        raise ArchiveError(f"{spec.table} is partitioned by {spec.granularity}; give {option}")
+    if keep < 0:
+        raise ArchiveError(f"{option} must be 0 or more, got {keep}")
     today = today or dt.datetime.now(dt.UTC).date()
-    done = []
+    done: dict[str, Archived] = {}
     with psycopg.connect(url, autocommit=True) as conn:
         if not ddl.is_partitioned(conn, spec.table):
             raise ArchiveError(
                 f"{spec.table} is not partitioned; run `advisoros-db partitions convert {spec.table}`"
             )
-        for part in older_than(partitions_of(conn, spec), spec, today, keep_months):
+        for part in expired(partitions_of(conn, spec), spec, today, keep):
             detach(conn, spec, part, policy=policy)
             rows, checksum = table_checksum(conn, sql.Identifier(ARCHIVE_SCHEMA, part.name))
-            if export_dir is None:
-                done.append(Archived(part.name, rows, checksum))
-                continue
-            path, _manifest = export(conn, part.name, export_dir)
-            scratch = f"verify_{part.name}"
-            try:
-                restore(conn, path, schema=ARCHIVE_SCHEMA, name=scratch)
-            finally:
-                conn.execute(
-                    sql.SQL("DROP TABLE IF EXISTS {}").format(
-                        sql.Identifier(ARCHIVE_SCHEMA, scratch)
-                    )
-                )
-            conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(ARCHIVE_SCHEMA, part.name)))
-            done.append(Archived(part.name, rows, checksum, str(path), dropped=True))
-    return done
+            done[part.name] = Archived(part.name, rows, checksum)
+        if export_dir is None:
+            return list(done.values())
+        for part in expired(archived_tables(conn, spec), spec, today, keep):
+            rows, checksum = table_checksum(conn, sql.Identifier(ARCHIVE_SCHEMA, part.name))
+            path = export_verified(conn, part.name, export_dir)
+            done[part.name] = Archived(part.name, rows, checksum, str(path), dropped=True)
+    return sorted(done.values(), key=lambda a: a.partition)

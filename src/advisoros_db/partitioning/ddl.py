@@ -17,23 +17,20 @@ from advisoros_db.partitioning.introspect import (
     set_phase,
     short,
 )
+from advisoros_db.partitioning.keys import build_registry, registry_columns
 from advisoros_db.partitioning.swap import (
     drop_old,
+    keep_shape,
     lock_for_swap,
     mirror_name,
+    restore_shape,
     start_mirror,
     stop_mirror,
     swap,
     unswap,
     validate,
 )
-from advisoros_db.partitioning.twin import (
-    build_partitioned,
-    build_registry,
-    copy_privileges,
-    registry_columns,
-    secure_partitions,
-)
+from advisoros_db.partitioning.twin import build_partitioned, copy_privileges, secure_partitions
 
 __all__ = [
     "FUNCTIONS",
@@ -51,10 +48,12 @@ __all__ = [
     "incoming_foreign_keys",
     "install_functions",
     "is_partitioned",
+    "keep_shape",
     "lock_for_swap",
     "mirror_name",
     "primary_key",
     "registry_columns",
+    "restore_shape",
     "secure_partitions",
     "set_phase",
     "short",

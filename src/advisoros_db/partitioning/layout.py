@@ -44,6 +44,12 @@ class TableSpec:
         return f"{self.table}_old"
 
     @property
+    def shape_name(self) -> str:
+        """The emptied plain table a migration's swap keeps (schema `partitioning`, never written):
+        what the 0005 downgrade rebuilds the plain table from."""
+        return f"{self.table}_plain"
+
+    @property
     def registry(self) -> str:
         return f"{self.table}_keys"
 
@@ -156,6 +162,24 @@ def older_than(
         raise ValueError("keep_months must be 0 or more")
     cutoff = add_months(month_start(today), -keep_months)
     return sorted(p for p in partitions if isinstance(p.upper, dt.datetime) and p.upper <= cutoff)
+
+
+def older_years(partitions: list[Partition], today: dt.date, keep_years: int) -> list[Partition]:
+    """Tax-year partitions before the current year minus `keep_years` (archive candidates): keeping
+    7 in 2026 keeps 2019 to 2026 and archives 2018 and earlier."""
+    if keep_years < 0:
+        raise ValueError("keep_years must be 0 or more")
+    cutoff = today.year - keep_years
+    return sorted(p for p in partitions if isinstance(p.upper, int) and p.upper <= cutoff)
+
+
+def expired(
+    partitions: list[Partition], spec: TableSpec, today: dt.date, keep: int
+) -> list[Partition]:
+    """Partitions past `keep` periods of `spec`'s granularity (months or tax years)."""
+    if spec.granularity == "month":
+        return older_than(partitions, spec, today, keep)
+    return older_years(partitions, today, keep)
 
 
 def parse_name(spec: TableSpec, name: str, *, table: str | None = None) -> Partition | None:

@@ -13,6 +13,7 @@ from psycopg import sql
 from advisoros_db.partitioning import ddl
 from advisoros_db.partitioning.layout import SPECS, Partition, TableSpec, runway
 from advisoros_db.partitioning.locks import DEFAULT_POLICY, LockPolicy, in_short_transaction
+from advisoros_db.partitioning.windows import open_windows
 
 # Any constant that is ours alone: pg_try_advisory_lock(key) keys are database-wide.
 MAINTENANCE_LOCK = 0x6164766973_02
@@ -76,6 +77,7 @@ def maintain_table(
             f"{spec.table} is not partitioned yet: run `advisoros-db partitions convert {spec.table}`"
         )
         return report
+    report.warnings.extend(w.warning() for w in open_windows(conn) if w.table == spec.table)
     for part in runway(spec, today):
         if ensure_partition(conn, spec, part, policy=policy):
             report.created.append(part.name)

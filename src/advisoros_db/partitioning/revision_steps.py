@@ -7,7 +7,7 @@ from __future__ import annotations
 from psycopg import sql
 
 from advisoros_db.errors import MigrationError
-from advisoros_db.partitioning import ddl
+from advisoros_db.partitioning import ddl, keys
 from advisoros_db.partitioning.layout import SPECS, TableSpec
 
 # Above this many rows a migration will not copy a table under lock: the online conversion must.
@@ -80,18 +80,41 @@ def swap_small(conn: ddl.Conn, table: str, max_rows: int = SMALL_TABLE_ROWS) -> 
     if copied != rows:
         raise MigrationError(f"copied {copied} of {rows} rows of {s.table}; nothing was swapped")
     ddl.validate(conn, ddl.swap(conn, s))
-    ddl.set_phase(conn, s.table, "swapped")
+    # Nothing to roll back to that the migration did not just copy: no window, no doubled writes.
+    ddl.keep_shape(conn, s)
+    ddl.set_phase(conn, s.table, "finalized")
 
 
 def unswap(conn: ddl.Conn, table: str) -> None:
-    """The rollback: the plain table, kept in sync since the swap, is live again."""
+    """The rollback: the plain table, kept in sync since an online conversion's swap or rebuilt
+    from the blueprint a migration's swap kept, is live again."""
     s = spec(table)
     if not ddl.is_partitioned(conn, s.table):
         return
-    if not ddl.exists(conn, s.old_name):
+    if not ddl.exists(conn, s.old_name) and not ddl.restore_shape(conn, s):
         raise MigrationError(
             f"{s.table} was finalized ({s.old_name} is gone): the plain table cannot come back"
             " by downgrade"
         )
     ddl.validate(conn, ddl.unswap(conn, s))
     ddl.set_phase(conn, s.table, "rolled_back")
+
+
+def enforce_unique_keys(conn: ddl.Conn, table: str) -> None:
+    """Ids unique across every partition and organization (revision 0011_keys_unique_document_ids)."""
+    keys.enforce(conn, spec(table))
+
+
+def refresh_mirror(conn: ddl.Conn, table: str) -> None:
+    """Re-create the mirror trigger of `table`, if one runs, so that it copies the columns the
+    table has now (a revision added or dropped some on both sides)."""
+    s = spec(table)
+    row = conn.execute(
+        "SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass(%s) AND tgname = 'partition_mirror'",
+        (s.table,),
+    ).fetchone()
+    if row is None:
+        return
+    plain = s.old_name if ddl.is_partitioned(conn, s.table) else s.table
+    target = s.old_name if plain != s.table else s.partitioned_name
+    ddl.start_mirror(conn, s.table, target, ddl.primary_key(conn, plain)[0])

@@ -12,6 +12,7 @@ from advisoros_db.partitioning.introspect import (
     Conn,
     columns,
     deparsed,
+    exists,
     incoming_foreign_keys,
     primary_key,
     short,
@@ -207,6 +208,7 @@ def unswap(conn: Conn, spec: TableSpec) -> list[tuple[str, str]]:
     live, twin, old = spec.table, spec.partitioned_name, spec.old_name
     fks = lock_for_swap(conn, spec, live, old)
     pk = primary_key(conn, old)[0]
+    refuse_loss(conn, spec, pk)
     stop_mirror(conn, live)
     _hand_over_sequences(conn, live, old)
     conn.execute(
@@ -222,7 +224,80 @@ def unswap(conn: Conn, spec: TableSpec) -> list[tuple[str, str]]:
     return pending
 
 
+_MISSING: LiteralString = """
+SELECT l.{pk}::text, l.{key}::text FROM {live} l
+WHERE NOT EXISTS (SELECT 1 FROM {old} o WHERE o.{pk} = l.{pk} AND o.{key} IS NOT DISTINCT FROM l.{key})
+LIMIT 6
+"""
+
+
+def refuse_loss(conn: Conn, spec: TableSpec, pk: str) -> None:
+    """Raise unless every row of the partitioned table is in `<table>_old`: swapping back would
+    drop the others (the reverse mirror cannot hold a row the plain table's keys refuse). One scan
+    of the table, under the swap's locks, so that no write slips in between the check and the swap."""
+    missing = conn.execute(
+        sql.SQL(_MISSING).format(
+            pk=sql.Identifier(pk),
+            key=sql.Identifier(spec.key),
+            live=sql.Identifier(spec.table),
+            old=sql.Identifier(spec.old_name),
+        )
+    ).fetchall()
+    if missing:
+        shown = ", ".join(f"({pk} {row}, {spec.key} {key})" for row, key in missing[:5])
+        raise MigrationError(
+            f"swapping {spec.old_name} back in would drop rows of {spec.table} that it does not "
+            f"hold: {shown}{' and more' if len(missing) > 5 else ''}. Nothing was changed. The "
+            f"plain table holds one row per {pk}, kept in step by {pk}: a row sharing another's "
+            f"{pk} never reached it, and deleting one of the two deleted the other's copy. Make "
+            f"the {pk}s unique and put the missing rows back into {spec.old_name}, or keep the "
+            f"partitioned table (`advisoros-db partitions finalize {spec.table}`)"
+        )
+
+
 def drop_old(conn: Conn, spec: TableSpec) -> None:
     """End the rollback window: stop the reverse mirror and drop the plain table."""
     stop_mirror(conn, spec.table)
     conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(spec.old_name)))
+
+
+SHAPE_SCHEMA = "partitioning"
+
+
+def keep_shape(conn: Conn, spec: TableSpec) -> None:
+    """Close the rollback window a migration's swap opened: stop the reverse mirror, empty the
+    plain table and keep it, never written, as `partitioning.<table>_plain`: the blueprint the
+    0005 downgrade rebuilds the plain table from. No copy, no doubled writes."""
+    stop_mirror(conn, spec.table)
+    old, shape = sql.Identifier(spec.old_name), sql.Identifier(spec.shape_name)
+    conn.execute(sql.SQL("TRUNCATE {}").format(old))
+    conn.execute(sql.SQL("ALTER TABLE {} RENAME TO {}").format(old, shape))
+    conn.execute(
+        sql.SQL("ALTER TABLE {} SET SCHEMA {}").format(shape, sql.Identifier(SHAPE_SCHEMA))
+    )
+
+
+def restore_shape(conn: Conn, spec: TableSpec) -> bool:
+    """Bring the plain table back from its blueprint as `<table>_old`, holding every row of the
+    partitioned table (what `unswap` then swaps in); False when there is no blueprint."""
+    if not exists(conn, f"{SHAPE_SCHEMA}.{spec.shape_name}"):
+        return False
+    live, old = sql.Identifier(spec.table), sql.Identifier(spec.old_name)
+    conn.execute(sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(live))
+    conn.execute(
+        sql.SQL("ALTER TABLE {} SET SCHEMA public").format(
+            sql.Identifier(SHAPE_SCHEMA, spec.shape_name)
+        )
+    )
+    conn.execute(
+        sql.SQL("ALTER TABLE {} RENAME TO {}").format(sql.Identifier(spec.shape_name), old)
+    )
+    present = {c.name for c in columns(conn, spec.table)}
+    cols = sql.SQL(", ").join(
+        sql.Identifier(c.name) for c in columns(conn, spec.old_name) if c.name in present
+    )
+    # Replica role: the plain table's own triggers (timestamps, audit) must not rewrite the rows.
+    conn.execute("SET LOCAL session_replication_role = replica")
+    conn.execute(sql.SQL("INSERT INTO {} ({c}) SELECT {c} FROM {}").format(old, live, c=cols))
+    conn.execute("SET LOCAL session_replication_role = origin")
+    return True

@@ -1,18 +1,17 @@
 """Build the partitioned twin of a plain table (keys with the partition key, indexes on every
-partition, outgoing foreign keys, triggers, grants, forced RLS) and the id registry that foreign
-keys into a partitioned table reference."""
+partition, outgoing foreign keys, triggers, grants, forced RLS); the id registry that foreign keys
+into a partitioned table reference is in `keys.py`."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import LiteralString, cast
+from typing import cast
 
 from psycopg import sql
 
 from advisoros_db.errors import MigrationError
 from advisoros_db.partitioning.introspect import (
-    Column,
     Conn,
     columns,
     deparsed,
@@ -20,6 +19,7 @@ from advisoros_db.partitioning.introspect import (
     primary_key,
     short,
 )
+from advisoros_db.partitioning.keys import build_registry
 from advisoros_db.partitioning.layout import Partition, TableSpec, initial
 
 # -- building the partitioned twin ---------------------------------------------------------------
@@ -249,124 +249,4 @@ def secure_partitions(conn: Conn, parent: str) -> None:
         "SELECT partition_secure(inhrelid::regclass, inhparent::regclass) FROM pg_inherits"
         " WHERE inhparent = %s::regclass",
         (parent,),
-    )
-
-
-# -- the id registry that foreign keys point at ---------------------------------------------------
-
-_REGISTRY_FUNCTIONS: LiteralString = """
-CREATE OR REPLACE FUNCTION {insert_fn}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = public, pg_temp AS $fn$
-BEGIN
-    INSERT INTO {registry} ({cols}) VALUES ({new_cols}) ON CONFLICT ({pk}) DO NOTHING;
-    RETURN NEW;
-END $fn$;
-CREATE OR REPLACE FUNCTION {delete_fn}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = public, pg_temp AS $fn$
-DECLARE
-    still_there boolean;
-BEGIN
-    -- AFTER ROW triggers run at the end of the statement: a row that moved to another partition
-    -- is already there again, and must keep its registry entry (and what references it). The root
-    -- is looked up, not named: the table is renamed by the swap.
-    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE {pk_text} = $1)',
-                   pg_partition_root(TG_RELID))
-       INTO still_there USING OLD.{pk};
-    IF NOT still_there THEN
-        DELETE FROM {registry} WHERE {pk} = OLD.{pk};
-    END IF;
-    RETURN NULL;
-END $fn$;
-"""
-
-
-def registry_columns(conn: Conn, spec: TableSpec) -> list[Column]:
-    """The primary key and every column a foreign key into the table references."""
-    pk = primary_key(conn, spec.table)
-    referenced = {
-        r[0]
-        for r in conn.execute(
-            "SELECT a.attname FROM pg_constraint c CROSS JOIN LATERAL unnest(c.confkey) k(n)"
-            " JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n"
-            " WHERE c.confrelid = %s::regclass AND c.contype = 'f'",
-            (spec.table,),
-        ).fetchall()
-    }
-    return [c for c in columns(conn, spec.table) if c.name in set(pk) | referenced]
-
-
-def build_registry(conn: Conn, spec: TableSpec, parent: str) -> None:
-    """Create `<table>_keys` (one row per id, what incoming foreign keys reference), its unique
-    keys, and the triggers on `parent` that keep it in step; fill it from `parent`. Idempotent."""
-    if exists(conn, spec.registry):
-        return
-    reg = sql.Identifier(spec.registry)
-    pk = primary_key(conn, spec.table)[0]
-    cols = registry_columns(conn, spec)
-    conn.execute(
-        sql.SQL("CREATE TABLE {r} ({defs}, CONSTRAINT {pk_name} PRIMARY KEY ({pk}))").format(
-            r=reg,
-            pk_name=sql.Identifier(short(f"pk_{spec.registry}", "")),
-            defs=sql.SQL(", ").join(
-                sql.SQL("{} {} NOT NULL").format(sql.Identifier(c.name), deparsed(c.type))
-                for c in cols
-            ),
-            pk=sql.Identifier(pk),
-        )
-    )
-    # Every unique key an incoming foreign key references exists on the registry too.
-    for keycols in conn.execute(
-        "SELECT DISTINCT ARRAY(SELECT a.attname::text FROM unnest(c.confkey) WITH ORDINALITY k(n, o)"
-        " JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n ORDER BY k.o)"
-        " FROM pg_constraint c WHERE c.confrelid = %s::regclass AND c.contype = 'f'",
-        (spec.table,),
-    ).fetchall():
-        if keycols[0] == [pk]:
-            continue
-        conn.execute(
-            sql.SQL("ALTER TABLE {r} ADD CONSTRAINT {n} UNIQUE ({cols})").format(
-                r=reg,
-                n=sql.Identifier(short(f"uq_{spec.registry}_{'_'.join(keycols[0])}", "")),
-                cols=sql.SQL(", ").join(map(sql.Identifier, keycols[0])),
-            )
-        )
-    # Tenant ids live here too: the same forced row-level security as the table. No grants: only
-    # the registry's triggers (as its owner) and foreign-key checks touch it.
-    conn.execute("SELECT partition_secure(%s::regclass, %s::regclass)", (spec.registry, spec.table))
-    names = {
-        "insert_fn": sql.Identifier(short(spec.registry, "_register")),
-        "delete_fn": sql.Identifier(short(spec.registry, "_unregister")),
-        "registry": reg,
-        "pk": sql.Identifier(pk),
-        "pk_text": sql.SQL(sql.Identifier(pk).as_string().replace("'", "''")),
-        "cols": sql.SQL(", ").join(sql.Identifier(c.name) for c in cols),
-        "new_cols": sql.SQL(", ").join(
-            sql.SQL("NEW.{}").format(sql.Identifier(c.name)) for c in cols
-        ),
-    }
-    conn.execute(sql.SQL(_REGISTRY_FUNCTIONS).format(**names))
-    for trigger, timing, function in (
-        ("partition_register", "BEFORE INSERT", names["insert_fn"]),
-        ("partition_unregister", "AFTER DELETE", names["delete_fn"]),
-    ):
-        conn.execute(
-            sql.SQL(
-                "CREATE TRIGGER {tg} {timing} ON {t} FOR EACH ROW EXECUTE FUNCTION {f}()"
-            ).format(
-                tg=sql.Identifier(trigger),
-                timing=deparsed(timing),
-                t=sql.Identifier(parent),
-                f=function,
-            )
-        )
-        # Mirrored writes run with session_replication_role = replica; the registry must still follow.
-        conn.execute(
-            sql.SQL("ALTER TABLE {t} ENABLE ALWAYS TRIGGER {tg}").format(
-                t=sql.Identifier(parent), tg=sql.Identifier(trigger)
-            )
-        )
-    conn.execute(
-        sql.SQL("INSERT INTO {r} ({cols}) SELECT {cols} FROM {t} ON CONFLICT DO NOTHING").format(
-            r=reg, cols=names["cols"], t=sql.Identifier(parent)
-        )
     )

@@ -35,6 +35,15 @@ from advisoros_db.routing.transaction import (
     Statement,
     Steps,
 )
+from advisoros_db.tenancy import (
+    APPLY_SQL,
+    async_pool_reset,
+    check_role,
+    check_role_async,
+    pool_reset,
+    verify_tenant,
+    verify_tenant_async,
+)
 
 P = TypeVar("P")
 
@@ -106,12 +115,18 @@ def _checkout(pools: Pools[ConnectionPool], node: str) -> psycopg.Connection[Any
     return pool.getconn(timeout=pool.timeout)
 
 
+def _tenant_scoped(statements: tuple[Statement, ...]) -> bool:
+    return bool(statements) and statements[0][0] is APPLY_SQL
+
+
 def _open(
     conn: psycopg.Connection[Any],
     read_only: bool,
     statements: tuple[Statement, ...],
     fetch_last: bool,
 ) -> Any:
+    if _tenant_scoped(statements):
+        check_role(conn)  # a query once per pooled connection, a lookup afterwards
     if conn.read_only is not read_only:  # the setter takes a lock and a wait()
         conn.read_only = read_only
     if not statements:
@@ -123,10 +138,18 @@ def _open(
     return cursor.fetchone() if fetch_last else None
 
 
-def _close(conn: psycopg.Connection[Any], commit: bool, lsn: bool) -> str | None:
+def _close(
+    conn: psycopg.Connection[Any], commit: bool, lsn: bool, tenant: str | None
+) -> str | None:
     if not commit:
         conn.rollback()
         return None
+    if tenant is not None:
+        try:
+            verify_tenant(conn, tenant)
+        except BaseException:
+            conn.rollback()
+            raise
     conn.commit()
     if not lsn:
         return None
@@ -227,7 +250,7 @@ class RoutedConnection(_RoutedTransactionView):
         try:
             if conn is not None:
                 try:
-                    lsn = _close(conn, commit, tx.wants_lsn(commit))
+                    lsn = _close(conn, commit, tx.wants_lsn(commit), tx.organization_id)
                 except psycopg.Error as exc:
                     tx.close_failed(exc, commit)
                 else:
@@ -250,6 +273,7 @@ def sync_pools(nodes: tuple[NodeConfig, ...], options: RouterOptions) -> Pools[C
             min_size=1,
             max_size=options.pool_size,
             kwargs=connection_kwargs(node, options),
+            reset=pool_reset(options.session_reset),
             timeout=checkout_timeout(options),
             name=f"advisoros-router-{node.name}",
             open=True,
@@ -274,6 +298,8 @@ async def _aopen(
     statements: tuple[Statement, ...],
     fetch_last: bool,
 ) -> Any:
+    if _tenant_scoped(statements):
+        await check_role_async(conn)
     if conn.read_only is not read_only:
         await conn.set_read_only(read_only)
     if not statements:
@@ -284,10 +310,18 @@ async def _aopen(
     return await cursor.fetchone() if fetch_last else None
 
 
-async def _aclose(conn: psycopg.AsyncConnection[Any], commit: bool, lsn: bool) -> str | None:
+async def _aclose(
+    conn: psycopg.AsyncConnection[Any], commit: bool, lsn: bool, tenant: str | None
+) -> str | None:
     if not commit:
         await conn.rollback()
         return None
+    if tenant is not None:
+        try:
+            await verify_tenant_async(conn, tenant)
+        except BaseException:
+            await conn.rollback()
+            raise
     await conn.commit()
     if not lsn:
         return None
@@ -382,7 +416,7 @@ class AsyncRoutedConnection(_RoutedTransactionView):
         try:
             if conn is not None:
                 try:
-                    lsn = await _aclose(conn, commit, tx.wants_lsn(commit))
+                    lsn = await _aclose(conn, commit, tx.wants_lsn(commit), tx.organization_id)
                 except psycopg.Error as exc:
                     tx.close_failed(exc, commit)
                 else:
@@ -408,6 +442,7 @@ def async_pools(
             min_size=1,
             max_size=options.pool_size,
             kwargs=connection_kwargs(node, options),
+            reset=async_pool_reset(options.session_reset),
             timeout=checkout_timeout(options),
             name=f"advisoros-router-{node.name}",
             open=False,

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Self
 
+import psycopg
 from sqlalchemy import Engine, create_engine
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
@@ -33,6 +34,7 @@ from advisoros_db.routing.topology import RouterOptions, nodes_for_target
 from advisoros_db.routing.transaction import RoutedTransaction
 from advisoros_db.settings import Settings
 from advisoros_db.targets import Target, resolve
+from advisoros_db.tenancy import install_engine_reset, require_tenant_role
 from advisoros_db.urls import to_sqlalchemy
 
 
@@ -45,6 +47,18 @@ def _engine_options(node: NodeConfig, options: RouterOptions) -> dict[str, Any]:
         # libpq itself refuses a server in recovery, so a write can never land on a standby.
         connect_args["target_session_attrs"] = "read-write"
     return {"pool_size": options.pool_size, "max_overflow": 0, "connect_args": connect_args}
+
+
+def _engine(node: NodeConfig, options: RouterOptions) -> Engine:
+    engine = create_engine(to_sqlalchemy(node.url), **_engine_options(node, options))
+    install_engine_reset(engine, options.session_reset)
+    return engine
+
+
+def _async_engine(node: NodeConfig, options: RouterOptions) -> AsyncEngine:
+    engine = create_async_engine(to_sqlalchemy(node.url), **_engine_options(node, options))
+    install_engine_reset(engine, options.session_reset)
+    return engine
 
 
 def _token(token: ConsistencyToken | str | None) -> ConsistencyToken | None:
@@ -81,7 +95,12 @@ class _RouterBase:
         cls, target: Target, options: RouterOptions | None = None, *, monitor: bool = True
     ) -> Self:
         opts = options or RouterOptions()
-        return cls(nodes_for_target(target, weights=opts.weights), opts, monitor=monitor)
+        nodes = nodes_for_target(target, weights=opts.weights)
+        # An unreachable primary is the monitor's to report; every pooled connection is checked
+        # again before a tenant transaction uses it.
+        with contextlib.suppress(psycopg.OperationalError):
+            require_tenant_role(nodes[0].url)
+        return cls(nodes, opts, monitor=monitor)
 
     def probe(self) -> dict[str, Any]:
         """Probe every node now and return the health report."""
@@ -163,9 +182,7 @@ class Router(_RouterBase):
     ) -> None:
         opts = options or RouterOptions()
         self.pools = sync_pools(nodes, opts)
-        self.engines: dict[str, Engine] = {
-            n.name: create_engine(to_sqlalchemy(n.url), **_engine_options(n, opts)) for n in nodes
-        }
+        self.engines: dict[str, Engine] = {n.name: _engine(n, opts) for n in nodes}
         try:
             super().__init__(nodes, opts, policy=policy, monitor=monitor)
         except BaseException:
@@ -240,10 +257,7 @@ class AsyncRouter(_RouterBase):
         monitor: bool = True,
     ) -> None:
         opts = options or RouterOptions()
-        self.async_engines: dict[str, AsyncEngine] = {
-            n.name: create_async_engine(to_sqlalchemy(n.url), **_engine_options(n, opts))
-            for n in nodes
-        }
+        self.async_engines: dict[str, AsyncEngine] = {n.name: _async_engine(n, opts) for n in nodes}
         self.engines = {name: e.sync_engine for name, e in self.async_engines.items()}
         self.pools = async_pools(nodes, opts)
         try:

@@ -26,7 +26,7 @@ from advisoros_db.routing import decisions
 from advisoros_db.routing.core import RoutingCore
 from advisoros_db.routing.kinds import Kind, RoutingError
 from advisoros_db.routing.lsn import ConsistencyToken, parse_lsn
-from advisoros_db.tenancy import APPLY_SQL, tenant_id
+from advisoros_db.tenancy import apply_tenant_sa, tenant_id, verify_tenant_sa
 
 log = logging.getLogger("advisoros_db.routing")
 
@@ -88,7 +88,7 @@ class RoutedSession(Session):
         if not route.kind.writes and not route.on_replica:
             conn.exec_driver_sql(READ_ONLY_SQL)
         if route.organization_id is not None:
-            conn.exec_driver_sql(APPLY_SQL, (route.organization_id,))
+            apply_tenant_sa(conn, route.organization_id)
         if route.needs_check:
             assert route.plan.token is not None
             replayed = conn.exec_driver_sql(CAUGHT_UP_SQL).scalar()
@@ -313,6 +313,12 @@ def organization(organization_id: uuid.UUID | str | None) -> str | None:
 def _after_begin(session: Session, transaction: SessionTransaction, conn: Any) -> None:
     if isinstance(session, RoutedSession):
         session._after_begin(session, transaction, conn)
+
+
+@event.listens_for(RoutedSession, "before_commit")
+def _before_commit(session: Session) -> None:
+    if isinstance(session, RoutedSession) and session.route.organization_id is not None:
+        verify_tenant_sa(session.connection(), session.route.organization_id)
 
 
 @event.listens_for(RoutedSession, "before_flush")

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 
 from advisoros_db.routing.kinds import Role
 from advisoros_db.routing.lag import WalSample, staleness, trim
+from advisoros_db.urls import masked_repr
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,8 @@ class NodeConfig:
     role: Role
     url: str
     weight: float = 1.0
+
+    __repr__ = masked_repr
 
 
 @dataclass(frozen=True)

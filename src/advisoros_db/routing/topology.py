@@ -9,6 +9,7 @@ from advisoros_db.routing.kinds import Role
 from advisoros_db.routing.state import NodeConfig
 from advisoros_db.settings import Settings
 from advisoros_db.targets import Target
+from advisoros_db.tenancy import SessionReset
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class RouterOptions:
     policy: str = "round_robin"
     pool_size: int = 10
     weights: dict[str, float] = field(default_factory=dict)
+    session_reset: SessionReset = SessionReset.DISCARD_ALL
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RouterOptions:
@@ -38,6 +40,7 @@ class RouterOptions:
             policy=settings.read_policy,
             pool_size=settings.pool_max_size,
             weights=dict(settings.replica_weights),
+            session_reset=SessionReset(settings.session_reset),
         )
 
 
@@ -86,9 +89,9 @@ def nodes_for_target(
     """
     replicas = list(target.replica_urls)
     if target.embedded:
-        replicas = [_credentials_from(url, target.app_url) for url in replicas]
+        replicas = [_credentials_from(url, target.tenant_url) for url in replicas]
     return nodes_from(
-        target.app_url,
+        target.tenant_url,
         replicas,
         analytics_url=target.analytics_url,
         background_url=target.background_url,

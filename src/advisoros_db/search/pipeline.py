@@ -16,7 +16,7 @@ from advisoros_db.search import chunking, queries
 from advisoros_db.search.embedders import Embedder, get_embedder
 from advisoros_db.search.errors import DocumentNotFound, EmbedderError
 from advisoros_db.search.session import Connection, connect, tenant_transaction
-from advisoros_db.tenancy.context import tenant_id
+from advisoros_db.tenancy import owner_maintenance, tenant_id
 
 Progress = Callable[[int, int], None]
 """Called with (documents done, documents to do) after each document."""
@@ -237,6 +237,8 @@ def embed_pending(
     embedder = embedder or get_embedder(model)
     report = EmbedReport()
     with connect(url) as conn:
+        if org is None:  # every tenant: the owner's maintenance run, its queries name the org
+            owner_maintenance(conn)
         todo = pending_documents(conn, embedder.model, org, everything=everything)
         if progress:
             progress(0, len(todo))

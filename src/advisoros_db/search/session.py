@@ -1,18 +1,15 @@
-"""Connections and tenant-scoped transactions for search: every query runs inside one tenant."""
+"""Search connections; every query runs inside tenancy's one `tenant_transaction` (re-exported
+here for the search modules)."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import psycopg
 from pgvector.psycopg import register_vector
 from psycopg.rows import TupleRow
 
-from advisoros_db.errors import translated
-from advisoros_db.tenancy.context import apply_tenant, tenant_id
+from advisoros_db.tenancy import tenant_transaction
 
 Connection = psycopg.Connection[TupleRow]
 
@@ -33,10 +30,4 @@ def connect(url: str, **kwargs: Any) -> Connection:
     return conn
 
 
-@contextmanager
-def tenant_transaction(conn: Connection, organization_id: uuid.UUID | str) -> Iterator[str]:
-    """A transaction (or savepoint) scoped to one organization; yields its canonical id."""
-    org = tenant_id(organization_id)
-    with translated(), conn.transaction():
-        apply_tenant(conn, org)
-        yield org
+__all__ = ["Connection", "connect", "tenant_transaction"]

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, LiteralString
 
 import psycopg
 from psycopg import pq
 
 from advisoros_db.errors import TenantError
+from advisoros_db.tenancy.roles import check_role, check_role_async
 
 # Read by the RLS policies as current_setting('app.organization_id', true).
 TENANT_SETTING = "app.organization_id"
 
 # set_config(..., true) is local to the transaction: it cannot leak to the next transaction on a
 # pooled connection, unlike a session-wide SET.
-APPLY_SQL = "SELECT set_config('app.organization_id', %s, true)"
+APPLY_SQL: LiteralString = "SELECT set_config('app.organization_id', %s, true)"
+
+# Read back before a commit: a statement that switched the tenant inside the transaction fails it.
+CURRENT_SQL: LiteralString = "SELECT current_setting('app.organization_id', true)"
 
 
 def tenant_id(organization_id: uuid.UUID | str) -> str:
@@ -44,7 +48,9 @@ def apply_tenant(conn: psycopg.Connection[Any], organization_id: uuid.UUID | str
             "tenant scope needs a transaction; the connection is in autocommit mode "
             "(use `with conn.transaction():` or tenancy.tenant_transaction)"
         )
-    conn.execute(APPLY_SQL, (tenant_id(organization_id),))
+    org = tenant_id(organization_id)
+    check_role(conn)
+    conn.execute(APPLY_SQL, (org,))
 
 
 async def apply_tenant_async(
@@ -56,4 +62,28 @@ async def apply_tenant_async(
             "tenant scope needs a transaction; the connection is in autocommit mode "
             "(use `async with conn.transaction():` or tenancy.async_tenant_transaction)"
         )
-    await conn.execute(APPLY_SQL, (tenant_id(organization_id),))
+    org = tenant_id(organization_id)
+    await check_role_async(conn)
+    await conn.execute(APPLY_SQL, (org,))
+
+
+def same_tenant(expected: str, found: Any) -> None:
+    """Raise TenantError when the tenant setting read back before a commit is not `expected`."""
+    if found != expected:
+        raise TenantError(
+            f"the tenant setting changed inside a transaction scoped to organization {expected} "
+            f"(now {found or 'unset'}); the transaction was rolled back. Open one transaction "
+            "per organization instead of switching app.organization_id"
+        )
+
+
+def verify_tenant(conn: psycopg.Connection[Any], expected: str) -> None:
+    """Before COMMIT: fail unless the transaction is still scoped to `expected`."""
+    row = conn.execute(CURRENT_SQL).fetchone()
+    same_tenant(expected, row[0] if row else None)
+
+
+async def verify_tenant_async(conn: psycopg.AsyncConnection[Any], expected: str) -> None:
+    """Async twin of `verify_tenant`."""
+    row = await (await conn.execute(CURRENT_SQL)).fetchone()
+    same_tenant(expected, row[0] if row else None)

@@ -2,7 +2,9 @@
 
 Every transaction the session begins first runs a transaction-local set_config of the tenant, so
 row-level security shows and accepts only that organization's rows; nothing survives the
-transaction on a pooled connection.
+transaction on a pooled connection. Before a commit the tenant is read back: a statement that
+switched it inside the transaction fails the transaction. Only a role that row-level security
+binds may run any of them (`roles.check_role`).
 """
 
 from __future__ import annotations
@@ -14,17 +16,46 @@ from typing import Any
 
 import psycopg
 from psycopg import pq
-from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
 from advisoros_db.errors import TenantError, translated
-from advisoros_db.tenancy.context import TENANT_SETTING, apply_tenant, apply_tenant_async, tenant_id
-
-_APPLY = text("SELECT set_config(:setting, :organization_id, true)")
+from advisoros_db.tenancy.context import (
+    APPLY_SQL,
+    CURRENT_SQL,
+    apply_tenant,
+    apply_tenant_async,
+    same_tenant,
+    tenant_id,
+    verify_tenant,
+    verify_tenant_async,
+)
+from advisoros_db.tenancy.reset import install_engine_reset
+from advisoros_db.tenancy.roles import ROLE_CHECK_SQL, refuse, role_problem
 
 # Where a scoped session remembers its tenant (Session.info is the documented place for this).
 _INFO_KEY = "advisoros.organization_id"
+# Where a pooled SQLAlchemy connection remembers whether its role may run tenant sessions
+# (Connection.info lives as long as the DBAPI connection).
+_ROLE_KEY = "advisoros.role_problem"
+
+
+def apply_tenant_sa(connection: Connection, organization_id: str) -> None:
+    """Scope the transaction `connection` is in to a (canonical) organization id, after checking
+    once per DBAPI connection that its role is bound by row-level security."""
+    info = connection.info
+    if _ROLE_KEY not in info:
+        info[_ROLE_KEY] = role_problem(connection.exec_driver_sql(ROLE_CHECK_SQL).first())
+    problem = info[_ROLE_KEY]
+    if problem is not None:
+        raise refuse(problem)
+    connection.exec_driver_sql(APPLY_SQL, (organization_id,))
+
+
+def verify_tenant_sa(connection: Connection, organization_id: str) -> None:
+    """Before COMMIT: fail unless the transaction is still scoped to `organization_id`."""
+    same_tenant(organization_id, connection.exec_driver_sql(CURRENT_SQL).scalar())
 
 
 def _apply_on_begin(
@@ -32,7 +63,13 @@ def _apply_on_begin(
 ) -> None:
     organization_id = session.info.get(_INFO_KEY)
     if organization_id is not None:
-        connection.execute(_APPLY, {"setting": TENANT_SETTING, "organization_id": organization_id})
+        apply_tenant_sa(connection, organization_id)
+
+
+def _verify_before_commit(session: Session) -> None:
+    organization_id = session.info.get(_INFO_KEY)
+    if organization_id is not None:
+        verify_tenant_sa(session.connection(), organization_id)
 
 
 def scope_session(session: Session, organization_id: uuid.UUID | str) -> Session:
@@ -40,6 +77,7 @@ def scope_session(session: Session, organization_id: uuid.UUID | str) -> Session
     session.info[_INFO_KEY] = tenant_id(organization_id)
     if not event.contains(session, "after_begin", _apply_on_begin):
         event.listen(session, "after_begin", _apply_on_begin)
+        event.listen(session, "before_commit", _verify_before_commit)
     return session
 
 
@@ -56,7 +94,10 @@ def tenant_session(
     """A Session in one transaction scoped to `organization_id`; commits on success.
 
     Driver errors that have a meaning here (constraint, permission) arrive as the package's own.
+    An engine passed here gets the pool reset (`reset.install_engine_reset`) if it lacks it.
     """
+    if isinstance(bind, Engine):
+        install_engine_reset(bind)
     with translated(), Session(bind) as session:
         scope_session(session, organization_id)
         with session.begin():
@@ -67,7 +108,8 @@ def tenant_session(
 async def async_tenant_session(
     bind: AsyncEngine, organization_id: uuid.UUID | str
 ) -> AsyncIterator[AsyncSession]:
-    """Async twin of `tenant_session`: the same listener, on the AsyncSession's sync session."""
+    """Async twin of `tenant_session`: the same listeners, on the AsyncSession's sync session."""
+    install_engine_reset(bind)
     with translated():
         async with AsyncSession(bind) as session:
             scope_session(session.sync_session, organization_id)
@@ -88,23 +130,29 @@ def _require_idle(conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]) 
 @contextmanager
 def tenant_transaction(
     conn: psycopg.Connection[Any], organization_id: uuid.UUID | str
-) -> Iterator[psycopg.Connection[Any]]:
-    """A psycopg transaction scoped to `organization_id`; commits on success."""
+) -> Iterator[str]:
+    """A psycopg transaction scoped to `organization_id`; commits on success, after checking the
+    tenant is still the same. Yields the organization's canonical id.
+
+    The one tenant transaction of the package: search, the CLI and applications use it.
+    """
     org = tenant_id(organization_id)
     _require_idle(conn)
     with translated(), conn.transaction():
         apply_tenant(conn, org)
-        yield conn
+        yield org
+        verify_tenant(conn, org)
 
 
 @asynccontextmanager
 async def async_tenant_transaction(
     conn: psycopg.AsyncConnection[Any], organization_id: uuid.UUID | str
-) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+) -> AsyncIterator[str]:
     """Async twin of `tenant_transaction`."""
     org = tenant_id(organization_id)
     _require_idle(conn)
     with translated():
         async with conn.transaction():
             await apply_tenant_async(conn, org)
-            yield conn
+            yield org
+            await verify_tenant_async(conn, org)

@@ -1,0 +1,60 @@
+"""`failover` and `rejoin`: disaster recovery of the embedded cluster."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from advisoros_db import targets
+from advisoros_db.cli.output import command, console
+from advisoros_db.cluster import failover as failover_ops
+from advisoros_db.errors import ConfigError
+from advisoros_db.settings import get_settings
+from advisoros_db.urls import port_of
+
+app = typer.Typer()
+
+
+@app.command()
+@command
+def failover(
+    to: Annotated[
+        str | None,
+        typer.Option(help="Replica to promote (default: the DR replica, else the least behind)."),
+    ] = None,
+) -> None:
+    """Fence the primary (stopped, read-only if restarted) and promote a replica in its place."""
+    settings = get_settings()
+    if not settings.uses_embedded:
+        raise ConfigError(
+            "failover manages the embedded cluster; for configured servers promote the DR "
+            "server with SELECT pg_promote() and point ADVISOROS_DATABASE_URL at it"
+        )
+    cluster = targets.embedded_cluster(settings)
+    dr_port = port_of(settings.dr_url) if settings.dr_url else None
+    result = failover_ops.failover(cluster, to, dr_port=dr_port)
+    console.print(
+        f"{result.new_primary} is the primary ({result.seconds:.1f} s); {result.old_primary} is "
+        f"fenced; replicas following: {', '.join(result.repointed) or 'none'}"
+    )
+    if settings.backup_encryption_key is not None and settings.backup_repository.exists():
+        from advisoros_db.cli.backup import backups_for
+
+        state = backups_for(settings, start=False).stream()
+        console.print(f"WAL archive now streams from {state.source}")
+    console.print(
+        f"next: `advisoros-db rejoin {result.old_primary}` to make it a replica, and "
+        f"`advisoros-db backup create` (a new timeline starts with a new full backup)"
+    )
+
+
+@app.command()
+@command
+def rejoin(
+    node: Annotated[str, typer.Argument(help="Fenced former primary (or a replica).")],
+) -> None:
+    """pg_rewind a former primary onto the current one and start it as a streaming replica."""
+    cluster = targets.embedded_cluster(get_settings())
+    seconds = failover_ops.rejoin(cluster, node)
+    console.print(f"{node} streams from the primary again as a replica ({seconds:.1f} s)")

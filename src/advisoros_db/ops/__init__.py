@@ -1,0 +1,1 @@
+"""Operations: insights into what the database is doing, scheduled upkeep, retention."""
