@@ -81,6 +81,8 @@ def _prepared_search(conn: Connection, org: str) -> tuple[int, int, str]:
         sql.SQL("{}::{}").format(value, sql.SQL(kind))  # type: ignore[arg-type]
         for value, kind in zip(values, types, strict=True)
     )
+    # Planning needs a tenant (revision 0009 refuses a tenant table without one).
+    conn.execute("SELECT set_config('app.organization_id', %s, true)", (org,))
     plan = conn.execute(
         sql.SQL("EXPLAIN (FORMAT JSON) EXECUTE {}({})").format(sql.Identifier(name), args)
     ).fetchone()

@@ -60,24 +60,32 @@ AS $fn$
   SELECT CASE
     WHEN (SELECT count(*) > {MAX_LEXEMES} OR coalesce(sum(octet_length(w)), 0) > {MAX_LEXEME_BYTES}
           FROM (SELECT lexeme FROM unnest(english) UNION ALL SELECT lexeme FROM unnest(simple)) l(w))
-    THEN array_to_tsvector(ARRAY['o' || {_PREFIX}])
+    THEN array_to_tsvector(ARRAY['o' || {_PREFIX}, 'a' || {_PREFIX}])
     ELSE array_to_tsvector(ARRAY(
       SELECT 'e' || {_PREFIX} || lexeme FROM unnest(english)
       UNION ALL
-      SELECT 's' || {_PREFIX} || lexeme FROM unnest(simple)))
+      SELECT 's' || {_PREFIX} || lexeme FROM unnest(simple)
+      UNION ALL
+      SELECT 'a' || {_PREFIX}))
   END
 $fn$
 """  # noqa: S608
 
-# Quoted lexemes in a tsquery's text form are '...' with quotes doubled: prefix each one.
+# Quoted lexemes in a tsquery's text form are '...' with quotes doubled: prefix each one. The keys
+# carry no positions, so a query with a phrase operator (<->, <N>: "1040-ES", quoted words) asks
+# for the tenant's all-documents key instead: every document of the tenant is a candidate and the
+# recheck decides (a superset, which rewriting the phrase as AND would not be under a NOT).
 TSQUERY_SQL = f"""
 CREATE OR REPLACE FUNCTION advisoros_tenant_tsquery(tenant uuid, english tsquery, simple tsquery)
 RETURNS tsquery LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog
 AS $fn$
-  SELECT regexp_replace(english::text, '''((?:[^'']|'''')*)''', '''e' || {_PREFIX} || '\\1''', 'g')::tsquery
+  SELECT CASE WHEN position('<' IN english::text || simple::text) > 0
+    THEN ('''a' || {_PREFIX} || '''')::tsquery
+    ELSE regexp_replace(english::text, '''((?:[^'']|'''')*)''', '''e' || {_PREFIX} || '\\1''', 'g')::tsquery
       || regexp_replace(simple::text, '''((?:[^'']|'''')*)''', '''s' || {_PREFIX} || '\\1''', 'g')::tsquery
       || ('''o' || {_PREFIX} || '''')::tsquery
+  END
 $fn$
 """
 
