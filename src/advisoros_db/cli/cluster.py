@@ -26,10 +26,15 @@ def up(
     demo: Annotated[bool, typer.Option("--demo/--no-demo", help="Load demo data.")] = False,
     json_out: JsonOption = False,
 ) -> None:
-    """Start (or reuse) the embedded cluster, migrate it to head, optionally load demo data."""
+    """Start (or reuse) the embedded cluster, migrate it to head, optionally load demo data.
+
+    With ADVISOROS_DATABASE_URL set, nothing is started: the configured servers are migrated."""
     settings = get_settings()
     wanted = settings.embedded_replicas if replicas is None else replicas
-    target = embedded.start(settings, replicas=wanted)
+    if settings.database_url is not None:
+        target = embedded.resolve(settings)
+    else:
+        target = embedded.start(settings, replicas=wanted)
     lifecycle.after_up(target, demo=demo, quiet=json_out)
     if json_out:
         # Passwords stay out of the output: they are in the 0600 credentials file (embedded) or
