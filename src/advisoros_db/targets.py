@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from advisoros_db import requirements
 from advisoros_db.cluster import Cluster
 from advisoros_db.settings import Settings
 
@@ -42,6 +43,7 @@ def resolve(settings: Settings, *, replicas: int | None = None) -> Target:
     as it is (`up --replicas 0` stays without replicas) and gives a new one the settings' number.
     """
     if settings.database_url is not None:
+        requirements.check(settings.database_url)
         return Target(
             admin_url=settings.database_url,
             app_url=settings.app_database_url or settings.database_url,

@@ -7,12 +7,11 @@ import time
 from pathlib import Path
 from typing import Annotated
 
-import psycopg
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from advisoros_db import partitioning, targets
+from advisoros_db import partitioning, pooler, targets
 from advisoros_db.cli.output import JsonOption, command, console, fail, print_json
 from advisoros_db.partitioning import convert as conversion
 from advisoros_db.settings import get_settings
@@ -70,7 +69,9 @@ def maintain(
 @app.command()
 @command
 def archive(
-    keep_months: Annotated[int, typer.Option(help="Months of audit logs to keep attached.", min=0)],
+    keep_months: Annotated[
+        int, typer.Option(help="Months of audit logs to keep attached (0-1200).", min=0, max=1200)
+    ],
     export: Annotated[
         Path | None,
         typer.Option(help="Export each archived month to DIR, verify it, then drop the table."),
@@ -128,7 +129,8 @@ def convert(
     """Convert a populated table online (resumable): prepare, sync, backfill, verify, swap."""
     spec = partitioning.spec_for(table)
     started = time.perf_counter()
-    with psycopg.connect(_admin_url(), autocommit=True) as conn:
+    url = _admin_url()
+    with conversion.exclusive(url, table), pooler.connect(url, autocommit=True) as conn:
         if repair:
             console.print(f"re-copied {conversion.repair(conn, spec)} rows")
         with Progress(
@@ -174,8 +176,10 @@ def convert(
 @command
 def rollback(table: TableArgument) -> None:
     """Swap the plain table back in (during the rollback window)."""
-    with psycopg.connect(_admin_url(), autocommit=True) as conn:
-        result = conversion.rollback(conn, partitioning.spec_for(table))
+    spec = partitioning.spec_for(table)
+    url = _admin_url()
+    with conversion.exclusive(url, table), pooler.connect(url, autocommit=True) as conn:
+        result = conversion.rollback(conn, spec)
     console.print(f"{table} is plain again (swap took {result.lock_ms:.1f} ms)")
 
 
@@ -184,6 +188,7 @@ def rollback(table: TableArgument) -> None:
 def finalize(table: TableArgument) -> None:
     """End the rollback window: drop the plain table kept since the swap."""
     spec = partitioning.spec_for(table)
-    with psycopg.connect(_admin_url(), autocommit=True) as conn:
+    url = _admin_url()
+    with conversion.exclusive(url, table), pooler.connect(url, autocommit=True) as conn:
         conversion.finalize(conn, spec)
     console.print(f"dropped {spec.old_name}; {table} is partitioned for good")

@@ -17,6 +17,7 @@ from typing import Any, Generic, TypeVar
 import psycopg
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
+from advisoros_db import pooler
 from advisoros_db.routing.kinds import Role
 from advisoros_db.routing.lsn import ConsistencyToken
 from advisoros_db.routing.state import NodeConfig
@@ -244,14 +245,20 @@ class RoutedConnection(_RoutedTransactionView):
 
 
 def sync_pools(nodes: tuple[NodeConfig, ...], options: RouterOptions) -> Pools[ConnectionPool]:
+    """One psycopg pool per node, sized for the node's kind; the node's SQLAlchemy engine draws
+    from it too (`close_returns`: closing a connection hands it back)."""
+
     def make(node: NodeConfig) -> ConnectionPool:
+        low, high = options.pool_range(node.role)
         return ConnectionPool(
             node.url,
-            min_size=1,
-            max_size=options.pool_size,
+            min_size=low,
+            max_size=high,
             kwargs=connection_kwargs(node, options),
+            configure=lambda conn: pooler.configure(conn, options.pgbouncer),
             timeout=checkout_timeout(options),
             name=f"advisoros-router-{node.name}",
+            close_returns=True,
             open=True,
         )
 
@@ -261,7 +268,7 @@ def sync_pools(nodes: tuple[NodeConfig, ...], options: RouterOptions) -> Pools[C
 # -- asyncio shell -------------------------------------------------------------------------
 
 
-async def _acheckout(pools: Pools[AsyncConnectionPool], node: str) -> psycopg.AsyncConnection[Any]:
+async def acheckout(pools: Pools[AsyncConnectionPool], node: str) -> psycopg.AsyncConnection[Any]:
     pool = pools.get(node)
     if pool.closed:
         await pool.open()
@@ -304,7 +311,7 @@ async def _async_op(pools: Pools[AsyncConnectionPool], op: Op) -> Any:
     if isinstance(op, Run):
         return await op.conn.execute(op.query, op.params)
     if isinstance(op, Checkout):
-        return await _acheckout(pools, op.node)
+        return await acheckout(pools, op.node)
     if isinstance(op, Begin):
         return await _aopen(op.conn, op.read_only, op.statements, op.fetch_last)
     if isinstance(op, Release):
@@ -346,7 +353,7 @@ class AsyncRoutedConnection(_RoutedTransactionView):
         tx = self._tx = self._start()
         try:
             try:
-                tx.conn = conn = await _acheckout(self._pools, tx.node)
+                tx.conn = conn = await acheckout(self._pools, tx.node)
                 statements, check = tx.opening()
                 row = await _aopen(conn, tx.read_only, statements, check)
                 if check:
@@ -401,15 +408,23 @@ class AsyncRoutedConnection(_RoutedTransactionView):
 def async_pools(
     nodes: tuple[NodeConfig, ...], options: RouterOptions
 ) -> Pools[AsyncConnectionPool]:
+    """The asyncio twin of `sync_pools`."""
+
+    async def configure(conn: psycopg.AsyncConnection[Any]) -> None:
+        await pooler.aconfigure(conn, options.pgbouncer)
+
     def make(node: NodeConfig) -> AsyncConnectionPool:
+        low, high = options.pool_range(node.role)
         # Opened by the first checkout, inside the event loop.
         return AsyncConnectionPool(
             node.url,
-            min_size=1,
-            max_size=options.pool_size,
+            min_size=low,
+            max_size=high,
             kwargs=connection_kwargs(node, options),
+            configure=configure,
             timeout=checkout_timeout(options),
             name=f"advisoros-router-{node.name}",
+            close_returns=True,
             open=False,
         )
 
@@ -419,6 +434,7 @@ def async_pools(
 __all__ = [
     "AsyncRoutedConnection",
     "RoutedConnection",
+    "acheckout",
     "adrive",
     "async_pools",
     "drive",

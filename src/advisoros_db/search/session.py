@@ -11,6 +11,7 @@ import psycopg
 from pgvector.psycopg import register_vector
 from psycopg.rows import TupleRow
 
+from advisoros_db import pooler
 from advisoros_db.errors import translated
 from advisoros_db.tenancy.context import apply_tenant, tenant_id
 
@@ -23,7 +24,7 @@ def connect(url: str, **kwargs: Any) -> Connection:
     psycopg's default `prepare_threshold` (5) stays: search SQL spells the model and its
     dimensions as literals, so a generic prepared plan still matches the per-model partial index.
     """
-    conn = psycopg.connect(url, **kwargs)
+    conn = pooler.connect(url, **kwargs)
     try:
         register_vector(conn)
         conn.commit()
