@@ -4,4 +4,8 @@ source "$(dirname "$0")/bootstrap.sh"
 echo "== ruff" && ruff check src tests && ruff format --check src tests
 echo "== mypy (strict)" && mypy
 echo "== import-linter" && lint-imports
+# tests/pgbouncer runs a real PgBouncer (Debian's package) in front of the test server.
+if ! command -v pgbouncer >/dev/null && [ ! -x /usr/sbin/pgbouncer ] && [ "$(id -u)" = 0 ]; then
+    echo "== installing pgbouncer" && apt-get update -qq && apt-get install -y -qq pgbouncer
+fi
 echo "== pytest" && pytest "$@"

@@ -106,7 +106,7 @@ pidfile = {folder}/pgbouncer.pid
         user=user.uid,
         group=user.gid,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
     bouncer = Bouncer(port=port, server_port=server.port or 5432)

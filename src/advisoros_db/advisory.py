@@ -8,18 +8,21 @@ block releases it. It holds no snapshot and no table lock, so it blocks nothing 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import psycopg
-from psycopg import errors as pg_errors
 from psycopg import sql
 
 from advisoros_db import pooler
 from advisoros_db.errors import LockTimeout
 
-_TRY = "SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))"
-_WAIT = "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))"
+# Sent with the simple query protocol (no parameters): an extended-protocol portal outlives the
+# statement and keeps its snapshot, and an idle transaction with a snapshot makes every
+# CREATE INDEX CONCURRENTLY (migrations, search indexes) wait for it.
+_TRY = "SELECT pg_try_advisory_xact_lock(hashtextextended({}, 0))"
+POLL_S = 0.2
 
 
 @contextmanager
@@ -32,27 +35,33 @@ def holding(
 ) -> Iterator[bool]:
     """Hold the lock called `name` for the block; yields False when another holder has it and
     `wait_s` is 0. With `wait_s` > 0, `on_wait()` runs once if the lock is taken, then this waits
-    up to `wait_s` seconds for it and raises `LockTimeout` after that."""
+    up to `wait_s` seconds for it and raises `LockTimeout` after that.
+
+    A waiter retries in a new short transaction every POLL_S instead of blocking in one: a
+    blocked statement holds a snapshot, and the holder's concurrent index builds would wait for
+    it until their lock_timeout.
+    """
+    attempt = sql.SQL(_TRY).format(sql.Literal(name))
+    deadline = time.monotonic() + wait_s
     with pooler.connect(url, application_name=f"advisoros-lock {name}"[:63]) as conn:
         try:
-            row = conn.execute(_TRY, (name,), prepare=False).fetchone()
-            got = bool(row and row[0])
-            if not got and wait_s > 0:
-                if on_wait is not None:
-                    on_wait()
-                conn.execute(
-                    sql.SQL("SET LOCAL lock_timeout = {}").format(
-                        sql.Literal(f"{max(1, int(wait_s * 1000))}ms")
-                    )
-                )
-                try:
-                    conn.execute(_WAIT, (name,), prepare=False)
-                except pg_errors.LockNotAvailable:
+            while True:
+                row = conn.execute(attempt, prepare=False).fetchone()
+                if row and row[0]:
+                    break
+                conn.rollback()
+                if time.monotonic() >= deadline:
+                    if wait_s <= 0:
+                        yield False
+                        return
                     raise LockTimeout(
                         f"{name}: another holder kept the lock for more than {wait_s:g} s"
-                    ) from None
-                got = True
-            yield got
+                    )
+                if on_wait is not None:
+                    on_wait()
+                    on_wait = None
+                time.sleep(min(POLL_S, max(0.0, deadline - time.monotonic())))
+            yield True
         finally:
             if not conn.closed:
                 try:

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Self
 
+import psycopg
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy import exc as sa_exc
@@ -48,15 +49,25 @@ def _engine(node: NodeConfig, pools: Pools[ConnectionPool]) -> Engine:
     NullPool keeps no connection of its own; closing one hands it back to the psycopg pool, which
     configured it (libpq settings, no prepared statements behind a pooler).
     """
-    engine = create_engine(
-        to_sqlalchemy(node.url), poolclass=NullPool, creator=lambda: pools.get(node.name).getconn()
-    )
+
+    def checkout() -> psycopg.Connection[Any]:
+        conn = pools.get(node.name).getconn()
+        # The fast path leaves its last transaction's access mode on the connection; a session
+        # starts read-write and sets READ ONLY itself when it must.
+        if conn.read_only:
+            conn.read_only = False
+        return conn
+
+    engine = create_engine(to_sqlalchemy(node.url), poolclass=NullPool, creator=checkout)
     return _quiet_notice_handlers(engine)
 
 
 def _async_engine(node: NodeConfig, pools: Pools[AsyncConnectionPool]) -> AsyncEngine:
     async def checkout() -> Any:
-        return await acheckout(pools, node.name)
+        conn = await acheckout(pools, node.name)
+        if conn.read_only:  # as in `_engine`
+            await conn.set_read_only(False)
+        return conn
 
     engine = create_async_engine(
         to_sqlalchemy(node.url), poolclass=NullPool, async_creator=checkout
