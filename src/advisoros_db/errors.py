@@ -93,7 +93,8 @@ _UNREACHABLE = (
 )
 
 
-def _first_line(text: str) -> str:
+def _main_line(text: str) -> str:
+    # libpq puts the server's reason (FATAL: ...) or the socket error on the last line.
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     return lines[-1] if lines else text
 
@@ -105,16 +106,16 @@ def _connection_failure(original: psycopg.Error) -> ConnectionFailed | None:
     lowered = text.lower()
     if original.sqlstate in ("28P01", "28000") or any(k in lowered for k in _LOGIN_REFUSED):
         return ConnectionFailed(
-            f"the server refused the login ({_first_line(text)}): check the user and password "
+            f"the server refused the login ({_main_line(text)}): check the user and password "
             "in ADVISOROS_DATABASE_URL (and ADVISOROS_APP_DATABASE_URL)"
         )
     if original.sqlstate == "3D000":
         return ConnectionFailed(
-            f"{_first_line(text)}: check the database name in ADVISOROS_DATABASE_URL"
+            f"{_main_line(text)}: check the database name in ADVISOROS_DATABASE_URL"
         )
     if any(k in lowered for k in _UNREACHABLE):
         return ConnectionFailed(
-            f"cannot reach the database server ({_first_line(text)}): check that it is running "
+            f"cannot reach the database server ({_main_line(text)}): check that it is running "
             "and that ADVISOROS_DATABASE_URL names the right host and port"
         )
     return None

@@ -56,10 +56,14 @@ LOCK_WAIT_S = 600.0
 def _exclusive(url: str, on_wait: Callable[[], None] | None) -> Iterator[None]:
     # Two runs at once deadlocked on each other's DDL: the second now waits for the first (and
     # then finds nothing left to do) instead.
+    acquired = False
     try:
         with advisory.holding(url, MIGRATION_LOCK, wait_s=LOCK_WAIT_S, on_wait=on_wait):
+            acquired = True
             yield
     except LockTimeout:
+        if acquired:  # the migration's own lock_timeout, not the wait for another run
+            raise
         raise MigrationError(
             f"another migrate or rollback has been running for more than {LOCK_WAIT_S:g} s; "
             "let it finish (or stop it), then run this again"

@@ -175,7 +175,8 @@ def archive(
     export each, verify the export by restoring it into a scratch table, and drop the archived table."""
     if not 0 <= keep_months <= MAX_KEEP_MONTHS:
         raise ArchiveError(
-            f"--keep-months must be between 0 and {MAX_KEEP_MONTHS} (100 years), got {keep_months}"
+            f"--keep-months must be 0 or more and at most {MAX_KEEP_MONTHS} (100 years), "
+            f"got {keep_months}"
         )
     if export_dir is not None:
         _check_writable(export_dir)

@@ -53,9 +53,10 @@ def _engine(node: NodeConfig, pools: Pools[ConnectionPool]) -> Engine:
     def checkout() -> psycopg.Connection[Any]:
         conn = pools.get(node.name).getconn()
         # The fast path leaves its last transaction's access mode on the connection; a session
-        # starts read-write and sets READ ONLY itself when it must.
-        if conn.read_only:
-            conn.read_only = False
+        # starts with the server's default (plain BEGIN: a standby refuses BEGIN READ WRITE) and
+        # sets READ ONLY itself when it must.
+        if conn.read_only is not None:
+            conn.read_only = None
         return conn
 
     engine = create_engine(to_sqlalchemy(node.url), poolclass=NullPool, creator=checkout)
@@ -65,8 +66,8 @@ def _engine(node: NodeConfig, pools: Pools[ConnectionPool]) -> Engine:
 def _async_engine(node: NodeConfig, pools: Pools[AsyncConnectionPool]) -> AsyncEngine:
     async def checkout() -> Any:
         conn = await acheckout(pools, node.name)
-        if conn.read_only:  # as in `_engine`
-            await conn.set_read_only(False)
+        if conn.read_only is not None:  # as in `_engine`
+            await conn.set_read_only(None)
         return conn
 
     engine = create_async_engine(
