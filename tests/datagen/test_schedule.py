@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 import psycopg
@@ -14,40 +13,44 @@ from tests.support import PgDatabase
 
 
 class Recorder:
-    def __init__(self, fail: str | None = None, pause: float = 0.2) -> None:
+    """Records each load's start and end; `meet` makes named loads wait for each other.
+
+    A load in `meet` returns only once every load in it has started, so a scheduler that ran them
+    one after the other fails with BrokenBarrierError instead of passing by luck of timing.
+    """
+
+    def __init__(self, fail: str | None = None, meet: tuple[str, ...] = ()) -> None:
         self.lock = threading.Lock()
-        self.events: list[tuple[str, str, float]] = []
-        self.running = 0
-        self.most = 0
+        self.events: list[tuple[str, str]] = []
         self.fail = fail
-        self.pause = pause
-        self.backends: set[int] = set()
+        self.meet = meet
+        self.barrier = threading.Barrier(len(meet)) if meet else None
+        self.backends: dict[str, int] = {}
 
     def __call__(self, conn: psycopg.Connection[Any], name: str) -> str:
         row = conn.execute("SELECT pg_backend_pid()").fetchone()
         assert row is not None
         with self.lock:
-            self.backends.add(row[0])
-            self.events.append(("start", name, time.monotonic()))
-            self.running += 1
-            self.most = max(self.most, self.running)
-        time.sleep(self.pause)
+            self.backends[name] = row[0]
+            self.events.append(("start", name))
+        if self.barrier is not None and name in self.meet:
+            self.barrier.wait(timeout=120)
         with self.lock:
-            self.running -= 1
-            self.events.append(("end", name, time.monotonic()))
+            self.events.append(("end", name))
         if name == self.fail:
             raise RuntimeError(f"{name} failed")
         return name.upper()
 
-    def at(self, kind: str, name: str) -> float:
-        return next(t for k, n, t in self.events if k == kind and n == name)
+    def at(self, kind: str, name: str) -> int:
+        """Position of the event in the recorded order (a total order under the lock)."""
+        return self.events.index((kind, name))
 
     def started(self) -> list[str]:
-        return [n for k, n, _ in self.events if k == "start"]
+        return [n for k, n in self.events if k == "start"]
 
 
 def test_a_table_starts_only_after_its_parents_commit(db: PgDatabase) -> None:
-    rec = Recorder()
+    rec = Recorder(meet=("clients", "users"))
     taken: list[str] = []
     results = load_all(
         db.admin_url,
@@ -60,17 +63,21 @@ def test_a_table_starts_only_after_its_parents_commit(db: PgDatabase) -> None:
     assert rec.at("start", "clients") >= rec.at("end", "orgs")
     assert rec.at("start", "users") >= rec.at("end", "orgs")
     assert rec.at("start", "documents") >= max(rec.at("end", "clients"), rec.at("end", "users"))
-    # Independent siblings load at once, each on its own server connection.
-    assert rec.most == 2
-    assert len(rec.backends) == 2
-    assert taken == rec.started()
+    # Independent siblings load at once (they wait for each other), each on its own connection.
+    assert rec.backends["clients"] != rec.backends["users"]
+    assert sorted(taken) == sorted(rec.started())
+    assert taken.index("orgs") < min(taken.index("clients"), taken.index("users"))
+    assert taken.index("documents") == 3
 
 
 def test_after_orders_starts_without_waiting_for_commits(db: PgDatabase) -> None:
-    rec = Recorder(pause=0.3)
-    load_all(db.admin_url, ["big", "log"], {}, rec, after={"log": {"big"}})
-    # `log` is generated from `big`'s rows, so it starts after `big` started, not after it ended.
-    assert rec.at("start", "big") <= rec.at("start", "log") < rec.at("end", "big")
+    rec = Recorder(meet=("big", "log"))
+    taken: list[str] = []
+    load_all(db.admin_url, ["big", "log"], {}, rec, after={"log": {"big"}}, on_take=taken.append)
+    # `log` is generated from `big`'s rows, so it is taken after `big`, and starts while `big` is
+    # still loading (the two meet), not after it ended.
+    assert taken == ["big", "log"]
+    assert rec.at("start", "log") < rec.at("end", "big")
 
 
 def test_the_first_failure_stops_new_tables_and_is_raised(db: PgDatabase) -> None:
@@ -81,7 +88,7 @@ def test_the_first_failure_stops_new_tables_and_is_raised(db: PgDatabase) -> Non
 
 
 def test_one_connection_loads_in_order(db: PgDatabase) -> None:
-    rec = Recorder(pause=0.01)
+    rec = Recorder()
     load_all(db.admin_url, ["a", "b", "c"], {"c": {"a"}}, rec, connections=1)
-    assert rec.started() == ["a", "b", "c"]
-    assert rec.most == 1
+    assert rec.events == [(k, n) for n in ("a", "b", "c") for k in ("start", "end")]
+    assert len(set(rec.backends.values())) == 1

@@ -15,7 +15,7 @@ import pytest
 from advisoros_db import migrations
 from advisoros_db.errors import LockTimeout, MigrationError
 from advisoros_db.migrations.drift import head_revision
-from advisoros_db.migrations.partition_layout import kept_tables
+from advisoros_db.partitioning.layout import kept_tables
 from tests.support import PgDatabase
 
 ROOT = Path(__file__).resolve().parents[2]

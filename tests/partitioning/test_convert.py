@@ -16,9 +16,9 @@ import pytest
 
 from advisoros_db.bench.partition_load import ORG, Writers, fill
 from advisoros_db.errors import ForeignKeyViolation, PermissionDenied, translated
-from advisoros_db.migrations.partition_layout import AUDIT_LOGS, DOCUMENTS
 from advisoros_db.partitioning import convert
 from advisoros_db.partitioning.convert import ConversionError
+from advisoros_db.partitioning.layout import AUDIT_LOGS, DOCUMENTS
 from advisoros_db.partitioning.verify import compare
 from advisoros_db.tenancy.context import apply_tenant
 from tests.support import PgDatabase

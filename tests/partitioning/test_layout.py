@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from advisoros_db.migrations.partition_layout import (
+from advisoros_db.partitioning.layout import (
     AUDIT_LOGS,
     DOCUMENTS,
     add_months,

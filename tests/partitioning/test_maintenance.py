@@ -13,8 +13,8 @@ import pytest
 from psycopg import sql
 
 from advisoros_db.bench.partition_load import ORG, fill
-from advisoros_db.migrations.partition_layout import AUDIT_LOGS, DOCUMENTS, add_months, month_start
 from advisoros_db.partitioning import ArchiveError, archive, convert, maintain, restore, stats
+from advisoros_db.partitioning.layout import AUDIT_LOGS, DOCUMENTS, add_months, month_start
 from advisoros_db.partitioning.verify import table_checksum
 from tests.support import PgDatabase
 

@@ -11,8 +11,8 @@ import pytest
 from advisoros_db import migrations
 from advisoros_db.errors import MigrationError, PermissionDenied, translated
 from advisoros_db.migrations.drift import drift
-from advisoros_db.migrations.partition_layout import AUDIT_LOGS
 from advisoros_db.partitioning import convert
+from advisoros_db.partitioning.layout import AUDIT_LOGS
 from advisoros_db.tenancy.context import apply_tenant
 from tests.support import PgDatabase
 

@@ -12,15 +12,15 @@ from psycopg import sql
 
 from advisoros_db import migrations
 from advisoros_db.bench.partition_load import Writers, fill, scratch_database
-from advisoros_db.migrations.partition_layout import (
+from advisoros_db.partitioning import convert
+from advisoros_db.partitioning.archive import detach
+from advisoros_db.partitioning.layout import (
     AUDIT_LOGS,
     DOCUMENTS,
     add_months,
     month_start,
     partition_for,
 )
-from advisoros_db.partitioning import convert
-from advisoros_db.partitioning.archive import detach
 from advisoros_db.partitioning.maintain import ensure_partition
 from advisoros_db.partitioning.verify import compare
 from advisoros_db.urls import database_of, with_database

@@ -17,8 +17,8 @@ from advisoros_db.bench.cases import Budget, Case, CaseResult, Sides
 from advisoros_db.bench.external import ExternalResult
 from advisoros_db.datagen.introspect import tables
 from advisoros_db.errors import ConfigError
-from advisoros_db.migrations.partition_layout import SPECS
 from advisoros_db.partitioning import convert
+from advisoros_db.partitioning.layout import SPECS
 from advisoros_db.schema import catalog
 from advisoros_db.urls import mask
 

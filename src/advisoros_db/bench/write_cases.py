@@ -10,8 +10,8 @@ from psycopg import sql
 
 from advisoros_db.bench.cases import Budget, CaseResult, CustomCase, Sides, time_rolled_back
 from advisoros_db.datagen.introspect import describe
-from advisoros_db.migrations.partition_layout import AUDIT_LOGS
 from advisoros_db.partitioning.archive import ARCHIVE_SCHEMA, detach, partitions_of
+from advisoros_db.partitioning.layout import AUDIT_LOGS
 
 STAGING = "datagen"
 OLDEST_MONTH_SQL: LiteralString = (

@@ -5,16 +5,16 @@ from __future__ import annotations
 import shlex
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from advisoros_db import bench as benchmark
-from advisoros_db import datagen, targets
-from advisoros_db.bench.cases import CaseResult
 from advisoros_db.cli.output import JsonOption, command, console, print_json
 from advisoros_db.cli.seed import ScaleOption, progress_bar
 from advisoros_db.settings import get_settings
+
+if TYPE_CHECKING:
+    from advisoros_db.bench.cases import CaseResult
 
 app = typer.Typer()
 
@@ -35,6 +35,9 @@ def bench(
     json_out: JsonOption = False,
 ) -> None:
     """Load (or reuse) data at a scale, then measure each case side by side against a naive baseline."""
+    from advisoros_db import bench as benchmark  # numpy, Faker and matplotlib: only when run
+    from advisoros_db import datagen, targets
+
     datagen.get_scale(scale)
     folder = out or Path("docs/bench") / scale
     target = targets.resolve(get_settings())

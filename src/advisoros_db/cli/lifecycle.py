@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from advisoros_db import datagen, migrations
+from advisoros_db import migrations
 from advisoros_db.cli.output import console
 from advisoros_db.targets import Target
 
@@ -15,6 +15,8 @@ def after_up(target: Target, *, demo: bool, quiet: bool) -> None:
         from advisoros_db.cli.seed import progress_bar
 
         with progress_bar(quiet) as progress:
+            from advisoros_db import datagen  # numpy and Faker: only for demo data
+
             loaded = datagen.load_demo(target.admin_url, progress=progress)
         if not quiet:
             if loaded is None:

@@ -8,7 +8,6 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from advisoros_db import datagen, targets
 from advisoros_db.cli.output import JsonOption, command, console, print_json
 from advisoros_db.settings import get_settings
 
@@ -49,6 +48,8 @@ def seed(
     json_out: JsonOption = False,
 ) -> None:
     """Generate realistic data for every table and bulk-load it through the primary."""
+    from advisoros_db import datagen, targets  # numpy and Faker: only when run
+
     datagen.get_scale(scale, orgs)  # a bad scale fails before any server starts
     target = targets.resolve(get_settings())
     with progress_bar(json_out) as progress:

@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 
 from advisoros_db.cli.output import command, console
-from advisoros_db.http import create_app
 from advisoros_db.routing import Router, RouterOptions
 from advisoros_db.settings import get_settings
 from advisoros_db.targets import resolve
@@ -24,6 +23,8 @@ def serve(
 ) -> None:
     """Serve GET /api/health and GET /metrics on 127.0.0.1 (never another interface)."""
     import uvicorn
+
+    from advisoros_db.http import create_app  # FastAPI: only when served
 
     settings = get_settings()
     with Router.for_target(resolve(settings), RouterOptions.from_settings(settings)) as router:

@@ -16,7 +16,7 @@ from typing import Any, LiteralString
 import psycopg
 from psycopg import sql
 
-from advisoros_db.migrations.partition_layout import SPECS
+from advisoros_db.partitioning.layout import SPECS
 
 TRIGGER_SQL: LiteralString = """
 SELECT t.tgenabled

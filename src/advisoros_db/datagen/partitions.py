@@ -12,7 +12,7 @@ from typing import Any
 import psycopg
 
 from advisoros_db.datagen.introspect import TableInfo
-from advisoros_db.migrations.partition_layout import SPECS, add_months, month_start, partition_for
+from advisoros_db.partitioning.layout import SPECS, add_months, month_start, partition_for
 from advisoros_db.partitioning.maintain import ensure_partition
 
 # Generated timestamps reach back 730 days; one month of slack on each side.

@@ -25,7 +25,7 @@ from advisoros_db.datagen.scales import get_scale
 from advisoros_db.datagen.schedule import load_all
 from advisoros_db.datagen.tables import MODELS
 from advisoros_db.errors import ConfigError
-from advisoros_db.migrations.partition_layout import SPECS
+from advisoros_db.partitioning.layout import SPECS
 
 SCHEMA = "public"
 # Tables whose rows are derived by another pipeline rather than invented here.

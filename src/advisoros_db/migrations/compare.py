@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from advisoros_db.migrations import partition_layout
+from advisoros_db.partitioning import layout as partition_layout
 
 VERSION_TABLE = "alembic_version"
 SCHEMAS: frozenset[str | None] = frozenset({None, "public"})

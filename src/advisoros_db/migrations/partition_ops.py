@@ -1,5 +1,6 @@
-"""Partition operations registered once on Alembic: install/drop the maintenance functions, build
-and drop partitioned twins, swap them in (small tables only) and back out. Importing registers them."""
+"""Partition operations registered once on Alembic (`op.create_partitioned_twin`,
+`op.swap_partitioned`, ...). The work is done by `advisoros_db.partitioning.revision_steps`; this
+module only adapts Alembic's connection and offline mode. Importing registers them."""
 
 from __future__ import annotations
 
@@ -7,15 +8,10 @@ from typing import Any
 
 import psycopg
 from alembic.operations import MigrateOperation, Operations
-from psycopg import sql
 
 from advisoros_db.errors import MigrationError
-from advisoros_db.migrations import partition_ddl as ddl
-from advisoros_db.migrations.partition_layout import SPECS, TableSpec
-
-# Above this many rows a migration will not copy a table under lock: the online conversion must.
-SMALL_TABLE_ROWS = 10_000
-
+from advisoros_db.partitioning import revision_steps as steps
+from advisoros_db.partitioning.revision_steps import SMALL_TABLE_ROWS
 
 _OFFLINE = (
     "DO $$ BEGIN RAISE EXCEPTION '{what} inspects the live tables and runs online only: "
@@ -40,12 +36,6 @@ def _conn(operations: Operations) -> psycopg.Connection[Any]:
     return raw
 
 
-def _spec(table: str) -> TableSpec:
-    if table not in SPECS:
-        raise MigrationError(f"no partition layout for {table!r}; known: {', '.join(SPECS)}")
-    return SPECS[table]
-
-
 @Operations.register_operation("install_partition_functions")
 class InstallPartitionFunctionsOp(MigrateOperation):
     """create_next_*_partition(), archive_old_audit_logs_partition(), get_partition_stats(), ..."""
@@ -59,9 +49,7 @@ class InstallPartitionFunctionsOp(MigrateOperation):
 def _install(operations: Operations, operation: InstallPartitionFunctionsOp) -> None:
     if _offline(operations, "installing the partition functions"):
         return
-    conn = _conn(operations)
-    ddl.install_functions(conn)
-    ddl.ensure_state(conn)
+    steps.install_functions(_conn(operations))
 
 
 @Operations.register_operation("drop_partition_functions")
@@ -75,9 +63,7 @@ class DropPartitionFunctionsOp(MigrateOperation):
 def _drop_functions(operations: Operations, operation: DropPartitionFunctionsOp) -> None:
     if _offline(operations, "dropping the partition functions"):
         return
-    conn = _conn(operations)
-    ddl.drop_functions(conn)
-    conn.execute("DROP SCHEMA IF EXISTS partitioning CASCADE")
+    steps.drop_functions(_conn(operations))
 
 
 @Operations.register_operation("create_partitioned_twin")
@@ -97,10 +83,7 @@ class CreatePartitionedTwinOp(MigrateOperation):
 def _create_twin(operations: Operations, operation: CreatePartitionedTwinOp) -> None:
     if _offline(operations, "building a partitioned table"):
         return
-    conn, spec = _conn(operations), _spec(operation.table)
-    ddl.build_partitioned(conn, spec)
-    ddl.start_mirror(conn, spec.table, spec.partitioned_name, ddl.primary_key(conn, spec.table)[0])
-    ddl.set_phase(conn, spec.table, "syncing")
+    steps.create_twin(_conn(operations), operation.table)
 
 
 @Operations.register_operation("drop_partitioned_twin")
@@ -117,22 +100,7 @@ class DropPartitionedTwinOp(MigrateOperation):
 def _drop_twin(operations: Operations, operation: DropPartitionedTwinOp) -> None:
     if _offline(operations, "dropping a partitioned table"):
         return
-    conn, spec = _conn(operations), _spec(operation.table)
-    if ddl.is_partitioned(conn, spec.table):
-        raise MigrationError(
-            f"{spec.table} is the partitioned table; downgrade 0005_partition_swap first"
-        )
-    ddl.stop_mirror(conn, spec.table)
-    conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(spec.partitioned_name)))
-    conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(spec.registry)))
-    for fn in ("_register", "_unregister"):
-        conn.execute(
-            sql.SQL("DROP FUNCTION IF EXISTS {}()").format(
-                sql.Identifier(ddl.short(spec.registry, fn))
-            )
-        )
-    if ddl.exists(conn, "partitioning.conversions"):
-        conn.execute("DELETE FROM partitioning.conversions WHERE table_name = %s", (spec.table,))
+    steps.drop_twin(_conn(operations), operation.table)
 
 
 @Operations.register_operation("swap_partitioned")
@@ -155,27 +123,7 @@ class SwapPartitionedOp(MigrateOperation):
 def _swap(operations: Operations, operation: SwapPartitionedOp) -> None:
     if _offline(operations, "swapping in a partitioned table"):
         return
-    conn, spec = _conn(operations), _spec(operation.table)
-    if ddl.is_partitioned(conn, spec.table):
-        return  # converted online already
-    live, twin = sql.Identifier(spec.table), sql.Identifier(spec.partitioned_name)
-    conn.execute(sql.SQL("LOCK TABLE {}, {} IN ACCESS EXCLUSIVE MODE").format(live, twin))
-    row = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(live)).fetchone()
-    rows = int(row[0]) if row else 0
-    if rows > operation.max_rows:
-        raise MigrationError(
-            f"{spec.table} holds {rows} rows (more than {operation.max_rows}): a migration will not "
-            f"copy it under lock. Run `advisoros-db partitions convert {spec.table}` (online, "
-            "resumable), then migrate again"
-        )
-    conn.execute("SET LOCAL session_replication_role = replica")
-    conn.execute(sql.SQL("DELETE FROM {}").format(twin))
-    copied = conn.execute(sql.SQL("INSERT INTO {} SELECT * FROM {}").format(twin, live)).rowcount
-    conn.execute("SET LOCAL session_replication_role = origin")
-    if copied != rows:
-        raise MigrationError(f"copied {copied} of {rows} rows of {spec.table}; nothing was swapped")
-    ddl.validate(conn, ddl.swap(conn, spec))
-    ddl.set_phase(conn, spec.table, "swapped")
+    steps.swap_small(_conn(operations), operation.table, operation.max_rows)
 
 
 @Operations.register_operation("unswap_partitioned")
@@ -194,13 +142,4 @@ class UnswapPartitionedOp(MigrateOperation):
 def _unswap(operations: Operations, operation: UnswapPartitionedOp) -> None:
     if _offline(operations, "swapping back a plain table"):
         return
-    conn, spec = _conn(operations), _spec(operation.table)
-    if not ddl.is_partitioned(conn, spec.table):
-        return
-    if not ddl.exists(conn, spec.old_name):
-        raise MigrationError(
-            f"{spec.table} was finalized ({spec.old_name} is gone): the plain table cannot come back"
-            " by downgrade"
-        )
-    ddl.validate(conn, ddl.unswap(conn, spec))
-    ddl.set_phase(conn, spec.table, "rolled_back")
+    steps.unswap(_conn(operations), operation.table)

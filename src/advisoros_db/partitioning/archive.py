@@ -16,8 +16,8 @@ from psycopg import sql
 
 from advisoros_db import pooler
 from advisoros_db.errors import AdvisorOSError
-from advisoros_db.migrations import partition_ddl as ddl
-from advisoros_db.migrations.partition_layout import (
+from advisoros_db.partitioning import ddl
+from advisoros_db.partitioning.layout import (
     AUDIT_LOGS,
     Partition,
     TableSpec,

@@ -15,8 +15,8 @@ from psycopg import sql
 
 from advisoros_db import advisory, pooler
 from advisoros_db.errors import AdvisorOSError
-from advisoros_db.migrations import partition_ddl as ddl
-from advisoros_db.migrations.partition_layout import SPECS, TableSpec
+from advisoros_db.partitioning import ddl
+from advisoros_db.partitioning.layout import SPECS, TableSpec
 from advisoros_db.partitioning.locks import DEFAULT_POLICY, LockPolicy, in_short_transaction
 from advisoros_db.partitioning.verify import Verification, compare, partition_conditions
 

@@ -11,8 +11,8 @@ import psycopg
 from psycopg import sql
 
 from advisoros_db import advisory, pooler
-from advisoros_db.migrations import partition_ddl as ddl
-from advisoros_db.migrations.partition_layout import SPECS, Partition, TableSpec, runway
+from advisoros_db.partitioning import ddl
+from advisoros_db.partitioning.layout import SPECS, Partition, TableSpec, runway
 from advisoros_db.partitioning.locks import DEFAULT_POLICY, LockPolicy, in_short_transaction
 
 # The advisory lock's name (hashed to its key; keys are database-wide).

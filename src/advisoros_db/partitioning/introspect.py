@@ -60,7 +60,7 @@ def deparsed(text: str) -> sql.SQL:
 
 def install_functions(conn: Conn) -> None:
     """Create (or replace) the maintenance functions and the archive schema."""
-    text = resources.files("advisoros_db.migrations").joinpath("sql/partition_functions.sql")
+    text = resources.files("advisoros_db.partitioning").joinpath("sql/partition_functions.sql")
     conn.execute(deparsed(text.read_text()))
 
 

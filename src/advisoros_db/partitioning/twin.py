@@ -11,7 +11,7 @@ from typing import LiteralString, cast
 from psycopg import sql
 
 from advisoros_db.errors import MigrationError
-from advisoros_db.migrations.partition_catalog import (
+from advisoros_db.partitioning.introspect import (
     Column,
     Conn,
     columns,
@@ -20,7 +20,7 @@ from advisoros_db.migrations.partition_catalog import (
     primary_key,
     short,
 )
-from advisoros_db.migrations.partition_layout import Partition, TableSpec, initial
+from advisoros_db.partitioning.layout import Partition, TableSpec, initial
 
 # -- building the partitioned twin ---------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from typing import LiteralString
 from psycopg import sql
 
 from advisoros_db.errors import MigrationError
-from advisoros_db.migrations.partition_catalog import (
+from advisoros_db.partitioning.introspect import (
     Conn,
     columns,
     deparsed,
@@ -16,7 +16,7 @@ from advisoros_db.migrations.partition_catalog import (
     primary_key,
     short,
 )
-from advisoros_db.migrations.partition_layout import TableSpec
+from advisoros_db.partitioning.layout import TableSpec
 
 # -- mirroring writes from one table into its twin ------------------------------------------------
 

@@ -1,7 +1,7 @@
 """Partition DDL on a psycopg connection, for migrations 0004/0005 and the online conversion in
 `advisoros_db.partitioning`: the catalog helpers, the partitioned twin, the mirror and the swap."""
 
-from advisoros_db.migrations.partition_catalog import (
+from advisoros_db.partitioning.introspect import (
     FUNCTIONS,
     Column,
     Conn,
@@ -17,7 +17,7 @@ from advisoros_db.migrations.partition_catalog import (
     set_phase,
     short,
 )
-from advisoros_db.migrations.partition_swap import (
+from advisoros_db.partitioning.swap import (
     drop_old,
     lock_for_swap,
     mirror_name,
@@ -27,7 +27,7 @@ from advisoros_db.migrations.partition_swap import (
     unswap,
     validate,
 )
-from advisoros_db.migrations.partition_twin import (
+from advisoros_db.partitioning.twin import (
     build_partitioned,
     build_registry,
     copy_privileges,
