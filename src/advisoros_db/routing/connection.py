@@ -58,7 +58,8 @@ def checkout_timeout(options: RouterOptions) -> float:
 
 
 class Pools(Generic[P]):
-    """One pool per node, opened on first use so routers that only use sessions pay nothing."""
+    """One pool per node, opened on first use (a node nothing is routed to opens none); the
+    node's SQLAlchemy engine and the fast path both draw from it."""
 
     def __init__(self, nodes: tuple[NodeConfig, ...], make: Callable[[NodeConfig], P]) -> None:
         self._nodes = {n.name: n for n in nodes}
