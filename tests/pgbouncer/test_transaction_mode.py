@@ -22,6 +22,7 @@ from advisoros_db.migrations.drift import head_revision
 from advisoros_db.routing import Router, RouterOptions, nodes_from
 from advisoros_db.search import fulltext
 from advisoros_db.search.session import connect as search_connect
+from advisoros_db.tenancy import SessionReset, tenant_transaction
 from tests.pgbouncer_support import Bouncer
 from tests.support import PgDatabase
 
@@ -94,6 +95,25 @@ def test_pgbouncer_is_detected_and_a_direct_server_is_not(db: PgDatabase, bounce
         assert forced.prepare_threshold is None
 
 
+def test_pool_reset_sends_no_discard_all_behind_a_pooler(db: PgDatabase, bouncer: Bouncer) -> None:
+    # The router's pools reset returned connections with `pooler.pool_reset`: DISCARD ALL on a
+    # direct connection, nothing from the client behind PgBouncer (detected or declared), whose
+    # next transaction may run on another server connection.
+    with pooler.connect(bouncer.route(db.app_url)) as through:
+        assert pooler.reset_mode(through, SessionReset.DISCARD_ALL) is (
+            SessionReset.TRANSACTION_POOLER
+        )
+    with pooler.connect(db.app_url) as direct:
+        assert pooler.reset_mode(direct, SessionReset.DISCARD_ALL) is SessionReset.DISCARD_ALL
+        direct.execute("SET work_mem = '7777kB'")
+        direct.commit()
+        pooler.pool_reset(SessionReset.DISCARD_ALL, "on")(direct)  # declared: nothing sent
+        assert direct.execute("SHOW work_mem").fetchone() == ("7777kB",)
+        direct.commit()
+        pooler.pool_reset(SessionReset.DISCARD_ALL, "auto")(direct)  # direct: DISCARD ALL
+        assert direct.execute("SHOW work_mem").fetchone() != ("7777kB",)
+
+
 def test_the_health_probe_passes_pgbouncer(router: Router, bouncer: Bouncer) -> None:
     # What the probe did before: a startup `options`, which PgBouncer refuses.
     url = router.core.snapshot.primary.config.url
@@ -148,11 +168,12 @@ def test_seed_then_search_under_load(db: PgDatabase, bouncer: Bouncer) -> None:
     background_errors: list[BaseException] = []
 
     def background() -> None:  # other clients keep the pooler's server connections busy
+        tenant = uuid.uuid4()  # the app role reads tenant tables only with a tenant set
         try:
             with pooler.connect(via.app_url) as conn:
                 while not stop.is_set():
-                    conn.execute("SELECT count(*) FROM organizations WHERE name <> %s", ("x",))
-                    conn.commit()
+                    with tenant_transaction(conn, tenant):
+                        conn.execute("SELECT count(*) FROM organizations WHERE name <> %s", ("x",))
         except BaseException as exc:
             background_errors.append(exc)
 
