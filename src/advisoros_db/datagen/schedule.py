@@ -14,8 +14,6 @@ from typing import Any, TypeVar
 
 import psycopg
 
-from advisoros_db import pooler
-
 R = TypeVar("R")
 
 Load = Callable[[psycopg.Connection[Any], str], R]
@@ -96,7 +94,7 @@ def load_all(
 
     def worker() -> None:
         try:
-            with pooler.connect(url, autocommit=True) as conn:
+            with psycopg.connect(url, autocommit=True) as conn:
                 while (name := run.take()) is not None:
                     results[name] = load(conn, name)
                     run.done(name)
