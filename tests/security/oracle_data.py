@@ -20,6 +20,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from advisoros_db.migrations import leakproof
 from advisoros_db.schema import catalog
 from tests.support import PgDatabase, PgServer, create_database, database_on, drop_database
 
@@ -124,3 +125,17 @@ def scene(server: PgServer, migrated_template: str) -> Iterator[Scene]:
         yield Scene(db, attacker, victim)
     finally:
         drop_database(server, name)
+
+
+@pytest.fixture
+def leakproof_marks(scene: Scene) -> Iterator[None]:
+    """The search operators marked LEAKPROOF on this database, as an older 0007 left them."""
+    with psycopg.connect(scene.db.admin_url, autocommit=True) as conn:
+        for function in leakproof.FUNCTIONS:
+            conn.execute(f"ALTER FUNCTION {function} LEAKPROOF")
+    try:
+        yield
+    finally:
+        with psycopg.connect(scene.db.admin_url, autocommit=True) as conn:
+            for function in leakproof.FUNCTIONS:
+                conn.execute(f"ALTER FUNCTION {function} NOT LEAKPROOF")

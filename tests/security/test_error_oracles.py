@@ -11,21 +11,27 @@ search functions; and the library refuses such patterns before the query (or esc
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
 import pytest
 from psycopg import sql
 
-from advisoros_db.migrations import leakproof
 from advisoros_db.search import fulltext, queries
 from advisoros_db.search.errors import SearchInputError
 from advisoros_db.search.session import connect
 from advisoros_db.tenancy.context import apply_tenant
-from tests.security.oracle_data import NOTHING, PROBES, VICTIM, Scene, column_of, scene
+from tests.security.oracle_data import (
+    NOTHING,
+    PROBES,
+    VICTIM,
+    Scene,
+    column_of,
+    leakproof_marks,
+    scene,
+)
 
-__all__ = ["scene"]
+__all__ = ["leakproof_marks", "scene"]
 
 
 def _outcome(
@@ -72,19 +78,6 @@ def test_a_pattern_ending_in_a_backslash_errs_alike_for_another_firms_value_and_
         scene.db.app_url, scene.victim, _ilike(table, column), {"pattern": f"%{VICTIM}\\"}
     )
     assert "must not end with escape character" in own
-
-
-@pytest.fixture
-def leakproof_marks(scene: Scene) -> Iterator[None]:
-    with psycopg.connect(scene.db.admin_url, autocommit=True) as conn:
-        for function in leakproof.FUNCTIONS:
-            conn.execute(f"ALTER FUNCTION {function} LEAKPROOF")
-    try:
-        yield
-    finally:
-        with psycopg.connect(scene.db.admin_url, autocommit=True) as conn:
-            for function in leakproof.FUNCTIONS:
-                conn.execute(f"ALTER FUNCTION {function} NOT LEAKPROOF")
 
 
 def test_control_with_leakproof_operators_the_error_is_a_one_bit_oracle(

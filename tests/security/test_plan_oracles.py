@@ -18,14 +18,21 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from advisoros_db.migrations import leakproof
 from advisoros_db.schema import catalog
 from advisoros_db.search import fulltext
 from advisoros_db.search.session import connect
 from advisoros_db.tenancy.context import apply_tenant
-from tests.security.oracle_data import NOTHING, PROBES, VICTIM, Scene, params, scene
+from tests.security.oracle_data import (
+    NOTHING,
+    PROBES,
+    VICTIM,
+    Scene,
+    leakproof_marks,
+    params,
+    scene,
+)
 
-__all__ = ["scene"]
+__all__ = ["leakproof_marks", "scene"]
 
 EXPLAINS = (
     "EXPLAIN ",
@@ -156,20 +163,6 @@ def test_the_search_functions_cannot_tell_another_firms_word_from_no_word(scene:
         seen_victim = _observe(scene.db.app_url, scene.attacker, statement, bound)
         seen_nothing = _observe(scene.db.app_url, scene.attacker, *nothing[name])
         assert _differences(seen_victim, seen_nothing) == [], name
-
-
-@pytest.fixture
-def leakproof_marks(scene: Scene) -> Iterator[None]:
-    """The search operators marked LEAKPROOF on this database, as an older 0007 left them."""
-    with psycopg.connect(scene.db.admin_url, autocommit=True) as conn:
-        for function in leakproof.FUNCTIONS:
-            conn.execute(f"ALTER FUNCTION {function} LEAKPROOF")
-    try:
-        yield
-    finally:
-        with psycopg.connect(scene.db.admin_url, autocommit=True) as conn:
-            for function in leakproof.FUNCTIONS:
-                conn.execute(f"ALTER FUNCTION {function} NOT LEAKPROOF")
 
 
 @pytest.mark.parametrize(
