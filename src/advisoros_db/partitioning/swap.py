@@ -81,34 +81,34 @@ def stop_mirror(conn: Conn, source: str) -> None:
 # -- the swap ------------------------------------------------------------------------------------
 
 
-def _rename_relation_objects(conn: Conn, table: str, old_suffix: str, new_suffix: str) -> None:
-    """Rename the indexes and constraints of `table` from `name<old_suffix>` to `name<new_suffix>`."""
-    for (name,) in conn.execute(
+_RENAMABLE: tuple[tuple[LiteralString, LiteralString], ...] = (
+    (
         "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
         " WHERE i.indrelid = %s::regclass ORDER BY 1",
-        (table,),
-    ).fetchall():
-        base = name.removesuffix(old_suffix) if old_suffix else name
-        if old_suffix and base == name:
-            continue
-        conn.execute(
-            sql.SQL("ALTER INDEX {} RENAME TO {}").format(
-                sql.Identifier(name), sql.Identifier(short(base, new_suffix))
-            )
-        )
-    for (name,) in conn.execute(
+        "ALTER INDEX {name} RENAME TO {new}",
+    ),
+    (
         "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f'"
         " ORDER BY 1",
-        (table,),
-    ).fetchall():
-        base = name.removesuffix(old_suffix) if old_suffix else name
-        if old_suffix and base == name:
-            continue
-        conn.execute(
-            sql.SQL("ALTER TABLE {} RENAME CONSTRAINT {} TO {}").format(
-                sql.Identifier(table), sql.Identifier(name), sql.Identifier(short(base, new_suffix))
+        "ALTER TABLE {table} RENAME CONSTRAINT {name} TO {new}",
+    ),
+)
+
+
+def _rename_relation_objects(conn: Conn, table: str, old_suffix: str, new_suffix: str) -> None:
+    """Rename the indexes and constraints of `table` from `name<old_suffix>` to `name<new_suffix>`."""
+    for listing, rename in _RENAMABLE:
+        for (name,) in conn.execute(listing, (table,)).fetchall():
+            base = name.removesuffix(old_suffix) if old_suffix else name
+            if old_suffix and base == name:
+                continue
+            conn.execute(
+                sql.SQL(rename).format(
+                    table=sql.Identifier(table),
+                    name=sql.Identifier(name),
+                    new=sql.Identifier(short(base, new_suffix)),
+                )
             )
-        )
 
 
 def lock_for_swap(
