@@ -27,7 +27,7 @@ BEFORE = "0014_search_hnsw_graph"
 WORD = "qzledgerzq"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def populated(server: PgServer, migrated_template: str) -> Iterator[PgDatabase]:
     name = f"vectors_{uuid.uuid4().hex[:12]}"
     create_database(server, name, template=migrated_template)
@@ -62,6 +62,12 @@ def _plant(db: PgDatabase, org: uuid.UUID) -> tuple[uuid.UUID, uuid.UUID]:
             (WORD, body),
         )
         conn.execute("UPDATE tasks SET title = %s || ' review' WHERE id = %s", (WORD, title))
+        for table, column in (("clients", "business_name"), ("notes", "content")):
+            conn.execute(
+                f"UPDATE {table} SET {column} = {column} || ' ' || %s WHERE id = (SELECT id"  # type: ignore[arg-type]
+                f" FROM {table} WHERE organization_id = %s AND deleted_at IS NULL ORDER BY id LIMIT 1)",
+                (WORD, org),
+            )
     return body, title
 
 
@@ -152,3 +158,32 @@ def test_down_and_up_on_a_populated_database(populated: PgDatabase) -> None:
     migrations.upgrade(populated.admin_url)
     assert _state(populated) == at_head
     assert _answers(populated, org) == answers
+
+
+@pytest.mark.parametrize("kind", sorted(tenant_text_search.search_vectors.VECTORS))
+def test_the_functions_own_query_runs_on_the_tenant_keyed_index(
+    populated: PgDatabase, kind: str
+) -> None:
+    org = _sample(populated).organization_id
+    _plant(populated, org)
+    # auto_explain shows the plan the function's own query gets (as its owner, with this call's
+    # values): the tenant-keyed GIN index.
+    notices: list[str] = []
+    with psycopg.connect(populated.admin_url) as conn:
+        conn.add_notice_handler(lambda diag: notices.append(diag.message_primary or ""))
+        conn.execute("LOAD 'auto_explain'")
+        for setting, value in (
+            ("auto_explain.log_min_duration", "0"),
+            ("auto_explain.log_nested_statements", "on"),
+            ("auto_explain.log_level", "notice"),
+        ):
+            conn.execute("SELECT set_config(%s, %s, false)", (setting, value))
+        conn.execute("SELECT set_config('app.organization_id', %s, false)", (str(org),))
+        rows = conn.execute(
+            "SELECT * FROM search_tenant_rows(%s, websearch_to_tsquery('english', %s),"
+            " websearch_to_tsquery('simple', %s), 20)",
+            (kind, WORD, WORD),
+        ).fetchall()
+    assert rows
+    inner = [n for n in notices if f"public.{kind}" in n]
+    assert inner and f"idx_{kind}_tenant_fts" in inner[0], notices

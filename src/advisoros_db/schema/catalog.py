@@ -434,7 +434,7 @@ QUERIES: tuple[CatalogQuery, ...] = (
         "SELECT id, user_id FROM advisor_profiles WHERE organization_id = %(organization_id)s"
         " AND arraycontains(industries, ARRAY[%(industry)s]::text[])"
         " AND id < %(before)s ORDER BY id DESC LIMIT 50",
-        "uq_advisor_profiles_organization_id_id",
+        "uq_advisor_profiles_organization_id_user_id",
         _page(industry="aviation"),
     ),
     CatalogQuery(

@@ -173,8 +173,11 @@ INDEXES: tuple[Index, ...] = (
 )  # fmt: skip
 
 
-# Revision 0003's indexes that revision 0015 dropped, and what serves their queries instead.
+# Revision 0003's indexes that revision 0015 dropped, and what serves their queries instead: the
+# table's tenant key walked in id order, or (a firm's few advisor profiles) read whole and sorted.
 REPLACED_BY_PAGES: dict[str, str] = {
+    "idx_advisor_profiles_industries_gin": "uq_advisor_profiles_organization_id_user_id"
+} | {
     name: "uq_" + table + "_organization_id_id"
     for name, table in (
         ("idx_documents_metadata_gin", "documents"),
@@ -185,7 +188,6 @@ REPLACED_BY_PAGES: dict[str, str] = {
         ("idx_clients_tags_gin", "clients"),
         ("idx_audit_logs_old_values_gin", "audit_logs"),
         ("idx_audit_logs_new_values_gin", "audit_logs"),
-        ("idx_advisor_profiles_industries_gin", "advisor_profiles"),
         ("idx_engagements_custom_fields_gin", "engagements"),
         ("idx_tasks_tags_gin", "tasks"),
         ("idx_notes_tags_gin", "notes"),
