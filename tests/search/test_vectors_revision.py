@@ -17,7 +17,7 @@ from advisoros_db import migrations
 from advisoros_db.migrations import tenant_text_search
 from advisoros_db.schema import catalog, indexes
 from advisoros_db.search import fulltext
-from advisoros_db.search.session import connect
+from advisoros_db.search.connections import connect
 from advisoros_db.tenancy.context import apply_tenant
 from tests.support import PgDatabase, PgServer, create_database, database_on, drop_database
 

@@ -1,5 +1,3 @@
-# mypy: disable-error-code="attr-defined"
-# (op.set_lock_timeout, op.create_index_safely, op.drop_index_safely: registered at runtime)
 """Search the application can use under row-level security, without reading other tenants.
 
 1. Full text: a stored, weighted `search_vector` (title A, body B) on clients, tasks and notes, a
@@ -21,10 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from alembic import op
-
-import advisoros_db.migrations.safe_index  # noqa: F401  (registers the operations)
-from advisoros_db.migrations import tenant_text_search
+from advisoros_db.migrations import op, tenant_text_search
 
 revision: str = "0015_iso_search_vectors_pages"
 down_revision: str | None = "0014_search_hnsw_graph"
