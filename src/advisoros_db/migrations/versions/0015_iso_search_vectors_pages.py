@@ -17,14 +17,19 @@ Create Date: 2026-12-05
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
-from advisoros_db.migrations import op, tenant_text_search
+from alembic import context
+
+from advisoros_db.migrations import op, tenant_search, tenant_text_search
 
 revision: str = "0015_iso_search_vectors_pages"
 down_revision: str | None = "0014_search_hnsw_graph"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+log = logging.getLogger("alembic.runtime.migration")
 
 # (index, table, column, operator class or None): revision 0003's tenant GIN indexes on jsonb and
 # text[] columns, which only the catalog's filter queries (now pages) named.
@@ -61,6 +66,13 @@ def upgrade() -> None:
     for name, table, _column, _ops in DROPPED_GIN:
         if table not in PARTITIONED:
             op.drop_index_safely(name)
+    if not context.is_offline_mode() and not tenant_search.bypasses_row_security(op.get_bind()):
+        log.warning(
+            "0015_iso_search_vectors_pages: the migrating role is neither a superuser nor "
+            "BYPASSRLS, so search_tenant_rows (which runs as this role) is held to the FORCE ROW "
+            "LEVEL SECURITY policy and cannot use the idx_*_tenant_fts indexes: search stays "
+            "correct but scans the tenant's rows. See docs/search.md, 'Tenant-keyed index'."
+        )
 
 
 def downgrade() -> None:
