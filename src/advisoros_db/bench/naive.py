@@ -22,6 +22,9 @@ from advisoros_db.datagen.introspect import dependency_order, describe, tables
 from advisoros_db.tenancy import APP_ROLE
 
 NAIVE = "naive"
+# Part of the baseline's marker: a baseline built by an older version (without the policies) is
+# rebuilt, not reused.
+VERSION = "with row-level security"
 SOURCE = "public"
 
 KEYS_SQL: LiteralString = """
@@ -153,10 +156,9 @@ def _copy_access(conn: psycopg.Connection[Any], names: list[str]) -> None:
             conn.execute(sql.SQL("ALTER TABLE {} ENABLE ROW LEVEL SECURITY").format(table))
         if rows and rows[0][7]:
             conn.execute(sql.SQL("ALTER TABLE {} FORCE ROW LEVEL SECURITY").format(table))
-        for policy, permissive, roles, cmd, qual, check, _, _ in rows:
-            if policy is None:
-                continue
-            conn.execute(_policy(table, policy, permissive, roles, cmd, qual, check))
+        for row in rows:
+            if row[0] is not None:
+                conn.execute(_policy(table, row[:6]))
         if has_role:
             privileges = [r[0] for r in conn.execute(GRANTS_SQL, {"rel": rel, "role": APP_ROLE})]
             if privileges:
@@ -169,16 +171,10 @@ def _copy_access(conn: psycopg.Connection[Any], names: list[str]) -> None:
                 )
 
 
-def _policy(
-    table: sql.Identifier,
-    name: str,
-    permissive: str,
-    roles: list[str],
-    cmd: str,
-    qual: str | None,
-    check: str | None,
-) -> sql.Composed:
-    # permissive, cmd, qual and check are pg_policies output of this server, not user input.
+def _policy(table: sql.Identifier, row: tuple[Any, ...]) -> sql.Composed:
+    """CREATE POLICY on `table` from a POLICIES_SQL row (name, permissive, roles, cmd, qual,
+    with_check): pg_policies output of this server, not user input."""
+    name, permissive, roles, cmd, qual, check = row
     grantees = sql.SQL(", ").join(
         sql.SQL("PUBLIC") if r == "public" else sql.Identifier(r) for r in roles
     )
