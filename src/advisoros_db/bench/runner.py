@@ -12,7 +12,15 @@ import psycopg
 from psycopg import sql
 
 from advisoros_db import datagen
-from advisoros_db.bench import catalog_cases, external, machine, naive, time_cases, write_cases
+from advisoros_db.bench import (
+    catalog_cases,
+    external,
+    index_costs,
+    machine,
+    naive,
+    time_cases,
+    write_cases,
+)
 from advisoros_db.bench.cases import Budget, Case, CaseResult, Sides
 from advisoros_db.bench.external import ExternalResult
 from advisoros_db.datagen.introspect import tables
@@ -41,6 +49,7 @@ class BenchReport:
     missing: list[str] = field(default_factory=list)
     vacuum_seconds: float | None = None
     replicas: dict[str, Any] | None = None
+    indexes: dict[str, Any] | None = None
     seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
@@ -60,6 +69,7 @@ class BenchReport:
             "replicas_caught_up": self.replicas,
             "goals": evaluate(self.cases),
             "cases": [c.as_dict() for c in self.cases],
+            "indexes": self.indexes,
             "external": [e.as_dict() for e in self.external],
             "missing_case_modules": self.missing,
         }
@@ -227,6 +237,8 @@ def run(
             notify("waiting for the replicas to replay the load and the VACUUM")
             report.replicas = await_replicas(admin_url, replica_urls)
         report.row_counts = row_counts(optimized)
+        # Sizes before this run's (rolled-back) writes leave dead entries in them.
+        indexes = index_costs.inventory(optimized)
         sample = catalog.sample(optimized)
         sides = Sides(app_optimized, app_baseline, sample.organization_id, optimized, baseline)
         chosen = collect(optimized, scale, sample)
@@ -235,6 +247,10 @@ def run(
             report.cases.append(result)
             if on_case is not None:
                 on_case(result, i + 1, len(chosen))
+        notify("measuring what each index adds to inserts into its table")
+        rows = index_costs.ROWS.get(scale, index_costs.DEFAULT_ROWS)
+        inserts, costs = index_costs.write_costs(optimized, indexes, rows, budget.write_reps)
+        report.indexes = index_costs.table(indexes, report.cases, inserts, costs)
     notify("running the cases other areas contribute")
     report.external, report.missing = external.run(
         scale, admin_url=admin_url, app_url=app_url, replica_urls=replica_urls or []
