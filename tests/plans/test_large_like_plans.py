@@ -65,10 +65,9 @@ def sample(large_like: PgDatabase) -> catalog.Sample:
 
 def test_the_fixture_has_the_per_firm_shape_of_large() -> None:
     large, here = SCALES["large"], get_scale("small", FIRMS)
-    per_firm = lambda s, n: n / s.organizations  # noqa: E731
-    assert per_firm(here, here.documents) == per_firm(large, large.documents)
-    assert per_firm(here, here.audit_logs) == per_firm(large, large.audit_logs)
-    assert abs(per_firm(here, here.clients) - per_firm(large, large.clients)) < 1
+    assert here.documents / FIRMS == large.documents / large.organizations
+    assert here.audit_logs / FIRMS == large.audit_logs / large.organizations
+    assert abs(here.clients / FIRMS - large.clients / large.organizations) < 1
     assert here.tasks / here.engagements == large.tasks / large.engagements
 
 
