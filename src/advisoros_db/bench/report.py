@@ -122,6 +122,9 @@ def markdown(data: dict[str, Any], charts: list[str], command: str) -> str:
         "",
         f"- CPU: {m.get('cpu')} ({m.get('cores')} cores), memory {m.get('memory_gb')} GB, {m.get('os')}",
         f"- PostgreSQL {m.get('postgresql')}; settings {m.get('server_settings')}",
+        f"- Load average (1/5/15 min) when the timings started {m.get('load_average_start')}, "
+        f"when they ended {m.get('load_average_end')}: work of other processes on the same "
+        f"cores lands in the figures.",
         "- Both sides on the same server and database, same data: the optimized schema `public` "
         "and the naive baseline `naive` (primary and foreign keys only, no other index, no "
         "partitioning) under the same row-level security policies. Tenant cases run as the "
@@ -220,7 +223,9 @@ def summary(data: dict[str, Any], command: str) -> str:
         f"`{command}` — {data['started_at'][:10]}, scale `{data['scale']}` "
         f"({counts.get('documents', 0):,} documents, {counts.get('audit_logs', 0):,} audit-log rows, "
         f"{sum(counts.values()):,} rows in all), {m.get('cpu')} ({m.get('cores')} cores), "
-        f"{m.get('memory_gb')} GB, PostgreSQL {m.get('postgresql')}.",
+        f"{m.get('memory_gb')} GB, PostgreSQL {m.get('postgresql')}, load average "
+        f"{m.get('load_average_start')} at the start and {m.get('load_average_end')} at the end "
+        "of the timings. Tenant cases as the application role under row-level security.",
         "",
     ]
     load = data.get("load")

@@ -251,6 +251,7 @@ def run(
         rows = index_costs.ROWS.get(scale, index_costs.DEFAULT_ROWS)
         inserts, costs = index_costs.write_costs(optimized, indexes, rows, budget.write_reps)
         report.indexes = index_costs.table(indexes, report.cases, inserts, costs)
+        report.machine["load_average_end"] = machine.load()
     notify("running the cases other areas contribute")
     report.external, report.missing = external.run(
         scale, admin_url=admin_url, app_url=app_url, replica_urls=replica_urls or []
