@@ -175,3 +175,19 @@ def test_write_costs_put_every_index_back(sides: Sides) -> None:
 def test_without_the_application_role_the_benchmark_refuses(seeded: PgDatabase) -> None:
     with pytest.raises(ConfigError, match=APP_ROLE):
         bench.run(seeded.admin_url, scale="tiny")
+
+
+def test_the_inventory_sizes_every_index_once(sides: Sides) -> None:
+    # Regression: plain tables' indexes were sized 0 (pg_partition_tree is empty for them), and an
+    # index a foreign key references was listed once more per such key.
+    conn = sides.owner_optimized
+    found = index_costs.inventory(conn)
+    assert len({i.name for i in found}) == len(found)
+    sizes = {i.name: i.bytes for i in found}
+    assert sizes["pk_tasks"] == _count(conn, "SELECT pg_relation_size('pk_tasks')") > 0
+    partitions = _count(
+        conn,
+        "SELECT sum(pg_relation_size(relid)) FROM pg_partition_tree('idx_documents_org_client_status')",
+    )
+    assert sizes["idx_documents_org_client_status"] == partitions > 0
+    assert {i.constraint for i in found} == {None, "p", "u"}

@@ -32,15 +32,19 @@ DEFAULT_ROWS = 10_000
 # Every index of a table of schema public, partition indexes counted in their parent's size.
 INVENTORY_SQL: LiteralString = """
 SELECT ic.relname::text, c.relname::text, am.amname::text, pg_get_indexdef(i.indexrelid),
-       (SELECT coalesce(sum(pg_relation_size(t.relid)), 0)
-          FROM pg_partition_tree(i.indexrelid) t)::bigint,
+       CASE WHEN ic.relkind = 'I'
+            THEN (SELECT coalesce(sum(pg_relation_size(t.relid)), 0)
+                    FROM pg_partition_tree(i.indexrelid) t)
+            ELSE pg_relation_size(i.indexrelid) END::bigint,
        con.contype::text, i.indisunique, i.indpred IS NOT NULL,
        i.indexprs IS NOT NULL, (i.indkey::int2[])[0:i.indnkeyatts - 1]::int[]
   FROM pg_index i
   JOIN pg_class ic ON ic.oid = i.indexrelid
   JOIN pg_class c ON c.oid = i.indrelid
   JOIN pg_am am ON am.oid = ic.relam
+  -- The constraint the index enforces; a foreign key that references it names it too.
   LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid
+                             AND con.contype IN ('p', 'u', 'x')
  WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p')
    AND NOT ic.relispartition AND NOT c.relispartition
  ORDER BY c.relname, ic.relname
