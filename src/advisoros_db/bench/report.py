@@ -78,7 +78,8 @@ def _indexes(section: dict[str, Any] | None) -> list[str]:
         "one the catalog names the index for. Insert cost: the fastest of the rolled-back "
         "inserts of copied rows into the table with every index, and again with only this index "
         "dropped (same transaction); the difference is what it adds per 1,000 rows. Indexes that "
-        "back a key cannot be dropped without the rule, so they have no figure.",
+        "back a key cannot be dropped without the rule, so they have no figure. A negative figure "
+        "is a difference smaller than the run-to-run noise of the machine at the time.",
         "",
     ]
     failed = {t: v["error"] for t, v in section["inserts"].items() if "error" in v}
