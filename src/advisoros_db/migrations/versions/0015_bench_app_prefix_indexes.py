@@ -1,5 +1,3 @@
-# mypy: disable-error-code="attr-defined"
-# (op.create_index_safely, op.drop_index_safely, op.set_lock_timeout: registered at runtime)
 """Merge overlapping B-tree indexes: drop the seven foreign-key indexes whose columns are the
 leading columns of a wider B-tree on the same table.
 
@@ -23,8 +21,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from alembic import context, op
+from alembic import context
 from sqlalchemy import text
+
+from advisoros_db.migrations import op
 
 revision: str = "0015_bench_app_prefix_indexes"
 down_revision: str | None = "0014_search_hnsw_graph"
