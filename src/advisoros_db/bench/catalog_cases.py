@@ -42,6 +42,8 @@ def cases(sample: catalog.Sample) -> list[QueryCase]:
             index=q.index,
             hot_path=q.name in HOT_PATHS,
             prepare=False if q.custom_plan else None,
+            system=q.system,
+            analyze=q.name in HOT_PATHS,
         )
         for q in catalog.QUERIES
     ]

@@ -182,7 +182,7 @@ class ClientContact(Keyed, Tenant, Timestamped, SoftDeleted, Base):
     __tablename__ = "client_contacts"
     __table_args__ = args(
         tenant_key(),
-        tenant_ref("client_id", "clients", ondelete="CASCADE"),
+        tenant_ref("client_id", "clients", ondelete="CASCADE", index=False),
         UniqueConstraint("organization_id", "client_id", "email"),
     )
 

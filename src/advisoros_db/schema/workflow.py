@@ -124,7 +124,7 @@ class Engagement(Keyed, Tenant, Timestamped, SoftDeleted, Base):
     __table_args__ = args(
         tenant_key(),
         tenant_ref("client_id", "clients", ondelete="CASCADE"),
-        tenant_ref("assigned_to_id", "users", ondelete="SET NULL"),
+        tenant_ref("assigned_to_id", "users", ondelete="SET NULL", index=False),
         tenant_ref("created_by_id", "users", ondelete="SET NULL"),
         tenant_ref("workflow_id", "workflows", ondelete="SET NULL"),
         tenant_ref("rate_card_id", "engagement_rate_cards", ondelete="SET NULL"),
@@ -170,8 +170,8 @@ class Task(Keyed, Tenant, Timestamped, SoftDeleted, Base):
     __tablename__ = "tasks"
     __table_args__ = args(
         tenant_key(),
-        tenant_ref("engagement_id", "engagements", ondelete="CASCADE"),
-        tenant_ref("assignee_id", "users", ondelete="SET NULL"),
+        tenant_ref("engagement_id", "engagements", ondelete="CASCADE", index=False),
+        tenant_ref("assignee_id", "users", ondelete="SET NULL", index=False),
         tenant_ref("created_by_id", "users", ondelete="SET NULL"),
         tenant_ref("workflow_id", "workflows", ondelete="SET NULL"),
         tenant_ref("parent_task_id", "tasks", ondelete="CASCADE"),
@@ -206,7 +206,7 @@ class Note(Keyed, Tenant, Timestamped, SoftDeleted, Base):
     __tablename__ = "notes"
     __table_args__ = args(
         tenant_key(),
-        tenant_ref("client_id", "clients", ondelete="CASCADE"),
+        tenant_ref("client_id", "clients", ondelete="CASCADE", index=False),
         tenant_ref("engagement_id", "engagements", ondelete="CASCADE"),
         tenant_ref("task_id", "tasks", ondelete="CASCADE"),
         # A note is part of the client record: keep the author's account while notes exist.
