@@ -45,6 +45,14 @@ def seed(
         bool,
         typer.Option("--keep-indexes", help="Load with indexes in place (to compare the speed)."),
     ] = False,
+    measure_limit: Annotated[
+        bool,
+        typer.Option(
+            "--measure-limit",
+            help="Then load the same rows again from files, nothing generating: the server's "
+            "ingest limit, reported beside the loader's rate.",
+        ),
+    ] = False,
     json_out: JsonOption = False,
 ) -> None:
     """Generate realistic data for every table and bulk-load it through the primary."""
@@ -61,6 +69,7 @@ def seed(
             replace=replace,
             keep_indexes=keep_indexes,
             progress=progress,
+            measure_limit=measure_limit,
         )
     if json_out:
         print_json(report.as_dict())
@@ -75,5 +84,15 @@ def seed(
         f"{report.rows:,} rows in {len(report.tables)} tables, {report.seconds:.1f} s: "
         f"[bold]{report.rows_per_second:,.0f} rows/s[/] overall"
     )
+    if report.limit is not None:
+        limit = report.limit
+        console.print(
+            f"ingest limit (same rows from files, nothing generating): {limit.rows:,} rows in "
+            f"{limit.seconds:.1f} s = [bold]{limit.rows_per_second:,.0f} rows/s[/] "
+            f"({limit.megabytes:,.0f} MB; COPY {sum(t.copy_seconds for t in limit.tables):.1f} s, "
+            f"indexes and foreign keys {sum(t.index_seconds for t in limit.tables):.1f} s summed "
+            f"over connections); the loader ran at "
+            f"[bold]{report.limit_dict()['percent_of_limit']} %[/] of it"
+        )
     for name, why in report.skipped.items():
         console.print(f"[dim]{name}: not generated ({why})[/]")

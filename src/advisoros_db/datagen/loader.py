@@ -19,6 +19,7 @@ from rich.progress import Progress, TaskID
 
 from advisoros_db.datagen import followers, references
 from advisoros_db.datagen.assemble import Batch
+from advisoros_db.datagen.binary import HEADER, Chunk
 from advisoros_db.errors import translated
 
 SECONDARY_INDEXES_SQL: LiteralString = """
@@ -129,33 +130,48 @@ def copy_batches(
     conn: psycopg.Connection[Any],
     schema: str,
     table: str,
-    batches: Iterable[Batch],
+    batches: Iterable[Batch | Chunk],
     *,
     progress: Progress | None = None,
     task: TaskID | None = None,
+    freeze: bool = False,
 ) -> int:
-    """Stream batches through one binary COPY; the next batch is generated while the server works."""
+    """Stream batches through one binary COPY; the next batch is made while the server works.
+
+    A `Chunk` is rows already encoded (by a worker process, or read back from the server): its
+    bytes go to the server as they are. A `Batch` is rows of Python values, dumped here.
+    """
     rows = 0
-    it: Iterator[Batch] = iter(batches)
+    it: Iterator[Batch | Chunk] = iter(batches)
     first = next(it, None)
     if first is None or not first.columns:
         return 0
-    stmt = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
-        sql.Identifier(schema, table), sql.SQL(", ").join(map(sql.Identifier, first.columns))
+    stmt = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY{})").format(
+        sql.Identifier(schema, table),
+        sql.SQL(", ").join(map(sql.Identifier, first.columns)),
+        sql.SQL(", FREEZE" if freeze else ""),
     )
     cursor = conn.cursor()
-    # A writer thread sends while this one builds rows, so the server's work overlaps Python's.
+    # A writer thread sends while this one receives or builds rows, so the server's work overlaps.
     with translated(), cursor.copy(stmt, writer=QueuedLibpqWriter(cursor)) as copy:
-        copy.set_types(first.types)
-        batch: Batch | None = first
+        if isinstance(first, Chunk):
+            copy.write(HEADER)  # psycopg adds the trailer once the header was written by us
+        else:
+            copy.set_types(first.types)
+        batch: Batch | Chunk | None = first
         while batch is not None:
-            if batch.columns != first.columns:
+            if list(batch.columns) != list(first.columns) or type(batch) is not type(first):
                 raise AssertionError(f"{table}: batches disagree on columns")
-            for row in batch.rows:
-                copy.write_row(row)
-            rows += len(batch.rows)
+            if isinstance(batch, Chunk):
+                copy.write(batch.data)
+                n = batch.rows
+            else:
+                for row in batch.rows:
+                    copy.write_row(row)
+                n = len(batch.rows)
+            rows += n
             if progress is not None and task is not None:
-                progress.advance(task, len(batch.rows))
+                progress.advance(task, n)
             batch = next(it, None)
     return rows
 
@@ -164,7 +180,7 @@ def load_table(
     conn: psycopg.Connection[Any],
     schema: str,
     table: str,
-    batches: Iterable[Batch],
+    batches: Iterable[Batch | Chunk],
     *,
     keep_indexes: bool = False,
     progress: Progress | None = None,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, LiteralString
@@ -14,14 +14,16 @@ from rich.progress import Progress
 
 from advisoros_db.datagen import partitions, references
 from advisoros_db.datagen.assemble import Batch, assemble
+from advisoros_db.datagen.binary import Chunk
 from advisoros_db.datagen.context import Context, org_weights
 from advisoros_db.datagen.introspect import TableInfo, dependency_order, describe, tables
+from advisoros_db.datagen.limit import Limit, measure
 from advisoros_db.datagen.loader import LoadResult, load_table
 from advisoros_db.datagen.pools import Pools
 from advisoros_db.datagen.prefetch import Prefetcher
 from advisoros_db.datagen.records import ENTITY_TABLES
 from advisoros_db.datagen.scales import get_scale
-from advisoros_db.datagen.schedule import load_all
+from advisoros_db.datagen.schedule import Load, load_all
 from advisoros_db.datagen.tables import MODELS
 from advisoros_db.errors import ConfigError
 from advisoros_db.partitioning.layout import SPECS
@@ -68,6 +70,7 @@ class SeedReport:
     tables: list[LoadResult] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    limit: Limit | None = None  # the same rows loaded again from files (`measure_limit`)
 
     @property
     def rows(self) -> int:
@@ -98,6 +101,16 @@ class SeedReport:
                 for t in self.tables
             ],
             "skipped": self.skipped,
+            **self.limit_dict(),
+        }
+
+    def limit_dict(self) -> dict[str, object]:
+        if self.limit is None:
+            return {}
+        rate = self.limit.rows_per_second
+        return {
+            "limit": self.limit.as_dict(),
+            "percent_of_limit": round(100 * self.rows_per_second / rate, 1) if rate else None,
         }
 
 
@@ -196,8 +209,13 @@ def seed(
     keep_indexes: bool = False,
     progress: Progress | None = None,
     connections: int = 2,
+    measure_limit: bool = False,
 ) -> SeedReport:
-    """Generate and COPY a data set into the database at `url` (the primary; replicas stream it)."""
+    """Generate and COPY a data set into the database at `url` (the primary; replicas stream it).
+
+    With `measure_limit`, the loaded rows are then read back, the tables emptied and the same rows
+    loaded again from files (see `limit`): the report gains the server's ingest limit.
+    """
     chosen = get_scale(scale, organizations)
     when = anchor or default_anchor()
     report = SeedReport(chosen.name, seed, chosen.organizations, when)
@@ -221,50 +239,71 @@ def seed(
         tasks = {
             n: progress.add_task(n, total=None) if progress is not None else None for n in loaded
         }
-
-        def load(worker: psycopg.Connection[Any], name: str) -> LoadResult:
-            partitions.ensure(worker, infos[name], ctx.anchor)
-            task = tasks[name]
-            result = load_table(
-                worker,
-                SCHEMA,
-                name,
-                prefetcher.items(name),
-                keep_indexes=keep_indexes,
-                progress=progress,
-                task=task,
-                skip_triggers=skip_triggers,
-            )
-            worker.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(SCHEMA, name)))
-            if progress is not None and task is not None:
-                progress.update(
-                    task,
-                    total=result.rows,
-                    completed=result.rows,
-                    description=f"{name} ({result.rows_per_second:,.0f} rows/s)",
-                )
-            return result
-
         # Without trigger skipping, foreign keys are dropped and re-added, which locks the tables
         # they point at: one connection then, or two loads would wait on each other.
         skip_triggers = references.can_skip_triggers(conn)
-        workers = connections if skip_triggers else 1
-        with Prefetcher(produce) as prefetcher:
+
+        def load_from(items: Callable[[str], Iterable[Batch | Chunk]]) -> Load[LoadResult]:
+            def load(worker: psycopg.Connection[Any], name: str) -> LoadResult:
+                partitions.ensure(worker, infos[name], ctx.anchor)
+                task = tasks[name]
+                if progress is not None and task is not None:
+                    progress.reset(task, total=None)
+                result = load_table(
+                    worker,
+                    SCHEMA,
+                    name,
+                    items(name),
+                    keep_indexes=keep_indexes,
+                    progress=progress,
+                    task=task,
+                    skip_triggers=skip_triggers,
+                )
+                worker.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(SCHEMA, name)))
+                if progress is not None and task is not None:
+                    progress.update(
+                        task,
+                        total=result.rows,
+                        completed=result.rows,
+                        description=f"{name} ({result.rows_per_second:,.0f} rows/s)",
+                    )
+                return result
+
+            return load
+
+        def run(
+            items: Callable[[str], Iterable[Batch | Chunk]], on_take: Callable[[str], None]
+        ) -> list[LoadResult]:
             results = load_all(
                 url,
                 loaded,
                 _parents(infos),
-                load,
+                load_from(items),
                 after=GENERATED_FROM,
-                on_take=prefetcher.request,
-                connections=workers,
+                on_take=on_take,
+                connections=connections if skip_triggers else 1,
             )
-        report.tables.extend(results[n] for n in loaded)
+            return [results[n] for n in loaded]
+
+        with Prefetcher(produce) as prefetcher:
+            report.tables.extend(run(prefetcher.items, prefetcher.request))
         for name in report.skipped:
             conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(SCHEMA, name)))
         report.seconds = time.perf_counter() - started
+        if measure_limit:
+            columns = {
+                n: [c for c, col in infos[n].columns.items() if not col.generated] for n in loaded
+            }
+            counts = {t.table: t.rows for t in report.tables}
+            report.limit = measure(conn, SCHEMA, columns, counts, lambda src: run(src, _nothing))
+            for name in report.skipped:
+                conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(SCHEMA, name)))
         _record(conn, report)
     return report
+
+
+def _nothing(_: str) -> None:
+    return None
 
 
 def _record(conn: psycopg.Connection[Any], report: SeedReport) -> None:
