@@ -7,7 +7,7 @@ arrays (`Uuids`, `Micros`) are never turned into Python objects per row at all.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,15 +112,13 @@ class Encoder:
         self.typnames = list(typnames)
         self.transformers = [Transformer() for _ in oids]
 
-    def encode(self, columns: Sequence[Values]) -> list[bytes]:
-        """The rows as binary COPY tuples, in slices of at most SLICE rows."""
+    def encode(self, columns: Sequence[Values]) -> Iterator[tuple[bytes, int]]:
+        """The rows as binary COPY tuples and their count, in slices of at most SLICE rows."""
         n = len(columns[0]) if columns else 0
-        out = []
         for lo in range(0, n, SLICE):
             at = np.arange(lo, min(lo + SLICE, n))
             part = columns if n <= SLICE else [take(c, at) for c in columns]
-            out.append(self._rows(part, len(at)))
-        return out
+            yield self._rows(part, len(at)), len(at)
 
     def _rows(self, columns: Sequence[Values], n: int) -> bytes:
         fields = [self._field(c, i) for i, c in enumerate(columns)]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, LiteralString
 
 import psycopg
@@ -13,18 +15,16 @@ from psycopg import sql
 from rich.progress import Progress
 
 from advisoros_db.datagen import partitions, references
-from advisoros_db.datagen.assemble import Batch, assemble
+from advisoros_db.datagen.assemble import Batch
 from advisoros_db.datagen.binary import Chunk
-from advisoros_db.datagen.context import Context, org_weights
+from advisoros_db.datagen.generate import Plan, producer
 from advisoros_db.datagen.introspect import TableInfo, dependency_order, describe, tables
 from advisoros_db.datagen.limit import Limit, measure
 from advisoros_db.datagen.loader import LoadResult, load_table
-from advisoros_db.datagen.pools import Pools
-from advisoros_db.datagen.prefetch import Prefetcher
 from advisoros_db.datagen.records import ENTITY_TABLES
 from advisoros_db.datagen.scales import get_scale
 from advisoros_db.datagen.schedule import Load, load_all
-from advisoros_db.datagen.tables import MODELS
+from advisoros_db.datagen.workers import Pool
 from advisoros_db.errors import ConfigError
 from advisoros_db.partitioning.layout import SPECS
 
@@ -45,8 +45,6 @@ DERIVED.update(
 # start only once those tables have (their rows are generated from theirs).
 LAST = ("audit_logs",)
 GENERATED_FROM = {"audit_logs": set(ENTITY_TABLES.values())}
-# Every firm has at least one of these, so every child table has parents in every firm.
-AT_LEAST_ONE = frozenset({"users", "clients", "engagements", "advisor_profiles", "documents"})
 
 RUNS_DDL: LiteralString = """
 CREATE SCHEMA IF NOT EXISTS datagen;
@@ -127,28 +125,6 @@ def load_order(infos: dict[str, TableInfo]) -> list[str]:
     return first + rest + [t for t in LAST if t in order]
 
 
-def _batches(ctx: Context, info: TableInfo, counts: list[int]) -> Iterator[Batch]:
-    model = MODELS.get(info.name, (None, None))[0]
-    if info.name == "organizations":
-        assert model is not None
-        cols = model(ctx, 0, ctx.scale.organizations)
-        yield assemble(ctx, info, cols, 0, len(cols["id"]))
-        return
-    for org, wanted in enumerate(counts):
-        if model is not None:
-            cols = model(ctx, org, wanted)
-            n = len(next(iter(cols.values()))) if cols else 0
-        else:
-            cols = {"organization_id": [ctx.org_ids[org]] * wanted}
-            n = wanted if _has_required_parents(ctx, info, org) else 0
-        if n:
-            batch = assemble(ctx, info, cols, org, n)
-            if "id" in batch.columns:
-                at = batch.columns.index("id")
-                ctx.remember(info.name, org, [row[at] for row in batch.rows])
-            yield batch
-
-
 def _through_registries(info: TableInfo) -> TableInfo:
     info.foreign_keys = [
         replace(fk, parent=REGISTRIES.get(fk.parent, fk.parent)) for fk in info.foreign_keys
@@ -159,23 +135,6 @@ def _through_registries(info: TableInfo) -> TableInfo:
 def _parents(infos: dict[str, TableInfo]) -> dict[str, set[str]]:
     """The tables each table has a foreign key to: they must be committed before it loads."""
     return {n: {fk.parent for fk in info.foreign_keys} for n, info in infos.items()}
-
-
-def _has_required_parents(ctx: Context, info: TableInfo, org: int) -> bool:
-    """Whether every NOT NULL foreign key of a table has a parent row in this organization."""
-    for fk in info.foreign_keys:
-        if fk.parent in ("organizations", info.name):
-            continue
-        required = all(info.columns[c].not_null for c in fk.columns)
-        if required and not ctx.parents(fk.parent, org):
-            return False
-    return True
-
-
-def _counts(ctx: Context, table: str) -> list[int]:
-    entry = MODELS.get(table)
-    total = entry[1](ctx) if entry else ctx.scale.other
-    return ctx.split(table, total, minimum=1 if table in AT_LEAST_ONE else 0)
 
 
 def _prepare(conn: psycopg.Connection[Any], replace: bool, names: list[str]) -> None:
@@ -209,12 +168,15 @@ def seed(
     keep_indexes: bool = False,
     progress: Progress | None = None,
     connections: int = 2,
+    workers: int | None = None,
     measure_limit: bool = False,
 ) -> SeedReport:
     """Generate and COPY a data set into the database at `url` (the primary; replicas stream it).
 
     With `measure_limit`, the loaded rows are then read back, the tables emptied and the same rows
     loaded again from files (see `limit`): the report gains the server's ingest limit.
+    `workers` generator processes make the rows (default: one per core); the rows are the same
+    whatever their number.
     """
     chosen = get_scale(scale, organizations)
     when = anchor or default_anchor()
@@ -224,18 +186,15 @@ def seed(
         names = tables(conn, SCHEMA)
         _prepare(conn, replace, names)
         infos = {n: _through_registries(describe(conn, n, SCHEMA)) for n in names}
-        ctx = Context(seed, chosen, when, Pools.build(seed))
-        ctx.org_weights = org_weights(chosen.organizations, ctx.rng("organizations:size"))
         order = load_order(infos)
         for name in order:
             if name in DERIVED:
                 report.skipped[name] = DERIVED[name]
         loaded = [n for n in order if n not in DERIVED]
 
-        def produce(name: str) -> Iterator[Batch]:
-            counts = [chosen.organizations] if name == "organizations" else _counts(ctx, name)
-            return _batches(ctx, infos[name], counts)
-
+        referenced = {p for ps in _parents(infos).values() for p in ps}
+        referenced |= {p for ps in GENERATED_FROM.values() for p in ps}
+        plan = Plan(seed, chosen, when, infos, frozenset(referenced))
         tasks = {
             n: progress.add_task(n, total=None) if progress is not None else None for n in loaded
         }
@@ -245,7 +204,7 @@ def seed(
 
         def load_from(items: Callable[[str], Iterable[Batch | Chunk]]) -> Load[LoadResult]:
             def load(worker: psycopg.Connection[Any], name: str) -> LoadResult:
-                partitions.ensure(worker, infos[name], ctx.anchor)
+                partitions.ensure(worker, infos[name], when)
                 task = tasks[name]
                 if progress is not None and task is not None:
                     progress.reset(task, total=None)
@@ -285,8 +244,8 @@ def seed(
             )
             return [results[n] for n in loaded]
 
-        with Prefetcher(produce) as prefetcher:
-            report.tables.extend(run(prefetcher.items, prefetcher.request))
+        with Pool[Chunk](partial(producer, plan), workers or default_workers()) as pool:
+            report.tables.extend(run(pool.items, pool.request))
         for name in report.skipped:
             conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(SCHEMA, name)))
         report.seconds = time.perf_counter() - started
@@ -300,6 +259,11 @@ def seed(
                 conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(SCHEMA, name)))
         _record(conn, report)
     return report
+
+
+def default_workers() -> int:
+    """One generator process per core this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _nothing(_: str) -> None:
