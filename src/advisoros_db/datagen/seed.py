@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
@@ -69,6 +70,7 @@ class SeedReport:
     skipped: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
     limit: Limit | None = None  # the same rows loaded again from files (`measure_limit`)
+    workers: int = 1
 
     @property
     def rows(self) -> int:
@@ -77,6 +79,10 @@ class SeedReport:
     @property
     def rows_per_second(self) -> float:
         return self.rows / self.seconds if self.seconds else 0.0
+
+    @property
+    def megabytes(self) -> float:
+        return sum(t.bytes for t in self.tables) / 1e6
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -87,6 +93,9 @@ class SeedReport:
             "rows": self.rows,
             "seconds": round(self.seconds, 3),
             "rows_per_second": round(self.rows_per_second),
+            "megabytes": round(self.megabytes, 1),
+            "megabytes_per_second": round(self.megabytes / self.seconds, 1) if self.seconds else 0,
+            "workers": self.workers,
             "tables": [
                 {
                     "table": t.table,
@@ -196,27 +205,32 @@ def seed(
         referenced |= {p for ps in GENERATED_FROM.values() for p in ps}
         plan = Plan(seed, chosen, when, infos, frozenset(referenced))
         tasks = {
-            n: progress.add_task(n, total=None) if progress is not None else None for n in loaded
+            n: progress.add_task(n, total=None, start=False) if progress is not None else None
+            for n in loaded
         }
+        overall = _Overall(progress)
         # Without trigger skipping, foreign keys are dropped and re-added, which locks the tables
         # they point at: one connection then, or two loads would wait on each other.
         skip_triggers = references.can_skip_triggers(conn)
+        settings = maintenance_settings(connections if skip_triggers else 1)
 
         def load_from(items: Callable[[str], Iterable[Batch | Chunk]]) -> Load[LoadResult]:
             def load(worker: psycopg.Connection[Any], name: str) -> LoadResult:
                 partitions.ensure(worker, infos[name], when)
                 task = tasks[name]
                 if progress is not None and task is not None:
-                    progress.reset(task, total=None)
+                    progress.reset(task, total=None, start=True)
                 result = load_table(
                     worker,
                     SCHEMA,
                     name,
-                    items(name),
+                    overall.counted(items(name)),
                     keep_indexes=keep_indexes,
                     progress=progress,
                     task=task,
                     skip_triggers=skip_triggers,
+                    freeze=True,
+                    settings=settings,
                 )
                 worker.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(SCHEMA, name)))
                 if progress is not None and task is not None:
@@ -244,7 +258,8 @@ def seed(
             )
             return [results[n] for n in loaded]
 
-        with Pool[Chunk](partial(producer, plan), workers or default_workers()) as pool:
+        report.workers = workers or default_workers()
+        with Pool[Chunk](partial(producer, plan), report.workers) as pool:
             report.tables.extend(run(pool.items, pool.request))
         for name in report.skipped:
             conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(SCHEMA, name)))
@@ -261,9 +276,50 @@ def seed(
     return report
 
 
-def default_workers() -> int:
-    """One generator process per core this process may run on."""
+def cores() -> int:
+    """The cores this process may run on."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def default_workers() -> int:
+    """One generator process per core."""
+    return cores()
+
+
+def maintenance_settings(connections: int) -> dict[str, str]:
+    """Index builds after the load, sized to this machine (where the embedded server runs).
+
+    Each loading connection may use an eighth of the memory (at most 2 GB; at least the 64 MB
+    PostgreSQL's own default) for one index sort, and the cores not already taken by the loading
+    connections as parallel sort workers. Set per transaction: the server's settings stay as they
+    were.
+    """
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    per_build = max(64 << 20, min(2 << 30, memory // 8 // max(1, connections)))
+    workers = max(0, cores() // max(1, connections) - 1)
+    return {
+        "maintenance_work_mem": f"{per_build // (1 << 20)}MB",
+        "max_parallel_maintenance_workers": str(workers),
+    }
+
+
+class _Overall:
+    """The overall bar: rows and bytes of every table, advanced from both loading connections."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress
+        self.task = progress.add_task("all tables", total=None) if progress is not None else None
+        self.lock = threading.Lock()
+        self.bytes = 0
+
+    def counted(self, items: Iterable[Batch | Chunk]) -> Iterator[Batch | Chunk]:
+        for item in items:
+            if self.progress is not None and self.task is not None:
+                rows = item.rows if isinstance(item, Chunk) else len(item.rows)
+                with self.lock:
+                    self.bytes += len(item.data) if isinstance(item, Chunk) else 0
+                    self.progress.update(self.task, advance=rows, bytes=self.bytes)
+            yield item
 
 
 def _nothing(_: str) -> None:
