@@ -69,6 +69,8 @@ class Micros:
 
 
 Values = list[Any] | Pooled | Uuids | Micros
+# One encoded column: bytes, where each row's value starts, its length (-1 for NULL).
+Field = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def take(values: Values, at: np.ndarray) -> Values:
@@ -111,6 +113,8 @@ class Encoder:
         self.oids = list(oids)
         self.typnames = list(typnames)
         self.transformers = [Transformer() for _ in oids]
+        # Encoded vocabularies by column, kept with the vocabulary itself (its id stays its own).
+        self._vocabularies: dict[int, tuple[Sequence[Any], Field]] = {}
 
     def encode(self, columns: Sequence[Values]) -> Iterator[tuple[bytes, int]]:
         """The rows as binary COPY tuples and their count, in slices of at most SLICE rows."""
@@ -143,7 +147,7 @@ class Encoder:
             pos = pos + width
         return out.tobytes()
 
-    def _field(self, values: Values, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _field(self, values: Values, i: int) -> Field:
         """(bytes, start per row, length per row or -1 for NULL) of one column."""
         n = len(values)
         if isinstance(values, Uuids):
@@ -159,11 +163,15 @@ class Encoder:
                 lens = np.where(values.null, -1, width)
             return raw.view(np.uint8), np.arange(n, dtype=np.int64) * width, lens
         if isinstance(values, Pooled):
-            buf, starts, lens = self._dumped(list(values.values), i)
+            known = self._vocabularies.get(i)
+            if known is None or known[0] is not values.values:
+                known = (values.values, self._dumped(list(values.values), i))
+                self._vocabularies[i] = known
+            buf, starts, lens = known[1]
             return buf, starts[values.index], lens[values.index]
         return self._dumped(values, i)
 
-    def _dumped(self, values: Sequence[Any], i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _dumped(self, values: Sequence[Any], i: int) -> Field:
         parts: Sequence[Any]
         if self.oids[i] == 25:  # text: str.encode is what the text dumper does, without a call
             parts = [None if v is None else v.encode() for v in values]
