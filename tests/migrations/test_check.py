@@ -35,7 +35,7 @@ def test_check_reports_drift_readably_and_exits_non_zero(db: PgDatabase) -> None
     with psycopg.connect(db.admin_url) as conn:
         conn.execute("ALTER TABLE clients ADD COLUMN nickname text")
         conn.execute("ALTER TABLE invoices DROP COLUMN terms")
-        conn.execute("ALTER TABLE notes ALTER COLUMN title TYPE varchar(20)")
+        conn.execute("ALTER TABLE notes ALTER COLUMN note_type TYPE varchar(20)")
         conn.execute("DROP INDEX ix_tasks_organization_id_assignee_id")
         conn.execute("CREATE TABLE stray (id int)")
     lines = migrations.drift(db.admin_url)
@@ -43,7 +43,7 @@ def test_check_reports_drift_readably_and_exits_non_zero(db: PgDatabase) -> None
     assert "column invoices.terms: in the models only" in lines
     assert "table stray: in the database only" in lines
     assert any(line.startswith("index ix_tasks_organization_id_assignee_id") for line in lines)
-    assert any("notes.title" in line and "type" in line for line in lines)
+    assert any("notes.note_type" in line and "type" in line for line in lines)
     code, output = _run(db, "check")
     assert code == 1
     assert "models and database disagree" in output

@@ -26,7 +26,7 @@ def group_of(query: catalog.CatalogQuery) -> str:
         return "hot path"
     if "@@" in query.sql:
         return "full text"
-    if "@>" in query.sql or "&&" in query.sql:
+    if catalog.is_page(query) or "@>" in query.sql or "&&" in query.sql:
         return "jsonb / tags"
     return "catalog"
 

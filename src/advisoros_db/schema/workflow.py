@@ -20,9 +20,10 @@ from sqlalchemy import (
     Uuid,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
+from advisoros_db.schema import search_vectors
 from advisoros_db.schema.base import Base
 from advisoros_db.schema.columns import (
     CurrencyCode,
@@ -196,6 +197,7 @@ class Task(Keyed, Tenant, Timestamped, SoftDeleted, Base):
     step_index: Mapped[int | None] = mapped_column(Integer)
     checklist: Mapped[list[Any]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
     tags: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'::text[]"))
+    search_vector: Mapped[str | None] = mapped_column(TSVECTOR, search_vectors.computed("tasks"))
 
 
 class Note(Keyed, Tenant, Timestamped, SoftDeleted, Base):
@@ -224,6 +226,7 @@ class Note(Keyed, Tenant, Timestamped, SoftDeleted, Base):
     is_private: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     reminder_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     tags: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'::text[]"))
+    search_vector: Mapped[str | None] = mapped_column(TSVECTOR, search_vectors.computed("notes"))
 
 
 class TimeEntry(Keyed, Tenant, Timestamped, SoftDeleted, Base):
