@@ -12,7 +12,7 @@ import pytest
 from advisoros_db.cluster import Cluster
 from advisoros_db.routing import NodeConfig, Router, RouterOptions, nodes_from
 from advisoros_db.urls import with_database
-from tests.support import PgServer, create_database, drop_database
+from tests.support import PgServer, create_database, drop_database, revive_replica
 
 FAST = RouterOptions(
     interval_s=0.1,
@@ -108,10 +108,26 @@ def admin_node_list(server: PgServer, routing_db: str) -> tuple[NodeConfig, ...]
 
 
 @pytest.fixture
-def admin_nodes(admin_node_list: tuple[NodeConfig, ...]) -> tuple[NodeConfig, ...]:
+def admin_nodes(
+    cluster: Cluster, admin_node_list: tuple[NodeConfig, ...]
+) -> tuple[NodeConfig, ...]:
     """Superuser URLs (RLS bypassed) of the primary and the two replicas, replicas caught up."""
+    for node in admin_node_list[1:]:
+        # A replica an earlier test left down is brought back (or rebuilt) here rather than
+        # failing every test after it.
+        revive_replica(cluster, node.name)
     settle([n.url for n in admin_node_list])
     return admin_node_list
+
+
+@pytest.fixture
+def revive(cluster: Cluster) -> Iterator[list[str]]:
+    """Names of replicas a test stops, kills or pauses: afterwards each is running, replaying
+    and streaming again (rebuilt from a fresh base backup if it will not come back)."""
+    touched: list[str] = []
+    yield touched
+    for name in touched:
+        revive_replica(cluster, name)
 
 
 @pytest.fixture
@@ -129,3 +145,13 @@ def app_nodes(
 def router(admin_nodes: tuple[NodeConfig, ...]) -> Iterator[Router]:
     with Router(admin_nodes, FAST) as routed:
         yield routed
+
+
+@pytest.fixture
+def replica1_paused(cluster: Cluster, admin_nodes: tuple[NodeConfig, ...]) -> Iterator[int]:
+    """replica1 with replay paused (after `admin_nodes` has caught it up); yields its port."""
+    cluster.pause_replay("replica1")
+    try:
+        yield cluster.node("replica1").port
+    finally:
+        cluster.resume_replay("replica1")
