@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 
 import psycopg
 import pytest
@@ -225,15 +226,22 @@ def test_a_read_cancelled_by_a_recovery_conflict_is_retried_transparently(
             ).fetchone()
         return row == (1,)
 
-    with Router(admin_nodes[:2], FAST, monitor=False) as router:
+    # The retry deadline counts from the read's start: room for a slow replay on a busy machine.
+    with Router(admin_nodes[:2], replace(FAST, retry_deadline_s=120.0), monitor=False) as router:
         reader = threading.Thread(target=read)
         reader.start()
         try:
             wait_for(reading_on_replica1, timeout=60, what="the read sleeping on replica1")
-            with psycopg.connect(server_admin_url) as conn:
+            with (
+                psycopg.connect(server_admin_url) as conn,
+                psycopg.connect(server_admin_url, autocommit=True) as other,
+            ):
                 # The ACCESS EXCLUSIVE lock is WAL-logged; replaying it cancels the replica's
-                # reader. Held until the retry is under way, then released for it.
+                # reader. Another session's commit flushes that WAL to the replica now (an open
+                # transaction's WAL waits for a full page). The lock is held until the read is
+                # cancelled, then released for its retry on the primary.
                 conn.execute("LOCK TABLE items IN ACCESS EXCLUSIVE MODE")
+                other.execute("SELECT pg_current_xact_id()")
                 wait_for(lambda: not reading_on_replica1(), timeout=60, what="the read cancelled")
                 conn.rollback()
         finally:
