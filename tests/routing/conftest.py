@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from advisoros_db.cluster import Cluster
-from advisoros_db.routing import NodeConfig, Router, RouterOptions, nodes_from
+from advisoros_db.routing import NodeConfig, Router, RouterOptions, core, nodes_from
 from advisoros_db.urls import with_database
 from tests.support import PgServer, create_database, drop_database, revive_replica
 
@@ -33,6 +33,17 @@ CREATE POLICY items_tenant ON items
     USING (organization_id = NULLIF(current_setting('app.organization_id', true), '')::uuid)
     WITH CHECK (organization_id = NULLIF(current_setting('app.organization_id', true), '')::uuid);
 """
+
+
+@pytest.fixture(autouse=True)
+def patient_first_probe(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A router's first probe waits up to SETTLE_S (a quarter second) for a replica just behind
+    the primary's one WAL sample, else dates it by its last replayed commit and, on a quiet
+    cluster, calls it stale: reads then go to the primary. With two suites on two cores that
+    quarter second is often too short, and tests asserting where reads run failed (a read on the
+    primary instead of replica1). The wait ends as soon as the replica has caught up, so only a
+    router built while a replica is paused waits the whole window."""
+    monkeypatch.setattr(core, "SETTLE_S", 5.0)
 
 
 def wait_for(predicate: Callable[[], object], timeout: float = 15.0, what: str = "") -> None:
