@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 
 import psycopg
 import pytest
@@ -17,12 +18,20 @@ from tests.support import PgServer, create_database, drop_database, revive_repli
 FAST = RouterOptions(
     interval_s=0.1,
     max_lag_s=1.0,
-    probe_timeout_s=1.0,
+    # Also the connect timeout (rounded up) and, doubled, the pool checkout timeout: at 1 s a
+    # new connection on a machine running two suites timed out (PoolTimeout after 2 s).
+    probe_timeout_s=3.0,
     return_after=2,
     ryw_wait_s=0.1,
     retry_deadline_s=10.0,
     pool_size=4,
 )
+
+# A router built with monitor=False dates replicas only by the probe at its construction: a read
+# more than max_lag_s after it cannot be proven fresh and goes to the primary (by design). Tests
+# about where reads run, not about how stale they may be, use a bound no test outlives: with
+# FAST's one second, two suites on two cores sent their reads to the primary.
+ONE_SHOT = replace(FAST, max_lag_s=120.0)
 
 SETUP_SQL = """
 CREATE TABLE items (id bigserial PRIMARY KEY, organization_id uuid, v text NOT NULL);

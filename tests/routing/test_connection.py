@@ -14,7 +14,7 @@ from advisoros_db.errors import PermissionDenied, ReadOnlyViolation, UniqueViola
 from advisoros_db.routing import AsyncRouter, NodeConfig, Router, RoutingError, nodes_from
 from advisoros_db.routing.metrics import total
 from advisoros_db.urls import port_of
-from tests.routing.conftest import FAST, wait_for
+from tests.routing.conftest import FAST, ONE_SHOT, wait_for
 from tests.routing.reads import BackgroundReads, through_connection
 
 WHERE = "SELECT inet_server_port(), pg_is_in_recovery()"
@@ -36,7 +36,7 @@ def test_each_kind_runs_where_it_should(admin_nodes: tuple[NodeConfig, ...]) -> 
     nodes = nodes_from(
         primary.url, [replica1.url], analytics_url=replica2.url, background_url=replica1.url
     )
-    with Router(nodes, FAST, monitor=False) as router:
+    with Router(nodes, ONE_SHOT, monitor=False) as router:
         for kind in ("write", "transactional"):
             with router.connection(kind) as conn:
                 assert conn.execute(WHERE).fetchone() == (port_of(primary.url), False)
@@ -70,7 +70,7 @@ def test_a_read_connection_cannot_write_anywhere(
                 "on",
             )
     with (
-        Router(admin_nodes, FAST, monitor=False) as router,
+        Router(admin_nodes, ONE_SHOT, monitor=False) as router,
         pytest.raises(ReadOnlyViolation, match="read-only"),
         router.connection("read") as conn,
     ):

@@ -17,7 +17,7 @@ from sqlalchemy import text
 from advisoros_db.cluster import Cluster
 from advisoros_db.routing import NodeConfig, Router
 from advisoros_db.routing.metrics import total
-from tests.routing.conftest import FAST, wait_for
+from tests.routing.conftest import FAST, ONE_SHOT, wait_for
 from tests.routing.reads import BackgroundReads, through_session
 from tests.support import wait_until_replay_paused
 
@@ -139,7 +139,7 @@ def test_a_read_whose_connection_breaks_mid_session_is_retried_elsewhere(
     admin_nodes: tuple[NodeConfig, ...],
 ) -> None:
     urls = {n.name: n.url for n in admin_nodes}
-    with Router(admin_nodes, FAST, monitor=False) as router:
+    with Router(admin_nodes, ONE_SHOT, monitor=False) as router:
         with router.session("read") as s:
             first, pid = s.execute(text("SELECT inet_server_port(), pg_backend_pid()")).one()
             node = s.route.node
@@ -227,7 +227,9 @@ def test_a_read_cancelled_by_a_recovery_conflict_is_retried_transparently(
         return row == (1,)
 
     # The retry deadline counts from the read's start: room for a slow replay on a busy machine.
-    with Router(admin_nodes[:2], replace(FAST, retry_deadline_s=120.0), monitor=False) as router:
+    with Router(
+        admin_nodes[:2], replace(ONE_SHOT, retry_deadline_s=120.0), monitor=False
+    ) as router:
         reader = threading.Thread(target=read)
         reader.start()
         try:
