@@ -179,13 +179,17 @@ class RoutingCore:
 
     def _apply(self, name: str, result: state.ProbeResult) -> None:
         now = time.monotonic()
+        # The primary reported its position at some moment during the probe. Dated at the
+        # probe's start, never its end: a later date makes every replica look fresher by the
+        # round trip, and reads on a busy machine came back up to 18 ms staler than the bound.
+        sampled_at = now - (result.latency_ms or 0.0) / 1000
         before = self.snapshot.node(name)
         after = self.update(
             lambda s: fencing.sample_if_writable(
                 state.apply_probe(s, name, result, now=now, return_after=self.options.return_after),
                 name,
                 result.current_lsn,
-                now,
+                sampled_at,
             )
         )
         if not before.ejected and after.node(name).ejected:
