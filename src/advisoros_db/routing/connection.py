@@ -17,6 +17,7 @@ from typing import Any, Generic, TypeVar
 import psycopg
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
+from advisoros_db import pooler
 from advisoros_db.routing.core import CURRENT_LSN_SQL
 from advisoros_db.routing.kinds import Role
 from advisoros_db.routing.lsn import ConsistencyToken
@@ -38,10 +39,8 @@ from advisoros_db.routing.transaction import (
 )
 from advisoros_db.tenancy import (
     APPLY_SQL,
-    async_pool_reset,
     check_role,
     check_role_async,
-    pool_reset,
     verify_tenant,
     verify_tenant_async,
 )
@@ -67,7 +66,8 @@ def checkout_timeout(options: RouterOptions) -> float:
 
 
 class Pools(Generic[P]):
-    """One pool per node, opened on first use so routers that only use sessions pay nothing."""
+    """One pool per node, opened on first use (a node nothing is routed to opens none); the
+    node's SQLAlchemy engine and the fast path both draw from it."""
 
     def __init__(self, nodes: tuple[NodeConfig, ...], make: Callable[[NodeConfig], P]) -> None:
         self._nodes = {n.name: n for n in nodes}
@@ -268,15 +268,21 @@ class RoutedConnection(_RoutedTransactionView):
 
 
 def sync_pools(nodes: tuple[NodeConfig, ...], options: RouterOptions) -> Pools[ConnectionPool]:
+    """One psycopg pool per node, sized for the node's kind; the node's SQLAlchemy engine draws
+    from it too (`close_returns`: closing a connection hands it back)."""
+
     def make(node: NodeConfig) -> ConnectionPool:
+        low, high = options.pool_range(node.role)
         return ConnectionPool(
             node.url,
-            min_size=1,
-            max_size=options.pool_size,
+            min_size=low,
+            max_size=high,
             kwargs=connection_kwargs(node, options),
-            reset=pool_reset(options.session_reset),
+            configure=lambda conn: pooler.configure(conn, options.pgbouncer),
+            reset=pooler.pool_reset(options.session_reset, options.pgbouncer),
             timeout=checkout_timeout(options),
             name=f"advisoros-router-{node.name}",
+            close_returns=True,
             open=True,
         )
 
@@ -286,7 +292,7 @@ def sync_pools(nodes: tuple[NodeConfig, ...], options: RouterOptions) -> Pools[C
 # -- asyncio shell -------------------------------------------------------------------------
 
 
-async def _acheckout(pools: Pools[AsyncConnectionPool], node: str) -> psycopg.AsyncConnection[Any]:
+async def acheckout(pools: Pools[AsyncConnectionPool], node: str) -> psycopg.AsyncConnection[Any]:
     pool = pools.get(node)
     if pool.closed:
         await pool.open()
@@ -339,7 +345,7 @@ async def _async_op(pools: Pools[AsyncConnectionPool], op: Op) -> Any:
     if isinstance(op, Run):
         return await op.conn.execute(op.query, op.params)
     if isinstance(op, Checkout):
-        return await _acheckout(pools, op.node)
+        return await acheckout(pools, op.node)
     if isinstance(op, Begin):
         return await _aopen(op.conn, op.read_only, op.statements, op.fetch_last)
     if isinstance(op, Release):
@@ -389,7 +395,7 @@ class AsyncRoutedConnection(_RoutedTransactionView):
         tx = self._tx = self._start()
         try:
             try:
-                tx.conn = conn = await _acheckout(self._pools, tx.node)
+                tx.conn = conn = await acheckout(self._pools, tx.node)
                 statements, check = tx.opening()
                 row = await _aopen(conn, tx.read_only, statements, check)
                 if check:
@@ -444,16 +450,24 @@ class AsyncRoutedConnection(_RoutedTransactionView):
 def async_pools(
     nodes: tuple[NodeConfig, ...], options: RouterOptions
 ) -> Pools[AsyncConnectionPool]:
+    """The asyncio twin of `sync_pools`."""
+
+    async def configure(conn: psycopg.AsyncConnection[Any]) -> None:
+        await pooler.aconfigure(conn, options.pgbouncer)
+
     def make(node: NodeConfig) -> AsyncConnectionPool:
+        low, high = options.pool_range(node.role)
         # Opened by the first checkout, inside the event loop.
         return AsyncConnectionPool(
             node.url,
-            min_size=1,
-            max_size=options.pool_size,
+            min_size=low,
+            max_size=high,
             kwargs=connection_kwargs(node, options),
-            reset=async_pool_reset(options.session_reset),
+            configure=configure,
+            reset=pooler.async_pool_reset(options.session_reset, options.pgbouncer),
             timeout=checkout_timeout(options),
             name=f"advisoros-router-{node.name}",
+            close_returns=True,
             open=False,
         )
 
@@ -463,6 +477,7 @@ def async_pools(
 __all__ = [
     "AsyncRoutedConnection",
     "RoutedConnection",
+    "acheckout",
     "adrive",
     "async_pools",
     "drive",

@@ -340,7 +340,8 @@ class Monitor:
         self._core = core
         timeout = core.options.probe_timeout_s
         self.probers = {
-            n.name: Prober(n.config.url, timeout_s=timeout) for n in core.snapshot.nodes
+            n.name: Prober(n.config.url, timeout_s=timeout, pgbouncer=core.options.pgbouncer)
+            for n in core.snapshot.nodes
         }
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
