@@ -24,8 +24,8 @@ from advisoros_db.routing.lsn import ConsistencyToken
 from advisoros_db.routing.state import NodeConfig
 from advisoros_db.routing.topology import RouterOptions
 from advisoros_db.routing.transaction import (
+    NOT_OPENED,
     Begin,
-    Behind,
     Checkout,
     Op,
     Query,
@@ -33,7 +33,6 @@ from advisoros_db.routing.transaction import (
     RoutedTransaction,
     Run,
     Sleep,
-    Stale,
     Statement,
     Steps,
 )
@@ -215,12 +214,13 @@ class RoutedConnection(_RoutedTransactionView):
         tx = self._tx = self._start()
         try:
             try:
+                tx.known_down()
                 tx.conn = conn = _checkout(self._pools, tx.node)
                 statements, check = tx.opening()
                 row = _open(conn, tx.read_only, statements, check)
                 if check:
                     tx.verify(row)
-            except (psycopg.Error, Behind, Stale) as exc:
+            except NOT_OPENED as exc:
                 drive(tx.reopen(exc), self._pools)
         except BaseException:
             self._finish(commit=False)
@@ -395,12 +395,13 @@ class AsyncRoutedConnection(_RoutedTransactionView):
         tx = self._tx = self._start()
         try:
             try:
+                tx.known_down()
                 tx.conn = conn = await acheckout(self._pools, tx.node)
                 statements, check = tx.opening()
                 row = await _aopen(conn, tx.read_only, statements, check)
                 if check:
                     tx.verify(row)
-            except (psycopg.Error, Behind, Stale) as exc:
+            except NOT_OPENED as exc:
                 await adrive(tx.reopen(exc), self._pools)
         except BaseException:
             await self._finish(commit=False)

@@ -94,6 +94,11 @@ class RouterMetrics:
         self.retries = self._tally(
             "advisoros_router_retries", "Read statements retried", "kind", "reason"
         )
+        self.replans = self._tally(
+            "advisoros_router_replans",
+            "Reads planned again after every node of their plan was tried",
+            "kind",
+        )
         self.ejections = self._tally(
             "advisoros_router_ejections", "Nodes taken out of rotation", "node"
         )
