@@ -65,6 +65,7 @@ class Prober:
         return row
 
     def probe(self) -> ProbeResult:
+        sent_at = time.monotonic()
         started = time.perf_counter()
         try:
             if self._conn is None or self._conn.closed:
@@ -89,6 +90,7 @@ class Prober:
             timeline=int(timeline, 10 if in_recovery else 16) if timeline else None,
             system_id=system_id,
             server=f"{system_id}@{addr}:{port}",
+            sent_at=sent_at,
         )
 
     def close(self) -> None:
