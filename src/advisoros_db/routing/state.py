@@ -281,9 +281,7 @@ def _note_promotions(snapshot: Snapshot) -> Snapshot:
     writable = [
         n
         for n in snapshot.nodes
-        if n.reachable
-        and n.in_recovery is False
-        and n.system_id == snapshot.system_id
+        if n.reachable and n.in_recovery is False and n.system_id == snapshot.system_id
     ]
     superseded = dict.fromkeys(snapshot.superseded)
     for later in writable:
