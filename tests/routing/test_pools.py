@@ -13,7 +13,7 @@ from advisoros_db.errors import ConfigError
 from advisoros_db.routing import NodeConfig, Router, RouterOptions
 from advisoros_db.routing.lsn import ConsistencyToken, InvalidToken
 from advisoros_db.settings import get_settings
-from tests.routing.conftest import wait_for
+from tests.routing.conftest import LENIENT, wait_for
 
 SIZES = {
     "ADVISOROS_POOL_WRITE_MIN_SIZE": "2",
@@ -103,3 +103,34 @@ def test_a_forged_token_is_refused_and_a_real_one_from_elsewhere_is_kept(
     assert token is not None
     with sized.consistent_with(token), sized.session("read") as s:
         assert s.execute(text("SELECT 1")).scalar_one() == 1
+
+
+def test_handing_a_connection_back_reads_no_settings(
+    admin_nodes: tuple[NodeConfig, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: with `ADVISOROS_PGBOUNCER` left to the environment (`RouterOptions()`), every
+    connection handed back to a pool re-read the settings (environment and `.env`) to pick its
+    reset: milliseconds per transaction, which made the routing benchmark crawl under load."""
+    from advisoros_db import pooler
+
+    reads: list[int] = []
+    real = pooler.get_settings
+
+    def counted() -> object:
+        reads.append(1)
+        return real()
+
+    monkeypatch.setattr(pooler, "get_settings", counted)
+    with Router(admin_nodes, LENIENT, monitor=False) as router:
+        for _ in range(3):  # open the pools and their first connections
+            with router.connection("read") as conn:
+                conn.execute("SELECT 1")
+            with router.session("read") as s:
+                s.execute(text("SELECT 1"))
+        settled = len(reads)
+        for _ in range(20):
+            with router.connection("read") as conn:
+                conn.execute("SELECT 1")
+            with router.session("read") as s:
+                s.execute(text("SELECT 1"))
+        assert len(reads) == settled, f"{len(reads) - settled} settings reads in 40 transactions"

@@ -99,3 +99,20 @@ def healthy_snapshot_probe() -> state.ProbeResult:
     return state.ProbeResult(
         reachable=True, latency_ms=1.0, in_recovery=True, replay_lsn=100, replay_age_s=0.0
     )
+
+
+def test_only_a_node_traffic_could_not_reach_is_known_down_not_one_found_promoted() -> None:
+    core = RoutingCore(NODES, OPTIONS)
+    core.update(lambda _: healthy_snapshot())
+    core.eject("replica1", "no longer in recovery (promoted?): takes no reads", failed=False)
+    assert "replica1" not in core.routes.down  # it may be the new writable node
+    core.eject("replica1", "OperationalError seen by a query")
+    assert "replica1" in core.routes.down
+    # Back in rotation after enough good probes: no longer down.
+    for _ in range(OPTIONS.return_after):
+        core.update(
+            lambda s: state.apply_probe(
+                s, "replica1", healthy_snapshot_probe(), now=2.0, return_after=2
+            )
+        )
+    assert "replica1" not in core.routes.down

@@ -271,6 +271,8 @@ def sync_pools(nodes: tuple[NodeConfig, ...], options: RouterOptions) -> Pools[C
     """One psycopg pool per node, sized for the node's kind; the node's SQLAlchemy engine draws
     from it too (`close_returns`: closing a connection hands it back)."""
 
+    choice = pooler.mode(options.pgbouncer)  # read once, not per connection
+
     def make(node: NodeConfig) -> ConnectionPool:
         low, high = options.pool_range(node.role)
         return ConnectionPool(
@@ -278,8 +280,8 @@ def sync_pools(nodes: tuple[NodeConfig, ...], options: RouterOptions) -> Pools[C
             min_size=low,
             max_size=high,
             kwargs=connection_kwargs(node, options),
-            configure=lambda conn: pooler.configure(conn, options.pgbouncer),
-            reset=pooler.pool_reset(options.session_reset, options.pgbouncer),
+            configure=lambda conn: pooler.configure(conn, choice),
+            reset=pooler.pool_reset(options.session_reset, choice),
             timeout=checkout_timeout(options),
             name=f"advisoros-router-{node.name}",
             close_returns=True,
@@ -453,8 +455,10 @@ def async_pools(
 ) -> Pools[AsyncConnectionPool]:
     """The asyncio twin of `sync_pools`."""
 
+    choice = pooler.mode(options.pgbouncer)  # read once, not per connection
+
     async def configure(conn: psycopg.AsyncConnection[Any]) -> None:
-        await pooler.aconfigure(conn, options.pgbouncer)
+        await pooler.aconfigure(conn, choice)
 
     def make(node: NodeConfig) -> AsyncConnectionPool:
         low, high = options.pool_range(node.role)
@@ -465,7 +469,7 @@ def async_pools(
             max_size=high,
             kwargs=connection_kwargs(node, options),
             configure=configure,
-            reset=pooler.async_pool_reset(options.session_reset, options.pgbouncer),
+            reset=pooler.async_pool_reset(options.session_reset, choice),
             timeout=checkout_timeout(options),
             name=f"advisoros-router-{node.name}",
             close_returns=True,

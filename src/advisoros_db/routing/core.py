@@ -127,12 +127,15 @@ class RoutingCore:
             if after is not before.snapshot:
                 self._routes = decisions.replayed(before, after)
 
-    def eject(self, name: str, reason: str) -> None:
-        """Take a node out of rotation now; probes bring it back."""
-        if self.snapshot.node(name).ejected:
+    def eject(self, name: str, reason: str, *, failed: bool = True) -> None:
+        """Take a node out of rotation now; probes bring it back. `failed`: traffic could not
+        reach it (reads then move on without waiting there, `known_down`)."""
+        node = self.snapshot.node(name)
+        if node.ejected and (node.failed or not failed):
             return
-        self.metrics.ejections.inc(name)
-        self.update(lambda s: state.eject(s, name, reason))
+        if not node.ejected:
+            self.metrics.ejections.inc(name)
+        self.update(lambda s: state.eject(s, name, reason, failed=failed))
 
     def _log_changes(self, before: state.Snapshot, after: state.Snapshot) -> None:
         for old, new in zip(before.nodes, after.nodes, strict=True):
@@ -225,7 +228,8 @@ class RoutingCore:
         the token yet. Returns whether the token is now verified there.
         """
         if in_recovery is not True:
-            self.eject(node, "no longer in recovery (promoted?): takes no reads")
+            # Not down: it may be the new writable node, where reads fall back.
+            self.eject(node, "no longer in recovery (promoted?): takes no reads", failed=False)
             raise Stale(f"{node} is no longer a standby")
         position = None if replayed is None else parse_lsn(replayed)
         token = plan.token
@@ -239,7 +243,8 @@ class RoutingCore:
 
     def known_down(self, node: str, plan: decisions.Plan) -> None:
         """Raise KnownDown when a read is about to check out a connection on a node the current
-        snapshot knows is down: waiting out a pool timeout there would only spend the read's
+        snapshot knows is down (its last probe failed, or traffic failed to reach it since it was
+        last in rotation): waiting out a pool timeout there would only spend the read's
         retry deadline. Writes are not retried, so they still try the node."""
         if node in self._routes.down and not plan.kind.writes:
             raise KnownDown(f"{node} is down (last probe failed or ejected by traffic)")

@@ -100,7 +100,8 @@ class Routes:
     # there is no staler than the bound (`fresh_until()`); past it, a read checks in-band.
     fresh: Mapping[str, float]
     max_lag_s: float
-    # Nodes known down (unreachable at the last probe, or ejected by traffic): a read does not
+    # Nodes known down (unreachable at the last probe, or traffic failed to reach them since they
+    # were last in rotation): a read does not
     # wait on them for a connection but moves on at once (`RoutingCore.known_down`).
     down: frozenset[str] = frozenset()
 
@@ -133,7 +134,9 @@ def routes(snapshot: Snapshot, max_lag_s: float) -> Routes:
         verdict=verdict,
         fresh=fresh_until(snapshot, max_lag_s, verdict),
         max_lag_s=max_lag_s,
-        down=frozenset(n.name for n in snapshot.nodes if not n.healthy),
+        down=frozenset(
+            n.name for n in snapshot.nodes if not n.reachable or (n.ejected and n.failed)
+        ),
     )
 
 

@@ -70,6 +70,9 @@ class NodeState:
     # a standby, and again after it was unreachable, since it may have been promoted anew).
     standby_at: float | None = None
     writable_since: float | None = None
+    # Ejected because traffic could not reach it (not, say, a replica found promoted): reads
+    # do not wait on it for a connection until it is back in rotation.
+    failed: bool = False
 
     @property
     def name(self) -> str:
@@ -231,6 +234,7 @@ def apply_probe(
             reachable=True,
             ejected=ejected,
             eject_reason=node.eject_reason if ejected else None,
+            failed=node.failed and ejected,
             good_probes=good,
             in_recovery=result.in_recovery,
             replay_lsn=result.replay_lsn if result.in_recovery else result.current_lsn,
@@ -301,11 +305,19 @@ def _note_promotions(snapshot: Snapshot) -> Snapshot:
     return replace(snapshot, superseded=tuple(superseded))
 
 
-def eject(snapshot: Snapshot, name: str, reason: str) -> Snapshot:
-    """Take a node out of rotation at once (real traffic saw it fail)."""
+def eject(snapshot: Snapshot, name: str, reason: str, *, failed: bool = True) -> Snapshot:
+    """Take a node out of rotation at once (real traffic saw it fail, or `failed=False`: saw it
+    is no replica any more)."""
     node = snapshot.node(name)
     return snapshot.replace_node(
-        replace(node, ejected=True, eject_reason=reason, good_probes=0, last_error=reason)
+        replace(
+            node,
+            ejected=True,
+            eject_reason=reason,
+            good_probes=0,
+            last_error=reason,
+            failed=failed or node.failed,
+        )
     )
 
 
