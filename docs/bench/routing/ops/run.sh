@@ -9,7 +9,7 @@ run() {  # side query rep
   (cd $dir && PYTHONPATH=$dir/src $PY scripts/bench_routing.py 500 4 $2 > $OUT/$1-$2-$3.json 2>/tmp/ro_bench_$1-$2-$3.err)
   echo "$(date -u +%H:%M:%S) done $1-$2-$3 rc=$? $(cat /proc/loadavg)" >> $OUT/uptime.txt
 }
-run before catalog 1
-run after catalog 1
-run after select1 1
-run before select1 1
+run before catalog ${REP:-1}
+run after catalog ${REP:-1}
+run after select1 ${REP:-1}
+run before select1 ${REP:-1}
