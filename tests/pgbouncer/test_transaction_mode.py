@@ -21,7 +21,7 @@ from advisoros_db import datagen, migrations, pooler
 from advisoros_db.migrations.drift import head_revision
 from advisoros_db.routing import Router, RouterOptions, nodes_from
 from advisoros_db.search import fulltext
-from advisoros_db.search.session import connect as search_connect
+from advisoros_db.search.connections import connect as search_connect
 from advisoros_db.tenancy import SessionReset, tenant_transaction
 from tests.pgbouncer_support import Bouncer
 from tests.support import PgDatabase

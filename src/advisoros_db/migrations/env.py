@@ -6,11 +6,11 @@ from alembic import context
 from sqlalchemy import pool
 
 from advisoros_db import pooler
+from advisoros_db.migrations import access_ops as _access_ops  # noqa: F401 - registers op.*
 from advisoros_db.migrations import (
     audit_ops,  # noqa: F401 - registers op.*_audit_chain
     partition_ops,  # noqa: F401 - registers op.* partition operations
 )
-from advisoros_db.migrations import operations as _operations  # noqa: F401 - registers op.*
 from advisoros_db.migrations import safe_index as _safe_index  # noqa: F401  (op.create_index_safely)
 from advisoros_db.migrations.compare import compare_options, quiet_expression_indexes
 from advisoros_db.settings import get_settings
