@@ -9,7 +9,14 @@ import typer
 
 from advisoros_db import migrations
 from advisoros_db.cli import servers
-from advisoros_db.cli.output import JsonOption, command, console, fail, print_json
+from advisoros_db.cli.output import (
+    JsonOption,
+    command,
+    console,
+    err_console,
+    fail,
+    print_json,
+)
 
 app = typer.Typer()
 
@@ -31,8 +38,14 @@ def migrate(
         sys.stdout.write(migrations.upgrade_sql(to))
         return
     url = _admin_url()
-    migrations.upgrade(url, to)
+    migrations.upgrade(url, to, on_wait=_say_waiting)
     console.print(f"database at {migrations.current(url) or 'base'}")
+
+
+def _say_waiting() -> None:
+    err_console.print(
+        "another migrate or rollback is running on this database; waiting for it to finish"
+    )
 
 
 @app.command()
@@ -40,18 +53,29 @@ def migrate(
 def rollback(
     to: Annotated[str | None, typer.Option("--to", help="Revision to roll back to.")] = None,
     steps: Annotated[
-        int | None, typer.Option("--steps", help="Number of revisions to roll back.", min=1)
+        int | None,
+        typer.Option("--steps", help="Number of revisions to roll back.", min=1, max=1000),
     ] = None,
+    yes: Annotated[
+        bool,
+        typer.Option("--yes", help="Roll back even if that drops tables holding rows."),
+    ] = False,
 ) -> None:
-    """Downgrade the database to a revision (--to) or by a number of revisions (--steps)."""
+    """Downgrade the database to a revision (--to) or by a number of revisions (--steps).
+
+    A rollback that would drop tables holding rows is refused, listing them, unless --yes.
+    """
     if (to is None) == (steps is None):
         fail("give exactly one of --to REV or --steps N")
     url = _admin_url()
     if to is not None:
-        migrations.downgrade(url, to)
-    elif steps is not None:
-        migrations.downgrade_steps(url, steps)
-    console.print(f"database at {migrations.current(url) or 'base'}")
+        done = migrations.downgrade(url, to, confirm=yes, on_wait=_say_waiting)
+    else:
+        assert steps is not None
+        done = migrations.downgrade_steps(url, steps, confirm=yes, on_wait=_say_waiting)
+    if done.undone:
+        console.print(f"undid {', '.join(done.undone)}", highlight=False, soft_wrap=True)
+    console.print(f"database at {done.at or 'base'}", highlight=False)
 
 
 @app.command()

@@ -8,10 +8,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, NoReturn
 
+import psycopg
 import typer
 from rich.console import Console
+from sqlalchemy import exc as sa_exc
 
-from advisoros_db.errors import AdvisorOSError
+from advisoros_db.errors import AdvisorOSError, explain
 
 console = Console()
 err_console = Console(stderr=True)
@@ -35,6 +37,13 @@ def errors_as_messages() -> Iterator[None]:
         yield
     except AdvisorOSError as exc:
         fail(str(exc))
+    except (psycopg.Error, sa_exc.DBAPIError, UnicodeError) as exc:
+        mine = explain(exc)
+        if mine is not None:
+            fail(str(mine))
+        original = exc.orig if isinstance(exc, sa_exc.DBAPIError) else exc
+        code = getattr(original, "sqlstate", None)
+        fail(f"the database refused this ({code or type(original).__name__}): {original}".strip())
 
 
 def command(func: Callable[..., None]) -> Callable[..., None]:

@@ -7,12 +7,11 @@ import time
 from pathlib import Path
 from typing import Annotated
 
-import psycopg
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from advisoros_db import partitioning
+from advisoros_db import partitioning, pooler
 from advisoros_db.cli import servers
 from advisoros_db.cli.output import JsonOption, command, console, fail, print_json
 from advisoros_db.partitioning import convert as conversion
@@ -74,7 +73,8 @@ def archive(
         str, typer.Argument(help="audit_logs (by month) or documents (by tax year)")
     ] = ("audit_logs"),
     keep_months: Annotated[
-        int | None, typer.Option(help="Months of audit logs to keep attached.", min=0)
+        int | None,
+        typer.Option(help="Months of audit logs to keep attached (0-1200).", min=0, max=1200),
     ] = None,
     keep_years: Annotated[
         int | None,
@@ -119,7 +119,7 @@ def restore(
         fail(
             f"{file} or its manifest {file.with_suffix('.json')} is missing; give an exported .copy file"
         )
-    with psycopg.connect(_admin_url(), autocommit=True) as conn:
+    with pooler.connect(_admin_url(), autocommit=True) as conn:
         rows, checksum = partitioning.restore(conn, file, schema=schema)
     if json_out:
         print_json({"file": str(file), "schema": schema, "rows": rows, "checksum": checksum})
@@ -169,7 +169,8 @@ def convert(
     """Convert a populated table online (resumable): prepare, sync, backfill, verify, swap."""
     spec = partitioning.spec_for(table)
     started = time.perf_counter()
-    with psycopg.connect(_admin_url(), autocommit=True) as conn:
+    url = _admin_url()
+    with conversion.exclusive(url, table), pooler.connect(url, autocommit=True) as conn:
         if repair:
             console.print(f"re-copied {conversion.repair(conn, spec)} rows")
         with Progress(
@@ -215,8 +216,10 @@ def convert(
 @command
 def rollback(table: TableArgument) -> None:
     """Swap the plain table back in (during the rollback window)."""
-    with psycopg.connect(_admin_url(), autocommit=True) as conn:
-        result = conversion.rollback(conn, partitioning.spec_for(table))
+    spec = partitioning.spec_for(table)
+    url = _admin_url()
+    with conversion.exclusive(url, table), pooler.connect(url, autocommit=True) as conn:
+        result = conversion.rollback(conn, spec)
     console.print(f"{table} is plain again (swap took {result.lock_ms:.1f} ms)")
 
 
@@ -225,6 +228,7 @@ def rollback(table: TableArgument) -> None:
 def finalize(table: TableArgument) -> None:
     """End the rollback window: drop the plain table kept since the swap."""
     spec = partitioning.spec_for(table)
-    with psycopg.connect(_admin_url(), autocommit=True) as conn:
+    url = _admin_url()
+    with conversion.exclusive(url, table), pooler.connect(url, autocommit=True) as conn:
         conversion.finalize(conn, spec)
     console.print(f"dropped {spec.old_name}; {table} is partitioned for good")

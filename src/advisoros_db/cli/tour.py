@@ -7,7 +7,7 @@ from typing import Any
 import psycopg
 import typer
 
-from advisoros_db import migrations, partitioning
+from advisoros_db import migrations, partitioning, pooler
 from advisoros_db.cli import health, search, servers
 from advisoros_db.cli.output import command, console, fail
 from advisoros_db.tenancy import tenant_transaction
@@ -34,7 +34,7 @@ def tour() -> None:
 
     console.rule("2. Schema: migrated with Alembic, every revision reversible")
     console.print(f"at revision {migrations.current(target.admin_url) or 'base'}")
-    with psycopg.connect(target.admin_url) as conn:
+    with pooler.connect(target.admin_url) as conn:
         row = conn.execute(
             "SELECT count(*) FILTER (WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition),"
             " count(*) FILTER (WHERE c.relforcerowsecurity AND NOT c.relispartition)"
@@ -50,7 +50,7 @@ def tour() -> None:
     org = org_row[0]
 
     console.rule("3. Tenant isolation, enforced by PostgreSQL")
-    with psycopg.connect(target.tenant_url) as conn:
+    with pooler.connect(target.tenant_url) as conn:
         try:
             conn.execute("SELECT count(*) FROM clients")
             unscoped = "rows returned (isolation is NOT enforced)"

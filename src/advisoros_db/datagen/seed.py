@@ -15,6 +15,7 @@ import psycopg
 from psycopg import sql
 from rich.progress import Progress
 
+from advisoros_db import pooler
 from advisoros_db.datagen import partitions, references
 from advisoros_db.datagen.assemble import Batch
 from advisoros_db.datagen.binary import Chunk
@@ -191,7 +192,7 @@ def seed(
     when = anchor or default_anchor()
     report = SeedReport(chosen.name, seed, chosen.organizations, when)
     started = time.perf_counter()
-    with psycopg.connect(url, autocommit=True) as conn:
+    with pooler.connect(url, autocommit=True) as conn:
         names = tables(conn, SCHEMA)
         _prepare(conn, replace, names)
         infos = {n: _through_registries(describe(conn, n, SCHEMA)) for n in names}
@@ -345,7 +346,7 @@ def _record(conn: psycopg.Connection[Any], report: SeedReport) -> None:
 
 def last_run(url: str) -> dict[str, object] | None:
     """The most recent seed recorded in the database, or None if it was never seeded."""
-    with psycopg.connect(url, autocommit=True) as conn:
+    with pooler.connect(url, autocommit=True) as conn:
         exists = conn.execute("SELECT to_regclass('datagen.runs') IS NOT NULL").fetchone()
         if not exists or not exists[0]:
             return None
