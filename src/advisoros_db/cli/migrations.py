@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -10,12 +11,26 @@ import typer
 from advisoros_db import migrations
 from advisoros_db.cli import servers
 from advisoros_db.cli.output import JsonOption, command, console, fail, print_json
+from advisoros_db.settings import get_settings
 
 app = typer.Typer()
+
+AppMigrationsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--app-migrations",
+        help="Folder of the application's own revisions, on top of the library's "
+        "(default: ADVISOROS_APP_MIGRATIONS).",
+    ),
+]
 
 
 def _admin_url() -> str:
     return servers.target().admin_url
+
+
+def _app(folder: Path | None) -> Path | None:
+    return folder if folder is not None else get_settings().app_migrations
 
 
 @app.command()
@@ -25,13 +40,16 @@ def migrate(
     sql: Annotated[
         bool, typer.Option("--sql", help="Print the SQL instead of running it (no connection).")
     ] = False,
+    app_migrations: AppMigrationsOption = None,
 ) -> None:
-    """Upgrade the database to a revision, or print that upgrade's SQL for review."""
+    """Upgrade the database to a revision (head: the library's and the application's newest),
+    or print that upgrade's SQL for review."""
+    folder = _app(app_migrations)
     if sql:
-        sys.stdout.write(migrations.upgrade_sql(to))
+        sys.stdout.write(migrations.upgrade_sql(to, app_migrations=folder))
         return
     url = _admin_url()
-    migrations.upgrade(url, to)
+    migrations.upgrade(url, to, app_migrations=folder)
     console.print(f"database at {migrations.current(url) or 'base'}")
 
 
@@ -42,15 +60,18 @@ def rollback(
     steps: Annotated[
         int | None, typer.Option("--steps", help="Number of revisions to roll back.", min=1)
     ] = None,
+    app_migrations: AppMigrationsOption = None,
 ) -> None:
-    """Downgrade the database to a revision (--to) or by a number of revisions (--steps)."""
+    """Downgrade the database to a revision (--to) or by a number of revisions (--steps, the
+    application's revisions first)."""
     if (to is None) == (steps is None):
         fail("give exactly one of --to REV or --steps N")
+    folder = _app(app_migrations)
     url = _admin_url()
     if to is not None:
-        migrations.downgrade(url, to)
+        migrations.downgrade(url, to, app_migrations=folder)
     elif steps is not None:
-        migrations.downgrade_steps(url, steps)
+        migrations.downgrade_steps(url, steps, app_migrations=folder)
     console.print(f"database at {migrations.current(url) or 'base'}")
 
 
@@ -67,9 +88,9 @@ def current(json_out: JsonOption = False) -> None:
 
 @app.command()
 @command
-def history(json_out: JsonOption = False) -> None:
+def history(json_out: JsonOption = False, app_migrations: AppMigrationsOption = None) -> None:
     """Every revision, from base to head (no connection)."""
-    rows = migrations.history()
+    rows = migrations.history(app_migrations=_app(app_migrations))
     if json_out:
         print_json([{"revision": r, "down_revision": d, "message": m} for r, d, m in rows])
         return
@@ -83,9 +104,25 @@ def history(json_out: JsonOption = False) -> None:
 
 @app.command()
 @command
-def check(json_out: JsonOption = False) -> None:
+def check(
+    json_out: JsonOption = False,
+    app_migrations: AppMigrationsOption = None,
+    app_metadata: Annotated[
+        str | None,
+        typer.Option(
+            "--app-metadata",
+            help="The application's models as package.module:attribute, compared too "
+            "(default: ADVISOROS_APP_METADATA).",
+        ),
+    ] = None,
+) -> None:
     """Compare the models with the database; exit 1 and list the differences if they disagree."""
-    lines = migrations.drift(_admin_url())
+    spec = app_metadata if app_metadata is not None else get_settings().app_metadata
+    lines = migrations.drift(
+        _admin_url(),
+        app_migrations=_app(app_migrations),
+        app_metadata=migrations.load_metadata(spec),
+    )
     if json_out:
         print_json({"drift": lines})
     elif lines:
