@@ -21,7 +21,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql.elements import TextClause
 
-from advisoros_db.errors import ReadOnlyViolation, translate
+from advisoros_db.errors import ReadOnlyViolation, driver_error, translate
 from advisoros_db.routing import decisions
 from advisoros_db.routing.core import CHECK_SQL, CURRENT_LSN_SQL, Behind, RoutingCore, Stale
 from advisoros_db.routing.kinds import Kind, RoutingError
@@ -60,6 +60,10 @@ class RoutedSession(Session):
     def __init__(self, bind: Engine | None = None, *, route: Route, **kwargs: Any) -> None:
         first = route.plan.first
         route.node = first
+        # Objects stay readable after the block commits and closes the session (no
+        # DetachedInstanceError): they keep what was written (server defaults come back in
+        # RETURNING, `eager_defaults`), not a reload. docs/routing.md, "ORM objects".
+        kwargs.setdefault("expire_on_commit", False)
         super().__init__(bind=route.engines[first], **kwargs)
         self.route = route
         self.token: ConsistencyToken | None = None
@@ -149,7 +153,7 @@ class RoutedSession(Session):
                 if failure is None or route.kind.writes:
                     mine = translate(exc)
                     if mine is not None:
-                        raise mine from exc
+                        raise mine from driver_error(exc)
                     if failure is not None:
                         raise RoutingError(
                             f"write session on {route.node} failed: {orig}; not retried because "
@@ -260,7 +264,7 @@ def _failed(session: RoutedSession, exc: BaseException) -> None:
     if isinstance(exc, psycopg.Error | sa_exc.DBAPIError):
         mine = translate(exc)
         if mine is not None:
-            raise mine from exc
+            raise mine from driver_error(exc)
 
 
 def organization(organization_id: uuid.UUID | str | None) -> str | None:
