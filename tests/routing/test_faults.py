@@ -200,7 +200,7 @@ def test_a_dead_idle_replica_is_ejected_by_the_next_probe_and_returns(
         wait_for(lambda: router.core.snapshot.node("replica2").ejected, what="probe ejection")
         # No traffic: only the monitor can have noticed, within one (jittered) interval.
         assert time.monotonic() - stopped_at < FAST.interval_s * 1.2 + FAST.probe_timeout_s + 0.5
-        assert router.health()["replica2"]["isHealthy"] is False
+        assert router.health()["replica2"]["available"] is False
         cluster.start_node("replica2")
         wait_for(lambda: not router.core.snapshot.node("replica2").ejected, timeout=30)
         with router.session("read") as s, router.session("read") as t:

@@ -322,7 +322,7 @@ class RoutingCore:
         # A monitor that stopped probing must not keep a stale "healthy" answer alive.
         deadline = self.report_deadline_s
         report["stale"] = deadline is not None and (age is None or age > deadline)
-        report["ready"] = report["primary"]["isHealthy"] and not report["stale"]
+        report["ready"] = report["primary"]["available"] and not report["stale"]
         report["counters"] = self.metrics.counts()
         return report
 

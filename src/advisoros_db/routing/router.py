@@ -29,7 +29,13 @@ from advisoros_db.routing.core import Monitor, RoutingCore, log
 from advisoros_db.routing.kinds import Kind, Role, RoutingError, parse_kind
 from advisoros_db.routing.lsn import ConsistencyToken
 from advisoros_db.routing.policies import ReadPolicy
-from advisoros_db.routing.session import Route, RoutedSession, SessionScope, organization
+from advisoros_db.routing.session import (
+    Route,
+    RoutedSession,
+    SessionScope,
+    install_statement_metrics,
+    organization,
+)
 from advisoros_db.routing.state import NodeConfig
 from advisoros_db.routing.topology import RouterOptions, nodes_for_target
 from advisoros_db.routing.transaction import RoutedTransaction
@@ -53,12 +59,14 @@ def _engine_options(node: NodeConfig, options: RouterOptions) -> dict[str, Any]:
 def _engine(node: NodeConfig, options: RouterOptions) -> Engine:
     engine = create_engine(to_sqlalchemy(node.url), **_engine_options(node, options))
     install_engine_reset(engine, options.session_reset)
+    install_statement_metrics(engine)
     return engine
 
 
 def _async_engine(node: NodeConfig, options: RouterOptions) -> AsyncEngine:
     engine = create_async_engine(to_sqlalchemy(node.url), **_engine_options(node, options))
     install_engine_reset(engine, options.session_reset)
+    install_statement_metrics(engine.sync_engine)
     return engine
 
 
@@ -134,7 +142,7 @@ class _RouterBase:
         return self.health()
 
     def health(self) -> dict[str, Any]:
-        """`{primary: {isHealthy, latencyMs}, replica1: {..., replicationLag}, nodes: [...]}`."""
+        """`{primary: {available, latency_ms}, replica1: {..., replication_lag_ms}, nodes: [...]}`."""
         return self.core.health()
 
     def metrics_text(self) -> bytes:
