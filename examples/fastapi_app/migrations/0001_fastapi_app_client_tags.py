@@ -1,4 +1,3 @@
-# mypy: disable-error-code="attr-defined"
 """The example application's first revision: client_tags, tenant-isolated like the library's.
 
 Revision ID: fastapi_app_0001_client_tags
@@ -9,7 +8,8 @@ Depends on: 0014_search_hnsw_graph
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op
+
+from advisoros_db.migrations import op
 
 revision = "fastapi_app_0001_client_tags"
 down_revision = None

@@ -1,4 +1,3 @@
-# mypy: disable-error-code="attr-defined"
 """An application's first revision: its own tenant table, on top of the library's schema.
 
 Revision ID: a1_client_flags
@@ -9,7 +8,8 @@ Depends on: 0014_search_hnsw_graph
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op
+
+from advisoros_db.migrations import op
 
 revision = "a1_client_flags"
 down_revision = None

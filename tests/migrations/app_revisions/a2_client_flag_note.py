@@ -7,7 +7,8 @@ Revises: a1_client_flags
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op
+
+from advisoros_db.migrations import op
 
 revision = "a2_client_flag_note"
 down_revision = "a1_client_flags"
