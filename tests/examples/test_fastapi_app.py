@@ -20,6 +20,7 @@ from advisoros_db.cluster import Cluster
 from advisoros_db.settings import Settings
 from examples.fastapi_app import create_app
 from tests.http.test_health_schema import validate
+from tests.migrations.test_app_migrations import app_heads
 from tests.routing.conftest import settle, wait_for
 from tests.support import PgDatabase, wait_until_replay_paused
 
@@ -105,7 +106,7 @@ def settings(example_db: PgDatabase, cluster: Cluster, tmp_path: Path) -> Settin
 
 def test_the_migration_sits_on_top_of_the_librarys(example_db: PgDatabase) -> None:
     metadata = migrations.load_metadata(MODELS)
-    assert migrations.current_heads(example_db.admin_url) == ("fastapi_app_0001_client_tags",)
+    assert app_heads(example_db.admin_url) == ("fastapi_app_0001_client_tags",)
     assert (
         migrations.drift(example_db.admin_url, app_migrations=MIGRATIONS, app_metadata=metadata)
         == []
