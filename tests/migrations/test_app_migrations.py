@@ -97,7 +97,7 @@ def test_migrate_and_check_see_both_branches(db: PgDatabase) -> None:
     code, output = _run(db, "history", "--json", "--app-migrations", str(APP_DIR))
     listed = [row["revision"] for row in json.loads(output)]
     assert listed.index("a1_client_flags") < listed.index("a2_client_flag_note")
-    assert listed.index(library) < listed.index("a1_client_flags")
+    assert listed.index(DEPENDENCY) < listed.index("a1_client_flags")
 
 
 def test_check_reports_an_application_revision_not_applied(db: PgDatabase) -> None:
