@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install, then run the whole suite: lint, types, layer rules, and the tests against real servers.
 source "$(dirname "$0")/bootstrap.sh"
-echo "== ruff" && ruff check src tests && ruff format --check src tests
+echo "== ruff" && ruff check src tests examples && ruff format --check src tests examples
 echo "== mypy (strict)" && mypy
 echo "== import-linter" && lint-imports
 # The dashboard tests drive a real browser: Debian's chromium, installed when missing (as root).

@@ -1,9 +1,16 @@
-"""The package's one exception root, and translation of driver errors by SQLSTATE."""
+"""The package's one exception root, and translation of driver errors by SQLSTATE.
+
+A translated error keeps the driver's (psycopg) error as its `__cause__`, as SQLAlchemy's own
+errors do. `IntegrityViolation` and its subclasses are also `sqlalchemy.exc.IntegrityError`s
+with `.orig` set to that driver error, so code written against SQLAlchemy (`except
+IntegrityError`) keeps working (docs/errors.md).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import psycopg
 from psycopg import errors as pg_errors
@@ -30,19 +37,48 @@ class MigrationError(AdvisorOSError):
     """A migration could not be applied or rolled back."""
 
 
-class IntegrityViolation(AdvisorOSError):
+class IntegrityViolation(AdvisorOSError, sa_exc.IntegrityError):
     """The database refused a write because it would break a constraint.
 
-    `constraint` names the constraint, `table` the table, `sqlstate` the PostgreSQL error code.
+    `constraint` names the constraint, `table` the table, `sqlstate` the PostgreSQL error code,
+    `orig` the driver's error (also the `__cause__`). A `sqlalchemy.exc.IntegrityError` too.
     """
 
     def __init__(
-        self, message: str, *, constraint: str | None, table: str | None, sqlstate: str | None
+        self,
+        message: str,
+        *,
+        constraint: str | None,
+        table: str | None,
+        sqlstate: str | None,
+        orig: BaseException | None = None,
+        statement: str | None = None,
     ) -> None:
-        super().__init__(message)
+        sa_exc.IntegrityError.__init__(self, statement, None, orig)  # type: ignore[arg-type]
+        self.message = message
         self.constraint = constraint
         self.table = table
         self.sqlstate = sqlstate
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __reduce__(self) -> Any:
+        # SQLAlchemy's own __reduce__ passes (statement, params, orig) positionally.
+        return (
+            _rebuild_integrity,
+            (type(self), self.message, self.constraint, self.table, self.sqlstate),
+        )
+
+
+def _rebuild_integrity(
+    cls: type[IntegrityViolation],
+    message: str,
+    constraint: str | None,
+    table: str | None,
+    sqlstate: str | None,
+) -> IntegrityViolation:
+    return cls(message, constraint=constraint, table=table, sqlstate=sqlstate)
 
 
 class ForeignKeyViolation(IntegrityViolation):
@@ -131,11 +167,19 @@ _INTEGRITY: dict[str, type[IntegrityViolation]] = {
 }
 
 
-def translate(exc: BaseException) -> AdvisorOSError | None:
-    """Map a psycopg or SQLAlchemy error to the package's own error, or None if it has no mapping."""
-    original: BaseException = exc
+def driver_error(exc: BaseException) -> BaseException:
+    """The driver's error behind a SQLAlchemy one (the error itself otherwise)."""
     if isinstance(exc, sa_exc.DBAPIError) and exc.orig is not None:
-        original = exc.orig
+        return exc.orig
+    return exc
+
+
+def translate(exc: BaseException) -> AdvisorOSError | None:
+    """Map a psycopg or SQLAlchemy error to the package's own error, or None if it has no mapping
+    (or is one already). Raise it `from driver_error(exc)`."""
+    if isinstance(exc, AdvisorOSError):
+        return None
+    original = driver_error(exc)
     if not isinstance(original, psycopg.Error):
         return None
     sqlstate = original.sqlstate
@@ -145,8 +189,14 @@ def translate(exc: BaseException) -> AdvisorOSError | None:
         cls = _INTEGRITY[sqlstate]
         constraint = diag.constraint_name
         where = f" (constraint {constraint} on {diag.table_name})" if constraint else ""
+        statement = exc.statement if isinstance(exc, sa_exc.StatementError) else None
         return cls(
-            f"{detail}{where}", constraint=constraint, table=diag.table_name, sqlstate=sqlstate
+            f"{detail}{where}",
+            constraint=constraint,
+            table=diag.table_name,
+            sqlstate=sqlstate,
+            orig=original,
+            statement=statement,
         )
     if sqlstate == "42501":
         return PermissionDenied(detail)
@@ -188,7 +238,7 @@ def translated() -> Iterator[None]:
         mine = translate(exc)
         if mine is None:
             raise
-        raise mine from exc
+        raise mine from driver_error(exc)
 
 
 __all__ = [
@@ -207,6 +257,7 @@ __all__ = [
     "ReadOnlyViolation",
     "TenantError",
     "UniqueViolation",
+    "driver_error",
     "explain",
     "pg_errors",
     "translate",

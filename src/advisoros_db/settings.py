@@ -47,6 +47,15 @@ class Settings(BaseSettings):
     dr_url: str | None = None
     """Disaster-recovery replica: takes no traffic until promoted."""
 
+    app_migrations: Path | None = None
+    """Folder of the application's own Alembic revisions, on top of the library's (the
+    `advisoros` branch; docs/migrations.md). `migrate`, `rollback`, `current`, `history` and
+    `check` then work on both branches."""
+
+    app_metadata: str | None = None
+    """The application's models for `check`, as `package.module:attribute` (a MetaData or a
+    declarative base): its tables are compared too instead of reported as database-only."""
+
     health_check_interval_s: float = Field(default=30.0, gt=0)
     """Seconds between health probes of every node (down to 0.1 for tests)."""
 

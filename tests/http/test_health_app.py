@@ -56,9 +56,9 @@ def test_health_is_200_with_masked_per_node_detail(admin_nodes: tuple[NodeConfig
         response = get(app, "/api/health")
         assert response.status_code == 200
         body = response.json()
-        assert body["primary"]["isHealthy"] is True
+        assert body["primary"]["available"] is True
         assert [n["name"] for n in body["nodes"]] == ["primary", "replica1", "replica2"]
-        assert body["replica1"]["replicationLag"] is not None
+        assert body["replica1"]["replication_lag_ms"] is not None
         assert secret_of(admin_nodes[0].url) not in response.text
         assert "***" in body["nodes"][0]["url"]
         metrics = get(app, "/metrics")
@@ -78,9 +78,9 @@ def test_health_is_503_when_the_primary_is_down(admin_nodes: tuple[NodeConfig, .
         response = get(create_app(router), "/api/health")
     assert response.status_code == 503
     body = response.json()
-    assert body["primary"]["isHealthy"] is False
+    assert body["primary"]["available"] is False
     assert body["nodes"][0]["last_error"]
-    assert body["replica1"]["isHealthy"] is True
+    assert body["replica1"]["available"] is True
 
 
 @pytest.fixture
@@ -109,7 +109,7 @@ def test_health_command_prints_every_node_as_json(
         assert node["healthy"] is True and node["latency_ms"] is not None
         assert node["usable_for_reads"] is (name != "primary")
         assert node["lag_seconds"] is not None and node["lag_seconds"] < FAST.max_lag_s
-        assert node["role"] in {"primary", "read"}
+        assert node["routing_role"] in {"primary", "read"}
     assert secret_of(cli_env["ADVISOROS_APP_DATABASE_URL"]) not in result.output
     table = CliRunner().invoke(cli, ["health"], env=cli_env)
     assert table.exit_code == 0 and "replica2" in table.output

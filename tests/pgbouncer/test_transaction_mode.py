@@ -120,7 +120,7 @@ def test_the_health_probe_passes_pgbouncer(router: Router, bouncer: Bouncer) -> 
     with pytest.raises(psycopg.OperationalError, match="options"):
         psycopg.connect(url, options="-c statement_timeout=1000").close()
     health = router.probe()
-    assert health["primary"]["isHealthy"] is True, health
+    assert health["primary"]["available"] is True, health
 
 
 def test_tenant_sessions_and_fast_path_under_load(router: Router, items_db: PgDatabase) -> None:

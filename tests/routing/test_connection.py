@@ -248,7 +248,7 @@ def test_the_async_router_never_probes_in_the_event_loop(
             assert ticks == 5, "the loop ran other work meanwhile"
             listener.close()  # the hung probe now fails: the primary is reported down
             report = await router.aprobe()
-            assert report["primary"]["isHealthy"] is False
+            assert report["primary"]["available"] is False
             async with router.connection("read") as rc:
                 cur = await rc.execute("SELECT pg_is_in_recovery()")
                 assert await cur.fetchone() == (True,)

@@ -217,17 +217,18 @@ def test_unknown_kind_is_refused_with_the_valid_ones() -> None:
 
 def test_health_report_masks_passwords_and_has_the_report_shape() -> None:
     report = health_status(healthy_snapshot(), 5.0)
-    assert report["primary"] == {"isHealthy": True, "latencyMs": 1.0, "node": "primary"}
-    assert report["analytics"]["replicationLag"] == 0
+    assert report["primary"] == {"available": True, "latency_ms": 1.0, "node": "primary"}
+    assert report["analytics"]["replication_lag_ms"] == 0
     assert "secret" not in repr(report)
     names = [n["name"] for n in report["nodes"]]
     assert names == ["primary", "replica1", "replica2", "analytics", "dr"]
     dr = report["nodes"][-1]
-    assert dr["usable_for_reads"] is False and dr["role"] == Role.DR.value
+    assert dr["usable_for_reads"] is False and dr["routing_role"] == Role.DR.value
     for node in report["nodes"]:
         assert {
             "name",
-            "role",
+            "routing_role",
+            "in_recovery",
             "port",
             "healthy",
             "usable_for_reads",
@@ -245,7 +246,7 @@ def test_a_replica_of_unknown_staleness_takes_no_reads_and_reports_valid_json() 
     report = health_status(unknown, 5.0)
     node = next(n for n in report["nodes"] if n["name"] == "replica1")
     assert node["usable_for_reads"] is False and node["lag_seconds"] is None
-    assert report["replica1"]["replicationLag"] is None
+    assert report["replica1"]["replication_lag_ms"] is None
     json.loads(json.dumps(report, allow_nan=False))  # no Infinity in the health endpoint's body
 
 

@@ -180,7 +180,7 @@ def test_a_dead_idle_replica_is_ejected_by_the_next_probe_and_returns(
         wait_for(lambda: router.core.snapshot.node("replica2").ejected, what="probe ejection")
         # No traffic went through the router: only the monitor can have noticed.
         assert total(router.core.metrics.counts(), "advisoros_router_queries") == 0
-        assert router.health()["replica2"]["isHealthy"] is False
+        assert router.health()["replica2"]["available"] is False
         cluster.start_node("replica2")
         wait_for(lambda: not router.core.snapshot.node("replica2").ejected, timeout=30)
         with router.session("read") as s, router.session("read") as t:

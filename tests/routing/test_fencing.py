@@ -85,8 +85,8 @@ def test_an_old_primary_back_after_a_dr_failover_is_fenced(
         assert node["primary"]["fenced"] and node["primary"]["timeline"] == 1
         assert node["dr"]["takes_writes"] and node["dr"]["timeline"] == 2
         assert report["primary"] == {
-            "isHealthy": True,
-            "latencyMs": report["primary"]["latencyMs"],
+            "available": True,
+            "latency_ms": report["primary"]["latency_ms"],
             "node": "dr",
         }
         assert any("primary: fenced" in w for w in report["warnings"])
@@ -133,7 +133,7 @@ def test_a_fenced_primary_without_a_reachable_successor_takes_no_writes(
         own_cluster.kill_node("replica2")
         report = router.probe()
         assert report["fenced"] == ["primary"]
-        assert report["primary"]["isHealthy"] is False
+        assert report["primary"]["available"] is False
         with pytest.raises(RoutingError, match="fenced"), router.session("write") as s:
             s.execute(text("SELECT 1"))
         with pytest.raises(RoutingError, match="fenced"), router.connection("write") as c:

@@ -170,7 +170,7 @@ def test_writes_are_refused_clearly_when_the_primary_is_unreachable(
     dead = admin_nodes[0].url.replace(f":{port(admin_nodes[0].url)}/", f":{dead_port}/")
     nodes = nodes_from(dead, [n.url for n in admin_nodes[1:]])
     with Router(nodes, ONE_SHOT, monitor=False) as router:
-        assert router.health()["primary"]["isHealthy"] is False
+        assert router.health()["primary"]["available"] is False
         with pytest.raises(RoutingError, match="not retried"), router.session("write") as s:
             s.execute(text("SELECT 1"))
         with router.session("read") as s:

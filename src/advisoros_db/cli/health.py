@@ -55,7 +55,7 @@ def health(json_out: JsonOption = False) -> None:
         for node in report["nodes"]:
             table.add_row(
                 node["name"],
-                node["server_role"] or node["role"],
+                node["server_role"] or node["routing_role"],
                 str(node["port"]),
                 "yes" if node["healthy"] else "NO",
                 "yes" if node["usable_for_reads"] else "no",
@@ -68,5 +68,5 @@ def health(json_out: JsonOption = False) -> None:
             console.print("[yellow]no replica is usable: reads go to the primary[/]")
         for window in windows:
             console.print(f"[yellow]warning:[/] {window.warning()}", highlight=False)
-    if not report["primary"]["isHealthy"]:
+    if not report["primary"]["available"]:
         raise typer.Exit(1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -17,12 +18,26 @@ from advisoros_db.cli.output import (
     fail,
     print_json,
 )
+from advisoros_db.settings import get_settings
 
 app = typer.Typer()
+
+AppMigrationsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--app-migrations",
+        help="Folder of the application's own revisions, on top of the library's "
+        "(default: ADVISOROS_APP_MIGRATIONS).",
+    ),
+]
 
 
 def _admin_url() -> str:
     return servers.target().admin_url
+
+
+def _app(folder: Path | None) -> Path | None:
+    return folder if folder is not None else get_settings().app_migrations
 
 
 @app.command()
@@ -32,13 +47,16 @@ def migrate(
     sql: Annotated[
         bool, typer.Option("--sql", help="Print the SQL instead of running it (no connection).")
     ] = False,
+    app_migrations: AppMigrationsOption = None,
 ) -> None:
-    """Upgrade the database to a revision, or print that upgrade's SQL for review."""
+    """Upgrade the database to a revision (head: the library's and the application's newest),
+    or print that upgrade's SQL for review."""
+    folder = _app(app_migrations)
     if sql:
-        sys.stdout.write(migrations.upgrade_sql(to))
+        sys.stdout.write(migrations.upgrade_sql(to, app_migrations=folder))
         return
     url = _admin_url()
-    migrations.upgrade(url, to, on_wait=_say_waiting)
+    migrations.upgrade(url, to, on_wait=_say_waiting, app_migrations=folder)
     console.print(f"database at {migrations.current(url) or 'base'}")
 
 
@@ -60,19 +78,26 @@ def rollback(
         bool,
         typer.Option("--yes", help="Roll back even if that drops tables holding rows."),
     ] = False,
+    app_migrations: AppMigrationsOption = None,
 ) -> None:
-    """Downgrade the database to a revision (--to) or by a number of revisions (--steps).
+    """Downgrade the database to a revision (--to) or by a number of revisions (--steps, the
+    application's revisions first).
 
     A rollback that would drop tables holding rows is refused, listing them, unless --yes.
     """
     if (to is None) == (steps is None):
         fail("give exactly one of --to REV or --steps N")
+    folder = _app(app_migrations)
     url = _admin_url()
     if to is not None:
-        done = migrations.downgrade(url, to, confirm=yes, on_wait=_say_waiting)
+        done = migrations.downgrade(
+            url, to, confirm=yes, on_wait=_say_waiting, app_migrations=folder
+        )
     else:
         assert steps is not None
-        done = migrations.downgrade_steps(url, steps, confirm=yes, on_wait=_say_waiting)
+        done = migrations.downgrade_steps(
+            url, steps, confirm=yes, on_wait=_say_waiting, app_migrations=folder
+        )
     if done.undone:
         console.print(f"undid {', '.join(done.undone)}", highlight=False, soft_wrap=True)
     console.print(f"database at {done.at or 'base'}", highlight=False)
@@ -91,9 +116,9 @@ def current(json_out: JsonOption = False) -> None:
 
 @app.command()
 @command
-def history(json_out: JsonOption = False) -> None:
+def history(json_out: JsonOption = False, app_migrations: AppMigrationsOption = None) -> None:
     """Every revision, from base to head (no connection)."""
-    rows = migrations.history()
+    rows = migrations.history(app_migrations=_app(app_migrations))
     if json_out:
         print_json([{"revision": r, "down_revision": d, "message": m} for r, d, m in rows])
         return
@@ -107,9 +132,25 @@ def history(json_out: JsonOption = False) -> None:
 
 @app.command()
 @command
-def check(json_out: JsonOption = False) -> None:
+def check(
+    json_out: JsonOption = False,
+    app_migrations: AppMigrationsOption = None,
+    app_metadata: Annotated[
+        str | None,
+        typer.Option(
+            "--app-metadata",
+            help="The application's models as package.module:attribute, compared too "
+            "(default: ADVISOROS_APP_METADATA).",
+        ),
+    ] = None,
+) -> None:
     """Compare the models with the database; exit 1 and list the differences if they disagree."""
-    lines = migrations.drift(_admin_url())
+    spec = app_metadata if app_metadata is not None else get_settings().app_metadata
+    lines = migrations.drift(
+        _admin_url(),
+        app_migrations=_app(app_migrations),
+        app_metadata=migrations.load_metadata(spec),
+    )
     if json_out:
         print_json({"drift": lines})
     elif lines:

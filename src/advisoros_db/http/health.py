@@ -36,7 +36,7 @@ def readiness(report: dict[str, Any]) -> tuple[bool, str | None]:
     """Whether the report says the service is ready, and why not."""
     if report.get("stale"):
         return False, f"health report is stale: last probe {report.get('probe_age_s')} s ago"
-    if not report["primary"]["isHealthy"]:
+    if not report["primary"]["available"]:
         warnings = report.get("warnings") or []
         node = report["primary"]["node"]
         return False, "; ".join(warnings) or f"primary {node!r} is not reachable"

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, pool
 
 from advisoros_db import pooler
@@ -50,31 +50,55 @@ def describe(diff: Any) -> str:
     return repr(diff)
 
 
+def combined(library: MetaData, app: MetaData | None) -> MetaData:
+    """One MetaData of the library's tables and the application's: an application table's
+    foreign key to `clients.id` then resolves, whichever MetaData the application declared."""
+    if app is None or app is library:
+        return library
+    merged = MetaData(naming_convention=library.naming_convention)
+    for table in (*library.tables.values(), *app.tables.values()):
+        if table.key not in merged.tables:
+            table.to_metadata(merged)
+    return merged
+
+
 def head_revision() -> str | None:
-    from advisoros_db.migrations.runner import config
+    """The library's newest revision."""
+    from advisoros_db.migrations.runner import script_heads
 
-    return ScriptDirectory.from_config(config()).get_current_head()
+    return script_heads()[0]
 
 
-def drift(url: str, target: MetaData = metadata) -> list[str]:
-    """Everything that differs between the models (`target`) and the database at `url`; empty
-    means none."""
+def drift(
+    url: str,
+    target: MetaData = metadata,
+    *,
+    app_migrations: Path | str | None = None,
+    app_metadata: MetaData | None = None,
+) -> list[str]:
+    """Everything that differs between the models (`target`, plus the application's
+    `app_metadata`) and the database at `url`, and whether the database is at every head (the
+    library's and, with `app_migrations`, the application's); empty means none."""
+    from advisoros_db.migrations.runner import script_heads, unapplied
+
     lines: list[str] = []
+    heads = script_heads(app_migrations)
+    models = combined(target, app_metadata)
     engine = pooler.engine(to_sqlalchemy(url), poolclass=pool.NullPool)
     try:
         with engine.connect() as conn:
-            current = MigrationContext.configure(conn).get_current_revision()
-            head = head_revision()
-            if current != head:
+            current = tuple(sorted(MigrationContext.configure(conn).get_current_heads()))
+            if unapplied(current, app_migrations):
+                at = ", ".join(current) or "base"
                 lines.append(
-                    f"database is at {current or 'base'}, the migrations' head is {head}: "
+                    f"database is at {at}, the migrations' head is {', '.join(heads)}: "
                     f"run `advisoros-db migrate`"
                 )
             context = MigrationContext.configure(
-                conn, opts={"target_metadata": target, **compare_options(conn)}
+                conn, opts={"target_metadata": models, **compare_options(conn)}
             )
             with quiet_expression_indexes():
-                diffs = compare_metadata(context, target)
+                diffs = compare_metadata(context, models)
     finally:
         engine.dispose()
     lines.extend(describe(diff) for diff in diffs)

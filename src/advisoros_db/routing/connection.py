@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Generic, TypeVar
@@ -238,11 +239,12 @@ class RoutedConnection(_RoutedTransactionView):
     def execute(self, query: Query, params: Any = None) -> psycopg.Cursor[Any]:
         tx = self._tx
         tx.admit(query)
+        started = time.perf_counter()
         try:
             cursor: psycopg.Cursor[Any] = tx.conn.execute(query, params)
         except psycopg.Error as exc:
             cursor = drive(tx.rerun(exc, query, params), self._pools)
-        tx.ran()
+        tx.ran(time.perf_counter() - started)
         return cursor
 
     def _finish(self, *, commit: bool) -> None:
@@ -421,11 +423,12 @@ class AsyncRoutedConnection(_RoutedTransactionView):
     async def execute(self, query: Query, params: Any = None) -> psycopg.AsyncCursor[Any]:
         tx = self._tx
         tx.admit(query)
+        started = time.perf_counter()
         try:
             cursor: psycopg.AsyncCursor[Any] = await tx.conn.execute(query, params)
         except psycopg.Error as exc:
             cursor = await adrive(tx.rerun(exc, query, params), self._pools)
-        tx.ran()
+        tx.ran(time.perf_counter() - started)
         return cursor
 
     async def _finish(self, *, commit: bool) -> None:

@@ -392,7 +392,7 @@ class RoutingCore:
         # A monitor that stopped probing must not keep a stale "healthy" answer alive.
         deadline = self.report_deadline_s
         report["stale"] = deadline is not None and (age is None or age > deadline)
-        report["ready"] = report["primary"]["isHealthy"] and not report["stale"]
+        report["ready"] = report["primary"]["available"] and not report["stale"]
         report["counters"] = self.metrics.counts()
         return report
 
@@ -415,22 +415,26 @@ class Monitor:
         }
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # start() (from the AsyncRouter's first-probe thread) and stop() (from aclose) may race:
+        # a stopped monitor never starts, and stop() never joins a thread not yet started.
+        self._lifecycle = threading.Lock()
         self._rng = random.Random()
 
     def probe_once(self) -> state.Snapshot:
         return self._core.probe_all(self.probers)
 
     def start(self) -> None:
-        if self._thread is not None:
-            return
-        options = self._core.options
-        # Two probe intervals plus a round of timeouts: past that the report is stale.
-        self._core.report_deadline_s = 2 * options.probe_every_s + options.probe_timeout_s * len(
-            self.probers
-        )
-        self._thread = threading.Thread(target=self._run, name="advisoros-router-monitor")
-        self._thread.daemon = True
-        self._thread.start()
+        with self._lifecycle:
+            if self._thread is not None or self._stop.is_set():
+                return
+            options = self._core.options
+            # Two probe intervals plus a round of timeouts: past that the report is stale.
+            self._core.report_deadline_s = (
+                2 * options.probe_every_s + options.probe_timeout_s * len(self.probers)
+            )
+            self._thread = threading.Thread(target=self._run, name="advisoros-router-monitor")
+            self._thread.daemon = True
+            self._thread.start()
 
     def _run(self) -> None:
         interval = self._core.options.probe_every_s
@@ -441,10 +445,11 @@ class Monitor:
                 log.exception("health probe round failed")
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        with self._lifecycle:
+            self._stop.set()
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join()
         for prober in self.probers.values():
             prober.close()
 

@@ -1,30 +1,36 @@
-"""Router counters and gauges in a per-router Prometheus registry (no process-global state).
+"""Router counters, histograms and gauges in a per-router Prometheus registry (no process-global
+state). Names and units follow Prometheus' conventions: seconds, `_total` counters.
 
-Counters are counted per transaction, so they are plain per-thread dicts (`Tally`) summed when the
-registry is collected; `Counter.labels().inc()` (a lock and label checks) costs more than the
-routing decision itself.
+Counters and the statement latency histogram are counted per statement, so they are plain
+per-thread dicts (`Tally`, `LatencyHistogram`) summed when the registry is collected;
+`Counter.labels().inc()` (a lock and label checks) costs more than the routing decision itself.
+Per-node gauges of a node that is down are not left at their last value: its latency and
+staleness samples are removed and `advisoros_router_node_up` is 0 (docs/routing.md, "Metrics").
 """
 
 from __future__ import annotations
 
+import bisect
+import contextlib
+import math
 import threading
 from collections.abc import Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
-from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 
 from advisoros_db.routing.decisions import newest_timeline, usable_for_reads
 from advisoros_db.routing.fencing import judge
 from advisoros_db.routing.state import Snapshot
 
 
-class Tally:
-    """A Prometheus counter family counted in plain ints and exported at scrape time.
+class _PerThread:
+    """Values counted per thread in plain dicts, summed when the registry is collected.
 
-    Each thread counts into its own dict, so no increment is lost and none takes a lock; `values()`
-    sums the dicts (a dead thread's dict is folded into a retired total the next time). Labels
-    are strings or `StrEnum`s (exported as their text).
+    Each thread counts into its own dict, so no increment is lost and none takes a lock; `sums()`
+    adds the dicts up (a dead thread's dict is folded into a retired total the next time).
+    Subclasses say what one label set holds (`_zero`) and how two are added (`_merge`).
     """
 
     def __init__(self, name: str, documentation: str, labelnames: tuple[str, ...]) -> None:
@@ -33,19 +39,22 @@ class Tally:
         self.labelnames = labelnames
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._live: list[tuple[threading.Thread, dict[tuple[str, ...], int]]] = []
-        self._retired: dict[tuple[str, ...], int] = {}
+        self._live: list[tuple[threading.Thread, dict[tuple[str, ...], Any]]] = []
+        self._retired: dict[tuple[str, ...], Any] = {}
 
-    def inc(self, *labels: str) -> None:
+    def _table(self) -> dict[tuple[str, ...], Any]:
         try:
-            table: dict[tuple[str, ...], int] = self._local.table
+            table: dict[tuple[str, ...], Any] = self._local.table
         except AttributeError:
             table = self._local.table = {}
             with self._lock:
                 self._live.append((threading.current_thread(), table))
-        table[labels] = table.get(labels, 0) + 1
+        return table
 
-    def values(self) -> dict[tuple[str, ...], int]:
+    def _merge(self, into: Any, value: Any) -> Any:
+        raise NotImplementedError
+
+    def sums(self) -> dict[tuple[str, ...], Any]:
         """Current totals by label values (as text)."""
         with self._lock:
             alive = []
@@ -53,16 +62,36 @@ class Tally:
                 if thread.is_alive():
                     alive.append((thread, table))
                 else:  # it counts no more: fold it in once
-                    _add(self._retired, table)
+                    self._add(self._retired, table)
             self._live = alive
-            totals = dict(self._retired)
+            totals = {labels: self._merge(None, value) for labels, value in self._retired.items()}
             for _, table in alive:
-                _add(totals, table.copy())  # copy(): one C call, safe while its thread counts
-        return {tuple(str(v) for v in labels): n for labels, n in totals.items()}
+                self._add(totals, table.copy())  # copy(): one C call, safe while its thread counts
+        return {tuple(str(v) for v in labels): value for labels, value in totals.items()}
+
+    def _add(self, into: dict[tuple[str, ...], Any], table: dict[tuple[str, ...], Any]) -> None:
+        for labels, value in table.items():
+            into[labels] = self._merge(into.get(labels), value)
+
+
+class Tally(_PerThread):
+    """A Prometheus counter family counted in plain ints and exported at scrape time. Labels are
+    strings or `StrEnum`s (exported as their text)."""
+
+    def inc(self, *labels: str) -> None:
+        table = self._table()
+        table[labels] = table.get(labels, 0) + 1
+
+    def _merge(self, into: Any, value: Any) -> Any:
+        return value if into is None else into + value
+
+    def values(self) -> dict[tuple[str, ...], int]:
+        """Current totals by label values (as text)."""
+        return self.sums()
 
     def collect(self) -> Iterator[Metric]:
         family = CounterMetricFamily(self.name, self.documentation, labels=self.labelnames)
-        for labels, value in sorted(self.values().items()):
+        for labels, value in sorted(self.sums().items()):
             family.add_metric(list(labels), float(value))
         yield family
 
@@ -70,9 +99,51 @@ class Tally:
         yield CounterMetricFamily(self.name, self.documentation, labels=self.labelnames)
 
 
-def _add(into: dict[tuple[str, ...], int], table: dict[tuple[str, ...], int]) -> None:
-    for labels, n in table.items():
-        into[labels] = into.get(labels, 0) + n
+# Statement latencies: sub-millisecond point reads up to reports that take seconds.
+LATENCY_BUCKETS_S = (
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+)  # fmt: skip
+
+
+class LatencyHistogram(_PerThread):
+    """A Prometheus histogram counted per thread: per label set, one count per bucket (not
+    cumulative; the exposition accumulates) followed by the sum of observed seconds."""
+
+    def __init__(
+        self,
+        name: str,
+        documentation: str,
+        labelnames: tuple[str, ...],
+        buckets: tuple[float, ...] = LATENCY_BUCKETS_S,
+    ) -> None:
+        super().__init__(name, documentation, labelnames)
+        self.buckets = buckets
+
+    def observe(self, seconds: float, *labels: str) -> None:
+        table = self._table()
+        row = table.get(labels)
+        if row is None:
+            row = table[labels] = [0] * (len(self.buckets) + 1) + [0.0]
+        row[bisect.bisect_left(self.buckets, seconds)] += 1
+        row[-1] += seconds
+
+    def _merge(self, into: Any, value: Any) -> Any:
+        if into is None:
+            return list(value)
+        return [a + b for a, b in zip(into, value, strict=True)]
+
+    def collect(self) -> Iterator[Metric]:
+        family = HistogramMetricFamily(self.name, self.documentation, labels=self.labelnames)
+        for labels, row in sorted(self.sums().items()):
+            cumulative, buckets = 0, []
+            for bound, count in zip((*self.buckets, math.inf), row[:-1], strict=True):
+                cumulative += count
+                buckets.append(("+Inf" if math.isinf(bound) else str(bound), float(cumulative)))
+            family.add_metric(list(labels), buckets, row[-1])
+        yield family
+
+    def describe(self) -> Iterator[Metric]:
+        yield HistogramMetricFamily(self.name, self.documentation, labels=self.labelnames)
 
 
 class RouterMetrics:
@@ -81,7 +152,19 @@ class RouterMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
-        self.routed = self._tally("advisoros_router_queries", "Statements routed", "kind", "node")
+        self.routed = self._tally(
+            "advisoros_router_queries",
+            "Statements run on a node (session statements, ORM flushes and lazy loads, the "
+            "psycopg fast path)",
+            "kind",
+            "node",
+        )
+        self.latency = LatencyHistogram(
+            "advisoros_router_statement_duration_seconds",
+            "Time from sending a statement to its result, by kind of work and node",
+            ("kind", "node"),
+        )
+        r.register(self.latency)
         self.fallbacks = self._tally(
             "advisoros_router_fallbacks",
             "Sessions served by a less preferred node",
@@ -103,13 +186,22 @@ class RouterMetrics:
             "advisoros_router_ejections", "Nodes taken out of rotation", "node"
         )
         self.probe_latency = Gauge(
-            "advisoros_router_probe_latency_ms",
-            "Probe latency (moving average)",
+            "advisoros_router_probe_latency_seconds",
+            "Probe round trip (moving average); absent while the node is unreachable",
+            ["node"],
+            registry=r,
+        )
+        self.up = Gauge(
+            "advisoros_router_node_up",
+            "1 when the last probe reached the node, 0 when it did not",
             ["node"],
             registry=r,
         )
         self.staleness = Gauge(
-            "advisoros_router_staleness_seconds", "Replica staleness", ["node"], registry=r
+            "advisoros_router_staleness_seconds",
+            "Replica staleness; absent while unknown (the node is unreachable or not probed)",
+            ["node"],
+            registry=r,
         )
         self.healthy = Gauge(
             "advisoros_router_node_healthy",
@@ -125,6 +217,18 @@ class RouterMetrics:
             "1 when writable on an older timeline than the cluster's newest (gets no session)",
             ["node"],
             registry=r,
+        )
+        self._observed: set[str] = set()
+
+    @property
+    def _per_node(self) -> tuple[Gauge, ...]:
+        return (
+            self.probe_latency,
+            self.up,
+            self.staleness,
+            self.healthy,
+            self.usable,
+            self.fenced,
         )
 
     def pool_sizes(self, ranges: dict[str, tuple[int, int]], limit: int) -> None:
@@ -158,12 +262,25 @@ class RouterMetrics:
     def observe(self, snapshot: Snapshot, max_lag_s: float) -> None:
         """Refresh the gauges from a snapshot."""
         fenced = judge(snapshot).fenced
+        names = {node.name for node in snapshot.nodes}
+        for gone in self._observed - names:  # a node no longer configured: no series at all
+            for gauge in self._per_node:
+                _drop(gauge, gone)
+        self._observed = names
         for node in snapshot.nodes:
             self.fenced.labels(node.name).set(1 if node.name in fenced else 0)
-            if node.latency_avg_ms is not None:
-                self.probe_latency.labels(node.name).set(node.latency_avg_ms)
-            if node.lag_s is not None:
-                self.staleness.labels(node.name).set(node.lag_s)
+            self.up.labels(node.name).set(1 if node.reachable else 0)
+            latency = node.latency_avg_ms if node.reachable else None
+            # A value the last probe did not measure is removed, not left at its old figure.
+            if latency is None:
+                _drop(self.probe_latency, node.name)
+            else:
+                self.probe_latency.labels(node.name).set(latency / 1000)
+            lag = node.lag_s if node.reachable else None
+            if lag is None:
+                _drop(self.staleness, node.name)
+            else:
+                self.staleness.labels(node.name).set(lag)
             self.healthy.labels(node.name).set(1 if node.healthy else 0)
             newest = newest_timeline(snapshot, node)
             self.usable.labels(node.name).set(1 if usable_for_reads(node, max_lag_s, newest) else 0)
@@ -184,6 +301,11 @@ class RouterMetrics:
                     samples[key] = sample.value
             out[family.name] = samples
         return out
+
+
+def _drop(gauge: Gauge, node: str) -> None:
+    with contextlib.suppress(KeyError):  # never set: nothing to remove
+        gauge.remove(node)
 
 
 def total(counts: dict[str, dict[str, float]], metric: str, **labels: Any) -> float:

@@ -27,7 +27,8 @@ def node_report(
     actual = None if node.in_recovery is None else ("replica" if node.in_recovery else "primary")
     return {
         "name": node.name,
-        "role": node.role.value,
+        "routing_role": node.role.value,
+        "in_recovery": node.in_recovery,
         "server_role": actual,
         "url": mask(node.config.url),
         "port": node.port if node.port is not None else port_of(node.config.url),
@@ -50,10 +51,14 @@ def node_report(
 
 
 def health_status(snapshot: Snapshot, max_lag_s: float) -> dict[str, Any]:
-    """The report's `getHealthStatus()` shape, plus a `nodes` list with every detail.
+    """One summary per role, plus a `nodes` list with every detail; every key snake_case
+    (the JSON schema is docs/health.schema.json).
 
-    `{primary: {isHealthy, latencyMs}, analytics: {isHealthy, latencyMs, replicationLag}, ...}`;
-    `replicationLag` is in milliseconds as in the report, `lagSeconds` in seconds.
+    `{primary: {available, latency_ms, node}, analytics: {available, latency_ms,
+    replication_lag_ms, lag_seconds, node}, replica1: {...}, nodes: [...], ...}`. `available`
+    means: the primary takes writes; a read/analytics/background replica serves reads; a DR
+    replica is reachable and not ejected. A summary's `latency_ms` and `lag_seconds` are its
+    node's.
     """
     out: dict[str, Any] = {}
     verdict = judge(snapshot)
@@ -61,10 +66,10 @@ def health_status(snapshot: Snapshot, max_lag_s: float) -> dict[str, Any]:
     # good probe (ejection's hysteresis is about routing reads, not about being up).
     primary = snapshot.node(verdict.primary) if verdict.primary else snapshot.primary
     out["primary"] = {
-        "isHealthy": verdict.primary is not None
+        "available": verdict.primary is not None
         and primary.reachable
         and write_refusal(snapshot) is None,
-        "latencyMs": _round(primary.latency_avg_ms),
+        "latency_ms": _round(primary.latency_avg_ms),
         "node": primary.name,
     }
     for node in snapshot.nodes:
@@ -73,13 +78,16 @@ def health_status(snapshot: Snapshot, max_lag_s: float) -> dict[str, Any]:
         key = node.role.value if node.role is not Role.READ else node.name
         lag = node.lag_s
         out[key] = {
-            "isHealthy": node.healthy
+            "available": node.healthy
             and usable_for_reads(node, max_lag_s, newest_timeline(snapshot, node))
             if node.role is not Role.DR
             else node.healthy,
-            "latencyMs": _round(node.latency_avg_ms),
-            "replicationLag": None if lag is None or not math.isfinite(lag) else round(lag * 1000),
-            "lagSeconds": _round(lag),
+            "latency_ms": _round(node.latency_avg_ms),
+            "replication_lag_ms": None
+            if lag is None or not math.isfinite(lag)
+            else round(lag * 1000),
+            "lag_seconds": _round(lag),
+            "node": node.name,
         }
     out["nodes"] = [
         node_report(n, max_lag_s, verdict, newest_timeline(snapshot, n)) for n in snapshot.nodes

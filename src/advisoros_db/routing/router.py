@@ -34,7 +34,13 @@ from advisoros_db.routing.kinds import Kind, RoutingError, parse_kind
 from advisoros_db.routing.lsn import ConsistencyToken, InvalidToken, format_lsn
 from advisoros_db.routing.policies import ReadPolicy
 from advisoros_db.routing.probe import Prober
-from advisoros_db.routing.session import Route, RoutedSession, SessionScope, organization
+from advisoros_db.routing.session import (
+    Route,
+    RoutedSession,
+    SessionScope,
+    install_statement_metrics,
+    organization,
+)
 from advisoros_db.routing.state import NodeConfig
 from advisoros_db.routing.topology import RouterOptions, nodes_for_target
 from advisoros_db.routing.transaction import RoutedTransaction
@@ -62,6 +68,7 @@ def _engine(node: NodeConfig, pools: Pools[ConnectionPool]) -> Engine:
         return conn
 
     engine = create_engine(to_sqlalchemy(node.url), poolclass=NullPool, creator=checkout)
+    install_statement_metrics(engine)
     return _quiet_notice_handlers(engine)
 
 
@@ -76,6 +83,7 @@ def _async_engine(node: NodeConfig, pools: Pools[AsyncConnectionPool]) -> AsyncE
         to_sqlalchemy(node.url), poolclass=NullPool, async_creator=checkout
     )
     _quiet_notice_handlers(engine.sync_engine)
+    install_statement_metrics(engine.sync_engine)
     return engine
 
 
@@ -172,7 +180,7 @@ class _RouterBase:
         return self.health()
 
     def health(self) -> dict[str, Any]:
-        """`{primary: {isHealthy, latencyMs}, replica1: {..., replicationLag}, nodes: [...]}`."""
+        """`{primary: {available, latency_ms}, replica1: {..., replication_lag_ms}, nodes: [...]}`."""
         return self.core.health()
 
     def metrics_text(self) -> bytes:

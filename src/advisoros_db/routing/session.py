@@ -21,7 +21,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql.elements import TextClause
 
-from advisoros_db.errors import ReadOnlyViolation, translate
+from advisoros_db.errors import ReadOnlyViolation, driver_error, translate
 from advisoros_db.routing import decisions
 from advisoros_db.routing.core import (
     CHECK_SQL,
@@ -67,6 +67,10 @@ class RoutedSession(Session):
     def __init__(self, bind: Engine | None = None, *, route: Route, **kwargs: Any) -> None:
         first = route.plan.first
         route.node = first
+        # Objects stay readable after the block commits and closes the session (no
+        # DetachedInstanceError): they keep what was written (server defaults come back in
+        # RETURNING, `eager_defaults`), not a reload. docs/routing.md, "ORM objects".
+        kwargs.setdefault("expire_on_commit", False)
         super().__init__(bind=route.engines[first], **kwargs)
         self.route = route
         self.token: ConsistencyToken | None = None
@@ -88,6 +92,8 @@ class RoutedSession(Session):
             replayed, in_recovery = conn.exec_driver_sql(CHECK_SQL).one()
             if route.core.check_replica(route.node, route.plan, replayed, in_recovery):
                 route.plan = replace(route.plan, verified=route.plan.verified | {route.node})
+        # From here on the connection's statements are the caller's: counted and timed.
+        conn.info[ROUTE_KEY] = route
 
     def _refuse_flush(self, session: Session, flush_context: Any, instances: Any) -> None:
         if self.route.kind.writes:
@@ -155,7 +161,7 @@ class RoutedSession(Session):
                 if failure is None or route.kind.writes:
                     mine = translate(exc)
                     if mine is not None:
-                        raise mine from exc
+                        raise mine from driver_error(exc)
                     if failure is not None:
                         raise RoutingError(
                             f"write session on {route.node} failed: {exc.orig}; not retried "
@@ -164,7 +170,6 @@ class RoutedSession(Session):
                     raise
                 self._move_on(failure=failure, behind=False, error=exc)
                 continue
-            core.metrics.routed.inc(route.kind, route.node)
             return result
 
     def _move_on(self, *, failure: str | None, behind: bool, error: BaseException | None) -> None:
@@ -269,7 +274,7 @@ def _failed(session: RoutedSession, exc: BaseException) -> None:
     if isinstance(exc, psycopg.Error | sa_exc.DBAPIError):
         mine = translate(exc)
         if mine is not None:
-            raise mine from exc
+            raise mine from driver_error(exc)
 
 
 def organization(organization_id: uuid.UUID | str | None) -> str | None:
@@ -287,7 +292,53 @@ def _after_begin(session: Session, transaction: SessionTransaction, conn: Any) -
 @event.listens_for(RoutedSession, "before_commit")
 def _before_commit(session: Session) -> None:
     if isinstance(session, RoutedSession) and session.route.organization_id is not None:
-        verify_tenant_sa(session.connection(), session.route.organization_id)
+        conn = session.connection()
+        # The tenant re-check is the router's own statement, not one of the caller's.
+        route = conn.info.pop(ROUTE_KEY, None)
+        try:
+            verify_tenant_sa(conn, session.route.organization_id)
+        finally:
+            if route is not None:
+                conn.info[ROUTE_KEY] = route
+
+
+# Statement metrics: engine-level listeners installed once per engine. A routed session puts
+# its route in the pooled connection's info once its own setup statements ran; the pool takes
+# it out when the connection comes back, so nothing else run on that connection is counted.
+ROUTE_KEY = "advisoros_route"
+
+
+def _statement_started(  # noqa: PLR0917 - SQLAlchemy's listener signature
+    conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+) -> None:
+    context._advisoros_started = time.perf_counter()
+
+
+def _statement_done(  # noqa: PLR0917 - SQLAlchemy's listener signature
+    conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+) -> None:
+    route: Route | None = conn.info.get(ROUTE_KEY)
+    if route is None:
+        return
+    metrics = route.core.metrics
+    metrics.routed.inc(route.kind, route.node)
+    metrics.latency.observe(
+        time.perf_counter() - context._advisoros_started, route.kind, route.node
+    )
+
+
+def _forget_route(dbapi_connection: Any, record: Any) -> None:
+    record.info.pop(ROUTE_KEY, None)
+
+
+def install_statement_metrics(engine: Engine) -> None:
+    """Count and time every statement a routed session runs on `engine`: its own, the ORM's
+    flushes and lazy loads alike (idempotent)."""
+    if event.contains(engine, "after_cursor_execute", _statement_done):
+        return
+    event.listen(engine, "before_cursor_execute", _statement_started)
+    event.listen(engine, "after_cursor_execute", _statement_done)
+    event.listen(engine.pool, "checkin", _forget_route)
 
 
 @event.listens_for(RoutedSession, "before_flush")
@@ -296,4 +347,10 @@ def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
         session._refuse_flush(session, flush_context, instances)
 
 
-__all__ = ["Route", "RoutedSession", "SessionScope", "organization"]
+__all__ = [
+    "Route",
+    "RoutedSession",
+    "SessionScope",
+    "install_statement_metrics",
+    "organization",
+]

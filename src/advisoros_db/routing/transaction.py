@@ -204,9 +204,11 @@ class RoutedTransaction:
                 "nothing was sent. Open one with router.connection('write')"
             )
 
-    def ran(self) -> None:
-        """A statement succeeded on the current node."""
-        self.core.metrics.routed.inc(self.kind, self.node)
+    def ran(self, seconds: float) -> None:
+        """A statement succeeded on the current node, `seconds` after it was sent."""
+        metrics = self.core.metrics
+        metrics.routed.inc(self.kind, self.node)
+        metrics.latency.observe(seconds, self.kind, self.node)
 
     def rerun(self, exc: psycopg.Error, query: Query, params: Any) -> Steps:
         """After a statement failed with `exc`: raise, or (a read whose node died, or a recovery

@@ -18,3 +18,7 @@ class Base(DeclarativeBase):
     """Every model's base; its metadata is what Alembic compares the database with."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    # Server-generated values (ids, created_at, an UPDATE's updated_at) come back in the
+    # statement's RETURNING, so an object of a committed session (the router's sessions do not
+    # expire on commit) holds every column without another round trip (docs/schema.md).
+    __mapper_args__ = {"eager_defaults": True}

@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 import uuid
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Boolean,
@@ -37,6 +37,10 @@ from advisoros_db.schema.columns import (
     tenant_key,
     tenant_ref,
 )
+from advisoros_db.schema.relations import children, parent_of
+
+if TYPE_CHECKING:
+    from advisoros_db.schema.tenants import Client
 
 
 class InvoiceStatus(enum.StrEnum):
@@ -121,6 +125,20 @@ class Invoice(Keyed, Tenant, Timestamped, SoftDeleted, Base):
         "metadata", JSONB, server_default=text("'{}'::jsonb")
     )
 
+    client: Mapped[Client] = parent_of(
+        "Client", "client_id", child="Invoice", back_populates="invoices"
+    )
+    line_items: Mapped[list[InvoiceLineItem]] = children(
+        "InvoiceLineItem",
+        "invoice_id",
+        parent="Invoice",
+        back_populates="invoice",
+        order_by="InvoiceLineItem.position",
+    )
+    payments: Mapped[list[Payment]] = children(
+        "Payment", "invoice_id", parent="Invoice", back_populates="invoice"
+    )
+
 
 class InvoiceLineItem(Keyed, Tenant, Timestamped, Base):
     """One billed line of an invoice: quantity x unit price."""
@@ -142,6 +160,10 @@ class InvoiceLineItem(Keyed, Tenant, Timestamped, Base):
     unit_price: Mapped[Decimal] = mapped_column(Money)
     amount: Mapped[Decimal] = mapped_column(Money)
     is_taxable: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+
+    invoice: Mapped[Invoice] = parent_of(
+        "Invoice", "invoice_id", child="InvoiceLineItem", back_populates="line_items"
+    )
 
 
 class Payment(Keyed, Tenant, Timestamped, Base):
@@ -168,6 +190,10 @@ class Payment(Keyed, Tenant, Timestamped, Base):
     )
     reference: Mapped[str | None] = mapped_column(Text)
     stripe_payment_intent_id: Mapped[str | None] = mapped_column(Text)
+
+    invoice: Mapped[Invoice] = parent_of(
+        "Invoice", "invoice_id", child="Payment", back_populates="payments"
+    )
 
 
 class Subscription(Keyed, Tenant, Timestamped, Base):

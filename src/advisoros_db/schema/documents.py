@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     BigInteger,
@@ -35,6 +35,10 @@ from advisoros_db.schema.columns import (
     tenant_ref,
 )
 from advisoros_db.schema.document_keys import DOCUMENT_KEYS
+from advisoros_db.schema.relations import parent_of
+
+if TYPE_CHECKING:
+    from advisoros_db.schema.tenants import Client
 
 
 class DocumentCategory(enum.StrEnum):
@@ -138,5 +142,9 @@ class Document(Keyed, Tenant, Timestamped, SoftDeleted, Base):
         "metadata", JSONB, server_default=text("'{}'::jsonb")
     )
     extracted_data: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+
+    client: Mapped[Client] = parent_of(
+        "Client", "client_id", child="Document", back_populates="documents"
+    )
     extracted_text: Mapped[str | None] = mapped_column(Text)
     tags: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'::text[]"))

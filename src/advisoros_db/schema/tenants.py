@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 import uuid
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Boolean,
@@ -39,6 +39,12 @@ from advisoros_db.schema.columns import (
     tenant_key,
     tenant_ref,
 )
+from advisoros_db.schema.relations import children, parent_of
+
+if TYPE_CHECKING:
+    from advisoros_db.schema.billing import Invoice
+    from advisoros_db.schema.documents import Document
+    from advisoros_db.schema.workflow import Engagement
 
 
 class SubscriptionTier(enum.StrEnum):
@@ -175,6 +181,19 @@ class Client(Keyed, Tenant, Timestamped, SoftDeleted, Base):
     tags: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'::text[]"))
     search_vector: Mapped[str | None] = mapped_column(TSVECTOR, search_vectors.computed("clients"))
 
+    contacts: Mapped[list[ClientContact]] = children(
+        "ClientContact", "client_id", parent="Client", back_populates="client"
+    )
+    documents: Mapped[list[Document]] = children(
+        "Document", "client_id", parent="Client", back_populates="client"
+    )
+    engagements: Mapped[list[Engagement]] = children(
+        "Engagement", "client_id", parent="Client", back_populates="client"
+    )
+    invoices: Mapped[list[Invoice]] = children(
+        "Invoice", "client_id", parent="Client", back_populates="client"
+    )
+
 
 class ClientContact(Keyed, Tenant, Timestamped, SoftDeleted, Base):
     """A person at a client (owner, bookkeeper, signer) beyond the primary contact."""
@@ -193,3 +212,7 @@ class ClientContact(Keyed, Tenant, Timestamped, SoftDeleted, Base):
     title: Mapped[str | None] = mapped_column(Text)
     is_primary: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     can_sign: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+
+    client: Mapped[Client] = parent_of(
+        "Client", "client_id", child="ClientContact", back_populates="contacts"
+    )

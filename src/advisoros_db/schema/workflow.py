@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 import uuid
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Boolean,
@@ -40,6 +40,10 @@ from advisoros_db.schema.columns import (
     tenant_key,
     tenant_ref,
 )
+from advisoros_db.schema.relations import children, parent_of
+
+if TYPE_CHECKING:
+    from advisoros_db.schema.tenants import Client
 
 
 class WorkflowType(enum.StrEnum):
@@ -163,6 +167,13 @@ class Engagement(Keyed, Tenant, Timestamped, SoftDeleted, Base):
     rate_card_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     custom_fields: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
 
+    client: Mapped[Client] = parent_of(
+        "Client", "client_id", child="Engagement", back_populates="engagements"
+    )
+    tasks: Mapped[list[Task]] = children(
+        "Task", "engagement_id", parent="Engagement", back_populates="engagement"
+    )
+
 
 class Task(Keyed, Tenant, Timestamped, SoftDeleted, Base):
     """One unit of work inside an engagement, assigned to a user."""
@@ -198,6 +209,10 @@ class Task(Keyed, Tenant, Timestamped, SoftDeleted, Base):
     checklist: Mapped[list[Any]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
     tags: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'::text[]"))
     search_vector: Mapped[str | None] = mapped_column(TSVECTOR, search_vectors.computed("tasks"))
+
+    engagement: Mapped[Engagement] = parent_of(
+        "Engagement", "engagement_id", child="Task", back_populates="tasks"
+    )
 
 
 class Note(Keyed, Tenant, Timestamped, SoftDeleted, Base):

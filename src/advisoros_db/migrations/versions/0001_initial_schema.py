@@ -18,7 +18,9 @@ from advisoros_db.migrations import op
 
 revision: str = "0001_initial_schema"
 down_revision: str | None = None
-branch_labels: str | Sequence[str] | None = None
+# The library's revisions are the `advisoros` branch an application's own revisions depend on
+# (docs/migrations.md).
+branch_labels: str | Sequence[str] | None = ("advisoros",)
 depends_on: str | Sequence[str] | None = None
 
 EXTENSIONS = ("vector", "citext", "pg_trgm")

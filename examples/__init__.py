@@ -1,0 +1,1 @@
+"""Example applications built on advisoros-db (tested by tests/examples)."""
