@@ -67,26 +67,46 @@ def checkout_timeout(options: RouterOptions) -> float:
 
 class Pools(Generic[P]):
     """One pool per node, opened on first use (a node nothing is routed to opens none); the
-    node's SQLAlchemy engine and the fast path both draw from it."""
+    node's SQLAlchemy engine and the fast path both draw from it.
+
+    A node that comes back after traffic or probes could not reach it gets a fresh pool: the old
+    one's connections died with the server, and psycopg's pool reconnects with a back-off that
+    doubles while the node is down (reads found it empty, `PoolTimeout`, long after the server
+    was back). `epoch(name)` counts the node's returns; the retired pool is closed by the shells.
+    """
 
     def __init__(self, nodes: tuple[NodeConfig, ...], make: Callable[[NodeConfig], P]) -> None:
         self._nodes = {n.name: n for n in nodes}
         self._make: Callable[[NodeConfig], P] = make
         self._lock = threading.Lock()
         self.open: dict[str, P] = {}
+        self.epoch: Callable[[str], int] = lambda _name: 0
+        self._epochs: dict[str, int] = {}
+        self.retired: list[P] = []
 
     def get(self, name: str) -> P:
         pool = self.open.get(name)
-        if pool is None:
-            with self._lock:
-                pool = self.open.get(name)
-                if pool is None:
-                    pool = self.open[name] = self._make(self._nodes[name])
+        if pool is not None and self._epochs.get(name) == self.epoch(name):
+            return pool
+        with self._lock:
+            epoch = self.epoch(name)
+            pool = self.open.get(name)
+            if pool is None or self._epochs.get(name) != epoch:
+                if pool is not None:
+                    self.retired.append(pool)
+                pool = self.open[name] = self._make(self._nodes[name])
+                self._epochs[name] = epoch
         return pool
+
+    def take_retired(self) -> list[P]:
+        with self._lock:
+            retired, self.retired = self.retired, []
+        return retired
 
     def drain(self) -> list[P]:
         with self._lock:
-            pools, self.open = list(self.open.values()), {}
+            pools, self.open = [*self.open.values(), *self.retired], {}
+            self.retired = []
         return pools
 
 
@@ -113,6 +133,8 @@ class _RoutedTransactionView:
 
 def _checkout(pools: Pools[ConnectionPool], node: str) -> psycopg.Connection[Any]:
     pool = pools.get(node)
+    for old in pools.take_retired():
+        old.close(timeout=0)  # connections still out close when they come back
     return pool.getconn(timeout=pool.timeout)
 
 
@@ -298,6 +320,8 @@ def sync_pools(nodes: tuple[NodeConfig, ...], options: RouterOptions) -> Pools[C
 
 async def acheckout(pools: Pools[AsyncConnectionPool], node: str) -> psycopg.AsyncConnection[Any]:
     pool = pools.get(node)
+    for old in pools.take_retired():
+        await old.close(timeout=0)  # as in `_checkout`
     if pool.closed:
         await pool.open()
     return await pool.getconn(timeout=pool.timeout)

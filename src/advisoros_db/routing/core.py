@@ -84,6 +84,9 @@ class RoutingCore:
         self._outstanding: dict[str, int] = {n.name: 0 for n in nodes}
         self._outstanding_lock = threading.Lock()
         self._reads_on_primary = False
+        # How many times each node came back after being unreachable (pools renew on a change).
+        self.returns: dict[str, int] = {}
+        self._down: set[str] = set()
         self.rounds = 0
         self.probed_at: float | None = None
         # Set by a running monitor: a report older than this says so (`health()["stale"]`).
@@ -139,11 +142,16 @@ class RoutingCore:
 
     def _log_changes(self, before: state.Snapshot, after: state.Snapshot) -> None:
         for old, new in zip(before.nodes, after.nodes, strict=True):
+            if new.failed or (new.probed and not new.reachable):
+                self._down.add(new.name)
             if old.ejected != new.ejected:
                 if new.ejected:
                     log.warning("node %s ejected: %s", new.name, new.eject_reason)
                 else:
                     log.info("node %s back in rotation", new.name)
+                    if new.name in self._down:
+                        self._down.discard(new.name)
+                        self.returns[new.name] = self.returns.get(new.name, 0) + 1
             if new.role_mismatch and new.role_mismatch != old.role_mismatch:
                 log.error("node %s (%s) %s", new.name, mask(new.config.url), new.role_mismatch)
         usable = [g for route in self._routes.kinds.values() for g in route.groups]

@@ -108,6 +108,8 @@ def _token(token: ConsistencyToken | str | None) -> ConsistencyToken | None:
 class _RouterBase:
     """What both shells share: the core, the monitor, reports."""
 
+    pools: Pools[Any]  # set by each shell before this __init__ runs
+
     def __init__(
         self,
         nodes: tuple[NodeConfig, ...],
@@ -120,6 +122,8 @@ class _RouterBase:
         self._token_check = threading.Lock()
         self._primary_position = 0
         self.core = RoutingCore(nodes, self.options, policy=policy)
+        returns = self.core.returns
+        self.pools.epoch = lambda name: returns.get(name, 0)
         self.connection_limit = self.options.pool_limit(nodes)
         """Most server connections this router opens (every pool full, plus the probes)."""
         self.core.metrics.pool_sizes(
