@@ -129,13 +129,20 @@ def test_rollback_steps_undo_the_application_first_on_a_populated_database(
         ).fetchall()
     assert kept == [(org, client, "vip")]
 
+    # Undoing the application's first revision drops its table, which holds a row: refused
+    # (naming only that table, not the library's it depends on) until --yes.
     code, output = _run(db, "rollback", "--steps", "1", "--app-migrations", str(APP_DIR))
+    assert code == 1, output
+    assert "app_client_flags (1)" in output
+    assert "clients" not in output.replace("app_client_flags", "")
+    assert app_heads(db.admin_url) == ("a1_client_flags",)
+    code, output = _run(db, "rollback", "--steps", "1", "--yes", "--app-migrations", str(APP_DIR))
     assert code == 0, output
     assert migrations.current_heads(db.admin_url) == (library,)
     assert _columns(db) == []
 
     # The next step is the library's own newest revision; then everything comes back.
-    migrations.downgrade_steps(db.admin_url, 1, app_migrations=APP_DIR)
+    migrations.downgrade_steps(db.admin_url, 1, confirm=True, app_migrations=APP_DIR)
     assert migrations.current_heads(db.admin_url) != (library,)
     migrations.upgrade(db.admin_url, app_migrations=APP_DIR)
     assert (

@@ -222,11 +222,17 @@ def _down_of(step: Script) -> str:
 
 def _downgrade_sql(step: Script, app_migrations: AppMigrations) -> str:
     """The SQL undoing one revision would run (offline mode)."""
+    below = _down_of(step)
+    if below == "base" and step.dependencies:
+        # An application's first revision: "rev:base" would also render the library's
+        # downgrades (its dependency is an ancestor); down to the dependency renders it alone.
+        deps = step.dependencies
+        below = deps if isinstance(deps, str) else next(iter(deps))
     out = io.StringIO()
     with _alembic_errors(f"cannot render the rollback of {step.revision}"):
         command.downgrade(
             config(stdout=out, app_migrations=app_migrations),
-            f"{step.revision}:{_down_of(step)}",
+            f"{step.revision}:{below}",
             sql=True,
         )
     return out.getvalue()
