@@ -225,9 +225,8 @@ def _downgrade_sql(step: Script, app_migrations: AppMigrations) -> str:
     below = _down_of(step)
     if below == "base" and step.dependencies:
         # An application's first revision: "rev:base" would also render the library's
-        # downgrades (its dependency is an ancestor); down to the dependency renders it alone.
-        deps = step.dependencies
-        below = deps if isinstance(deps, str) else next(iter(deps))
+        # downgrades (its dependency is an ancestor); one step down its own line renders it alone.
+        below = f"{step.revision}@-1"
     out = io.StringIO()
     with _alembic_errors(f"cannot render the rollback of {step.revision}"):
         command.downgrade(
