@@ -17,6 +17,7 @@ import pytest
 
 from advisoros_db import migrations
 from advisoros_db.cluster import Cluster
+from advisoros_db.errors import MigrationError
 from advisoros_db.settings import Settings
 from examples.fastapi_app import create_app
 from tests.http.test_health_schema import validate
@@ -122,8 +123,11 @@ def test_the_migration_sits_on_top_of_the_librarys(example_db: PgDatabase) -> No
             "INSERT INTO client_tags (organization_id, client_id, tag) VALUES (%s, %s, 'vip')",
             (org, client_id[0]),
         )
-    # Down on a populated database: the application's table goes, the library's data stays.
-    migrations.downgrade_steps(example_db.admin_url, 1, app_migrations=MIGRATIONS)
+    # Down on a populated database: refused while it would drop the tags, then with consent the
+    # application's table goes and the library's data stays.
+    with pytest.raises(MigrationError, match=r"client_tags \(1\)"):
+        migrations.downgrade_steps(example_db.admin_url, 1, app_migrations=MIGRATIONS)
+    migrations.downgrade_steps(example_db.admin_url, 1, confirm=True, app_migrations=MIGRATIONS)
     with psycopg.connect(example_db.admin_url) as conn:
         assert conn.execute("SELECT to_regclass('client_tags')").fetchone() == (None,)
         assert conn.execute("SELECT count(*) FROM clients").fetchone() == (1,)

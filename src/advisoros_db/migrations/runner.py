@@ -193,7 +193,11 @@ def _run_steps(
         sql = "".join(_downgrade_sql(step, app_migrations) for step in steps)
         losses = destructive.losses(url, sql)
         if losses:
-            raise MigrationError(destructive.refusal(_down_of(steps[-1]), losses))
+            last = steps[-1]
+            target = _down_of(last)
+            if target == "base" and last.dependencies:
+                target = f"before {last.revision}"
+            raise MigrationError(destructive.refusal(target, losses))
     cfg = config(url, app_migrations=app_migrations)
     undone: list[str] = []
     for step in steps:
