@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import psycopg
-from psycopg import errors as pg_errors
-from sqlalchemy import exc as sa_exc
+# psycopg and SQLAlchemy are imported where an error is translated, not here: every module (and
+# `advisoros-db --help`) imports this one, and the drivers cost about 0.25 s to import.
 
 
 class AdvisorOSError(Exception):
@@ -85,6 +84,9 @@ _INTEGRITY: dict[str, type[IntegrityViolation]] = {
 
 def translate(exc: BaseException) -> AdvisorOSError | None:
     """Map a psycopg or SQLAlchemy error to the package's own error, or None if it has no mapping."""
+    import psycopg
+    from sqlalchemy import exc as sa_exc
+
     original: BaseException = exc
     if isinstance(exc, sa_exc.DBAPIError) and exc.orig is not None:
         original = exc.orig
@@ -112,6 +114,9 @@ def translate(exc: BaseException) -> AdvisorOSError | None:
 @contextmanager
 def translated() -> Iterator[None]:
     """Re-raise driver errors that have a mapping as the package's own errors."""
+    import psycopg
+    from sqlalchemy import exc as sa_exc
+
     try:
         yield
     except (psycopg.Error, sa_exc.DBAPIError) as exc:
@@ -135,7 +140,6 @@ __all__ = [
     "ReadOnlyViolation",
     "TenantError",
     "UniqueViolation",
-    "pg_errors",
     "translate",
     "translated",
 ]

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from advisoros_db import migrations
 from advisoros_db.cli import servers
 from advisoros_db.cli.output import JsonOption, command, console, fail, print_json
 
@@ -18,6 +17,17 @@ def _admin_url() -> str:
     return servers.target().admin_url
 
 
+def _at(url: str, json_out: bool, **fields: object) -> None:
+    """Say which revision the database is at after a change."""
+    from advisoros_db import migrations
+
+    revision = migrations.current(url)
+    if json_out:
+        print_json({**fields, "revision": revision})
+    else:
+        console.print(f"database at {revision or 'base'}")
+
+
 @app.command()
 @command
 def migrate(
@@ -25,14 +35,22 @@ def migrate(
     sql: Annotated[
         bool, typer.Option("--sql", help="Print the SQL instead of running it (no connection).")
     ] = False,
+    json_out: JsonOption = False,
 ) -> None:
     """Upgrade the database to a revision, or print that upgrade's SQL for review."""
+    from advisoros_db import migrations
+
     if sql:
-        sys.stdout.write(migrations.upgrade_sql(to))
+        script = migrations.upgrade_sql(to)
+        if json_out:
+            print_json({"target": to, "sql": script})
+        else:
+            sys.stdout.write(script)
         return
     url = _admin_url()
+    before = migrations.current(url)
     migrations.upgrade(url, to)
-    console.print(f"database at {migrations.current(url) or 'base'}")
+    _at(url, json_out, action="upgrade", target=to, before=before)
 
 
 @app.command()
@@ -42,22 +60,28 @@ def rollback(
     steps: Annotated[
         int | None, typer.Option("--steps", help="Number of revisions to roll back.", min=1)
     ] = None,
+    json_out: JsonOption = False,
 ) -> None:
     """Downgrade the database to a revision (--to) or by a number of revisions (--steps)."""
+    from advisoros_db import migrations
+
     if (to is None) == (steps is None):
-        fail("give exactly one of --to REV or --steps N")
+        fail("give exactly one of --to REV or --steps N", code=2, kind="usage")
     url = _admin_url()
+    before = migrations.current(url)
     if to is not None:
         migrations.downgrade(url, to)
     elif steps is not None:
         migrations.downgrade_steps(url, steps)
-    console.print(f"database at {migrations.current(url) or 'base'}")
+    _at(url, json_out, action="downgrade", target=to, steps=steps, before=before)
 
 
 @app.command()
 @command
 def current(json_out: JsonOption = False) -> None:
     """The revision the database is at."""
+    from advisoros_db import migrations
+
     revision = migrations.current(_admin_url())
     if json_out:
         print_json({"revision": revision})
@@ -69,6 +93,8 @@ def current(json_out: JsonOption = False) -> None:
 @command
 def history(json_out: JsonOption = False) -> None:
     """Every revision, from base to head (no connection)."""
+    from advisoros_db import migrations
+
     rows = migrations.history()
     if json_out:
         print_json([{"revision": r, "down_revision": d, "message": m} for r, d, m in rows])
@@ -85,6 +111,8 @@ def history(json_out: JsonOption = False) -> None:
 @command
 def check(json_out: JsonOption = False) -> None:
     """Compare the models with the database; exit 1 and list the differences if they disagree."""
+    from advisoros_db import migrations
+
     lines = migrations.drift(_admin_url())
     if json_out:
         print_json({"drift": lines})

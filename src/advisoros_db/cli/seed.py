@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from advisoros_db.cli import servers
-from advisoros_db.cli.output import JsonOption, command, console, print_json
+from advisoros_db.cli.output import JsonOption, command, console, hide_progress, print_json
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 app = typer.Typer()
 
@@ -19,6 +20,14 @@ ScaleOption = Annotated[
 
 
 def progress_bar(quiet: bool) -> Progress:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     return Progress(
         TextColumn("{task.description:<46}"),
         BarColumn(),
@@ -48,11 +57,13 @@ def seed(
     json_out: JsonOption = False,
 ) -> None:
     """Generate realistic data for every table and bulk-load it through the primary."""
+    from rich.table import Table
+
     from advisoros_db import datagen  # numpy and Faker: only when run
 
     datagen.get_scale(scale, orgs)  # a bad scale fails before any server starts
     target = servers.target()
-    with progress_bar(json_out) as progress:
+    with progress_bar(hide_progress(json_out)) as progress:
         report = datagen.seed(
             target.admin_url,
             scale,
