@@ -3,6 +3,7 @@
 Exit codes (docs/cli.md): 0 done; 1 the command failed or found a problem (drift, an unhealthy
 primary, a broken audit chain...); 2 the command line was wrong (click's usage errors, and
 `typer.BadParameter` raised by a command).
+
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, NoReturn
 
-import click
 import typer
 from rich.console import Console
 
@@ -65,7 +65,7 @@ def errors_as_messages() -> Iterator[None]:
         yield
     except AdvisorOSError as exc:
         fail(str(exc), kind=type(exc).__name__)
-    except click.BadParameter as exc:
+    except typer.BadParameter as exc:
         if not _mode["json"]:
             raise  # click prints its usage text and exits 2
         fail(exc.format_message(), code=exc.exit_code, kind="usage")
