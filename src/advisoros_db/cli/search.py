@@ -50,6 +50,17 @@ def _shown(value: Any, column: str) -> str | Text:
     return cell(value)
 
 
+def _title_and_snippet(row: dict[str, Any]) -> Text:
+    """The title, and the snippet under it in the same cell: the widest text gets one column."""
+    from rich.text import Text
+
+    shown = Text(cell(row.get("title")), style="bold")
+    if row.get("snippet"):
+        shown.append("\n")
+        shown.append_text(highlighted(row["snippet"]))
+    return shown
+
+
 def _print(results: list[dict[str, Any]], json_out: bool, columns: list[str]) -> None:
     if json_out:
         print_json({"results": results})
@@ -59,16 +70,27 @@ def _print(results: list[dict[str, Any]], json_out: bool, columns: list[str]) ->
         return
     from rich.table import Table
 
-    table = Table()
+    if len({row.get("kind") for row in results}) == 1 and "kind" in columns:
+        columns = [c for c in columns if c != "kind"]  # one kind: said once, in the title
+    merge = "title" in columns and "snippet" in columns
+    table = Table(title=cell(results[0].get("kind")) if "kind" not in columns else None)
     for column in columns:
+        if column == "snippet" and merge:
+            continue
         if column in _ID_COLUMNS:
             id_column(table, column, (row.get(column) for row in results))
         elif column in {"title", "file_name", "snippet"}:
-            table.add_column(column, overflow="fold", ratio=2 if column == "snippet" else 1)
+            table.add_column(column if not merge else "match", overflow="fold", ratio=1)
         else:
             table.add_column(column, no_wrap=True, justify="right")
     for row in results:
-        table.add_row(*(_shown(row.get(c), c) for c in columns))
+        table.add_row(
+            *(
+                _title_and_snippet(row) if merge and c == "title" else _shown(row.get(c), c)
+                for c in columns
+                if not (merge and c == "snippet")
+            )
+        )
     console.print(table)
 
 
