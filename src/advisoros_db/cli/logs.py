@@ -12,6 +12,7 @@ import json
 import logging
 import sys
 from enum import StrEnum
+from typing import TextIO
 
 
 class LogFormat(StrEnum):
@@ -36,6 +37,18 @@ class JsonLines(logging.Formatter):
         return json.dumps(entry)
 
 
+class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is when a record arrives (a test runner swaps it per run)."""
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: TextIO) -> None:
+        pass
+
+
 _PLAIN = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _installed: list[logging.Handler] = []
 
@@ -47,7 +60,7 @@ def configure(*, verbose: bool, quiet: bool, fmt: LogFormat) -> None:
     for old in _installed:
         root.removeHandler(old)
     _installed.clear()
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _Stderr()
     handler.setFormatter(JsonLines() if fmt is LogFormat.json else logging.Formatter(_PLAIN))
     root.addHandler(handler)
     _installed.append(handler)
