@@ -123,7 +123,7 @@ def text_rows(
 ) -> list[dict[str, Any]]:
     """Full-text hits as rows (what `search text --json` prints)."""
     from advisoros_db.search import fulltext
-    from advisoros_db.search.session import connect
+    from advisoros_db.search.connections import connect
 
     unknown = [kind for kind in chosen if kind not in fulltext.KINDS]
     if unknown:
@@ -172,7 +172,7 @@ def similar_rows(
     """Semantic hits as rows (what `search similar --json` prints)."""
     from advisoros_db.search import semantic
     from advisoros_db.search.embedders import get_embedder
-    from advisoros_db.search.session import connect
+    from advisoros_db.search.connections import connect
     from advisoros_db.settings import get_settings
 
     settings = get_settings()
@@ -207,7 +207,7 @@ def hybrid_search(
     """Full-text and semantic results fused by reciprocal rank."""
     from advisoros_db.search import hybrid
     from advisoros_db.search.embedders import get_embedder
-    from advisoros_db.search.session import connect
+    from advisoros_db.search.connections import connect
     from advisoros_db.settings import get_settings
 
     settings = get_settings()
