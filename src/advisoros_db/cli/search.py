@@ -171,8 +171,8 @@ def similar_rows(
 ) -> list[dict[str, Any]]:
     """Semantic hits as rows (what `search similar --json` prints)."""
     from advisoros_db.search import semantic
-    from advisoros_db.search.embedders import get_embedder
     from advisoros_db.search.connections import connect
+    from advisoros_db.search.embedders import get_embedder
     from advisoros_db.settings import get_settings
 
     settings = get_settings()
@@ -206,8 +206,8 @@ def hybrid_search(
 ) -> None:
     """Full-text and semantic results fused by reciprocal rank."""
     from advisoros_db.search import hybrid
-    from advisoros_db.search.embedders import get_embedder
     from advisoros_db.search.connections import connect
+    from advisoros_db.search.embedders import get_embedder
     from advisoros_db.settings import get_settings
 
     settings = get_settings()
