@@ -3,7 +3,6 @@
 Exit codes (docs/cli.md): 0 done; 1 the command failed or found a problem (drift, an unhealthy
 primary, a broken audit chain...); 2 the command line was wrong (click's usage errors, and
 `typer.BadParameter` raised by a command).
-
 """
 
 from __future__ import annotations
@@ -39,11 +38,6 @@ def hide_progress(json_out: bool) -> bool:
 
 def print_json(payload: Any) -> None:
     sys.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")
-
-
-def json_mode() -> bool:
-    """True while a command given `--json` runs: its errors go to stderr as JSON too."""
-    return _mode["json"]
 
 
 def fail(message: str, code: int = 1, *, kind: str = "error") -> NoReturn:
@@ -98,8 +92,3 @@ def id_column(table: Any, header: str, values: Iterable[Any], **kwargs: Any) -> 
     even that cannot fit, folds the id whole onto the next line rather than cutting it)."""
     width = max([len(header), *(len(cell(v)) for v in values)])
     table.add_column(header, no_wrap=True, overflow="fold", min_width=width, **kwargs)
-
-
-def text_column(table: Any, header: str, **kwargs: Any) -> None:
-    """A column of prose (titles, snippets, notes): wraps at word boundaries when space is short."""
-    table.add_column(header, overflow="fold", ratio=kwargs.pop("ratio", 1), **kwargs)
