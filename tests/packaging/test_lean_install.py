@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from advisoros_db import migrations
 from advisoros_db.extras import EXTRAS
 from tests.search.corpus import make_tenant
 from tests.support import PgDatabase, scratch_path
@@ -97,7 +98,10 @@ def test_the_core_install_has_no_extra_and_opens_a_tenant_session(
             with router.session("write", organization_id=sys.argv[1]) as session:
                 seen = session.execute(sa.text("SELECT id::text FROM clients")).scalars().all()
                 who = session.execute(sa.text("SELECT current_user")).scalar()
-        print(json.dumps({"clients": seen, "role": who}))
+        from advisoros_db import migrations
+
+        at = migrations.current(get_settings().database_url)
+        print(json.dumps({"clients": seen, "role": who, "revision": at}))
         """
     )
     env = {
@@ -112,6 +116,7 @@ def test_the_core_install_has_no_extra_and_opens_a_tenant_session(
     assert result["clients"] == [str(mine.client)], "row-level security scoped the session"
     assert str(theirs.client) not in result["clients"]
     assert result["role"] == "advisoros_app"
+    assert result["revision"] == migrations.current(db.admin_url), "Alembic runs without extras"
 
 
 @pytest.mark.slow
