@@ -137,6 +137,30 @@ def test_a_missing_extra_names_itself(lean: Path) -> None:
         assert "MissingExtra: " in imported.stderr and f"[{extra}] extra" in imported.stderr
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(1200)
+def test_a_command_without_its_extra_says_which(lean: Path, tmp_path: Path) -> None:
+    """With [cli] but not [embedded], `up` names the missing extra instead of a traceback."""
+    cli = _run([str(lean), "-m", "pip", "install", "-q", "typer>=0.12", "rich>=13.7"])
+    assert cli.returncode == 0, cli.stderr[-3000:]
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ADVISOROS_")}
+        up = _run(
+            [str(lean.parent / "advisoros-db"), "up"],
+            env={**env, "ADVISOROS_HOME": str(tmp_path / "home")},
+        )
+        assert up.returncode == 1 and "Traceback" not in up.stderr, up.stderr
+        assert "needs the [embedded] extra" in up.stderr
+        as_json = _run(
+            [str(lean.parent / "advisoros-db"), "up", "--json"],
+            env={**env, "ADVISOROS_HOME": str(tmp_path / "home")},
+        )
+        assert as_json.returncode == 1 and as_json.stdout == ""
+        assert json.loads(as_json.stderr)["kind"] == "MissingExtra"
+    finally:
+        _run([str(lean), "-m", "pip", "uninstall", "-q", "-y", "typer", "rich"])
+
+
 def test_the_extras_match_pyproject() -> None:
     declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
         "optional-dependencies"

@@ -16,6 +16,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 # Only light modules here: every command module imports this one at `--help` time.
 console = Console()
@@ -45,7 +46,8 @@ def fail(message: str, code: int = 1, *, kind: str = "error") -> NoReturn:
     if _mode["json"]:
         sys.stderr.write(json.dumps({"error": message, "kind": kind, "exit_code": code}) + "\n")
     else:
-        err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+        # Escaped: a message naming "[embedded]" or a value in brackets is text, not Rich markup.
+        err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -54,10 +56,11 @@ def errors_as_messages() -> Iterator[None]:
     """Turn the package's own errors (and a command's BadParameter) into one clear message and a
     non-zero exit, not a traceback."""
     from advisoros_db.errors import AdvisorOSError
+    from advisoros_db.extras import MissingExtra
 
     try:
         yield
-    except AdvisorOSError as exc:
+    except (AdvisorOSError, MissingExtra) as exc:  # MissingExtra: e.g. `up` without [embedded]
         fail(str(exc), kind=type(exc).__name__)
     except typer.BadParameter as exc:
         if not _mode["json"]:
