@@ -51,7 +51,8 @@ def cases(conn: psycopg.Connection[Any], organization_id: object) -> list[QueryC
         QueryCase(
             "audit.month_aggregate",
             "time series",
-            f"Audit activity of {lower:%Y-%m} across all firms, by action and entity type.",
+            f"Audit activity of {lower:%Y-%m} by action and entity type: the application role's "
+            "figures count its own firm's rows (row-level security), the owner's every firm's.",
             MONTH_AGGREGATE,
             month,
         ),
