@@ -1,5 +1,6 @@
 """The per-transaction decision path of `router.connection("read")`, without I/O: plan, the
-transaction object, what to send with BEGIN (the per-read freshness check included), release.
+transaction object, whether the node is known down (where the code has that check), what to send
+with BEGIN (the per-read freshness check included), release.
 
 Usage: PYTHONPATH=<checkout>/src .venv/bin/python scripts/bench_decision_path.py LABEL
 Prints {"code": LABEL, "decision_path_us": best of 7 repeats of 100,000 calls}; run it for two
@@ -53,11 +54,20 @@ def main() -> None:
         tx.opening()
         tx.release()
 
+    def once_checking_down() -> None:  # a shell asks it before every checkout
+        plan = core.plan(Kind.READ, None)
+        tx = RoutedTransaction(core, Kind.READ, plan, None)
+        tx.known_down()
+        tx.opening()
+        tx.release()
+
+    measured = once_checking_down if hasattr(RoutedTransaction, "known_down") else once
+
     plan = core.plan(Kind.READ, None)
     if not plan.first.startswith("replica"):
         raise SystemExit(f"reads would not go to a replica: {plan}")
     count = 100_000
-    best = min(timeit.repeat(once, number=count, repeat=7)) / count * 1e6
+    best = min(timeit.repeat(measured, number=count, repeat=7)) / count * 1e6
     print(
         json.dumps(
             {"code": sys.argv[1] if len(sys.argv) > 1 else "", "decision_path_us": round(best, 3)}

@@ -25,6 +25,7 @@ from advisoros_db.bench.runner import await_replicas
 from advisoros_db.cluster import Cluster
 from advisoros_db.cluster.node import postmaster_pid
 from advisoros_db.targets import Target
+from advisoros_db.tenancy import APP_ROLE
 from advisoros_db.urls import with_database
 
 
@@ -48,7 +49,7 @@ def main() -> None:
     # World-traversable: as root, the servers run as an unprivileged user.
     scratch = Path(tempfile.mkdtemp(prefix="advisoros-bench-"))
     scratch.chmod(0o755)
-    cluster = Cluster(scratch / "home")
+    cluster = Cluster(scratch / "home", app_role=APP_ROLE)
     info = cluster.up(2)
     try:
         admin = with_database(info.primary_url, "postgres")

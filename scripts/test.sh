@@ -8,4 +8,8 @@ echo "== import-linter" && lint-imports
 if ! command -v chromium >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   echo "== installing chromium" && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 fi
+# tests/pgbouncer runs a real PgBouncer (Debian's package) in front of the test server.
+if ! command -v pgbouncer >/dev/null && [ ! -x /usr/sbin/pgbouncer ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "== installing pgbouncer" && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer
+fi
 echo "== pytest" && pytest "$@"

@@ -5,8 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from advisoros_db.errors import ConfigError
+
+POOL_KINDS = ("write", "read", "analytics", "background")
 
 
 class Settings(BaseSettings):
@@ -73,11 +77,39 @@ class Settings(BaseSettings):
     eject_return_probes: int = Field(default=2, ge=1)
     """Consecutive good probes an ejected node needs before it takes traffic again."""
 
-    pool_min_size: int = Field(default=1, ge=0)
-    """Connections each pool keeps open."""
+    pool_min_size: int = Field(default=1, ge=0, le=10_000)
+    """Connections each node's pool keeps open, unless its kind's own setting says otherwise."""
 
-    pool_max_size: int = Field(default=10, ge=1)
-    """Most connections each pool opens."""
+    pool_max_size: int = Field(default=10, ge=1, le=10_000)
+    """Most connections each node's pool opens, unless its kind's own setting says otherwise."""
+
+    pool_write_min_size: int | None = Field(default=None, ge=0, le=10_000)
+    """Connections the primary's pool (writes, and reads that fall back to it) keeps open."""
+
+    pool_write_max_size: int | None = Field(default=None, ge=1, le=10_000)
+    """Most connections the primary's pool opens (also the DR node's, once promoted)."""
+
+    pool_read_min_size: int | None = Field(default=None, ge=0, le=10_000)
+    """Connections each read replica's pool keeps open."""
+
+    pool_read_max_size: int | None = Field(default=None, ge=1, le=10_000)
+    """Most connections each read replica's pool opens."""
+
+    pool_analytics_min_size: int | None = Field(default=None, ge=0, le=10_000)
+    """Connections the analytics node's pool keeps open."""
+
+    pool_analytics_max_size: int | None = Field(default=None, ge=1, le=10_000)
+    """Most connections the analytics node's pool opens."""
+
+    pool_background_min_size: int | None = Field(default=None, ge=0, le=10_000)
+    """Connections the background node's pool keeps open."""
+
+    pool_background_max_size: int | None = Field(default=None, ge=1, le=10_000)
+    """Most connections the background node's pool opens."""
+
+    pgbouncer: Literal["auto", "on", "off"] = "auto"
+    """Whether a pooler in transaction mode (PgBouncer) sits between us and PostgreSQL: `on` never
+    uses server-side prepared statements; `off` uses them; `auto` checks each server once."""
 
     session_reset: Literal["discard_all", "transaction_pooler"] = "discard_all"
     """How pooled connections are cleaned when handed back: `discard_all` (DISCARD ALL: every
@@ -186,6 +218,29 @@ class Settings(BaseSettings):
             weights[name.strip()] = weight.strip()
         return weights
 
+    @model_validator(mode="after")
+    def _pool_bounds(self) -> Settings:
+        for kind, (low, high) in self.pool_bounds().items():
+            if low > high:
+                raise ValueError(
+                    f"the {kind} pool's min size {low} exceeds its max size {high}: lower "
+                    f"ADVISOROS_POOL_{kind.upper()}_MIN_SIZE (or ADVISOROS_POOL_MIN_SIZE) or raise "
+                    "the max"
+                )
+        return self
+
+    def pool_bounds(self) -> dict[str, tuple[int, int]]:
+        """`{kind: (min, max)}` for the write, read, analytics and background pools."""
+        bounds: dict[str, tuple[int, int]] = {}
+        for kind in POOL_KINDS:
+            low = getattr(self, f"pool_{kind}_min_size")
+            high = getattr(self, f"pool_{kind}_max_size")
+            bounds[kind] = (
+                self.pool_min_size if low is None else low,
+                self.pool_max_size if high is None else high,
+            )
+        return bounds
+
     @property
     def backup_repository(self) -> Path:
         """Where backups live: `backup_dir`, or `backups` under the embedded home."""
@@ -198,5 +253,18 @@ class Settings(BaseSettings):
 
 
 def get_settings() -> Settings:
-    """Read the settings from the environment (and `.env`) now."""
-    return Settings()
+    """Read the settings from the environment (and `.env`) now; a bad value raises ConfigError
+    naming the variable, what it holds and what it should be."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = ".".join(str(part) for part in error["loc"]) or "settings"
+            name = f"ADVISOROS_{field.upper()}" if error["loc"] else "settings"
+            given = error.get("input")
+            shown = "" if isinstance(given, dict) or field == "settings" else f" (got {given!r})"
+            if "secret" in field or "key" in field or "url" in field:
+                shown = ""
+            problems.append(f"{name}{shown}: {error['msg']}")
+        raise ConfigError("bad setting: " + "; ".join(problems)) from None

@@ -8,9 +8,13 @@ and the tests.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import psycopg
+
+from advisoros_db import requirements
 from advisoros_db.errors import ConfigError
 from advisoros_db.settings import Settings
 from advisoros_db.tenancy.roles import APP_ROLE
@@ -69,9 +73,14 @@ class Target:
 
 
 def configured(settings: Settings) -> Target:
-    """The servers the settings name. Raises `NoDatabaseConfigured` when none is set."""
+    """The servers the settings name. Raises `NoDatabaseConfigured` when none is set, and a
+    ConfigError when the primary misses a requirement (`requirements.check`: PostgreSQL 18,
+    pgvector). An unreachable primary is not checked here: the connection that follows reports it
+    (and `health` shows it down)."""
     if settings.database_url is None:
         raise NoDatabaseConfigured(NO_DATABASE)
+    with contextlib.suppress(psycopg.OperationalError):
+        requirements.check(settings.database_url)
     return Target(
         admin_url=settings.database_url,
         app_url=settings.app_database_url,

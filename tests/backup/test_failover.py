@@ -16,7 +16,7 @@ from advisoros_db.cluster import failover as failover_ops
 from advisoros_db.routing import Router, nodes_from
 from advisoros_db.tenancy import APP_ROLE
 from tests.routing.conftest import FAST, wait_for
-from tests.routing.test_faults import ReadLoad
+from tests.routing.reads import BackgroundReads, through_session
 from tests.support import EXTERNAL_URL, scratch_path
 
 pytestmark = [pytest.mark.replicas, pytest.mark.slow]
@@ -65,7 +65,12 @@ def test_failover_under_read_load_fences_the_primary_and_rejoin_makes_it_a_repli
             return False
         return True
 
-    with Router(nodes, FAST) as router, ReadLoad(router) as load:
+    with (
+        Router(nodes, FAST) as router,
+        BackgroundReads(
+            through_session(router, "SELECT inet_server_port(), count(*) FROM items")
+        ) as load,
+    ):
         wait_for(lambda: load.ok > 50, what="read load running")
         result = CliRunner().invoke(app, ["failover"])
         assert result.exit_code == 0, result.output

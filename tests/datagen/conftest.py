@@ -14,12 +14,14 @@ from tests.support import PgDatabase, PgServer, create_database, database_on, dr
 ANCHOR = dt.datetime(2026, 6, 15, tzinfo=dt.UTC)
 
 
-def seeded_database(server: PgServer, template: str, seed: int) -> Iterator[PgDatabase]:
+def seeded_database(
+    server: PgServer, template: str, seed: int, scale: str = "tiny", workers: int | None = None
+) -> Iterator[PgDatabase]:
     name = f"s_{uuid.uuid4().hex[:16]}"
     create_database(server, name, template=template)
     try:
         database = database_on(server, name)
-        datagen.seed(database.admin_url, "tiny", seed=seed, anchor=ANCHOR)
+        datagen.seed(database.admin_url, scale, seed=seed, anchor=ANCHOR, workers=workers)
         yield database
     finally:
         drop_database(server, name)

@@ -10,7 +10,7 @@ import pytest
 
 from advisoros_db.datagen.assemble import Batch
 from advisoros_db.datagen.introspect import describe
-from advisoros_db.datagen.loader import load_table
+from advisoros_db.datagen.loader import freezable, load_table
 from advisoros_db.errors import CheckViolation, ForeignKeyViolation, UniqueViolation
 from tests.support import PgDatabase
 
@@ -101,3 +101,49 @@ def test_primary_and_unique_keys_are_rebuilt_and_still_refuse_duplicates(db: PgD
             load_table(conn, "public", "clients", [twice], skip_triggers=True)
         assert conn.execute("SELECT count(*) FROM clients").fetchone() == (0,)
         assert conn.execute(KEYS).fetchall() == before
+
+
+# Rows of the first page with both xmin hint bits set: HEAP_XMIN_FROZEN (0x0300).
+FROZEN = (
+    "SELECT count(*) FILTER (WHERE t_infomask & 768 = 768) > 0,"
+    " bool_and(t_infomask & 768 = 768) FROM heap_page_items(get_raw_page('job_executions', 0))"
+)
+
+
+def test_a_freezable_table_loads_frozen_and_the_load_settings_end_with_it(db: PgDatabase) -> None:
+    with psycopg.connect(db.admin_url, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pageinspect")
+        default = conn.execute("SHOW maintenance_work_mem").fetchone()
+        columns = ["queue", "job_name"]
+        types = [describe(conn, "job_executions").columns[c].oid for c in columns]
+        jobs = Batch(columns, types, [("default", f"job-{i}") for i in range(5_000)])
+        settings = {"maintenance_work_mem": "77MB", "max_parallel_maintenance_workers": "0"}
+
+        plain = load_table(conn, "public", "job_executions", [jobs], settings=settings)
+        assert plain.rows == 5_000
+        assert conn.execute(FROZEN).fetchone() == (False, False)
+        conn.execute("TRUNCATE job_executions")
+
+        frozen = load_table(
+            conn, "public", "job_executions", [jobs], freeze=True, settings=settings
+        )
+        assert frozen.rows == 5_000
+        assert conn.execute(FROZEN).fetchone() == (True, True)
+        assert conn.execute("SHOW maintenance_work_mem").fetchone() == default
+
+
+def test_freeze_is_not_attempted_where_it_would_lose_rows_or_fail(db: PgDatabase) -> None:
+    with psycopg.connect(db.admin_url, autocommit=True) as conn:
+        # Referenced by other tables' foreign keys (TRUNCATE would refuse), partitioned (COPY
+        # FREEZE would refuse), and a table that already holds rows (TRUNCATE would lose them).
+        assert not freezable(conn, "public", "organizations")
+        assert not freezable(conn, "public", "audit_logs")
+        assert freezable(conn, "public", "job_executions")
+        conn.execute("INSERT INTO job_executions (queue, job_name) VALUES ('default', 'kept')")
+        assert not freezable(conn, "public", "job_executions")
+        columns = ["queue", "job_name"]
+        types = [describe(conn, "job_executions").columns[c].oid for c in columns]
+        load_table(
+            conn, "public", "job_executions", [Batch(columns, types, [("q", "new")])], freeze=True
+        )
+        assert conn.execute("SELECT count(*) FROM job_executions").fetchone() == (2,)

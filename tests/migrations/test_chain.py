@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import psycopg
@@ -87,12 +86,12 @@ def test_a_migration_gives_up_on_a_held_lock_and_leaves_the_database_as_it_was(
     migrations.upgrade(url, "0001_initial_schema")
     with psycopg.connect(url) as holder:
         holder.execute("LOCK TABLE documents IN ACCESS EXCLUSIVE MODE")
-        started = time.monotonic()
+        # Gave up (LockTimeout, from the revision's lock_timeout) rather than waited: how long
+        # that took is wall-clock, not asserted on a shared machine; a hang would meet the
+        # suite's per-test timeout.
         with pytest.raises(LockTimeout, match="retry later"):
             migrations.upgrade(url)
-        waited = time.monotonic() - started
         holder.rollback()
-    assert waited < 30
     assert migrations.current(url) == "0001_initial_schema"
     assert "document_embeddings" not in _tables(url)
 

@@ -40,7 +40,12 @@ def test_conversion_under_concurrent_writes_loses_nothing(
         convert.verify(admin, DOCUMENTS)
         convert.swap(admin, DOCUMENTS)
         convert.run(admin, AUDIT_LOGS, batch_size=300)
-        time.sleep(0.3)  # writes after the swap go through the reverse mirror
+        # Writes after the swap go through the reverse mirror: wait for some, not for a time.
+        swapped_at = load.ops
+        deadline = time.monotonic() + 120
+        while load.ops < swapped_at + 50 and not load.failures:
+            assert time.monotonic() < deadline, "no writes after the swap within 120 s"
+            time.sleep(0.05)
     assert load.failures == []
     assert load.ops > 50
     assert admin.execute("SELECT relkind FROM pg_class WHERE relname = 'documents'").fetchone() == (

@@ -5,24 +5,33 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 
 import psycopg
 import pytest
 
 from advisoros_db.cluster import Cluster
-from advisoros_db.routing import NodeConfig, Router, RouterOptions, nodes_from
+from advisoros_db.routing import NodeConfig, Router, RouterOptions, core, nodes_from
 from advisoros_db.urls import with_database
-from tests.support import PgServer, create_database, drop_database
+from tests.support import PgServer, create_database, drop_database, revive_replica
 
 FAST = RouterOptions(
     interval_s=0.1,
     max_lag_s=1.0,
-    probe_timeout_s=1.0,
+    # Also the connect timeout (rounded up) and, doubled, the pool checkout timeout: at 1 s a
+    # new connection on a machine running two suites timed out (PoolTimeout after 2 s).
+    probe_timeout_s=3.0,
     return_after=2,
     ryw_wait_s=0.1,
     retry_deadline_s=10.0,
     pool_size=4,
 )
+
+# A router built with monitor=False dates replicas only by the probe at its construction: a read
+# more than max_lag_s after it cannot be proven fresh and goes to the primary (by design). Tests
+# about where reads run, not about how stale they may be, use a bound no test outlives: with
+# FAST's one second, two suites on two cores sent their reads to the primary.
+ONE_SHOT = replace(FAST, max_lag_s=120.0)
 
 SETUP_SQL = """
 CREATE TABLE items (id bigserial PRIMARY KEY, organization_id uuid, v text NOT NULL);
@@ -33,6 +42,17 @@ CREATE POLICY items_tenant ON items
     USING (organization_id = NULLIF(current_setting('app.organization_id', true), '')::uuid)
     WITH CHECK (organization_id = NULLIF(current_setting('app.organization_id', true), '')::uuid);
 """
+
+
+@pytest.fixture(autouse=True)
+def patient_first_probe(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A router's first probe waits up to SETTLE_S (a quarter second) for a replica just behind
+    the primary's one WAL sample, else dates it by its last replayed commit and, on a quiet
+    cluster, calls it stale: reads then go to the primary. With two suites on two cores that
+    quarter second is often too short, and tests asserting where reads run failed (a read on the
+    primary instead of replica1). The wait ends as soon as the replica has caught up, so only a
+    router built while a replica is paused waits the whole window."""
+    monkeypatch.setattr(core, "SETTLE_S", 5.0)
 
 
 def wait_for(predicate: Callable[[], object], timeout: float = 15.0, what: str = "") -> None:
@@ -108,10 +128,26 @@ def admin_node_list(server: PgServer, routing_db: str) -> tuple[NodeConfig, ...]
 
 
 @pytest.fixture
-def admin_nodes(admin_node_list: tuple[NodeConfig, ...]) -> tuple[NodeConfig, ...]:
+def admin_nodes(
+    cluster: Cluster, admin_node_list: tuple[NodeConfig, ...]
+) -> tuple[NodeConfig, ...]:
     """Superuser URLs (RLS bypassed) of the primary and the two replicas, replicas caught up."""
+    for node in admin_node_list[1:]:
+        # A replica an earlier test left down is brought back (or rebuilt) here rather than
+        # failing every test after it.
+        revive_replica(cluster, node.name)
     settle([n.url for n in admin_node_list])
     return admin_node_list
+
+
+@pytest.fixture
+def revive(cluster: Cluster) -> Iterator[list[str]]:
+    """Names of replicas a test stops, kills or pauses: afterwards each is running, replaying
+    and streaming again (rebuilt from a fresh base backup if it will not come back)."""
+    touched: list[str] = []
+    yield touched
+    for name in touched:
+        revive_replica(cluster, name)
 
 
 @pytest.fixture
@@ -129,3 +165,13 @@ def app_nodes(
 def router(admin_nodes: tuple[NodeConfig, ...]) -> Iterator[Router]:
     with Router(admin_nodes, FAST) as routed:
         yield routed
+
+
+@pytest.fixture
+def replica1_paused(cluster: Cluster, admin_nodes: tuple[NodeConfig, ...]) -> Iterator[int]:
+    """replica1 with replay paused (after `admin_nodes` has caught it up); yields its port."""
+    cluster.pause_replay("replica1")
+    try:
+        yield cluster.node("replica1").port
+    finally:
+        cluster.resume_replay("replica1")

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import threading
 import uuid
-from collections.abc import Iterator
 
 import psycopg
 import pytest
@@ -16,12 +14,14 @@ from advisoros_db.errors import PermissionDenied, ReadOnlyViolation, UniqueViola
 from advisoros_db.routing import AsyncRouter, NodeConfig, Router, RoutingError, nodes_from
 from advisoros_db.routing.metrics import total
 from advisoros_db.urls import port_of
-from tests.routing.conftest import FAST, wait_for
+from tests.routing.conftest import FAST, ONE_SHOT, wait_for
+from tests.routing.reads import BackgroundReads, through_connection
 
 WHERE = "SELECT inet_server_port(), pg_is_in_recovery()"
 INSERT = "INSERT INTO items (organization_id, v) VALUES (%s, %s)"
 CTE_INSERT = "WITH w AS (INSERT INTO items (v) VALUES (%s) RETURNING 1) SELECT * FROM w"
 FIND = "SELECT count(*), inet_server_port() FROM items WHERE v = %s"
+READ = "SELECT inet_server_port(), count(*) FROM items"
 
 
 def count_of(url: str, marker: str) -> int:
@@ -36,7 +36,7 @@ def test_each_kind_runs_where_it_should(admin_nodes: tuple[NodeConfig, ...]) -> 
     nodes = nodes_from(
         primary.url, [replica1.url], analytics_url=replica2.url, background_url=replica1.url
     )
-    with Router(nodes, FAST, monitor=False) as router:
+    with Router(nodes, ONE_SHOT, monitor=False) as router:
         for kind in ("write", "transactional"):
             with router.connection(kind) as conn:
                 assert conn.execute(WHERE).fetchone() == (port_of(primary.url), False)
@@ -70,7 +70,7 @@ def test_a_read_connection_cannot_write_anywhere(
                 "on",
             )
     with (
-        Router(admin_nodes, FAST, monitor=False) as router,
+        Router(admin_nodes, ONE_SHOT, monitor=False) as router,
         pytest.raises(ReadOnlyViolation, match="read-only"),
         router.connection("read") as conn,
     ):
@@ -123,60 +123,17 @@ def test_writes_commit_leave_a_token_and_errors_roll_back(
     assert count_of(server_admin_url, marker) == 1
 
 
-class ConnectionReads:
-    """Threads reading through `router.connection("read")` until stopped; failures are kept."""
-
-    def __init__(self, router: Router, threads: int = 4) -> None:
-        self.router = router
-        self.ok = 0
-        self.ports: list[int] = []
-        self.failures: list[BaseException] = []
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._threads = [threading.Thread(target=self._run) for _ in range(threads)]
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                with self.router.connection("read") as conn:
-                    row = conn.execute("SELECT inet_server_port(), count(*) FROM items").fetchone()
-                    assert row is not None
-            except BaseException as exc:
-                with self._lock:
-                    self.failures.append(exc)
-            else:
-                with self._lock:
-                    self.ok += 1
-                    self.ports.append(row[0])
-
-    def __enter__(self) -> ConnectionReads:
-        for thread in self._threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join()
-
-
-@pytest.fixture
-def revive(cluster: Cluster) -> Iterator[list[str]]:
-    touched: list[str] = []
-    yield touched
-    for name in touched:
-        if not next(n for n in cluster.status() if n.name == name).running:
-            cluster.start_node(name)
-        cluster.resume_replay(name)
-
-
 @pytest.mark.replicas
 def test_killing_a_replica_under_connection_reads_fails_no_read(
     cluster: Cluster, admin_nodes: tuple[NodeConfig, ...], revive: list[str]
 ) -> None:
     replica1_port = cluster.node("replica1").port
-    with Router(admin_nodes, FAST) as router, ConnectionReads(router) as load:
-        wait_for(lambda: load.ok > 50 and replica1_port in load.ports, what="load on replica1")
+    cluster.checkpoint("replica1")  # its restart replays only WAL written from here
+    with (
+        Router(admin_nodes, FAST) as router,
+        BackgroundReads(through_connection(router, READ)) as load,
+    ):
+        wait_for(lambda: load.ok > 50 and replica1_port in load.ports(), what="load on replica1")
         revive.append("replica1")
         cluster.kill_node("replica1")
         wait_for(lambda: router.core.snapshot.node("replica1").ejected, what="ejection")
@@ -186,20 +143,11 @@ def test_killing_a_replica_under_connection_reads_fails_no_read(
         wait_for(
             lambda: not router.core.snapshot.node("replica1").ejected, timeout=30, what="return"
         )
-        back = len(load.ports)
-        wait_for(lambda: replica1_port in load.ports[back:], what="reads on the returned replica")
+        back = load.ok
+        wait_for(lambda: replica1_port in load.ports(back), what="reads on the returned replica")
         counts = router.core.metrics.counts()
     assert load.failures == [], f"{len(load.failures)} reads failed: {load.failures[:3]}"
     assert total(counts, "advisoros_router_ejections", node="replica1") >= 1
-
-
-@pytest.fixture
-def replica1_paused(cluster: Cluster) -> Iterator[int]:
-    cluster.pause_replay("replica1")
-    try:
-        yield cluster.node("replica1").port
-    finally:
-        cluster.resume_replay("replica1")
 
 
 @pytest.mark.replicas

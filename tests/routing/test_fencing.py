@@ -183,3 +183,55 @@ def test_a_promoted_read_replica_serves_no_reads_and_takes_the_writes(
             assert (port, in_recovery) != (replica1_port, True)
         with router.session("write") as s:
             assert s.execute(WHERE).one() == (replica1_port, False)
+
+
+def test_two_promotions_onto_the_same_timeline_the_later_one_takes_the_writes(
+    own_cluster: Cluster, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The primary dies, the DR is promoted (timeline 2) and takes writes; then the read replica,
+    still on the old history, is promoted too and also picks timeline 2. The router saw it a
+    standby after the DR took writes, so it was promoted last: it takes the writes and the DR is
+    fenced. A fresh router cannot order the two and refuses writes to both."""
+    admin = {n: own_cluster.url(n) for n in ("primary", "replica1", "replica2")}
+    with psycopg.connect(admin["primary"], autocommit=True) as conn:
+        conn.execute(SETUP)
+    app = {n: own_cluster.url(n, app=True) for n in admin}
+    nodes = nodes_from(app["primary"], [app["replica1"]], dr_url=app["replica2"])
+    replica1_port = own_cluster.node("replica1").port
+    dr_port = own_cluster.node("replica2").port
+    with Router(nodes, FAST, monitor=False) as router:
+        own_cluster.kill_node("primary")
+        own_cluster.promote("replica2")
+        router.probe()
+        assert set(_write(router, "on-dr", 10)) == {dr_port}
+        router.probe()  # replica1 seen a standby while the DR takes writes
+        own_cluster.promote("replica1")
+        caplog.clear()
+        with caplog.at_level(logging.ERROR, logger="advisoros_db.routing"):
+            report = router.probe()
+        node = {n["name"]: n for n in report["nodes"]}
+        assert node["replica1"]["timeline"] == node["dr"]["timeline"] == 2, "the same timeline"
+        assert report["fenced"] == ["dr"]
+        assert report["primary"]["node"] == "replica1"
+        assert any("'dr' fenced" in r.getMessage() for r in caplog.records), "logged"
+        for _ in range(3):
+            router.probe()
+            assert set(_write(router, "on-replica1", 10)) == {replica1_port}
+        # The winner gone, the fenced DR still gets no write.
+        own_cluster.kill_node("replica1")
+        report = router.probe()
+        assert "dr" in report["fenced"]
+        with pytest.raises(RoutingError), router.session("write") as s:
+            s.execute(text("INSERT INTO marks (v) VALUES ('lost')"))
+        own_cluster.start_node("replica1")
+
+    with (
+        Router(nodes, FAST, monitor=False) as fresh,
+        pytest.raises(RoutingError, match="did not see which was promoted last"),
+        fresh.session("write") as s,
+    ):
+        s.execute(text("INSERT INTO marks (v) VALUES ('fresh')"))
+    assert _count(admin["replica2"], "on-replica1") == 0, "no write reached the fenced DR"
+    assert _count(admin["replica2"], "lost") == 0
+    assert _count(admin["replica1"], "on-replica1") == 30
+    assert _count(admin["replica1"], "fresh") == _count(admin["replica2"], "fresh") == 0

@@ -30,6 +30,7 @@ def seen(
     system: str = SYSTEM,
     server: str | None = None,
     now: float = 0.0,
+    sent_at: float | None = None,
 ) -> state.Snapshot:
     result = state.ProbeResult(
         reachable=True,
@@ -41,6 +42,7 @@ def seen(
         timeline=timeline,
         system_id=system,
         server=server or f"{system}@h:{name}",
+        sent_at=sent_at,
     )
     snap = state.apply_probe(snap, name, result, now=now, return_after=1)
     return fencing.sample_if_writable(snap, name, result.current_lsn, now)
@@ -140,3 +142,58 @@ def test_freshness_is_proven_until_the_bound_past_the_sample_a_replica_has_repla
     # With the writable node down nothing newer exists: caught-up replicas stay fresh.
     assert decisions.routes(down(snap, "primary"), 5.0).fresh["analytics"] == math.inf
     assert decisions.routes(down(snap, "primary"), 5.0).fresh["replica1"] == 15.0
+
+
+def promoted_one_after_the_other() -> state.Snapshot:
+    """The primary gone; the DR seen a standby, then writable on timeline 2; then replica1 (still
+    following the old history) seen a standby after that, then writable on timeline 2 too."""
+    snap = down(cluster_before_failover(), "primary")
+    snap = seen(snap, "dr", writable=False, timeline=1, now=1.0, sent_at=0.9)
+    snap = seen(snap, "dr", writable=True, timeline=2, now=2.0, sent_at=1.9)
+    snap = seen(snap, "replica1", writable=False, timeline=1, now=3.0, sent_at=2.9)
+    return seen(snap, "replica1", writable=True, timeline=2, now=4.0, sent_at=3.9)
+
+
+def test_the_server_seen_promoted_last_on_the_same_timeline_wins_the_other_is_fenced() -> None:
+    snap = promoted_one_after_the_other()
+    verdict = fencing.judge(snap)
+    assert verdict.primary == "replica1"
+    assert (
+        set(verdict.fenced) == {"dr"}
+        and "promoted to that timeline after it" in (verdict.fenced["dr"])
+    )
+    assert decisions.routes(snap, 5.0).write_refusal is None
+    # Sticky: with the winner gone, the loser still gets no write (the down configured primary
+    # is all that is left, and back on timeline 1 it would be fenced too).
+    verdict = fencing.judge(down(snap, "replica1"))
+    assert verdict.primary == "primary" and "dr" in verdict.fenced
+    # Rejoined and promoted again onto a newer timeline, it is a legitimate primary once more.
+    snap = seen(down(snap, "replica1"), "dr", writable=True, timeline=3, now=5.0, sent_at=4.9)
+    assert fencing.judge(snap).primary == "dr"
+
+
+def test_promotions_the_probes_cannot_order_refuse_writes_to_both() -> None:
+    # Both promoted between the same two probes: replica1 last seen a standby (sent 1.5) before
+    # the DR was first seen writable (2.0), so neither order is proven.
+    snap = down(cluster_before_failover(), "primary")
+    snap = seen(snap, "dr", writable=False, timeline=1, now=1.0, sent_at=0.9)
+    snap = seen(snap, "replica1", writable=False, timeline=1, now=1.6, sent_at=1.5)
+    snap = seen(snap, "dr", writable=True, timeline=2, now=2.0, sent_at=1.9)
+    snap = seen(snap, "replica1", writable=True, timeline=2, now=2.1, sent_at=2.05)
+    verdict = fencing.judge(snap)
+    assert verdict.primary is None and "did not see which was promoted last" in (
+        verdict.refusal or ""
+    )
+    assert snap.superseded == ()
+
+
+def test_a_server_unreachable_in_between_may_have_been_promoted_anew() -> None:
+    # The DR was writable at 2.0, went away, and is writable again: its promotion is dated by the
+    # first probe after it came back (5.0), later than replica1's last standby probe (2.9).
+    snap = down(cluster_before_failover(), "primary")
+    snap = seen(snap, "dr", writable=True, timeline=2, now=2.0, sent_at=1.9)
+    snap = seen(snap, "replica1", writable=False, timeline=1, now=3.0, sent_at=2.9)
+    snap = down(snap, "dr")
+    snap = seen(snap, "dr", writable=True, timeline=2, now=5.0, sent_at=4.9)
+    snap = seen(snap, "replica1", writable=True, timeline=2, now=6.0, sent_at=5.9)
+    assert fencing.judge(snap).primary is None and snap.superseded == ()

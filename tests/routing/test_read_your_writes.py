@@ -5,12 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import uuid
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import text
 
-from advisoros_db.cluster import Cluster
 from advisoros_db.errors import ReadOnlyViolation
 from advisoros_db.routing import AsyncRouter, ConsistencyToken, NodeConfig, Router
 from advisoros_db.routing.metrics import total
@@ -18,15 +16,6 @@ from tests.routing.conftest import FAST
 
 INSERT = text("INSERT INTO items (v) VALUES (:v)")
 FIND = text("SELECT count(*), inet_server_port() FROM items WHERE v = :v")
-
-
-@pytest.fixture
-def replica1_paused(cluster: Cluster) -> Iterator[int]:
-    cluster.pause_replay("replica1")
-    try:
-        yield cluster.node("replica1").port
-    finally:
-        cluster.resume_replay("replica1")
 
 
 @pytest.mark.replicas

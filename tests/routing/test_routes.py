@@ -4,6 +4,7 @@ made from it: a changed snapshot must show in the very next plan (no stale cache
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from dataclasses import replace
 
@@ -160,3 +161,27 @@ def test_counters_from_many_threads_are_exact_and_exported() -> None:
     text = metrics.generate().decode()
     assert 'advisoros_router_queries_total{kind="read",node="replica1"} 40001.0' in text
     assert "# TYPE advisoros_router_retries_total counter" in text
+
+
+class _Answers:
+    """A prober that answers with a fixed result (no server: this checks the bookkeeping)."""
+
+    def __init__(self, result: state.ProbeResult) -> None:
+        self.result = result
+
+    def probe(self) -> state.ProbeResult:
+        return self.result
+
+
+def test_a_primary_sample_is_dated_at_the_probes_start_not_its_end() -> None:
+    """Regression: samples were dated when the probe returned, so a slow probe (a busy machine)
+    made replicas look fresher by its round trip, and reads came back staler than the bound."""
+    core = RoutingCore(NODES, OPTIONS)
+    slow = replace(probed(False, 500), latency_ms=400.0)
+    answers = {n.name: _Answers(slow if n.name == "primary" else probed(True, 500)) for n in NODES}
+    before = time.monotonic()
+    core.probe_all(answers)  # type: ignore[arg-type]
+    after = time.monotonic()
+    [sample] = core.snapshot.wal_history
+    assert sample.lsn == 500
+    assert before - 0.4 <= sample.at <= after - 0.4

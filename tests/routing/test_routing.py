@@ -12,7 +12,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from advisoros_db.errors import ReadOnlyViolation, TenantError
 from advisoros_db.routing import NodeConfig, Router, RoutingError, UnknownKind, nodes_from
 from advisoros_db.routing.metrics import total
-from tests.routing.conftest import FAST
+from tests.routing.conftest import FAST, ONE_SHOT
 
 WHERE = text("SELECT inet_server_port(), pg_is_in_recovery()")
 
@@ -28,7 +28,7 @@ def test_each_kind_runs_where_it_should(admin_nodes: tuple[NodeConfig, ...]) -> 
     nodes = nodes_from(
         primary.url, [replica1.url], analytics_url=replica2.url, background_url=replica1.url
     )
-    with Router(nodes, FAST, monitor=False) as router:
+    with Router(nodes, ONE_SHOT, monitor=False) as router:
         for kind in ("write", "transactional"):
             with router.session(kind) as s:
                 assert s.execute(WHERE).one() == (port(primary.url), False)
@@ -133,7 +133,7 @@ def test_a_disguised_write_is_stopped_by_the_read_only_transaction(
 
 def test_sessions_are_scoped_to_their_tenant_on_replicas(app_nodes: tuple[NodeConfig, ...]) -> None:
     org_a, org_b = uuid.uuid4(), uuid.uuid4()
-    with Router(app_nodes, FAST, monitor=False) as router:
+    with Router(app_nodes, ONE_SHOT, monitor=False) as router:
         for org in (org_a, org_b):
             with router.session("write", organization_id=org) as s:
                 s.execute(
@@ -169,7 +169,7 @@ def test_writes_are_refused_clearly_when_the_primary_is_unreachable(
         dead_port = sock.getsockname()[1]
     dead = admin_nodes[0].url.replace(f":{port(admin_nodes[0].url)}/", f":{dead_port}/")
     nodes = nodes_from(dead, [n.url for n in admin_nodes[1:]])
-    with Router(nodes, FAST, monitor=False) as router:
+    with Router(nodes, ONE_SHOT, monitor=False) as router:
         assert router.health()["primary"]["isHealthy"] is False
         with pytest.raises(RoutingError, match="not retried"), router.session("write") as s:
             s.execute(text("SELECT 1"))

@@ -30,7 +30,7 @@ TO_BLOCKING = [
     ("psycopg.AsyncCursor", "psycopg.Cursor"),
     ("__aenter__", "__enter__"),
     ("__aexit__", "__exit__"),
-    ("_acheckout", "_checkout"),
+    ("acheckout(", "_checkout("),
     ("_aopen", "_open"),
     ("_aclose", "_close"),
     ("adrive", "drive"),

@@ -18,13 +18,13 @@ from dataclasses import replace
 
 import psycopg
 import pytest
-from sqlalchemy import text
 
 from advisoros_db.cluster import Cluster
 from advisoros_db.routing import NodeConfig, Router
 from advisoros_db.routing.lsn import parse_lsn
 from advisoros_db.routing.metrics import total
 from tests.routing.conftest import FAST, wait_for
+from tests.routing.reads import BackgroundReads, alternating, through_connection, through_session
 
 pytestmark = pytest.mark.replicas
 
@@ -79,44 +79,6 @@ class Observer:
             thread.join()
 
 
-class Reads:
-    """Reader threads through `router.session` and `router.connection`; every read kept."""
-
-    def __init__(self, router: Router) -> None:
-        self.router = router
-        self.reads: list[tuple[float, int, int]] = []  # (started, port, position)
-        self.failures: list[BaseException] = []
-        self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._run, args=(i,)) for i in range(2)]
-
-    def _run(self, index: int) -> None:
-        while not self._stop.is_set():
-            started = time.monotonic()
-            try:
-                if index == 0:
-                    with self.router.session("read") as s:
-                        port, lsn = s.execute(text(POSITION)).one()
-                else:
-                    with self.router.connection("read") as conn:
-                        row = conn.execute(POSITION).fetchone()
-                        assert row is not None
-                        port, lsn = row
-            except BaseException as exc:
-                self.failures.append(exc)
-            else:
-                self.reads.append((started, port, parse_lsn(lsn)))
-
-    def __enter__(self) -> Reads:
-        for thread in self._threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join()
-
-
 @pytest.fixture
 def paused_replica1(cluster: Cluster) -> Iterator[int]:
     yield cluster.node("replica1").port
@@ -133,8 +95,9 @@ def test_no_read_is_staler_than_the_bound(
 ) -> None:
     replica2 = cluster.node("replica2").port
     with Observer(server_admin_url) as seen, Router(admin_nodes, BOUND, monitor=monitor) as router:
-        with Reads(router) as load:
-            wait_for(lambda: any(p == paused_replica1 for _, p, _ in load.reads), what="reads")
+        read = alternating(through_session(router, POSITION), through_connection(router, POSITION))
+        with BackgroundReads(read, threads=2) as load:
+            wait_for(lambda: paused_replica1 in load.ports(), what="reads")
             cluster.pause_replay("replica1")
             paused_at = time.monotonic()
             # Run until replica1 is well past the bound, by the observer's clock, and reads go on.
@@ -147,21 +110,23 @@ def test_no_read_is_staler_than_the_bound(
             wait_for(lambda: len(load.reads) > since + 50, timeout=60, what="reads go on")
         checked = 0
         stale = []
-        for started, port, lsn in load.reads:
+        for started, port, lsn in (
+            (r.started, r.port, parse_lsn(str(r.value))) for r in load.reads
+        ):
             passed = seen.passed(lsn)
             if passed is None or passed > started:
                 continue  # nothing sampled proves the read missed a change
             checked += 1
             if started - passed > BOUND.max_lag_s:
                 stale.append((port, round(started - passed, 3)))
-        late = [r for r in load.reads if r[0] > paused_at + 2 * BOUND.max_lag_s]
+        late = [r.port for r in load.reads if r.started > paused_at + 2 * BOUND.max_lag_s]
         counts = router.core.metrics.counts()
     assert load.failures == [], f"{len(load.failures)} reads failed: {load.failures[:3]}"
     assert stale == [], f"{len(stale)} of {checked} reads staler than the bound: {stale[:5]}"
-    assert late and all(port != paused_replica1 for _, port, _ in late), "replica1 left"
+    assert late and paused_replica1 not in late, "replica1 left"
     if monitor:
         # Probes keep proving the other replica fresh: reads stay on it, not on the primary.
-        assert sum(port == replica2 for _, port, _ in late) > len(late) // 2
+        assert late.count(replica2) > len(late) // 2
     else:
         # With no probe since the start nothing dates any replica's data: the in-band checks
         # send every read to the primary once the bound has passed.

@@ -176,7 +176,7 @@ def test_the_path_reported_is_the_path_taken(corpus: tuple[PgDatabase, list[Any]
             conn.execute("SELECT set_config('enable_indexscan', %s, false)", (index_scans,))
             conn.commit()
             with tenant_transaction(conn, tenant.org) as org:
-                semantic._set_scan(conn)
+                semantic._set_scan(conn, semantic.QUERY_DEPTH.ef_search)
                 on_hnsw = _uses_hnsw(conn, tenant, org)
             got = semantic.search_vector(conn, tenant.org, tenant.vectors[0], exact_threshold=0)
             assert on_hnsw is (index_scans == "on")

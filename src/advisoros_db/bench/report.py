@@ -144,6 +144,7 @@ def markdown(data: dict[str, Any], charts: list[str], command: str) -> str:
         lines.append(f"- {name}: {n:,}")
     load = data.get("load")
     if load:
+        lines += limit_lines(load)
         lines += [
             "",
             f"Loaded in this run: {load['rows']:,} rows in {load['seconds']:,.1f} s "
@@ -236,6 +237,7 @@ def summary(data: dict[str, Any], command: str) -> str:
             f"{load['rows_per_second']:,} rows/s overall.",
             "",
         ]
+        lines += limit_lines(load)
     if data.get("vacuum_seconds") is not None:
         lines += [
             f"VACUUM (ANALYZE) of both sides before timing: {data['vacuum_seconds']:,.0f} s.",
@@ -279,3 +281,18 @@ def write(data: dict[str, Any], out: Path, command: str) -> list[Path]:
     digest = out / "summary.md"
     digest.write_text(summary(data, command))
     return [json_path, md_path, digest, *charts]
+
+
+def limit_lines(load: dict[str, Any]) -> list[str]:
+    """The ingest limit beside the loader's rate, when the load measured it (`--measure-limit`)."""
+    limit = load.get("limit")
+    if not limit:
+        return []
+    return [
+        f"Ingest limit (the same rows loaded again from binary COPY files, nothing generating): "
+        f"{limit['rows']:,} rows in {limit['seconds']:,.1f} s = {limit['rows_per_second']:,} "
+        f"rows/s (COPY {limit['copy_seconds']:,.1f} s, indexes and foreign keys "
+        f"{limit['index_seconds']:,.1f} s, summed over connections); the loader ran at "
+        f"{load['percent_of_limit']} % of it.",
+        "",
+    ]

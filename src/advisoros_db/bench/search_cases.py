@@ -248,8 +248,8 @@ def semantic_case(
                 f" {E5_SMALL.dimensions} dims; each tenant a Dirichlet(0.3) mix of topics"
             ),
             "k": K,
-            "ef_search": semantic.EF_SEARCH,
-            "chunks_fetched_per_document": semantic.CHUNKS_PER_DOCUMENT,
+            "depth_query": vars(semantic.QUERY_DEPTH),
+            "depth_similar_document": vars(semantic.SIMILAR_DEPTH),
             "similar_probes": semantic.SIMILAR_PROBES,
             "reference": "numpy brute force over the tenant's live chunk vectors",
             "rows": rows,

@@ -32,6 +32,14 @@ def bench(
     reseed: Annotated[
         bool, typer.Option("--reseed", help="Load the data set again even if it is there.")
     ] = False,
+    measure_limit: Annotated[
+        bool,
+        typer.Option(
+            "--measure-limit",
+            help="When loading, also measure the server's ingest limit (the rows loaded again "
+            "from files) and report the loader's rate as a share of it.",
+        ),
+    ] = False,
     json_out: JsonOption = False,
 ) -> None:
     """Load (or reuse) data at a scale, then measure each case side by side against a naive baseline."""
@@ -66,6 +74,7 @@ def bench(
             on_case=case_done,
             reseed=reseed,
             progress=progress,
+            measure_limit=measure_limit,
         )
     data = report.as_dict()
     written = benchmark.write(data, folder, "advisoros-db " + shlex.join(sys.argv[1:]))

@@ -8,7 +8,14 @@ from typing import Annotated
 import typer
 
 from advisoros_db.cli import servers
-from advisoros_db.cli.output import JsonOption, command, console, fail, print_json
+from advisoros_db.cli.output import (
+    JsonOption,
+    command,
+    console,
+    err_console,
+    fail,
+    print_json,
+)
 
 app = typer.Typer()
 
@@ -49,8 +56,14 @@ def migrate(
         return
     url = _admin_url()
     before = migrations.current(url)
-    migrations.upgrade(url, to)
+    migrations.upgrade(url, to, on_wait=_say_waiting)
     _at(url, json_out, action="upgrade", target=to, before=before)
+
+
+def _say_waiting() -> None:
+    err_console.print(
+        "another migrate or rollback is running on this database; waiting for it to finish"
+    )
 
 
 @app.command()
@@ -58,11 +71,19 @@ def migrate(
 def rollback(
     to: Annotated[str | None, typer.Option("--to", help="Revision to roll back to.")] = None,
     steps: Annotated[
-        int | None, typer.Option("--steps", help="Number of revisions to roll back.", min=1)
+        int | None,
+        typer.Option("--steps", help="Number of revisions to roll back.", min=1, max=1000),
     ] = None,
+    yes: Annotated[
+        bool,
+        typer.Option("--yes", help="Roll back even if that drops tables holding rows."),
+    ] = False,
     json_out: JsonOption = False,
 ) -> None:
-    """Downgrade the database to a revision (--to) or by a number of revisions (--steps)."""
+    """Downgrade the database to a revision (--to) or by a number of revisions (--steps).
+
+    A rollback that would drop tables holding rows is refused, listing them, unless --yes.
+    """
     from advisoros_db import migrations
 
     if (to is None) == (steps is None):
@@ -70,10 +91,25 @@ def rollback(
     url = _admin_url()
     before = migrations.current(url)
     if to is not None:
-        migrations.downgrade(url, to)
-    elif steps is not None:
-        migrations.downgrade_steps(url, steps)
-    _at(url, json_out, action="downgrade", target=to, steps=steps, before=before)
+        done = migrations.downgrade(url, to, confirm=yes, on_wait=_say_waiting)
+    else:
+        assert steps is not None
+        done = migrations.downgrade_steps(url, steps, confirm=yes, on_wait=_say_waiting)
+    if json_out:
+        print_json(
+            {
+                "action": "downgrade",
+                "target": to,
+                "steps": steps,
+                "before": before,
+                "undone": list(done.undone),
+                "revision": done.at,
+            }
+        )
+        return
+    if done.undone:
+        console.print(f"undid {', '.join(done.undone)}", highlight=False, soft_wrap=True)
+    console.print(f"database at {done.at or 'base'}", highlight=False)
 
 
 @app.command()

@@ -66,6 +66,34 @@ def errors_as_messages() -> Iterator[None]:
         if not _mode["json"]:
             raise  # click prints its usage text and exits 2
         fail(exc.format_message(), code=exc.exit_code, kind="usage")
+    except Exception as exc:
+        if not _from_driver(exc):
+            raise
+        _explain_driver_error(exc)
+
+
+def _from_driver(exc: BaseException) -> bool:
+    """A psycopg or SQLAlchemy driver error, or text that is not UTF-8. The drivers are looked up
+    in sys.modules, not imported: an error can only come from a driver that is loaded."""
+    if isinstance(exc, UnicodeError):
+        return True
+    psycopg, sa_exc = sys.modules.get("psycopg"), sys.modules.get("sqlalchemy.exc")
+    return (psycopg is not None and isinstance(exc, psycopg.Error)) or (
+        sa_exc is not None and isinstance(exc, sa_exc.DBAPIError)
+    )
+
+
+def _explain_driver_error(exc: Exception) -> NoReturn:
+    from sqlalchemy import exc as sa_exc
+
+    from advisoros_db.errors import explain
+
+    mine = explain(exc)
+    if mine is not None:
+        fail(str(mine), kind=type(mine).__name__)
+    original = exc.orig if isinstance(exc, sa_exc.DBAPIError) else exc
+    code = getattr(original, "sqlstate", None)
+    fail(f"the database refused this ({code or type(original).__name__}): {original}".strip())
 
 
 def command(func: Callable[..., None]) -> Callable[..., None]:

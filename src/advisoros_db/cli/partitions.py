@@ -80,7 +80,8 @@ def archive(
         str, typer.Argument(help="audit_logs (by month) or documents (by tax year)")
     ] = ("audit_logs"),
     keep_months: Annotated[
-        int | None, typer.Option(help="Months of audit logs to keep attached.", min=0)
+        int | None,
+        typer.Option(help="Months of audit logs to keep attached (0-1200).", min=0, max=1200),
     ] = None,
     keep_years: Annotated[
         int | None,
@@ -123,15 +124,14 @@ def restore(
     json_out: JsonOption = False,
 ) -> None:
     """Load an archived month or tax year back from its export, checking sha256 and row checksum."""
-    import psycopg
 
-    from advisoros_db import partitioning
+    from advisoros_db import partitioning, pooler
 
     if not file.is_file() or not file.with_suffix(".json").is_file():
         fail(
             f"{file} or its manifest {file.with_suffix('.json')} is missing; give an exported .copy file"
         )
-    with psycopg.connect(_admin_url(), autocommit=True) as conn:
+    with pooler.connect(_admin_url(), autocommit=True) as conn:
         rows, checksum = partitioning.restore(conn, file, schema=schema)
     if json_out:
         print_json({"file": str(file), "schema": schema, "rows": rows, "checksum": checksum})
@@ -187,7 +187,6 @@ def convert(
     json_out: JsonOption = False,
 ) -> None:
     """Convert a populated table online (resumable): prepare, sync, backfill, verify, swap."""
-    import psycopg
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -196,12 +195,13 @@ def convert(
         TimeElapsedColumn,
     )
 
-    from advisoros_db import partitioning
+    from advisoros_db import partitioning, pooler
     from advisoros_db.partitioning import convert as conversion
 
     spec = partitioning.spec_for(table)
     started = time.perf_counter()
-    with psycopg.connect(_admin_url(), autocommit=True) as conn:
+    url = _admin_url()
+    with conversion.exclusive(url, table), pooler.connect(url, autocommit=True) as conn:
         if repair:
             console.print(f"re-copied {conversion.repair(conn, spec)} rows")
         with Progress(
@@ -247,13 +247,13 @@ def convert(
 @command
 def rollback(table: TableArgument, json_out: JsonOption = False) -> None:
     """Swap the plain table back in (during the rollback window)."""
-    import psycopg
-
-    from advisoros_db import partitioning
+    from advisoros_db import partitioning, pooler
     from advisoros_db.partitioning import convert as conversion
 
-    with psycopg.connect(_admin_url(), autocommit=True) as conn:
-        result = conversion.rollback(conn, partitioning.spec_for(table))
+    spec = partitioning.spec_for(table)
+    url = _admin_url()
+    with conversion.exclusive(url, table), pooler.connect(url, autocommit=True) as conn:
+        result = conversion.rollback(conn, spec)
     if json_out:
         print_json({"table": table, "partitioned": False, "swap_lock_ms": round(result.lock_ms, 2)})
         return
@@ -264,13 +264,13 @@ def rollback(table: TableArgument, json_out: JsonOption = False) -> None:
 @command
 def finalize(table: TableArgument, json_out: JsonOption = False) -> None:
     """End the rollback window: drop the plain table kept since the swap."""
-    import psycopg
 
-    from advisoros_db import partitioning
+    from advisoros_db import partitioning, pooler
     from advisoros_db.partitioning import convert as conversion
 
     spec = partitioning.spec_for(table)
-    with psycopg.connect(_admin_url(), autocommit=True) as conn:
+    url = _admin_url()
+    with conversion.exclusive(url, table), pooler.connect(url, autocommit=True) as conn:
         conversion.finalize(conn, spec)
     if json_out:
         print_json({"table": table, "partitioned": True, "dropped": spec.old_name})

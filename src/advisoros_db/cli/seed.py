@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.progress import ProgressColumn, Task
+from rich.text import Text
 
 from advisoros_db.cli import servers
 from advisoros_db.cli.output import JsonOption, command, console, hide_progress, print_json
@@ -19,19 +21,26 @@ ScaleOption = Annotated[
 ]
 
 
+class RateColumn(ProgressColumn):
+    """Rows so far, and rows/s and MB/s since the task started (bytes from its `bytes` field)."""
+
+    def render(self, task: Task) -> Text:
+        done = f"{task.completed:,.0f}" + (f"/{task.total:,.0f}" if task.total else "")
+        elapsed = task.finished_time if task.finished else task.elapsed
+        if not elapsed or not task.completed:
+            return Text(done)
+        mb = task.fields.get("bytes", 0) / 1e6 / elapsed
+        rate = f"{task.completed / elapsed:,.0f} rows/s" + (f", {mb:,.1f} MB/s" if mb else "")
+        return Text(f"{done}  {rate}")
+
+
 def progress_bar(quiet: bool) -> Progress:
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     return Progress(
         TextColumn("{task.description:<46}"),
         BarColumn(),
-        MofNCompleteColumn(),
+        RateColumn(),
         TimeElapsedColumn(),
         console=console,
         disable=quiet,
@@ -54,6 +63,22 @@ def seed(
         bool,
         typer.Option("--keep-indexes", help="Load with indexes in place (to compare the speed)."),
     ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Processes generating rows (default: one per core); same rows whatever the number.",
+        ),
+    ] = None,
+    measure_limit: Annotated[
+        bool,
+        typer.Option(
+            "--measure-limit",
+            help="Then load the same rows again from files, nothing generating: the server's "
+            "ingest limit, reported beside the loader's rate.",
+        ),
+    ] = False,
     json_out: JsonOption = False,
 ) -> None:
     """Generate realistic data for every table and bulk-load it through the primary."""
@@ -72,6 +97,8 @@ def seed(
             replace=replace,
             keep_indexes=keep_indexes,
             progress=progress,
+            measure_limit=measure_limit,
+            workers=workers,
         )
     if json_out:
         print_json(report.as_dict())
@@ -84,7 +111,19 @@ def seed(
     console.print(table)
     console.print(
         f"{report.rows:,} rows in {len(report.tables)} tables, {report.seconds:.1f} s: "
-        f"[bold]{report.rows_per_second:,.0f} rows/s[/] overall"
+        f"[bold]{report.rows_per_second:,.0f} rows/s[/] overall "
+        f"({report.megabytes / report.seconds if report.seconds else 0:,.1f} MB/s of binary COPY "
+        f"data, {report.workers} generator processes)"
     )
+    if report.limit is not None:
+        limit = report.limit
+        console.print(
+            f"ingest limit (same rows from files, nothing generating): {limit.rows:,} rows in "
+            f"{limit.seconds:.1f} s = [bold]{limit.rows_per_second:,.0f} rows/s[/] "
+            f"({limit.megabytes:,.0f} MB; COPY {sum(t.copy_seconds for t in limit.tables):.1f} s, "
+            f"indexes and foreign keys {sum(t.index_seconds for t in limit.tables):.1f} s summed "
+            f"over connections); the loader ran at "
+            f"[bold]{report.limit_dict()['percent_of_limit']} %[/] of it"
+        )
     for name, why in report.skipped.items():
         console.print(f"[dim]{name}: not generated ({why})[/]")

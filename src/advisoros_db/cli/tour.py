@@ -26,7 +26,7 @@ def tour(json_out: JsonOption = False) -> None:
     """Show the servers, the schema, tenant isolation, partitions, routing health and search."""
     import psycopg
 
-    from advisoros_db import migrations, partitioning
+    from advisoros_db import migrations, partitioning, pooler
     from advisoros_db.tenancy import tenant_transaction
     from advisoros_db.urls import mask
 
@@ -51,7 +51,7 @@ def tour(json_out: JsonOption = False) -> None:
     rule("2. Schema: migrated with Alembic, every revision reversible")
     facts["revision"] = migrations.current(target.admin_url)
     say(f"at revision {facts['revision'] or 'base'}")
-    with psycopg.connect(target.admin_url) as conn:
+    with pooler.connect(target.admin_url) as conn:
         row = conn.execute(
             "SELECT count(*) FILTER (WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition),"
             " count(*) FILTER (WHERE c.relforcerowsecurity AND NOT c.relispartition)"
@@ -68,7 +68,7 @@ def tour(json_out: JsonOption = False) -> None:
     org = org_row[0]
 
     rule("3. Tenant isolation, enforced by PostgreSQL")
-    with psycopg.connect(target.tenant_url) as conn:
+    with pooler.connect(target.tenant_url) as conn:
         try:
             conn.execute("SELECT count(*) FROM clients")
             unscoped = "rows returned (isolation is NOT enforced)"

@@ -337,8 +337,8 @@ class Cluster:
             )
         return primary
 
-    def _create_replica(self, primary: Node, name: str) -> Node:
-        replica = Node(name, "replica", node.free_port(), self._node_dir(name))
+    def _create_replica(self, primary: Node, name: str, port: int | None = None) -> Node:
+        replica = Node(name, "replica", port or node.free_port(), self._node_dir(name))
         if replica.data_dir.exists():
             shutil.rmtree(replica.data_dir)
         slot = f"advisoros_{name}"
@@ -406,6 +406,52 @@ class Cluster:
 
     def start_node(self, name: str) -> None:
         node.start(self.node(name), self.user)
+
+    def checkpoint(self, name: str, timeout: float = 300) -> None:
+        """Bound the node's next recovery: after this, a crash or restart replays only WAL
+        written since. A primary checkpoints. A replica can only take a restartpoint at a
+        checkpoint record it has replayed, and with `checkpoint_timeout` at 15 min its last one
+        may lie gigabytes of WAL back: so the primary checkpoints, the replica replays that
+        record, then takes its restartpoint there."""
+        target = self.node(name)
+        primary = next((n for n in self.nodes() if n.role == "primary"), None)
+        if target.role != "replica" or primary is None:
+            with psycopg.connect(self._url(target.port), autocommit=True) as conn:
+                conn.execute("CHECKPOINT")
+            return
+        with psycopg.connect(self._url(primary.port), autocommit=True) as conn:
+            conn.execute("CHECKPOINT")
+            row = conn.execute(
+                "SELECT checkpoint_lsn::text FROM pg_control_checkpoint()"
+            ).fetchone()
+        assert row is not None
+        checkpoint_lsn = str(row[0])
+        deadline = time.monotonic() + timeout
+        with psycopg.connect(self._url(target.port), autocommit=True) as conn:
+            while conn.execute(
+                "SELECT pg_last_wal_replay_lsn() <= %s::pg_lsn", (checkpoint_lsn,)
+            ).fetchone() != (False,):
+                if time.monotonic() > deadline:
+                    raise ClusterError(
+                        f"{name} did not replay the primary's checkpoint at {checkpoint_lsn} "
+                        f"within {timeout:.0f} s; read {target.log_file}"
+                    )
+                time.sleep(0.1)
+            conn.execute("CHECKPOINT")  # on a standby: a restartpoint at that checkpoint
+
+    def rebuild_replica(self, name: str) -> None:
+        """Replace a replica that will not come back (lost, or too slow to recover) with a fresh
+        base backup of the primary, on the same port so URLs handed out stay valid."""
+        target = self.node(name)
+        if target.role != "replica":
+            raise ClusterError(f"node {name!r} is a {target.role}, not a replica")
+        with self._locked():
+            primary = next((n for n in self.nodes() if n.role == "primary"), None)
+            if primary is None:
+                raise ClusterError(f"the cluster in {self.home} has no primary to copy from")
+            node.kill(target)
+            self._create_replica(primary, name, port=target.port)
+            self._wait_streaming(primary, [target])
 
     def pause_replay(self, name: str) -> None:
         self._on_replica(name, "SELECT pg_wal_replay_pause()")

@@ -6,6 +6,7 @@ its type; a foreign key gets a parent row of the same organization, so tenant ru
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -13,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from advisoros_db.datagen.binary import Micros, Pooled, Uuids, Values, take, tolist
 from advisoros_db.datagen.context import Context
 from advisoros_db.datagen.introspect import Column, TableInfo
 from advisoros_db.datagen.values import coerce, conform, copy_type, jsonb_bytes, uuid7
@@ -84,11 +86,60 @@ def _generic(
     )
 
 
+@dataclass
+class Frame:
+    """Rows of one table, column by column, in the forms `binary` encodes without Python calls."""
+
+    columns: list[str]
+    types: list[int]
+    typnames: list[str]
+    values: list[Values]
+
+    def __len__(self) -> int:
+        return len(self.values[0]) if self.values else 0
+
+    def column(self, name: str) -> Values:
+        return self.values[self.columns.index(name)]
+
+    def batch(self) -> Batch:
+        """The same rows as Python tuples (row by row dumping, tests)."""
+        cols = [tolist(v) for v in self.values]
+        return Batch(self.columns, self.types, list(zip(*cols, strict=True)) if cols else [])
+
+
+def _conform(values: Values, allowed: tuple[str, ...]) -> Values:
+    """Labels onto the schema's vocabulary; a pooled column's vocabulary is fitted once."""
+    if isinstance(values, Pooled):
+        return Pooled(values.index, conform(values.values, allowed))
+    if isinstance(values, (Uuids, Micros)):
+        return values
+    return conform(values, allowed)
+
+
+def _coerce(values: Values, typname: str) -> Values:
+    if isinstance(values, Pooled):
+        return Pooled(values.index, coerce(list(values.values), typname))
+    if isinstance(values, (Uuids, Micros)):
+        return values
+    return coerce(values, typname)
+
+
+def _has_null(values: Values) -> bool:
+    if isinstance(values, Pooled):
+        nulls = [i for i, v in enumerate(values.values) if v is None]
+        return bool(nulls) and bool(np.isin(values.index, nulls).any())
+    if isinstance(values, Micros):
+        return values.null is not None and bool(values.null.any())
+    if isinstance(values, Uuids):
+        return False
+    return any(v is None for v in values)
+
+
 def assemble(
-    ctx: Context, info: TableInfo, provided: dict[str, list[Any]], org: int, n: int
-) -> Batch:
+    ctx: Context, info: TableInfo, provided: Mapping[str, Values], org: int, n: int
+) -> Frame:
     rng = ctx.rng(info.name + ":fill", org)
-    out: dict[str, list[Any]] = {}
+    out: dict[str, Values] = {}
     if "id" in info.columns and info.columns["id"].typname == "uuid" and "id" not in provided:
         # Made here rather than by the server's default so children can reference the rows.
         provided = {"id": uuid7(np.full(n, int(ctx.anchor.timestamp() * 1000)), rng), **provided}
@@ -102,24 +153,23 @@ def assemble(
             values = _generic(ctx, info, col, org, n=n, rng=rng)
         if len(values) != n:
             raise ConfigError(f"model for {info.name}.{name} made {len(values)} values, not {n}")
-        values = conform(values, info.allowed_values(name))
-        if col.not_null and any(v is None for v in values):
+        values = _conform(values, info.allowed_values(name))
+        if col.not_null and _has_null(values):
             fill = _generic(ctx, info, col, org, n=n, rng=rng)
-            values = [f if v is None else v for v, f in zip(values, fill, strict=True)]
-        out[name] = coerce(values, col.typname)
+            values = [f if v is None else v for v, f in zip(tolist(values), fill, strict=True)]
+        out[name] = _coerce(values, col.typname)
     names = list(out)
     types = [
         copy_type(info.columns[c].typname, info.columns[c].oid, info.columns[c].is_enum)
         for c in names
     ]
-    rows = list(zip(*(out[c] for c in names), strict=True)) if names else []
-    return Batch(names, types, distinct(info, names, rows))
+    frame = Frame(names, types, [info.columns[c].typname for c in names], [out[c] for c in names])
+    return distinct(info, frame)
 
 
-def distinct(
-    info: TableInfo, names: list[str], rows: list[tuple[Any, ...]]
-) -> list[tuple[Any, ...]]:
+def distinct(info: TableInfo, frame: Frame) -> Frame:
     """Drop rows that repeat a unique key: random parents for a generic table can collide."""
+    names = frame.columns
     keys = [
         k
         for k in [info.primary_key, *info.unique]
@@ -128,16 +178,19 @@ def distinct(
         if k and all(c in names for c in k) and "id" not in k
     ]
     if not keys:
-        return rows
-    positions = [[names.index(c) for c in key] for key in keys]
+        return frame
+    listed = {c: tolist(frame.column(c)) for key in keys for c in key}
     seen: list[set[tuple[Any, ...]]] = [set() for _ in keys]
     kept = []
-    for row in rows:
-        values = [tuple(row[i] for i in pos) for pos in positions]
+    for i in range(len(frame)):
+        values = [tuple(listed[c][i] for c in key) for key in keys]
         # NULLs never collide in a unique constraint.
         if any(None not in v and v in s for v, s in zip(values, seen, strict=True)):
             continue
         for v, s in zip(values, seen, strict=True):
             s.add(v)
-        kept.append(row)
-    return kept
+        kept.append(i)
+    if len(kept) == len(frame):
+        return frame
+    at = np.array(kept, dtype=np.int64)
+    return Frame(frame.columns, frame.types, frame.typnames, [take(v, at) for v in frame.values])

@@ -7,9 +7,9 @@ import uuid
 from dataclasses import dataclass
 from typing import LiteralString
 
-import psycopg
 from rich.progress import Progress
 
+from advisoros_db import pooler
 from advisoros_db.datagen.seed import SeedReport, last_run, seed
 from advisoros_db.search import pipeline
 from advisoros_db.search.connections import connect
@@ -60,7 +60,7 @@ def embed_sample(
     """Embed up to `documents` not-yet-embedded documents of the busiest firm."""
     if documents <= 0:
         return None, 0
-    with psycopg.connect(url) as conn:
+    with pooler.connect(url) as conn:
         row = conn.execute(BUSIEST_FIRM).fetchone()
     if row is None:
         return None, 0
@@ -79,7 +79,7 @@ def embed_sample(
 
 
 def _has_organizations(url: str) -> bool:
-    with psycopg.connect(url, autocommit=True) as conn:
+    with pooler.connect(url, autocommit=True) as conn:
         table = conn.execute("SELECT to_regclass('public.organizations')").fetchone()
         if table is None or table[0] is None:
             return False

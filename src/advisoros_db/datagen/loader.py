@@ -8,7 +8,7 @@ a tenant or reference mistake still fails the load.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, LiteralString
 
@@ -19,6 +19,7 @@ from rich.progress import Progress, TaskID
 
 from advisoros_db.datagen import followers, references
 from advisoros_db.datagen.assemble import Batch
+from advisoros_db.datagen.binary import HEADER, Chunk
 from advisoros_db.errors import translated
 
 SECONDARY_INDEXES_SQL: LiteralString = """
@@ -54,6 +55,7 @@ class LoadResult:
     seconds: float
     copy_seconds: float
     index_seconds: float
+    bytes: int = 0  # binary COPY data sent (encoded chunks; 0 for rows dumped here)
 
     @property
     def rows_per_second(self) -> float:
@@ -129,47 +131,84 @@ def copy_batches(
     conn: psycopg.Connection[Any],
     schema: str,
     table: str,
-    batches: Iterable[Batch],
+    batches: Iterable[Batch | Chunk],
     *,
     progress: Progress | None = None,
     task: TaskID | None = None,
-) -> int:
-    """Stream batches through one binary COPY; the next batch is generated while the server works."""
-    rows = 0
-    it: Iterator[Batch] = iter(batches)
+    freeze: bool = False,
+) -> tuple[int, int]:
+    """Stream batches through one binary COPY; rows and bytes sent.
+
+    A `Chunk` is rows already encoded (by a worker process, or read back from the server): its
+    bytes go to the server as they are. A `Batch` is rows of Python values, dumped here.
+    """
+    rows = sent = 0
+    it: Iterator[Batch | Chunk] = iter(batches)
     first = next(it, None)
     if first is None or not first.columns:
-        return 0
-    stmt = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
-        sql.Identifier(schema, table), sql.SQL(", ").join(map(sql.Identifier, first.columns))
+        return 0, 0
+    stmt = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY{})").format(
+        sql.Identifier(schema, table),
+        sql.SQL(", ").join(map(sql.Identifier, first.columns)),
+        sql.SQL(", FREEZE" if freeze else ""),
     )
     cursor = conn.cursor()
-    # A writer thread sends while this one builds rows, so the server's work overlaps Python's.
+    # A writer thread sends while this one receives or builds rows, so the server's work overlaps.
     with translated(), cursor.copy(stmt, writer=QueuedLibpqWriter(cursor)) as copy:
-        copy.set_types(first.types)
-        batch: Batch | None = first
+        if isinstance(first, Chunk):
+            copy.write(HEADER)  # psycopg adds the trailer once the header was written by us
+        else:
+            copy.set_types(first.types)
+        batch: Batch | Chunk | None = first
         while batch is not None:
-            if batch.columns != first.columns:
+            if list(batch.columns) != list(first.columns) or type(batch) is not type(first):
                 raise AssertionError(f"{table}: batches disagree on columns")
-            for row in batch.rows:
-                copy.write_row(row)
-            rows += len(batch.rows)
+            if isinstance(batch, Chunk):
+                copy.write(batch.data)
+                n = batch.rows
+                sent += len(batch.data)
+            else:
+                for row in batch.rows:
+                    copy.write_row(row)
+                n = len(batch.rows)
+            rows += n
             if progress is not None and task is not None:
-                progress.advance(task, len(batch.rows))
+                progress.update(task, advance=n, bytes=sent)
             batch = next(it, None)
-    return rows
+    return rows, sent
+
+
+FREEZABLE_SQL: LiteralString = """
+SELECT c.relkind = 'r'
+       AND NOT EXISTS (SELECT 1 FROM pg_constraint f
+                        WHERE f.confrelid = c.oid AND f.contype = 'f' AND f.conrelid <> c.oid)
+  FROM pg_class c WHERE c.oid = %(rel)s::regclass
+"""
+
+
+def freezable(conn: psycopg.Connection[Any], schema: str, table: str) -> bool:
+    """Whether `table` can be truncated here and loaded with COPY FREEZE, losing nothing.
+
+    COPY FREEZE needs the table emptied or created in this transaction, and refuses partitioned
+    tables; TRUNCATE refuses a table another table's foreign key points at.
+    """
+    rel = sql.Identifier(schema, table).as_string(conn)
+    row = conn.execute(FREEZABLE_SQL, {"rel": rel}).fetchone()
+    return bool(row and row[0]) and followers.is_empty(conn, schema, table)
 
 
 def load_table(
     conn: psycopg.Connection[Any],
     schema: str,
     table: str,
-    batches: Iterable[Batch],
+    batches: Iterable[Batch | Chunk],
     *,
     keep_indexes: bool = False,
     progress: Progress | None = None,
     task: TaskID | None = None,
     skip_triggers: bool = False,
+    freeze: bool = False,
+    settings: Mapping[str, str] | None = None,
 ) -> LoadResult:
     """COPY the batches into `table` in one transaction: all rows and constraints hold, or nothing.
 
@@ -177,9 +216,19 @@ def load_table(
     with their own indexes set aside too; otherwise their row triggers run as usual. With
     `skip_triggers` (a superuser session) foreign keys stay in place and are checked by one query
     each after the COPY (see `references`), so no lock is taken on the tables they point at.
+
+    With `freeze`, a table that may be (empty, not partitioned, no other table's foreign key
+    points at it) is truncated in the same transaction and loaded with `COPY ... FREEZE`: its rows
+    are written frozen and all-visible, so no vacuum pass rewrites them later. `settings` (such as
+    maintenance_work_mem for the index builds) hold for this transaction only.
     """
     start = time.perf_counter()
     with conn.transaction():
+        for name, value in (settings or {}).items():
+            conn.execute("SELECT set_config(%s, %s, true)", (name, value))
+        frozen = freeze and freezable(conn, schema, table)
+        if frozen:
+            conn.execute(sql.SQL("TRUNCATE ONLY {}").format(sql.Identifier(schema, table)))
         group = followers.followers(conn, schema, table)
         if group and not followers.is_empty(conn, schema, table):
             group = []  # rows already there: the triggers keep the followers in step
@@ -197,7 +246,9 @@ def load_table(
         followers.pause(conn, schema, table, group)
         if skip_triggers:
             references.skip_triggers(conn)
-        rows = copy_batches(conn, schema, table, batches, progress=progress, task=task)
+        rows, sent = copy_batches(
+            conn, schema, table, batches, progress=progress, task=task, freeze=frozen
+        )
         followers.catch_up(conn, schema, table, group)
         copied = time.perf_counter()
         with translated():
@@ -207,4 +258,4 @@ def load_table(
                 restore(conn, schema, f.table, f_aside)
             restore(conn, schema, table, aside)
     end = time.perf_counter()
-    return LoadResult(table, rows, end - start, copied - start, end - copied)
+    return LoadResult(table, rows, end - start, copied - start, end - copied, sent)

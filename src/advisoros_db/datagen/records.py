@@ -8,11 +8,12 @@ from typing import Any
 
 import numpy as np
 
+from advisoros_db.datagen.binary import Micros, Pooled, Uuids
 from advisoros_db.datagen.context import Context
 from advisoros_db.datagen.pools import PRACTICE_PHRASES
-from advisoros_db.datagen.sampling import Columns, choice, created, sample, tag_sets
+from advisoros_db.datagen.sampling import Columns, choice, created, pooled, sample, tag_sets
 from advisoros_db.datagen.texts import KIND_WEIGHTS, KINDS
-from advisoros_db.datagen.values import jsonb_bytes, timestamps, uuid7
+from advisoros_db.datagen.values import jsonb_bytes, timestamps, uuid7, uuid7_bytes
 
 ENTITY_TABLES = {
     "client": "clients",
@@ -156,15 +157,19 @@ def document_processing(ctx: Context, org: int, _n: int) -> Columns:
 
 
 def audit_logs(ctx: Context, org: int, n: int) -> Columns:
+    # Column-wise (vocabulary positions, arrays): the largest table is never turned into Python
+    # objects row by row. The draws are those of the row-by-row model this replaced.
     rng = ctx.rng("audit_logs", org)
     us = created(ctx, rng, n, 730)
     kinds = [k for k in ENTITY_TABLES if ctx.parents(ENTITY_TABLES[k], org)]
-    kind = sample(rng, kinds, n)
-    pools = {k: ctx.parents(ENTITY_TABLES[k], org) for k in kinds}
+    kind = rng.integers(0, len(kinds), n)
     # Skewed towards a hot set of entities, as real audit trails are.
     hot = rng.zipf(1.3, n)
-    entity = [pools[k][int(j) % len(pools[k])] for k, j in zip(kind, hot, strict=True)]
-    action = sample(rng, ACTIONS, n)
+    entities = [ctx.parents(ENTITY_TABLES[k], org) for k in kinds]
+    sizes = np.array([len(e) for e in entities], dtype=np.int64)
+    offsets = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    entity = offsets[kind] + hot % sizes[kind]
+    action = rng.integers(0, len(ACTIONS), n)
     before = [
         jsonb_bytes({"status": s}) for s in ("draft", "pending", "in_review", "approved", "sent")
     ]
@@ -175,19 +180,25 @@ def audit_logs(ctx: Context, org: int, n: int) -> Columns:
         for v in range(20)
     ]
     ips = [IPv4Address(bytes(int(x) for x in row)) for row in rng.integers(1, 255, (64, 4))]
+    ids = Uuids(uuid7_bytes(us // 1000, rng))
+    users = pooled(rng, [*ctx.parents("users", org), None], n)
+    old_at = rng.integers(0, len(before), n)
+    changed = np.isin(action, [i for i, a in enumerate(ACTIONS) if a in ("update", "approve")])
+    r, k = rng.random(n), rng.integers(0, 1 << 20, n)
+    new_at = np.where(r < 0.5, k % len(after), len(after) + k % len(fields))
+    written = np.isin(
+        action, [i for i, a in enumerate(ACTIONS) if a in ("update", "create", "approve")]
+    )
     return {
-        "id": uuid7(us // 1000, rng),
-        "organization_id": [ctx.org_ids[org]] * n,
-        "user_id": sample(rng, [*ctx.parents("users", org), None], n),
-        "entity_type": kind,
-        "entity_id": entity,
-        "action": action,
-        "old_values": [before[i] if a in ("update", "approve") else None for a, i in zip(action, rng.integers(0, len(before), n), strict=True)],
-        "new_values": [
-            (after[i % len(after)] if r < 0.5 else fields[i % len(fields)]) if a in ("update", "create", "approve") else None
-            for a, r, i in zip(action, rng.random(n), rng.integers(0, 1 << 20, n), strict=True)
-        ],
-        "ip_address": sample(rng, ips, n),
-        "user_agent": sample(rng, ctx.pools.user_agents, n),
-        "created_at": timestamps(us),
+        "id": ids,
+        "organization_id": Pooled(np.zeros(n, dtype=np.int64), [ctx.org_ids[org]]),
+        "user_id": users,
+        "entity_type": Pooled(kind, kinds),
+        "entity_id": Pooled(entity, [e for group in entities for e in group]),
+        "action": Pooled(action, ACTIONS),
+        "old_values": Pooled(np.where(changed, old_at, len(before)), [*before, None]),
+        "new_values": Pooled(np.where(written, new_at, len(after) + len(fields)), [*after, *fields, None]),
+        "ip_address": pooled(rng, ips, n),
+        "user_agent": pooled(rng, ctx.pools.user_agents, n),
+        "created_at": Micros(us),
     }  # fmt: skip

@@ -6,10 +6,11 @@ from typing import Any
 
 import numpy as np
 
+from advisoros_db.datagen.binary import Pooled, Values
 from advisoros_db.datagen.context import Context
 from advisoros_db.datagen.values import DAY_US, to_us
 
-Columns = dict[str, list[Any]]
+Columns = dict[str, Values]
 
 
 def created(ctx: Context, rng: np.random.Generator, n: int, days: int) -> np.ndarray:
@@ -26,6 +27,13 @@ def choice(rng: np.random.Generator, options: tuple[str, ...], n: int, p: list[f
 
 def sample(rng: np.random.Generator, values: list[Any] | tuple[Any, ...], n: int) -> list[Any]:
     return [values[i] for i in rng.integers(0, len(values), n)] if values else [None] * n
+
+
+def pooled(rng: np.random.Generator, values: list[Any] | tuple[Any, ...], n: int) -> Pooled:
+    """`sample` (the same draws) as positions into the vocabulary, for column-wise encoding."""
+    if not values:
+        return Pooled(np.zeros(n, dtype=np.int64), [None])
+    return Pooled(rng.integers(0, len(values), n), values)
 
 
 def one(rng: np.random.Generator, values: list[Any]) -> Any:

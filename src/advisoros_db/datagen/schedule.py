@@ -14,6 +14,8 @@ from typing import Any, TypeVar
 
 import psycopg
 
+from advisoros_db import pooler
+
 R = TypeVar("R")
 
 Load = Callable[[psycopg.Connection[Any], str], R]
@@ -94,7 +96,7 @@ def load_all(
 
     def worker() -> None:
         try:
-            with psycopg.connect(url, autocommit=True) as conn:
+            with pooler.connect(url, autocommit=True) as conn:
                 while (name := run.take()) is not None:
                     results[name] = load(conn, name)
                     run.done(name)

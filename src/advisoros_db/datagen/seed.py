@@ -2,27 +2,31 @@
 
 from __future__ import annotations
 
+import os
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, LiteralString
 
 import psycopg
 from psycopg import sql
 from rich.progress import Progress
 
+from advisoros_db import pooler
 from advisoros_db.datagen import partitions, references
-from advisoros_db.datagen.assemble import Batch, assemble
-from advisoros_db.datagen.context import Context, org_weights
+from advisoros_db.datagen.assemble import Batch
+from advisoros_db.datagen.binary import Chunk
+from advisoros_db.datagen.generate import Plan, producer
 from advisoros_db.datagen.introspect import TableInfo, dependency_order, describe, tables
+from advisoros_db.datagen.limit import Limit, measure
 from advisoros_db.datagen.loader import LoadResult, load_table
-from advisoros_db.datagen.pools import Pools
-from advisoros_db.datagen.prefetch import Prefetcher
 from advisoros_db.datagen.records import ENTITY_TABLES
 from advisoros_db.datagen.scales import get_scale
-from advisoros_db.datagen.schedule import load_all
-from advisoros_db.datagen.tables import MODELS
+from advisoros_db.datagen.schedule import Load, load_all
+from advisoros_db.datagen.workers import Pool
 from advisoros_db.errors import ConfigError
 from advisoros_db.partitioning.layout import SPECS
 
@@ -43,8 +47,6 @@ DERIVED.update(
 # start only once those tables have (their rows are generated from theirs).
 LAST = ("audit_logs",)
 GENERATED_FROM = {"audit_logs": set(ENTITY_TABLES.values())}
-# Every firm has at least one of these, so every child table has parents in every firm.
-AT_LEAST_ONE = frozenset({"users", "clients", "engagements", "advisor_profiles", "documents"})
 
 RUNS_DDL: LiteralString = """
 CREATE SCHEMA IF NOT EXISTS datagen;
@@ -68,6 +70,8 @@ class SeedReport:
     tables: list[LoadResult] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    limit: Limit | None = None  # the same rows loaded again from files (`measure_limit`)
+    workers: int = 1
 
     @property
     def rows(self) -> int:
@@ -76,6 +80,10 @@ class SeedReport:
     @property
     def rows_per_second(self) -> float:
         return self.rows / self.seconds if self.seconds else 0.0
+
+    @property
+    def megabytes(self) -> float:
+        return sum(t.bytes for t in self.tables) / 1e6
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -86,6 +94,9 @@ class SeedReport:
             "rows": self.rows,
             "seconds": round(self.seconds, 3),
             "rows_per_second": round(self.rows_per_second),
+            "megabytes": round(self.megabytes, 1),
+            "megabytes_per_second": round(self.megabytes / self.seconds, 1) if self.seconds else 0,
+            "workers": self.workers,
             "tables": [
                 {
                     "table": t.table,
@@ -98,6 +109,16 @@ class SeedReport:
                 for t in self.tables
             ],
             "skipped": self.skipped,
+            **self.limit_dict(),
+        }
+
+    def limit_dict(self) -> dict[str, object]:
+        if self.limit is None:
+            return {}
+        rate = self.limit.rows_per_second
+        return {
+            "limit": self.limit.as_dict(),
+            "percent_of_limit": round(100 * self.rows_per_second / rate, 1) if rate else None,
         }
 
 
@@ -114,28 +135,6 @@ def load_order(infos: dict[str, TableInfo]) -> list[str]:
     return first + rest + [t for t in LAST if t in order]
 
 
-def _batches(ctx: Context, info: TableInfo, counts: list[int]) -> Iterator[Batch]:
-    model = MODELS.get(info.name, (None, None))[0]
-    if info.name == "organizations":
-        assert model is not None
-        cols = model(ctx, 0, ctx.scale.organizations)
-        yield assemble(ctx, info, cols, 0, len(cols["id"]))
-        return
-    for org, wanted in enumerate(counts):
-        if model is not None:
-            cols = model(ctx, org, wanted)
-            n = len(next(iter(cols.values()))) if cols else 0
-        else:
-            cols = {"organization_id": [ctx.org_ids[org]] * wanted}
-            n = wanted if _has_required_parents(ctx, info, org) else 0
-        if n:
-            batch = assemble(ctx, info, cols, org, n)
-            if "id" in batch.columns:
-                at = batch.columns.index("id")
-                ctx.remember(info.name, org, [row[at] for row in batch.rows])
-            yield batch
-
-
 def _through_registries(info: TableInfo) -> TableInfo:
     info.foreign_keys = [
         replace(fk, parent=REGISTRIES.get(fk.parent, fk.parent)) for fk in info.foreign_keys
@@ -146,23 +145,6 @@ def _through_registries(info: TableInfo) -> TableInfo:
 def _parents(infos: dict[str, TableInfo]) -> dict[str, set[str]]:
     """The tables each table has a foreign key to: they must be committed before it loads."""
     return {n: {fk.parent for fk in info.foreign_keys} for n, info in infos.items()}
-
-
-def _has_required_parents(ctx: Context, info: TableInfo, org: int) -> bool:
-    """Whether every NOT NULL foreign key of a table has a parent row in this organization."""
-    for fk in info.foreign_keys:
-        if fk.parent in ("organizations", info.name):
-            continue
-        required = all(info.columns[c].not_null for c in fk.columns)
-        if required and not ctx.parents(fk.parent, org):
-            return False
-    return True
-
-
-def _counts(ctx: Context, table: str) -> list[int]:
-    entry = MODELS.get(table)
-    total = entry[1](ctx) if entry else ctx.scale.other
-    return ctx.split(table, total, minimum=1 if table in AT_LEAST_ONE else 0)
 
 
 def _prepare(conn: psycopg.Connection[Any], replace: bool, names: list[str]) -> None:
@@ -196,75 +178,153 @@ def seed(
     keep_indexes: bool = False,
     progress: Progress | None = None,
     connections: int = 2,
+    workers: int | None = None,
+    measure_limit: bool = False,
 ) -> SeedReport:
-    """Generate and COPY a data set into the database at `url` (the primary; replicas stream it)."""
+    """Generate and COPY a data set into the database at `url` (the primary; replicas stream it).
+
+    With `measure_limit`, the loaded rows are then read back, the tables emptied and the same rows
+    loaded again from files (see `limit`): the report gains the server's ingest limit.
+    `workers` generator processes make the rows (default: one per core); the rows are the same
+    whatever their number.
+    """
     chosen = get_scale(scale, organizations)
     when = anchor or default_anchor()
     report = SeedReport(chosen.name, seed, chosen.organizations, when)
     started = time.perf_counter()
-    with psycopg.connect(url, autocommit=True) as conn:
+    with pooler.connect(url, autocommit=True) as conn:
         names = tables(conn, SCHEMA)
         _prepare(conn, replace, names)
         infos = {n: _through_registries(describe(conn, n, SCHEMA)) for n in names}
-        ctx = Context(seed, chosen, when, Pools.build(seed))
-        ctx.org_weights = org_weights(chosen.organizations, ctx.rng("organizations:size"))
         order = load_order(infos)
         for name in order:
             if name in DERIVED:
                 report.skipped[name] = DERIVED[name]
         loaded = [n for n in order if n not in DERIVED]
 
-        def produce(name: str) -> Iterator[Batch]:
-            counts = [chosen.organizations] if name == "organizations" else _counts(ctx, name)
-            return _batches(ctx, infos[name], counts)
-
+        referenced = {p for ps in _parents(infos).values() for p in ps}
+        referenced |= {p for ps in GENERATED_FROM.values() for p in ps}
+        plan = Plan(seed, chosen, when, infos, frozenset(referenced))
         tasks = {
-            n: progress.add_task(n, total=None) if progress is not None else None for n in loaded
+            n: progress.add_task(n, total=None, start=False) if progress is not None else None
+            for n in loaded
         }
-
-        def load(worker: psycopg.Connection[Any], name: str) -> LoadResult:
-            partitions.ensure(worker, infos[name], ctx.anchor)
-            task = tasks[name]
-            result = load_table(
-                worker,
-                SCHEMA,
-                name,
-                prefetcher.items(name),
-                keep_indexes=keep_indexes,
-                progress=progress,
-                task=task,
-                skip_triggers=skip_triggers,
-            )
-            worker.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(SCHEMA, name)))
-            if progress is not None and task is not None:
-                progress.update(
-                    task,
-                    total=result.rows,
-                    completed=result.rows,
-                    description=f"{name} ({result.rows_per_second:,.0f} rows/s)",
-                )
-            return result
-
+        overall = _Overall(progress)
         # Without trigger skipping, foreign keys are dropped and re-added, which locks the tables
         # they point at: one connection then, or two loads would wait on each other.
         skip_triggers = references.can_skip_triggers(conn)
-        workers = connections if skip_triggers else 1
-        with Prefetcher(produce) as prefetcher:
+        settings = maintenance_settings(connections if skip_triggers else 1)
+
+        def load_from(items: Callable[[str], Iterable[Batch | Chunk]]) -> Load[LoadResult]:
+            def load(worker: psycopg.Connection[Any], name: str) -> LoadResult:
+                partitions.ensure(worker, infos[name], when)
+                task = tasks[name]
+                if progress is not None and task is not None:
+                    progress.reset(task, total=None, start=True)
+                result = load_table(
+                    worker,
+                    SCHEMA,
+                    name,
+                    overall.counted(items(name)),
+                    keep_indexes=keep_indexes,
+                    progress=progress,
+                    task=task,
+                    skip_triggers=skip_triggers,
+                    freeze=True,
+                    settings=settings,
+                )
+                worker.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(SCHEMA, name)))
+                if progress is not None and task is not None:
+                    progress.update(
+                        task,
+                        total=result.rows,
+                        completed=result.rows,
+                        description=f"{name} ({result.rows_per_second:,.0f} rows/s)",
+                    )
+                return result
+
+            return load
+
+        def run(
+            items: Callable[[str], Iterable[Batch | Chunk]], on_take: Callable[[str], None]
+        ) -> list[LoadResult]:
             results = load_all(
                 url,
                 loaded,
                 _parents(infos),
-                load,
+                load_from(items),
                 after=GENERATED_FROM,
-                on_take=prefetcher.request,
-                connections=workers,
+                on_take=on_take,
+                connections=connections if skip_triggers else 1,
             )
-        report.tables.extend(results[n] for n in loaded)
+            return [results[n] for n in loaded]
+
+        report.workers = workers or default_workers()
+        with Pool[Chunk](partial(producer, plan), report.workers) as pool:
+            report.tables.extend(run(pool.items, pool.request))
         for name in report.skipped:
             conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(SCHEMA, name)))
         report.seconds = time.perf_counter() - started
+        if measure_limit:
+            columns = {
+                n: [c for c, col in infos[n].columns.items() if not col.generated] for n in loaded
+            }
+            counts = {t.table: t.rows for t in report.tables}
+            report.limit = measure(conn, SCHEMA, columns, counts, lambda src: run(src, _nothing))
+            for name in report.skipped:
+                conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(SCHEMA, name)))
         _record(conn, report)
     return report
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def default_workers() -> int:
+    """One generator process per core."""
+    return cores()
+
+
+def maintenance_settings(connections: int) -> dict[str, str]:
+    """Index builds after the load, sized to this machine (where the embedded server runs).
+
+    Each loading connection may use an eighth of the memory (at most 2 GB; at least the 64 MB
+    PostgreSQL's own default) for one index sort, and the cores not already taken by the loading
+    connections as parallel sort workers. Set per transaction: the server's settings stay as they
+    were.
+    """
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    per_build = max(64 << 20, min(2 << 30, memory // 8 // max(1, connections)))
+    workers = max(0, cores() // max(1, connections) - 1)
+    return {
+        "maintenance_work_mem": f"{per_build // (1 << 20)}MB",
+        "max_parallel_maintenance_workers": str(workers),
+    }
+
+
+class _Overall:
+    """The overall bar: rows and bytes of every table, advanced from both loading connections."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress
+        self.task = progress.add_task("all tables", total=None) if progress is not None else None
+        self.lock = threading.Lock()
+        self.bytes = 0
+
+    def counted(self, items: Iterable[Batch | Chunk]) -> Iterator[Batch | Chunk]:
+        for item in items:
+            if self.progress is not None and self.task is not None:
+                rows = item.rows if isinstance(item, Chunk) else len(item.rows)
+                with self.lock:
+                    self.bytes += len(item.data) if isinstance(item, Chunk) else 0
+                    self.progress.update(self.task, advance=rows, bytes=self.bytes)
+            yield item
+
+
+def _nothing(_: str) -> None:
+    return None
 
 
 def _record(conn: psycopg.Connection[Any], report: SeedReport) -> None:
@@ -286,7 +346,7 @@ def _record(conn: psycopg.Connection[Any], report: SeedReport) -> None:
 
 def last_run(url: str) -> dict[str, object] | None:
     """The most recent seed recorded in the database, or None if it was never seeded."""
-    with psycopg.connect(url, autocommit=True) as conn:
+    with pooler.connect(url, autocommit=True) as conn:
         exists = conn.execute("SELECT to_regclass('datagen.runs') IS NOT NULL").fetchone()
         if not exists or not exists[0]:
             return None

@@ -39,15 +39,20 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 }
 
 
-def uuid7(ms: np.ndarray, rng: np.random.Generator) -> list[UUID]:
-    """RFC 9562 version-7 UUIDs for the given millisecond timestamps, random bits from `rng`."""
+def uuid7_bytes(ms: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """RFC 9562 version-7 UUIDs as an (n, 16) uint8 array: `ms` timestamps, random bits from `rng`."""
     n = len(ms)
     raw = rng.integers(0, 256, size=(n, 16), dtype=np.uint8)
     raw[:, :6] = ms.astype(">u8").view(np.uint8).reshape(n, 8)[:, 2:]
     raw[:, 6] = (raw[:, 6] & 0x0F) | 0x70
     raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
-    data = raw.tobytes()
-    return [UUID(bytes=data[i : i + 16]) for i in range(0, 16 * n, 16)]
+    return raw
+
+
+def uuid7(ms: np.ndarray, rng: np.random.Generator) -> list[UUID]:
+    """The same UUIDs as `uuid7_bytes`, as UUID objects (for ids later tables refer to)."""
+    data = uuid7_bytes(ms, rng).tobytes()
+    return [UUID(bytes=data[i : i + 16]) for i in range(0, len(data), 16)]
 
 
 def timestamps(us: np.ndarray) -> list[datetime]:

@@ -7,8 +7,9 @@ from typing import Any
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import MetaData, create_engine, pool
+from sqlalchemy import MetaData, pool
 
+from advisoros_db import pooler
 from advisoros_db.migrations.compare import compare_options, quiet_expression_indexes
 from advisoros_db.schema import metadata
 from advisoros_db.urls import to_sqlalchemy
@@ -59,7 +60,7 @@ def drift(url: str, target: MetaData = metadata) -> list[str]:
     """Everything that differs between the models (`target`) and the database at `url`; empty
     means none."""
     lines: list[str] = []
-    engine = create_engine(to_sqlalchemy(url), poolclass=pool.NullPool)
+    engine = pooler.engine(to_sqlalchemy(url), poolclass=pool.NullPool)
     try:
         with engine.connect() as conn:
             current = MigrationContext.configure(conn).get_current_revision()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import create_engine, pool
+from sqlalchemy import pool
 
-from advisoros_db.migrations import access_ops as _access_ops  # registers op.* extensions
+from advisoros_db import pooler
+from advisoros_db.migrations import access_ops as _access_ops  # noqa: F401 - registers op.*
 from advisoros_db.migrations import (
     audit_ops,  # noqa: F401 - registers op.*_audit_chain
     partition_ops,  # noqa: F401 - registers op.* partition operations
@@ -47,11 +48,10 @@ def run_offline() -> None:
 
 
 def run_online() -> None:
-    engine = create_engine(_url(), poolclass=pool.NullPool)
+    # No session setting here: through PgBouncer it would stay behind on a pooled server. Each
+    # revision sets its lock_timeout with SET LOCAL; concurrent index builds set and restore theirs.
+    engine = pooler.engine(_url(), poolclass=pool.NullPool)
     with engine.connect() as connection:
-        # A session-wide floor for statements outside a revision's own SET LOCAL (for example
-        # CREATE INDEX CONCURRENTLY in an autocommit block): never queue behind a long lock.
-        connection.exec_driver_sql(f"SET lock_timeout = '{_access_ops.DEFAULT_LOCK_TIMEOUT}'")
         options = compare_options(connection)
         # Alembic leaves an already-open transaction to its caller and would never commit it.
         connection.commit()

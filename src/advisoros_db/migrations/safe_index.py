@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, LiteralString
 
+import psycopg
 from alembic import op
 from alembic.operations import MigrateOperation, Operations
 from sqlalchemy import Column, TextClause, text
@@ -15,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.schema import CreateIndex
 from sqlalchemy.types import NULLTYPE
 
+from advisoros_db import pooler
 from advisoros_db.errors import MigrationError, translate
 
 LOCK_TIMEOUT = "5s"
@@ -109,6 +111,11 @@ class _LockTimeout:
             self.operations.execute(f"SET lock_timeout = '{_checked_timeout(self.value)}'")
             return
         conn = self.operations.get_bind()
+        raw = conn.connection.driver_connection
+        if isinstance(raw, psycopg.Connection) and pooler.uses_pooler(raw):
+            # Each autocommit statement may reach another server through the pooler: a SET would
+            # stay behind on one of them and the build could run on another without it.
+            return
         self.previous = conn.execute(text(_CURRENT_LOCK_TIMEOUT)).scalar_one()
         conn.execute(text(_SET_LOCK_TIMEOUT), {"value": self.value})
 

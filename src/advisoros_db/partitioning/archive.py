@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from advisoros_db import pooler
 from advisoros_db.errors import AdvisorOSError
 from advisoros_db.partitioning import ddl
 from advisoros_db.partitioning.layout import (
@@ -73,6 +75,22 @@ def detach(
         )
 
     in_short_transaction(conn, step, policy=policy, what=f"detach {part.name}")
+
+
+MAX_KEEP_MONTHS = 1200
+
+
+def _check_writable(directory: Path) -> None:
+    """Before anything is detached: the export folder exists (or is created) and takes files."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=directory):
+            pass
+    except OSError as exc:
+        raise ArchiveError(
+            f"cannot write exports to {directory}: {exc.strerror or exc}; choose a folder this "
+            "user can create and write to. Nothing was detached"
+        ) from None
 
 
 def export(
@@ -187,11 +205,17 @@ def archive(
     option = "--keep-months" if spec.granularity == "month" else "--keep-years"
     if keep is None:
         raise ArchiveError(f"{spec.table} is partitioned by {spec.granularity}; give {option}")
+    if spec.granularity == "month" and not 0 <= keep <= MAX_KEEP_MONTHS:
+        raise ArchiveError(
+            f"--keep-months must be 0 or more and at most {MAX_KEEP_MONTHS} (100 years), got {keep}"
+        )
     if keep < 0:
         raise ArchiveError(f"{option} must be 0 or more, got {keep}")
+    if export_dir is not None:
+        _check_writable(export_dir)
     today = today or dt.datetime.now(dt.UTC).date()
     done: dict[str, Archived] = {}
-    with psycopg.connect(url, autocommit=True) as conn:
+    with pooler.connect(url, autocommit=True) as conn:
         if not ddl.is_partitioned(conn, spec.table):
             raise ArchiveError(
                 f"{spec.table} is not partitioned; run `advisoros-db partitions convert {spec.table}`"

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, LiteralString
 
 import psycopg
 from psycopg import sql
 
+from advisoros_db import advisory, pooler
 from advisoros_db.errors import AdvisorOSError
 from advisoros_db.partitioning import ddl
 from advisoros_db.partitioning.layout import SPECS, TableSpec
@@ -61,8 +63,21 @@ def spec_for(table: str) -> TableSpec:
         ) from None
 
 
+@contextmanager
+def exclusive(url: str, table: str) -> Iterator[None]:
+    """One convert, rollback or finalize of `table` at a time per database: a second one is
+    refused at once with a clear error instead of racing the first through its phases."""
+    with advisory.holding(url, f"advisoros_db.partitions.convert.{table}") as got:
+        if not got:
+            raise ConversionError(
+                f"another `partitions convert/rollback/finalize {table}` is running on this "
+                "database; wait for it to finish, then run this again (it resumes where it stopped)"
+            )
+        yield
+
+
 def connect(url: str) -> psycopg.Connection[Any]:
-    return psycopg.connect(url, autocommit=True)
+    return pooler.connect(url, autocommit=True)
 
 
 def state(conn: psycopg.Connection[Any], table: str) -> State | None:
@@ -348,6 +363,7 @@ __all__ = [
     "State",
     "SwapResult",
     "backfill",
+    "exclusive",
     "finalize",
     "prepare",
     "repair",

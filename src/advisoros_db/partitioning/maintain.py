@@ -10,13 +10,14 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from advisoros_db import advisory, pooler
 from advisoros_db.partitioning import ddl
 from advisoros_db.partitioning.layout import SPECS, Partition, TableSpec, runway
 from advisoros_db.partitioning.locks import DEFAULT_POLICY, LockPolicy, in_short_transaction
 from advisoros_db.partitioning.windows import open_windows
 
-# Any constant that is ours alone: pg_try_advisory_lock(key) keys are database-wide.
-MAINTENANCE_LOCK = 0x6164766973_02
+# The advisory lock's name (hashed to its key; keys are database-wide).
+MAINTENANCE_LOCK = "advisoros_db.partitions.maintain"
 
 
 @dataclass
@@ -113,14 +114,11 @@ def maintain(
     """Run one maintenance pass; returns ran=False without touching anything when another
     maintainer holds the lock (so a scheduler that overlaps itself never piles up)."""
     today = today or dt.datetime.now(dt.UTC).date()
-    with psycopg.connect(url, autocommit=True) as conn:
-        row = conn.execute("SELECT pg_try_advisory_lock(%s)", (MAINTENANCE_LOCK,)).fetchone()
-        if not (row and row[0]):
+    with advisory.holding(url, MAINTENANCE_LOCK) as got:
+        if not got:
             return MaintenanceReport(ran=False)
-        try:
-            report = MaintenanceReport(ran=True)
+        report = MaintenanceReport(ran=True)
+        with pooler.connect(url, autocommit=True) as conn:
             for name in tables or list(SPECS):
                 report.tables.append(maintain_table(conn, SPECS[name], today, policy=policy))
-            return report
-        finally:
-            conn.execute("SELECT pg_advisory_unlock(%s)", (MAINTENANCE_LOCK,))
+        return report

@@ -17,14 +17,15 @@ from typing import Any, Generic, TypeVar
 import psycopg
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
+from advisoros_db import pooler
 from advisoros_db.routing.core import CURRENT_LSN_SQL
 from advisoros_db.routing.kinds import Role
 from advisoros_db.routing.lsn import ConsistencyToken
 from advisoros_db.routing.state import NodeConfig
 from advisoros_db.routing.topology import RouterOptions
 from advisoros_db.routing.transaction import (
+    NOT_OPENED,
     Begin,
-    Behind,
     Checkout,
     Op,
     Query,
@@ -32,16 +33,13 @@ from advisoros_db.routing.transaction import (
     RoutedTransaction,
     Run,
     Sleep,
-    Stale,
     Statement,
     Steps,
 )
 from advisoros_db.tenancy import (
     APPLY_SQL,
-    async_pool_reset,
     check_role,
     check_role_async,
-    pool_reset,
     verify_tenant,
     verify_tenant_async,
 )
@@ -67,7 +65,8 @@ def checkout_timeout(options: RouterOptions) -> float:
 
 
 class Pools(Generic[P]):
-    """One pool per node, opened on first use so routers that only use sessions pay nothing."""
+    """One pool per node, opened on first use (a node nothing is routed to opens none); the
+    node's SQLAlchemy engine and the fast path both draw from it."""
 
     def __init__(self, nodes: tuple[NodeConfig, ...], make: Callable[[NodeConfig], P]) -> None:
         self._nodes = {n.name: n for n in nodes}
@@ -215,12 +214,13 @@ class RoutedConnection(_RoutedTransactionView):
         tx = self._tx = self._start()
         try:
             try:
+                tx.known_down()
                 tx.conn = conn = _checkout(self._pools, tx.node)
                 statements, check = tx.opening()
                 row = _open(conn, tx.read_only, statements, check)
                 if check:
                     tx.verify(row)
-            except (psycopg.Error, Behind, Stale) as exc:
+            except NOT_OPENED as exc:
                 drive(tx.reopen(exc), self._pools)
         except BaseException:
             self._finish(commit=False)
@@ -268,15 +268,23 @@ class RoutedConnection(_RoutedTransactionView):
 
 
 def sync_pools(nodes: tuple[NodeConfig, ...], options: RouterOptions) -> Pools[ConnectionPool]:
+    """One psycopg pool per node, sized for the node's kind; the node's SQLAlchemy engine draws
+    from it too (`close_returns`: closing a connection hands it back)."""
+
+    choice = pooler.mode(options.pgbouncer)  # read once, not per connection
+
     def make(node: NodeConfig) -> ConnectionPool:
+        low, high = options.pool_range(node.role)
         return ConnectionPool(
             node.url,
-            min_size=1,
-            max_size=options.pool_size,
+            min_size=low,
+            max_size=high,
             kwargs=connection_kwargs(node, options),
-            reset=pool_reset(options.session_reset),
+            configure=lambda conn: pooler.configure(conn, choice),
+            reset=pooler.pool_reset(options.session_reset, choice),
             timeout=checkout_timeout(options),
             name=f"advisoros-router-{node.name}",
+            close_returns=True,
             open=True,
         )
 
@@ -286,7 +294,7 @@ def sync_pools(nodes: tuple[NodeConfig, ...], options: RouterOptions) -> Pools[C
 # -- asyncio shell -------------------------------------------------------------------------
 
 
-async def _acheckout(pools: Pools[AsyncConnectionPool], node: str) -> psycopg.AsyncConnection[Any]:
+async def acheckout(pools: Pools[AsyncConnectionPool], node: str) -> psycopg.AsyncConnection[Any]:
     pool = pools.get(node)
     if pool.closed:
         await pool.open()
@@ -339,7 +347,7 @@ async def _async_op(pools: Pools[AsyncConnectionPool], op: Op) -> Any:
     if isinstance(op, Run):
         return await op.conn.execute(op.query, op.params)
     if isinstance(op, Checkout):
-        return await _acheckout(pools, op.node)
+        return await acheckout(pools, op.node)
     if isinstance(op, Begin):
         return await _aopen(op.conn, op.read_only, op.statements, op.fetch_last)
     if isinstance(op, Release):
@@ -389,12 +397,13 @@ class AsyncRoutedConnection(_RoutedTransactionView):
         tx = self._tx = self._start()
         try:
             try:
-                tx.conn = conn = await _acheckout(self._pools, tx.node)
+                tx.known_down()
+                tx.conn = conn = await acheckout(self._pools, tx.node)
                 statements, check = tx.opening()
                 row = await _aopen(conn, tx.read_only, statements, check)
                 if check:
                     tx.verify(row)
-            except (psycopg.Error, Behind, Stale) as exc:
+            except NOT_OPENED as exc:
                 await adrive(tx.reopen(exc), self._pools)
         except BaseException:
             await self._finish(commit=False)
@@ -444,16 +453,26 @@ class AsyncRoutedConnection(_RoutedTransactionView):
 def async_pools(
     nodes: tuple[NodeConfig, ...], options: RouterOptions
 ) -> Pools[AsyncConnectionPool]:
+    """The asyncio twin of `sync_pools`."""
+
+    choice = pooler.mode(options.pgbouncer)  # read once, not per connection
+
+    async def configure(conn: psycopg.AsyncConnection[Any]) -> None:
+        await pooler.aconfigure(conn, choice)
+
     def make(node: NodeConfig) -> AsyncConnectionPool:
+        low, high = options.pool_range(node.role)
         # Opened by the first checkout, inside the event loop.
         return AsyncConnectionPool(
             node.url,
-            min_size=1,
-            max_size=options.pool_size,
+            min_size=low,
+            max_size=high,
             kwargs=connection_kwargs(node, options),
-            reset=async_pool_reset(options.session_reset),
+            configure=configure,
+            reset=pooler.async_pool_reset(options.session_reset, choice),
             timeout=checkout_timeout(options),
             name=f"advisoros-router-{node.name}",
+            close_returns=True,
             open=False,
         )
 
@@ -463,6 +482,7 @@ def async_pools(
 __all__ = [
     "AsyncRoutedConnection",
     "RoutedConnection",
+    "acheckout",
     "adrive",
     "async_pools",
     "drive",

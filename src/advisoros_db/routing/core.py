@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any, LiteralString
 
+import psycopg
+
 from advisoros_db.routing import decisions, fencing, state
 from advisoros_db.routing.kinds import Kind, RoutingError
 from advisoros_db.routing.lsn import ConsistencyToken, parse_lsn
@@ -43,6 +45,17 @@ class Behind(Exception):
 
 class Stale(Exception):
     """The replica cannot serve this read: staler than the bound, or no longer a standby."""
+
+
+class KnownDown(Exception):
+    """The router already knows the node is down (its last probe failed, or traffic ejected it):
+    a read moves on without waiting for a connection there."""
+
+
+def replan_pause(options: RouterOptions) -> float:
+    """How long a read waits before re-planning once every node of its plan was tried: half a
+    probe interval (the snapshot changes at most once per probe), at most a quarter second."""
+    return max(options.ryw_poll_s, min(options.probe_every_s / 2, 0.25))
 
 
 class RoutingCore:
@@ -114,12 +127,15 @@ class RoutingCore:
             if after is not before.snapshot:
                 self._routes = decisions.replayed(before, after)
 
-    def eject(self, name: str, reason: str) -> None:
-        """Take a node out of rotation now; probes bring it back."""
-        if self.snapshot.node(name).ejected:
+    def eject(self, name: str, reason: str, *, failed: bool = True) -> None:
+        """Take a node out of rotation now; probes bring it back. `failed`: traffic could not
+        reach it (reads then move on without waiting there, `known_down`)."""
+        node = self.snapshot.node(name)
+        if node.ejected and (node.failed or not failed):
             return
-        self.metrics.ejections.inc(name)
-        self.update(lambda s: state.eject(s, name, reason))
+        if not node.ejected:
+            self.metrics.ejections.inc(name)
+        self.update(lambda s: state.eject(s, name, reason, failed=failed))
 
     def _log_changes(self, before: state.Snapshot, after: state.Snapshot) -> None:
         for old, new in zip(before.nodes, after.nodes, strict=True):
@@ -179,13 +195,17 @@ class RoutingCore:
 
     def _apply(self, name: str, result: state.ProbeResult) -> None:
         now = time.monotonic()
+        # The primary reported its position at some moment during the probe. Dated at the
+        # probe's start, never its end: a later date makes every replica look fresher by the
+        # round trip, and reads on a busy machine came back up to 18 ms staler than the bound.
+        sampled_at = now - (result.latency_ms or 0.0) / 1000
         before = self.snapshot.node(name)
         after = self.update(
             lambda s: fencing.sample_if_writable(
                 state.apply_probe(s, name, result, now=now, return_after=self.options.return_after),
                 name,
                 result.current_lsn,
-                now,
+                sampled_at,
             )
         )
         if not before.ejected and after.node(name).ejected:
@@ -212,7 +232,8 @@ class RoutingCore:
         the token yet. Returns whether the token is now verified there.
         """
         if in_recovery is not True:
-            self.eject(node, "no longer in recovery (promoted?): takes no reads")
+            # Not down: it may be the new writable node, where reads fall back.
+            self.eject(node, "no longer in recovery (promoted?): takes no reads", failed=False)
             raise Stale(f"{node} is no longer a standby")
         position = None if replayed is None else parse_lsn(replayed)
         token = plan.token
@@ -223,6 +244,37 @@ class RoutingCore:
         if time.monotonic() >= self._routes.fresh.get(node, -math.inf):
             raise Stale(f"{node} is more than {self.options.max_lag_s}s behind")
         return token is not None
+
+    def known_down(self, node: str, plan: decisions.Plan) -> None:
+        """Raise KnownDown when a read is about to check out a connection on a node the current
+        snapshot knows is down (its last probe failed, or traffic failed to reach it since it was
+        last in rotation): waiting out a pool timeout there would only spend the read's
+        retry deadline. Writes are not retried, so they still try the node."""
+        if node in self._routes.down and not plan.kind.writes:
+            raise KnownDown(f"{node} is down (last probe failed or ejected by traffic)")
+
+    def failure_of(
+        self,
+        exc: BaseException | None,
+        node: str,
+        plan: decisions.Plan,
+        *,
+        invalidated: bool = False,
+    ) -> str | None:
+        """The one place that decides what a driver error on `node` means for a read, for both
+        shells: NODE_DOWN (the node is ejected now; the read moves on), CONFLICT (a standby
+        cancelled it to replay WAL; the read moves on), or None (a real error: raised).
+        `invalidated`: SQLAlchemy saw the connection die."""
+        sqlstate = exc.sqlstate if isinstance(exc, psycopg.Error) else None
+        # No SQLSTATE on an OperationalError: the socket died (or the pool timed out handing
+        # one out).
+        lost = invalidated or (isinstance(exc, psycopg.OperationalError) and sqlstate is None)
+        failure = decisions.classify(
+            sqlstate, connection_lost=lost, on_replica=node != plan.primary
+        )
+        if failure == decisions.NODE_DOWN:
+            self.eject(node, f"{type(exc).__name__} seen by a query")
+        return failure
 
     # -- moving on after a failed attempt --------------------------------------------------
 
@@ -237,11 +289,16 @@ class RoutingCore:
         failure: str | None,
         behind: bool,
         error: BaseException | None,
-    ) -> tuple[decisions.Attempt, str, float]:
+    ) -> tuple[decisions.Plan, decisions.Attempt, str, float]:
         """The one decision of both shells after a read could not run on `left`: the next node
-        of the plan and how long to sleep first (the attempt already counts the sleep), with
-        metrics and logs. Moves the in-flight count from `left` to it. Raises RoutingError when
-        the plan is exhausted or the retry deadline passed. `what` names the shell in errors."""
+        and how long to sleep first (the attempt already counts the sleep), with metrics and
+        logs. Moves the in-flight count from `left` to it.
+
+        Once every node of the plan was tried, the read is planned again on the current
+        snapshot (after `replan_pause`, so probes and traffic can change it), and so on until
+        the retry deadline: a failover's moment with the primary down and a replica not yet
+        fresh costs reads time, not errors. Returns the plan to go on with. Raises RoutingError
+        when the deadline would pass. `what` names the shell in errors."""
         attempt = replace(
             attempt,
             tried=attempt.tried | {left},
@@ -249,30 +306,43 @@ class RoutingCore:
         )
         options = self.options
         kind = plan.kind
+        metrics = self.metrics
+        elapsed = time.monotonic() - started
         try:
-            if time.monotonic() - started > options.retry_deadline_s:
+            if elapsed > options.retry_deadline_s:
                 raise LookupError("deadline passed")
             nxt, pause = decisions.next_node(
                 plan, attempt, wait_budget_s=options.ryw_wait_s, poll_s=options.ryw_poll_s
             )
         except LookupError:
-            tried = ", ".join(sorted(attempt.tried))
-            raise RoutingError(
-                f"{kind.value} {what} found no node to serve it (tried {tried}; "
-                f"{error or 'no replica caught up'}); check `advisoros-db health`"
-            ) from error
-        metrics = self.metrics
+            pause = replan_pause(options)
+            fresh = None
+            if elapsed + pause <= options.retry_deadline_s:
+                fresh = self.plan(kind, plan.token)
+            if fresh is None or (not fresh.replicas and fresh.primary is None):
+                tried = ", ".join(sorted(attempt.tried))
+                raise RoutingError(
+                    f"{kind.value} {what} found no node to serve it within "
+                    f"{options.retry_deadline_s}s (tried {tried}; "
+                    f"{error or 'no replica caught up'}); check `advisoros-db health`"
+                ) from error
+            metrics.replans.inc(kind)
+            log.debug("%s %s tried every node of its plan; planning again", kind.value, what)
+            plan, nxt = fresh, fresh.first
+            attempt = replace(decisions.FIRST_ATTEMPT, waited_s=attempt.waited_s)
         if failure is not None:
             metrics.retries.inc(kind, failure)
             metrics.failovers.inc(left, nxt)
-            log.warning("read on %s failed (%s); retrying on %s", left, failure, nxt)
+            # A node known down was logged when it went down; once per read would flood the log.
+            level = logging.DEBUG if failure == decisions.KNOWN_DOWN else logging.WARNING
+            log.log(level, "read on %s failed (%s); retrying on %s", left, failure, nxt)
         if nxt == plan.primary:
             reason = failure or "not_caught_up"
             metrics.fallbacks.inc(kind, reason)
             log.info("%s %s falls back to the primary: %s", kind.value, what, reason)
         self.release(left)
         self.acquire(nxt)
-        return replace(attempt, waited_s=attempt.waited_s + pause), nxt, pause
+        return plan, replace(attempt, waited_s=attempt.waited_s + pause), nxt, pause
 
     # -- plans ---------------------------------------------------------------------------
 
@@ -340,7 +410,8 @@ class Monitor:
         self._core = core
         timeout = core.options.probe_timeout_s
         self.probers = {
-            n.name: Prober(n.config.url, timeout_s=timeout) for n in core.snapshot.nodes
+            n.name: Prober(n.config.url, timeout_s=timeout, pgbouncer=core.options.pgbouncer)
+            for n in core.snapshot.nodes
         }
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

@@ -100,6 +100,10 @@ class Routes:
     # there is no staler than the bound (`fresh_until()`); past it, a read checks in-band.
     fresh: Mapping[str, float]
     max_lag_s: float
+    # Nodes known down (unreachable at the last probe, or traffic failed to reach them since they
+    # were last in rotation): a read does not
+    # wait on them for a connection but moves on at once (`RoutingCore.known_down`).
+    down: frozenset[str] = frozenset()
 
 
 def routes(snapshot: Snapshot, max_lag_s: float) -> Routes:
@@ -130,6 +134,9 @@ def routes(snapshot: Snapshot, max_lag_s: float) -> Routes:
         verdict=verdict,
         fresh=fresh_until(snapshot, max_lag_s, verdict),
         max_lag_s=max_lag_s,
+        down=frozenset(
+            n.name for n in snapshot.nodes if not n.reachable or (n.ejected and n.failed)
+        ),
     )
 
 
@@ -298,6 +305,8 @@ NODE_DOWN = "node_down"
 CONFLICT = "recovery_conflict"
 STALE = "replica_stale"
 """Not a failure of the node: its in-band check showed it past the staleness bound, or promoted."""
+KNOWN_DOWN = "node_known_down"
+"""Not tried: the snapshot already knew the node was down (`RoutingCore.known_down`)."""
 
 _NODE_DOWN_STATES = {"57P01", "57P02", "57P03", "53300"}  # shutdown, crash, starting, too many
 

@@ -44,8 +44,10 @@ def judge(snapshot: Snapshot) -> Verdict:
 
     Before any probe the configured primary is presumed writable. A node never seen writable
     is not a candidate; a candidate of another cluster (a different system identifier) is
-    ignored. With two different servers writable on the newest timeline no history can be
-    preferred, and writes are refused until an operator resolves it.
+    ignored. Two different servers writable on the newest timeline: the one this router saw
+    promoted last takes the writes and the other is fenced (`state._note_promotions`); when the
+    router's probes cannot order the promotions, no history can be preferred and writes are
+    refused until an operator resolves it.
     """
     newest = snapshot.newest_timeline
     ours = [
@@ -62,6 +64,15 @@ def judge(snapshot: Snapshot) -> Verdict:
         for n in ours
         if n.timeline is not None and newest is not None and n.timeline < newest
     }
+    superseded = dict(snapshot.superseded)
+    for n in ours:
+        lost_to = superseded.get(n.server or "")
+        if n.name not in fenced and n.timeline is not None and n.timeline == lost_to:
+            fenced[n.name] = (
+                f"fenced: writable on timeline {n.timeline}, but another server was promoted to "
+                "that timeline after it (seen a standby by this router's probes while this one "
+                "already took writes); no session goes here until it rejoins as a standby"
+            )
     contenders = sorted(
         (n for n in ours if n.name not in fenced), key=lambda n: _PREFERENCE.get(n.role, 2)
     )
@@ -75,7 +86,8 @@ def judge(snapshot: Snapshot) -> Verdict:
             newest_timeline=newest,
             refusal=(
                 f"writes refused: {names} are different servers all writable on timeline "
-                f"{newest}; promote one and rejoin the others as standbys"
+                f"{newest}, and this router did not see which was promoted last; keep one "
+                "and rejoin the others as standbys"
             ),
         )
     if contenders:

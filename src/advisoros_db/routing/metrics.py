@@ -94,6 +94,11 @@ class RouterMetrics:
         self.retries = self._tally(
             "advisoros_router_retries", "Read statements retried", "kind", "reason"
         )
+        self.replans = self._tally(
+            "advisoros_router_replans",
+            "Reads planned again after every node of their plan was tried",
+            "kind",
+        )
         self.ejections = self._tally(
             "advisoros_router_ejections", "Nodes taken out of rotation", "node"
         )
@@ -121,6 +126,29 @@ class RouterMetrics:
             ["node"],
             registry=r,
         )
+
+    def pool_sizes(self, ranges: dict[str, tuple[int, int]], limit: int) -> None:
+        """Publish each node's pool bounds and the most connections the router can open."""
+        pool_min = Gauge(
+            "advisoros_router_pool_min_connections",
+            "Connections a node's pool keeps open",
+            ["node"],
+            registry=self.registry,
+        )
+        pool_max = Gauge(
+            "advisoros_router_pool_max_connections",
+            "Most connections a node's pool opens",
+            ["node"],
+            registry=self.registry,
+        )
+        for node, (low, high) in ranges.items():
+            pool_min.labels(node).set(low)
+            pool_max.labels(node).set(high)
+        Gauge(
+            "advisoros_router_connection_limit",
+            "Most server connections this router opens: every pool full plus one probe per node",
+            registry=self.registry,
+        ).set(limit)
 
     def _tally(self, name: str, documentation: str, *labelnames: str) -> Tally:
         tally = Tally(name, documentation, labelnames)

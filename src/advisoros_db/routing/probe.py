@@ -7,7 +7,9 @@ import time
 from typing import Any, LiteralString
 
 import psycopg
+from psycopg import sql
 
+from advisoros_db import pooler
 from advisoros_db.routing.lsn import parse_lsn
 from advisoros_db.routing.state import ProbeResult
 
@@ -32,28 +34,43 @@ SELECT pg_is_in_recovery(),
 class Prober:
     """Probes one node, keeping its connection between probes (reconnecting after a failure)."""
 
-    def __init__(self, url: str, *, timeout_s: float) -> None:
+    def __init__(self, url: str, *, timeout_s: float, pgbouncer: str | None = None) -> None:
         self._url = url
         self._timeout_s = timeout_s
+        self._pgbouncer = pgbouncer
         self._conn: psycopg.Connection[Any] | None = None
+        # BEGIN, the timeout, the probe and COMMIT in one simple-query message: one round trip,
+        # and through PgBouncer (which refuses a startup `options`) one server connection, with
+        # nothing left on it afterwards.
+        self._sql = sql.SQL("BEGIN; SET LOCAL statement_timeout = {}; {}; COMMIT").format(
+            sql.Literal(f"{max(1, int(timeout_s * 1000))}ms"), sql.SQL(PROBE_SQL)
+        )
 
     def _connect(self) -> psycopg.Connection[Any]:
-        timeout_ms = max(1, int(self._timeout_s * 1000))
-        return psycopg.connect(
+        return pooler.connect(
             self._url,
+            pgbouncer=self._pgbouncer,
             autocommit=True,
             # libpq's connect_timeout is whole seconds with a floor of 2.
             connect_timeout=max(2, int(self._timeout_s + 0.999)),
-            options=f"-c statement_timeout={timeout_ms}",
             application_name="advisoros-router-probe",
         )
 
+    def _run(self, conn: psycopg.Connection[Any]) -> tuple[Any, ...] | None:
+        cursor = conn.execute(self._sql, prepare=False)
+        while cursor.description is None:  # BEGIN and SET return no rows
+            if not cursor.nextset():
+                return None
+        row: tuple[Any, ...] | None = cursor.fetchone()
+        return row
+
     def probe(self) -> ProbeResult:
+        sent_at = time.monotonic()
         started = time.perf_counter()
         try:
             if self._conn is None or self._conn.closed:
                 self._conn = self._connect()
-            row = self._conn.execute(PROBE_SQL).fetchone()
+            row = self._run(self._conn)
         except psycopg.Error as exc:
             self.close()
             return ProbeResult(reachable=False, error=f"{type(exc).__name__}: {exc}".strip())
@@ -73,6 +90,7 @@ class Prober:
             timeline=int(timeline, 10 if in_recovery else 16) if timeline else None,
             system_id=system_id,
             server=f"{system_id}@{addr}:{port}",
+            sent_at=sent_at,
         )
 
     def close(self) -> None:

@@ -12,53 +12,84 @@ from contextlib import asynccontextmanager
 from typing import Any, Self
 
 import psycopg
-from sqlalchemy import Engine, create_engine
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.pool import NullPool
 from sqlalchemy.util import await_only
 
 from advisoros_db.errors import translated
 from advisoros_db.routing import decisions
 from advisoros_db.routing.connection import (
     AsyncRoutedConnection,
+    Pools,
     RoutedConnection,
+    acheckout,
     async_pools,
     sync_pools,
 )
 from advisoros_db.routing.core import Monitor, RoutingCore, log
-from advisoros_db.routing.kinds import Kind, Role, RoutingError, parse_kind
-from advisoros_db.routing.lsn import ConsistencyToken
+from advisoros_db.routing.kinds import Kind, RoutingError, parse_kind
+from advisoros_db.routing.lsn import ConsistencyToken, InvalidToken, format_lsn
 from advisoros_db.routing.policies import ReadPolicy
+from advisoros_db.routing.probe import Prober
 from advisoros_db.routing.session import Route, RoutedSession, SessionScope, organization
 from advisoros_db.routing.state import NodeConfig
 from advisoros_db.routing.topology import RouterOptions, nodes_for_target
 from advisoros_db.routing.transaction import RoutedTransaction
 from advisoros_db.settings import Settings
 from advisoros_db.targets import Target, configured
-from advisoros_db.tenancy import install_engine_reset, require_tenant_role
+from advisoros_db.tenancy import require_tenant_role
 from advisoros_db.urls import to_sqlalchemy
 
 
-def _engine_options(node: NodeConfig, options: RouterOptions) -> dict[str, Any]:
-    connect_args: dict[str, Any] = {
-        "connect_timeout": max(2, int(options.probe_timeout_s + 0.999)),
-        "application_name": f"advisoros-router-{node.name}",
-    }
-    if node.role in (Role.PRIMARY, Role.DR):
-        # libpq itself refuses a server in recovery, so a write can never land on a standby.
-        connect_args["target_session_attrs"] = "read-write"
-    return {"pool_size": options.pool_size, "max_overflow": 0, "connect_args": connect_args}
+def _engine(node: NodeConfig, pools: Pools[ConnectionPool]) -> Engine:
+    """The node's SQLAlchemy engine, drawing from the node's psycopg pool: one pool per node.
+
+    NullPool keeps no connection of its own; closing one hands it back to the psycopg pool, which
+    configured it (libpq settings, no prepared statements behind a pooler) and resets it on its
+    return (`tenancy.reset`): no engine-level reset, which would only reset it twice.
+    """
+
+    def checkout() -> psycopg.Connection[Any]:
+        conn = pools.get(node.name).getconn()
+        # The fast path leaves its last transaction's access mode on the connection; a session
+        # starts with the server's default (plain BEGIN: a standby refuses BEGIN READ WRITE) and
+        # sets READ ONLY itself when it must.
+        if conn.read_only is not None:
+            conn.read_only = None
+        return conn
+
+    engine = create_engine(to_sqlalchemy(node.url), poolclass=NullPool, creator=checkout)
+    return _quiet_notice_handlers(engine)
 
 
-def _engine(node: NodeConfig, options: RouterOptions) -> Engine:
-    engine = create_engine(to_sqlalchemy(node.url), **_engine_options(node, options))
-    install_engine_reset(engine, options.session_reset)
+def _async_engine(node: NodeConfig, pools: Pools[AsyncConnectionPool]) -> AsyncEngine:
+    async def checkout() -> Any:
+        conn = await acheckout(pools, node.name)
+        if conn.read_only is not None:  # as in `_engine`
+            await conn.set_read_only(None)
+        return conn
+
+    engine = create_async_engine(
+        to_sqlalchemy(node.url), poolclass=NullPool, async_creator=checkout
+    )
+    _quiet_notice_handlers(engine.sync_engine)
     return engine
 
 
-def _async_engine(node: NodeConfig, options: RouterOptions) -> AsyncEngine:
-    engine = create_async_engine(to_sqlalchemy(node.url), **_engine_options(node, options))
-    install_engine_reset(engine, options.session_reset)
+def _quiet_notice_handlers(engine: Engine) -> Engine:
+    # SQLAlchemy adds its notice logger each time NullPool "connects"; with a pool underneath that
+    # is every checkout of the same psycopg connection, so drop the copies it piles up.
+    def dedupe(dbapi_conn: Any, _record: Any) -> None:
+        raw = getattr(dbapi_conn, "driver_connection", dbapi_conn)
+        handlers = getattr(raw, "_notice_handlers", None)
+        if isinstance(handlers, list) and len(handlers) > 1:
+            unique = list(dict.fromkeys(handlers))
+            handlers[:] = unique
+
+    event.listen(engine, "connect", dedupe)
     return engine
 
 
@@ -78,7 +109,14 @@ class _RouterBase:
         monitor: bool = True,
     ) -> None:
         self.options = options or RouterOptions()
+        self._token_check = threading.Lock()
+        self._primary_position = 0
         self.core = RoutingCore(nodes, self.options, policy=policy)
+        self.connection_limit = self.options.pool_limit(nodes)
+        """Most server connections this router opens (every pool full, plus the probes)."""
+        self.core.metrics.pool_sizes(
+            {n.name: self.options.pool_range(n.role) for n in nodes}, self.connection_limit
+        )
         self.monitor = Monitor(self.core)
         # Set once the first probe round is done: no session is planned before it, so the first
         # one already knows every node's state (and which one is fenced).
@@ -147,8 +185,48 @@ class _RouterBase:
         return self.core.token
 
     def consistent_with(self, token: ConsistencyToken | str | None) -> Any:
-        """Context manager: reads inside see at least `token`'s commit."""
-        return self.core.consistent_with(token)
+        """Context manager: reads inside see at least `token`'s commit.
+
+        A token ahead of everything the primary has written is refused (`InvalidToken`): it was
+        not issued by this deployment, and honouring it would send every read to the primary.
+        """
+        return self.core.consistent_with(self._vetted(token))
+
+    def _vetted(self, token: ConsistencyToken | str | None) -> ConsistencyToken | None:
+        parsed = _token(token)
+        if parsed is None or parsed.lsn <= self._written_up_to():
+            return parsed
+        # Ahead of the last probe: perhaps another process's fresh write. Ask the primary now
+        # (one probe at a time; a caller that waited finds the newer sample already there).
+        with self._token_check:
+            if parsed.lsn <= self._written_up_to():
+                return parsed
+            primary = self.core.snapshot.primary.config
+            prober = Prober(
+                primary.url,
+                timeout_s=self.options.probe_timeout_s,
+                pgbouncer=self.options.pgbouncer,
+            )
+            try:
+                result = prober.probe()
+            finally:
+                prober.close()
+            if not result.reachable or result.in_recovery or result.current_lsn is None:
+                return parsed  # cannot tell; the read-your-writes wait stays bounded anyway
+            self._primary_position = max(self._primary_position, result.current_lsn)
+            if parsed.lsn <= result.current_lsn:
+                return parsed
+        raise InvalidToken(
+            f"consistency token {parsed} is ahead of the primary's WAL position "
+            f"{format_lsn(result.current_lsn)}: it was not issued by this deployment; pass on "
+            "the token a write returned, unchanged"
+        )
+
+    def _written_up_to(self) -> int:
+        history = self.core.snapshot.wal_history
+        sampled = history[-1].lsn if history else 0
+        own = self.core.token
+        return max(sampled, self._primary_position, own.lsn if own is not None else 0)
 
     def _decide(self, kind: Kind | str, token: ConsistencyToken | str | None) -> decisions.Plan:
         wanted = parse_kind(kind)
@@ -160,7 +238,7 @@ class _RouterBase:
             return core.plan(wanted, None)
         effective = core.token
         if token is not None:
-            effective = ConsistencyToken.latest(_token(token), effective)
+            effective = ConsistencyToken.latest(self._vetted(token), effective)
         return core.plan(wanted, effective)
 
     def _route(
@@ -208,7 +286,7 @@ class Router(_RouterBase):
     ) -> None:
         opts = options or RouterOptions()
         self.pools = sync_pools(nodes, opts)
-        self.engines: dict[str, Engine] = {n.name: _engine(n, opts) for n in nodes}
+        self.engines: dict[str, Engine] = {n.name: _engine(n, self.pools) for n in nodes}
         try:
             super().__init__(nodes, opts, policy=policy, monitor=monitor)
         except BaseException:
@@ -289,9 +367,11 @@ class AsyncRouter(_RouterBase):
         monitor: bool = True,
     ) -> None:
         opts = options or RouterOptions()
-        self.async_engines: dict[str, AsyncEngine] = {n.name: _async_engine(n, opts) for n in nodes}
-        self.engines = {name: e.sync_engine for name, e in self.async_engines.items()}
         self.pools = async_pools(nodes, opts)
+        self.async_engines: dict[str, AsyncEngine] = {
+            n.name: _async_engine(n, self.pools) for n in nodes
+        }
+        self.engines = {name: e.sync_engine for name, e in self.async_engines.items()}
         try:
             super().__init__(nodes, opts, policy=policy, monitor=monitor)
         except BaseException:

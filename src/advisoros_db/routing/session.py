@@ -23,7 +23,14 @@ from sqlalchemy.sql.elements import TextClause
 
 from advisoros_db.errors import ReadOnlyViolation, translate
 from advisoros_db.routing import decisions
-from advisoros_db.routing.core import CHECK_SQL, CURRENT_LSN_SQL, Behind, RoutingCore, Stale
+from advisoros_db.routing.core import (
+    CHECK_SQL,
+    CURRENT_LSN_SQL,
+    Behind,
+    KnownDown,
+    RoutingCore,
+    Stale,
+)
 from advisoros_db.routing.kinds import Kind, RoutingError
 from advisoros_db.routing.lsn import ConsistencyToken, parse_lsn
 from advisoros_db.tenancy import apply_tenant_sa, tenant_id, verify_tenant_sa
@@ -126,9 +133,15 @@ class RoutedSession(Session):
     def _routed(self, statement: Any, call: Callable[[], T]) -> T:
         self._refuse_write(statement)
         route = self.route
+        core = route.core
         while True:
             try:
+                if route.node in core.routes.down and not self.in_transaction():
+                    core.known_down(route.node, route.plan)  # a read: no checkout there
                 result = call()
+            except KnownDown as down:
+                self._move_on(failure=decisions.KNOWN_DOWN, behind=False, error=down)
+                continue
             except Behind:
                 self._move_on(failure=None, behind=True, error=None)
                 continue
@@ -136,29 +149,22 @@ class RoutedSession(Session):
                 self._move_on(failure=decisions.STALE, behind=False, error=stale)
                 continue
             except sa_exc.DBAPIError as exc:
-                orig = exc.orig
-                sqlstate = orig.sqlstate if isinstance(orig, psycopg.Error) else None
-                lost = exc.connection_invalidated or (
-                    isinstance(orig, psycopg.OperationalError) and sqlstate is None
+                failure = core.failure_of(
+                    exc.orig, route.node, route.plan, invalidated=exc.connection_invalidated
                 )
-                failure = decisions.classify(
-                    sqlstate, connection_lost=lost, on_replica=route.on_replica
-                )
-                if failure == decisions.NODE_DOWN:
-                    route.core.eject(route.node, f"{type(orig).__name__} seen by a query")
                 if failure is None or route.kind.writes:
                     mine = translate(exc)
                     if mine is not None:
                         raise mine from exc
                     if failure is not None:
                         raise RoutingError(
-                            f"write session on {route.node} failed: {orig}; not retried because "
-                            "the write may or may not have been applied"
+                            f"write session on {route.node} failed: {exc.orig}; not retried "
+                            "because the write may or may not have been applied"
                         ) from exc
                     raise
                 self._move_on(failure=failure, behind=False, error=exc)
                 continue
-            route.core.metrics.routed.inc(route.kind, route.node)
+            core.metrics.routed.inc(route.kind, route.node)
             return result
 
     def _move_on(self, *, failure: str | None, behind: bool, error: BaseException | None) -> None:
@@ -167,7 +173,7 @@ class RoutedSession(Session):
         # A dead connection cannot roll back; the pool has invalidated it already.
         with contextlib.suppress(sa_exc.DBAPIError):
             super().rollback()
-        route.attempt, nxt, pause = route.core.move_on(
+        route.plan, route.attempt, nxt, pause = route.core.move_on(
             "session",
             route.plan,
             route.attempt,
@@ -199,12 +205,15 @@ class RoutedSession(Session):
         """Release the connection. A node that died after the last statement costs nothing here:
         the rows were already read (or the commit already done), so the lost connection only
         ejects the node instead of failing the session."""
+        route = self.route
         try:
             super().close()
         except sa_exc.DBAPIError as exc:
-            if not (exc.connection_invalidated or isinstance(exc.orig, psycopg.OperationalError)):
+            failure = route.core.failure_of(
+                exc.orig, route.node, route.plan, invalidated=exc.connection_invalidated
+            )
+            if failure != decisions.NODE_DOWN:  # ejected by failure_of when it is
                 raise
-            self.route.core.eject(self.route.node, f"{type(exc.orig).__name__} at session end")
         finally:
             if self._held:
                 self._held = False

@@ -37,6 +37,9 @@ class ProbeResult:
     system_id: str | None = None
     server: str | None = None
     error: str | None = None
+    sent_at: float | None = None
+    """Monotonic time the probe was sent: the server was in the reported role at some moment
+    after it (what `fencing` needs to order two promotions)."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,15 @@ class NodeState:
     timeline: int | None = None
     system_id: str | None = None
     server: str | None = None
+    # Bounds on when this server was promoted, from this router's own probes (monotonic clock):
+    # it was a standby at `standby_at` (the send time of the last probe that found it one), and
+    # writable by `writable_since` (the first probe of its current writable stretch; None while
+    # a standby, and again after it was unreachable, since it may have been promoted anew).
+    standby_at: float | None = None
+    writable_since: float | None = None
+    # Ejected because traffic could not reach it (not, say, a replica found promoted): reads
+    # do not wait on it for a connection until it is back in rotation.
+    failed: bool = False
 
     @property
     def name(self) -> str:
@@ -116,9 +128,12 @@ class Snapshot:
     # node starts a new history, since positions on another timeline do not compare.
     wal_source: str | None = None
     # Sticky evidence, never forgotten by this snapshot's successors: the newest timeline seen on
-    # any server of the cluster (`system_id`, the configured primary's, else the first seen).
+    # any server of the cluster (`system_id`, the configured primary's, else the first seen), and
+    # servers seen writable on a timeline another server was promoted to after them
+    # (`(server, timeline)`: fenced while on that timeline; `fencing.judge`).
     newest_timeline: int | None = None
     system_id: str | None = None
+    superseded: tuple[tuple[str, int], ...] = ()
 
     def node(self, name: str) -> NodeState:
         for item in self.nodes:
@@ -189,6 +204,7 @@ def apply_probe(
                 eject_reason=node.eject_reason or "probe failed",
                 good_probes=0,
                 last_error=result.error,
+                writable_since=None,
             )
         )
     good = node.good_probes + 1
@@ -200,6 +216,14 @@ def apply_probe(
         )
     elif result.in_recovery is False:
         lag = 0.0
+    standby_at, writable_since = node.standby_at, node.writable_since
+    if result.server != node.server:  # another server answers at this address: start over
+        standby_at = writable_since = None
+    if result.in_recovery:
+        standby_at = result.sent_at if result.sent_at is not None else standby_at
+        writable_since = None
+    elif result.in_recovery is False and writable_since is None:
+        writable_since = now
     latencies = node.latencies_ms
     if result.latency_ms is not None:
         latencies = (*latencies, result.latency_ms)[-LATENCY_WINDOW:]
@@ -210,6 +234,7 @@ def apply_probe(
             reachable=True,
             ejected=ejected,
             eject_reason=node.eject_reason if ejected else None,
+            failed=node.failed and ejected,
             good_probes=good,
             in_recovery=result.in_recovery,
             replay_lsn=result.replay_lsn if result.in_recovery else result.current_lsn,
@@ -221,9 +246,11 @@ def apply_probe(
             timeline=result.timeline,
             system_id=result.system_id,
             server=result.server,
+            standby_at=standby_at,
+            writable_since=writable_since,
         )
     )
-    return _note_timeline(snapshot, snapshot.node(name))
+    return _note_promotions(_note_timeline(snapshot, snapshot.node(name)))
 
 
 def _note_timeline(snapshot: Snapshot, node: NodeState) -> Snapshot:
@@ -244,11 +271,53 @@ def _note_timeline(snapshot: Snapshot, node: NodeState) -> Snapshot:
     return snapshot
 
 
-def eject(snapshot: Snapshot, name: str, reason: str) -> Snapshot:
-    """Take a node out of rotation at once (real traffic saw it fail)."""
+def _note_promotions(snapshot: Snapshot) -> Snapshot:
+    """Remember servers that another server of the cluster was provably promoted after, on the
+    same timeline (two standbys of one history promoted one after the other both take the next
+    timeline number).
+
+    Provably: the later one was still a standby after the earlier one was already writable, as
+    seen by this router's own probes on one monotonic clock. No server clock is compared, so the
+    order holds whatever their clocks say; when the probes cannot order the two (a fresh router,
+    or both promoted between the same two probes), nothing is remembered and `fencing.judge`
+    refuses writes to both.
+    """
+    writable = [
+        n
+        for n in snapshot.nodes
+        if n.reachable and n.in_recovery is False and n.system_id == snapshot.system_id
+    ]
+    superseded = dict.fromkeys(snapshot.superseded)
+    for later in writable:
+        for earlier in writable:
+            if (
+                earlier.server is not None
+                and earlier.timeline is not None
+                and earlier.server != later.server
+                and earlier.timeline == later.timeline
+                and earlier.writable_since is not None
+                and later.standby_at is not None
+                and earlier.writable_since < later.standby_at
+            ):
+                superseded[(earlier.server, earlier.timeline)] = None
+    if len(superseded) == len(snapshot.superseded):
+        return snapshot
+    return replace(snapshot, superseded=tuple(superseded))
+
+
+def eject(snapshot: Snapshot, name: str, reason: str, *, failed: bool = True) -> Snapshot:
+    """Take a node out of rotation at once (real traffic saw it fail, or `failed=False`: saw it
+    is no replica any more)."""
     node = snapshot.node(name)
     return snapshot.replace_node(
-        replace(node, ejected=True, eject_reason=reason, good_probes=0, last_error=reason)
+        replace(
+            node,
+            ejected=True,
+            eject_reason=reason,
+            good_probes=0,
+            last_error=reason,
+            failed=failed or node.failed,
+        )
     )
 
 

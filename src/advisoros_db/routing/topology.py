@@ -11,6 +11,14 @@ from advisoros_db.settings import Settings
 from advisoros_db.targets import Target
 from advisoros_db.tenancy import SessionReset
 
+POOL_KIND = {
+    Role.PRIMARY: "write",
+    Role.DR: "write",
+    Role.READ: "read",
+    Role.ANALYTICS: "analytics",
+    Role.BACKGROUND: "background",
+}
+
 
 @dataclass(frozen=True)
 class RouterOptions:
@@ -25,9 +33,26 @@ class RouterOptions:
     retry_deadline_s: float = 5.0
     policy: str = "round_robin"
     pool_size: int = 10
+    """Most connections of a node's pool when `pool_bounds` does not name its kind."""
+    pool_bounds: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """`{kind: (min, max)}` for the `write`, `read`, `analytics` and `background` pools."""
     weights: dict[str, float] = field(default_factory=dict)
+    pgbouncer: str | None = None
+    """`on`, `off` or `auto` (see `advisoros_db.pooler`); None reads ADVISOROS_PGBOUNCER."""
     session_reset: SessionReset = SessionReset.DISCARD_ALL
     check_every_read: bool = False
+
+    def pool_range(self, role: Role) -> tuple[int, int]:
+        """(min, max) connections of the pool of a node with this role. The DR node's is the
+        write pool's: it takes writes once promoted."""
+        kind = POOL_KIND[role]
+        low, high = self.pool_bounds.get(kind, (1, self.pool_size))
+        return min(low, high), high
+
+    def pool_limit(self, nodes: tuple[NodeConfig, ...]) -> int:
+        """Most server connections a router over `nodes` opens: every pool full, plus one health
+        probe connection per node."""
+        return sum(self.pool_range(n.role)[1] + 1 for n in nodes)
 
     @property
     def probe_every_s(self) -> float:
@@ -47,9 +72,11 @@ class RouterOptions:
             retry_deadline_s=settings.read_retry_deadline_s,
             policy=settings.read_policy,
             pool_size=settings.pool_max_size,
+            pool_bounds=settings.pool_bounds(),
             weights=dict(settings.replica_weights),
             session_reset=SessionReset(settings.session_reset),
             check_every_read=settings.check_every_read,
+            pgbouncer=settings.pgbouncer,
         )
 
 

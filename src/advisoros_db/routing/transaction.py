@@ -23,7 +23,7 @@ from psycopg import sql
 
 from advisoros_db.errors import ReadOnlyViolation, translate
 from advisoros_db.routing import decisions
-from advisoros_db.routing.core import CHECK_SQL, Behind, RoutingCore, Stale
+from advisoros_db.routing.core import CHECK_SQL, Behind, KnownDown, RoutingCore, Stale
 from advisoros_db.routing.kinds import Kind, RoutingError
 from advisoros_db.routing.lsn import ConsistencyToken, parse_lsn
 from advisoros_db.tenancy import APPLY_SQL
@@ -80,9 +80,10 @@ Op = Checkout | Begin | Run | Release | Sleep
 Steps = Generator[Op, Any, Any]
 
 
-def _lost(exc: psycopg.Error) -> bool:
-    # No SQLSTATE on an OperationalError: the socket died (or the pool timed out handing one out).
-    return isinstance(exc, psycopg.OperationalError) and exc.sqlstate is None
+Failure = psycopg.Error | Behind | Stale | KnownDown
+"""What keeps a transaction from opening on a node: the shells catch these (`NOT_OPENED`) and
+`reopen()`."""
+NOT_OPENED = (psycopg.Error, Behind, Stale, KnownDown)
 
 
 class RoutedTransaction:
@@ -140,6 +141,10 @@ class RoutedTransaction:
         tenant: Statement = (APPLY_SQL, (self.organization_id,))
         return ((tenant, _CHECK) if check else (tenant,)), check
 
+    def known_down(self) -> None:
+        """Before a checkout: raise KnownDown for a read on a node the router knows is down."""
+        self.core.known_down(self.node, self.plan)
+
     def verify(self, row: Any) -> None:
         """The in-band check's row; raises Behind when the replica is behind the token, Stale
         when it is past the staleness bound or no longer a standby."""
@@ -152,25 +157,28 @@ class RoutedTransaction:
         moves on to the next node when this one is down or behind the token."""
         while True:
             try:
+                self.known_down()
                 self.conn = yield Checkout(self.node)
                 statements, check = self.opening()
                 row = yield Begin(self.conn, self.read_only, statements, check)
                 if check:
                     self.verify(row)
                 return
-            except (psycopg.Error, Behind, Stale) as exc:
+            except NOT_OPENED as exc:
                 pause = yield from self._not_opened(exc)
             if pause:
                 yield Sleep(pause)
 
-    def reopen(self, exc: psycopg.Error | Behind | Stale) -> Steps:
+    def reopen(self, exc: Failure) -> Steps:
         """After a shell's first attempt to open failed with `exc`: raise, or open elsewhere."""
         pause = yield from self._not_opened(exc)
         if pause:
             yield Sleep(pause)
         yield from self.begin()
 
-    def _not_opened(self, exc: psycopg.Error | Behind | Stale) -> Generator[Op, Any, float]:
+    def _not_opened(self, exc: Failure) -> Generator[Op, Any, float]:
+        if isinstance(exc, KnownDown):
+            return self._move_on(failure=decisions.KNOWN_DOWN, behind=False, error=exc)
         if isinstance(exc, Behind):
             yield from self._abandon()
             return self._move_on(failure=None, behind=True, error=None)
@@ -246,13 +254,7 @@ class RoutedTransaction:
     # -- failures ------------------------------------------------------------------------
 
     def _classify(self, exc: psycopg.Error) -> str | None:
-        on_replica = self.node != self.plan.primary
-        failure = decisions.classify(
-            exc.sqlstate, connection_lost=_lost(exc), on_replica=on_replica
-        )
-        if failure == decisions.NODE_DOWN:
-            self.core.eject(self.node, f"{type(exc).__name__} seen by a query")
-        return failure
+        return self.core.failure_of(exc, self.node, self.plan)
 
     def _refusal(self, exc: psycopg.Error, failure: str | None) -> Exception:
         mine = translate(exc)
@@ -273,7 +275,7 @@ class RoutedTransaction:
 
     def _move_on(self, *, failure: str | None, behind: bool, error: BaseException | None) -> float:
         """Pick the next node of the plan; returns how long to sleep before trying it."""
-        self.attempt, self.node, pause = self.core.move_on(
+        self.plan, self.attempt, self.node, pause = self.core.move_on(
             "connection",
             self.plan,
             self.attempt,
@@ -288,9 +290,12 @@ class RoutedTransaction:
 
 
 __all__ = [
+    "NOT_OPENED",
     "Begin",
     "Behind",
     "Checkout",
+    "Failure",
+    "KnownDown",
     "Op",
     "Release",
     "RoutedTransaction",

@@ -9,6 +9,7 @@ import psycopg
 from pgvector.psycopg import register_vector
 from psycopg.rows import TupleRow
 
+from advisoros_db import pooler
 from advisoros_db.tenancy import tenant_transaction
 
 Connection = psycopg.Connection[TupleRow]
@@ -20,7 +21,7 @@ def connect(url: str, **kwargs: Any) -> Connection:
     psycopg's default `prepare_threshold` (5) stays: search SQL spells the model and its
     dimensions as literals, so a generic prepared plan still matches the per-model partial index.
     """
-    conn = psycopg.connect(url, **kwargs)
+    conn = pooler.connect(url, **kwargs)
     try:
         register_vector(conn)
         conn.commit()

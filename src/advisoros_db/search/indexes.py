@@ -14,6 +14,7 @@ from typing import LiteralString
 import psycopg
 from psycopg import sql
 
+from advisoros_db import pooler
 from advisoros_db.errors import translated
 from advisoros_db.search.embedders import ModelSpec, model_spec
 
@@ -85,8 +86,11 @@ def ensure_index(admin_url: str, model: str, organization_id: uuid.UUID | str | 
     Idempotent: an existing valid index is kept, an invalid leftover is rebuilt. Returns its name.
     """
     name = index_name(model, organization_id)
-    with translated(), psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute("SET lock_timeout = '5s'")
+    with (
+        translated(),
+        pooler.connect(admin_url, autocommit=True) as conn,
+        pooler.session_setting(conn, "lock_timeout", "5s"),
+    ):
         _drop_if_invalid(conn, name)
         conn.execute(create_index_sql(model, organization_id))
     return name
@@ -95,5 +99,5 @@ def ensure_index(admin_url: str, model: str, organization_id: uuid.UUID | str | 
 def drop_index(admin_url: str, model: str, organization_id: uuid.UUID | str | None = None) -> None:
     """Remove a tenant's (or a model's) index; queries fall back to the model index or exact."""
     name = index_name(model, organization_id)
-    with translated(), psycopg.connect(admin_url, autocommit=True) as conn:
+    with translated(), pooler.connect(admin_url, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}").format(sql.Identifier(name)))

@@ -24,14 +24,26 @@ Path = Literal["exact", "index", "index+exact"]
 # Tenants with at most this many chunks of a model are searched exactly: scanning a few thousand
 # vectors costs a few milliseconds and has perfect recall.
 EXACT_THRESHOLD = 5000
-# The graph walk's candidate list (pgvector's ceiling is 1,000). Chosen from measurements
-# (docs/search.md, "Recall per query"): pgvector's default (40) and the earlier 100 left single
-# queries far below the mean recall, mostly on topics where the tenant is sparse and for document
-# centroids between clusters.
-EF_SEARCH = 400
-# Chunks fetched per wanted document before rolling up; widened (x4) while the chunks found hold
-# fewer than k live documents. Long documents crowd out; a deeper walk also raises recall.
-CHUNKS_PER_DOCUMENT = 10
+
+
+@dataclass(frozen=True)
+class Depth:
+    """How deep a graph walk looks: pgvector's candidate list (`hnsw.ef_search`, ceiling 1,000)
+    and the chunks fetched per wanted document before rolling up (widened x4 while they hold
+    fewer than k live documents; long documents crowd out)."""
+
+    ef_search: int
+    chunks_per_document: int
+
+
+# Chosen from measurements (docs/search.md, "Recall per query"). A query vector: at 100,000
+# chunks, 120 queries on any topic at the 30 % tenant, (800, 20) was the one depth measured whose
+# worst query found 9 of 10 (minimum recall 0.9; (400, 10) had 0.7), for about a third more
+# latency. pgvector's default (40) and the earlier 100 left single queries far below the mean.
+QUERY_DEPTH = Depth(ef_search=800, chunks_per_document=20)
+# "Similar to this document" walks from five probes (below) and already had recall 1.0 for every
+# query at (400, 10): the deeper walk would only cost time there.
+SIMILAR_DEPTH = Depth(ef_search=400, chunks_per_document=10)
 # The deepest candidate list before the exact path takes over.
 MAX_CANDIDATE_CHUNKS = 4000
 # similar_documents walks the graph from the document's centroid and from this many of its chunks
@@ -96,7 +108,7 @@ def _index_state(conn: Connection, org: str, spec: ModelSpec) -> tuple[str | Non
     return (org if row[0] else None), int(row[1])
 
 
-def _set_scan(conn: Connection) -> str:
+def _set_scan(conn: Connection, ef_search: int) -> str:
     """Settings for the graph walk, for this transaction only; returns enable_sort's value."""
     row = conn.execute(
         "SELECT current_setting('enable_sort'),"
@@ -113,7 +125,7 @@ def _set_scan(conn: Connection) -> str:
         # and would often sort the tenant's chunks instead. A plan that still avoids the index
         # is reported as exact (the scan counter does not move).
         " set_config('enable_sort', 'off', true)",
-        (str(EF_SEARCH),),
+        (str(ef_search),),
     ).fetchone()
     assert row is not None
     return str(row[0])
@@ -164,18 +176,19 @@ def _index_candidates(
     *,
     k: int,
     exclude: uuid.UUID | None,
+    depth: Depth,
 ) -> tuple[set[uuid.UUID] | None, bool]:
     """Live documents the graph walks from `probes` find (None when the walk from the first, the
     query itself, stopped short), and whether the HNSW index was scanned.
 
-    Each walk fetches k x CHUNKS_PER_DOCUMENT chunks, widened (x4) while the walks together found
+    Each walk fetches k x depth.chunks_per_document chunks, widened (x4) while the walks together found
     fewer than k documents. A walk that returns fewer chunks than asked for gave up
     (hnsw.max_scan_tuples: a tenant with a tiny share of the index) or ran out of chunks: its
     candidates are not the nearest ones, and the exact path answers.
     """
-    enable_sort = _set_scan(conn)
+    enable_sort = _set_scan(conn, depth.ef_search)
     org_literal, before = _index_state(conn, org, spec)
-    limit = k * CHUNKS_PER_DOCUMENT
+    limit = k * depth.chunks_per_document
     found: set[uuid.UUID] | None = set()
     while found is not None:
         found = set()
@@ -211,6 +224,7 @@ def _nearest_documents(
     exclude: uuid.UUID | None,
     exact_threshold: int,
     probes: Sequence[NDArray[np.float32]] = (),
+    depth: Depth = QUERY_DEPTH,
 ) -> SemanticResult:
     """The k live documents nearest to `vector` by their best chunk, best first.
 
@@ -222,7 +236,7 @@ def _nearest_documents(
     path: Path = "exact"
     if _count_chunks(conn, org, spec, exact_threshold + 1) > exact_threshold:
         candidates, scanned = _index_candidates(
-            conn, org, spec, [vector, *probes], k=k, exclude=exclude
+            conn, org, spec, [vector, *probes], k=k, exclude=exclude, depth=depth
         )
         if candidates is not None and len(candidates) >= k:
             picks = _best_chunks(conn, org, spec, vector, k, candidates=sorted(candidates))
@@ -295,7 +309,7 @@ def search_chunks(
         path: Path = "exact"
         rows: list[Pick] | None = None
         if _count_chunks(conn, org, spec, exact_threshold + 1) > exact_threshold:
-            enable_sort = _set_scan(conn)
+            enable_sort = _set_scan(conn, QUERY_DEPTH.ef_search)
             org_literal, before = _index_state(conn, org, spec)
             rows = _nearest_chunks(
                 conn, org, spec, q, limit=k, exclude=None, exact=False, org_literal=org_literal
@@ -376,6 +390,7 @@ def similar_documents(
             exclude=doc,
             exact_threshold=exact_threshold,
             probes=[units[i].astype(np.float32) for i in central],
+            depth=SIMILAR_DEPTH,
         )
 
 

@@ -1,0 +1,25 @@
+"""The benchmark report puts the measured ingest limit beside the loader's rate, when it has one."""
+
+from __future__ import annotations
+
+from advisoros_db.bench.report import limit_lines
+
+LOAD = {"rows": 2_936_241, "seconds": 596.885, "rows_per_second": 4_919}
+LIMIT = {
+    "rows": 2_936_241,
+    "seconds": 447.449,
+    "rows_per_second": 6_562,
+    "copy_seconds": 64.296,
+    "index_seconds": 478.287,
+}
+
+
+def test_the_limit_and_the_loaders_share_of_it_are_reported() -> None:
+    text = " ".join(limit_lines({**LOAD, "limit": LIMIT, "percent_of_limit": 75.0}))
+    assert "6,562 rows/s" in text
+    assert "COPY 64.3 s" in text and "foreign keys 478.3 s" in text
+    assert "75.0 % of it" in text
+
+
+def test_a_load_without_the_limit_reports_none() -> None:
+    assert limit_lines(LOAD) == []
