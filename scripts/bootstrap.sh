@@ -8,7 +8,7 @@ fi
 stamp="$ROOT/.venv/.installed-$(sha1sum "$ROOT/pyproject.toml" | cut -c1-12)"
 if [ ! -f "$stamp" ]; then
   "$ROOT/.venv/bin/python" -m pip install --quiet --upgrade pip
-  "$ROOT/.venv/bin/python" -m pip install --quiet -e "$ROOT[dev]"
+  "$ROOT/.venv/bin/python" -m pip install --quiet -e "$ROOT[all,dev]"
   rm -f "$ROOT"/.venv/.installed-*
   touch "$stamp"
 fi

@@ -10,11 +10,40 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import psycopg
-from psycopg import errors as pg_errors
-from sqlalchemy import exc as sa_exc
+if TYPE_CHECKING:
+    import psycopg
+
+    from advisoros_db.integrity import (
+        CheckViolation,
+        ForeignKeyViolation,
+        IntegrityViolation,
+        NotNullViolation,
+        UniqueViolation,
+    )
+
+# psycopg and SQLAlchemy are imported where an error is translated, not here: every module (and
+# `advisoros-db --help`) imports this one, and the drivers cost about 0.25 s to import. The
+# integrity errors subclass SQLAlchemy's IntegrityError, so they live in `advisoros_db.integrity`
+# and load on first use (`errors.UniqueViolation` works as before).
+_INTEGRITY_NAMES = frozenset(
+    {
+        "CheckViolation",
+        "ForeignKeyViolation",
+        "IntegrityViolation",
+        "NotNullViolation",
+        "UniqueViolation",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _INTEGRITY_NAMES:
+        from advisoros_db import integrity
+
+        return getattr(integrity, name)
+    raise AttributeError(f"module 'advisoros_db.errors' has no attribute {name!r}")
 
 
 class AdvisorOSError(Exception):
@@ -35,66 +64,6 @@ class TenantError(AdvisorOSError):
 
 class MigrationError(AdvisorOSError):
     """A migration could not be applied or rolled back."""
-
-
-class IntegrityViolation(AdvisorOSError, sa_exc.IntegrityError):
-    """The database refused a write because it would break a constraint.
-
-    `constraint` names the constraint, `table` the table, `sqlstate` the PostgreSQL error code,
-    `orig` the driver's error (also the `__cause__`). A `sqlalchemy.exc.IntegrityError` too.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        constraint: str | None,
-        table: str | None,
-        sqlstate: str | None,
-        orig: BaseException | None = None,
-        statement: str | None = None,
-    ) -> None:
-        sa_exc.IntegrityError.__init__(self, statement, None, orig)  # type: ignore[arg-type]
-        self.message = message
-        self.constraint = constraint
-        self.table = table
-        self.sqlstate = sqlstate
-
-    def __str__(self) -> str:
-        return self.message
-
-    def __reduce__(self) -> Any:
-        # SQLAlchemy's own __reduce__ passes (statement, params, orig) positionally.
-        return (
-            _rebuild_integrity,
-            (type(self), self.message, self.constraint, self.table, self.sqlstate),
-        )
-
-
-def _rebuild_integrity(
-    cls: type[IntegrityViolation],
-    message: str,
-    constraint: str | None,
-    table: str | None,
-    sqlstate: str | None,
-) -> IntegrityViolation:
-    return cls(message, constraint=constraint, table=table, sqlstate=sqlstate)
-
-
-class ForeignKeyViolation(IntegrityViolation):
-    """A row references a row that does not exist (or belongs to another tenant)."""
-
-
-class UniqueViolation(IntegrityViolation):
-    """A row duplicates a unique key."""
-
-
-class CheckViolation(IntegrityViolation):
-    """A value is outside what a CHECK constraint or enum allows."""
-
-
-class NotNullViolation(IntegrityViolation):
-    """A required value is missing."""
 
 
 class PermissionDenied(AdvisorOSError):
@@ -136,6 +105,8 @@ def _main_line(text: str) -> str:
 
 
 def _connection_failure(original: psycopg.Error) -> ConnectionFailed | None:
+    import psycopg
+
     if not isinstance(original, psycopg.OperationalError):
         return None
     text = str(original)
@@ -157,18 +128,10 @@ def _connection_failure(original: psycopg.Error) -> ConnectionFailed | None:
     return None
 
 
-_INTEGRITY: dict[str, type[IntegrityViolation]] = {
-    "23503": ForeignKeyViolation,
-    "23001": ForeignKeyViolation,  # restrict_violation: ON DELETE RESTRICT refused a delete
-    "23505": UniqueViolation,
-    "23514": CheckViolation,
-    "23502": NotNullViolation,
-    "22P02": CheckViolation,  # invalid input for an enum type
-}
-
-
 def driver_error(exc: BaseException) -> BaseException:
     """The driver's error behind a SQLAlchemy one (the error itself otherwise)."""
+    from sqlalchemy import exc as sa_exc
+
     if isinstance(exc, sa_exc.DBAPIError) and exc.orig is not None:
         return exc.orig
     return exc
@@ -177,6 +140,11 @@ def driver_error(exc: BaseException) -> BaseException:
 def translate(exc: BaseException) -> AdvisorOSError | None:
     """Map a psycopg or SQLAlchemy error to the package's own error, or None if it has no mapping
     (or is one already). Raise it `from driver_error(exc)`."""
+    import psycopg
+    from sqlalchemy import exc as sa_exc
+
+    from advisoros_db.integrity import BY_SQLSTATE
+
     if isinstance(exc, AdvisorOSError):
         return None
     original = driver_error(exc)
@@ -185,8 +153,8 @@ def translate(exc: BaseException) -> AdvisorOSError | None:
     sqlstate = original.sqlstate
     diag = original.diag
     detail = diag.message_primary or str(original)
-    if sqlstate in _INTEGRITY:
-        cls = _INTEGRITY[sqlstate]
+    if sqlstate in BY_SQLSTATE:
+        cls = BY_SQLSTATE[sqlstate]
         constraint = diag.constraint_name
         where = f" (constraint {constraint} on {diag.table_name})" if constraint else ""
         statement = exc.statement if isinstance(exc, sa_exc.StatementError) else None
@@ -210,6 +178,9 @@ def translate(exc: BaseException) -> AdvisorOSError | None:
 def explain(exc: BaseException) -> AdvisorOSError | None:
     """At a command's boundary: `translate`, plus connection failures, bad values and input that
     is not UTF-8, each as a message that says what was wrong and what to do."""
+    import psycopg
+    from sqlalchemy import exc as sa_exc
+
     mine = translate(exc)
     if mine is not None:
         return mine
@@ -232,6 +203,9 @@ def explain(exc: BaseException) -> AdvisorOSError | None:
 @contextmanager
 def translated() -> Iterator[None]:
     """Re-raise driver errors that have a mapping as the package's own errors."""
+    import psycopg
+    from sqlalchemy import exc as sa_exc
+
     try:
         yield
     except (psycopg.Error, sa_exc.DBAPIError) as exc:
@@ -259,7 +233,6 @@ __all__ = [
     "UniqueViolation",
     "driver_error",
     "explain",
-    "pg_errors",
     "translate",
     "translated",
 ]

@@ -31,7 +31,7 @@ def test_status_api_health_and_metrics_report_the_backups(
         monkeypatch.setenv(name, value)
     result = CliRunner().invoke(cli, ["status", "--json"])
     assert result.exit_code == 0, result.output
-    backup = json.loads(result.output)["backup"]
+    backup = json.loads(result.stdout)["backup"]
     assert backup["last_good_backup"] == record.id
     assert backup["wal_streaming"] is True
     assert backup["stale"] is False and backup["warnings"] == []

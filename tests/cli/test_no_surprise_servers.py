@@ -71,7 +71,7 @@ def test_health_reports_a_stopped_primary_and_leaves_it_stopped(
     for args in (["health", "--json"], ["--embedded", "health", "--json"]):
         result = CliRunner().invoke(app, args, env=env)
         assert result.exit_code == 1, result.output
-        report = json.loads(result.output)
+        report = json.loads(result.stdout)
         assert report["primary"]["available"] is False
         assert report["nodes"][0]["reachable"] is False
         assert postmaster_pid(stopped_cluster.node("primary")) is None, "not restarted"

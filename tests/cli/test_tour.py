@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from typer.testing import CliRunner
 
@@ -27,6 +29,19 @@ def test_tour_shows_each_capability_on_the_demo_data(
     assert "audit_logs: " in out and "documents: " in out
     assert str(loaded.organization_id)[:8] in out
     assert "1099-NEC" in out, "the full-text step found no 1099-NEC"
+    assert "<mark>" not in out, "snippets are styled, not tagged"
+
+    as_json = CliRunner().invoke(app, ["tour", "--json"])
+    assert as_json.exit_code == 0, as_json.output
+    facts = json.loads(as_json.stdout)
+    assert facts["tables_forcing_rls"] > 0 and facts["revision"]
+    assert facts["isolation"]["organization_id"] == str(loaded.organization_id)
+    assert facts["isolation"]["app_role_without_tenant"].startswith("refused: no tenant is set")
+    assert {"audit_logs", "documents"} <= set(facts["partitions"])
+    assert facts["health"]["primary"]["isHealthy"] is True
+    hits = facts["search"]["text"]["results"]
+    assert any("1099-NEC" in f"{hit['title']} {hit['snippet']}" for hit in hits), hits
+    assert facts["search"]["similar"]["results"], "the semantic step found nothing"
 
 
 def test_tour_says_what_to_do_without_demo_data(

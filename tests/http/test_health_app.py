@@ -101,7 +101,7 @@ def test_health_command_prints_every_node_as_json(
 ) -> None:
     result = CliRunner().invoke(cli, ["health", "--json"], env=cli_env)
     assert result.exit_code == 0, result.output
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     nodes = {n["name"]: n for n in report["nodes"]}
     assert set(nodes) == {"primary", "replica1", "replica2"}
     for name, node in nodes.items():

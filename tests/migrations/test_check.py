@@ -100,7 +100,7 @@ def test_migrate_sql_prints_the_upgrade_without_connecting() -> None:
 
 def test_rollback_needs_exactly_one_target(db: PgDatabase) -> None:
     code, output = _run(db, "rollback")
-    assert code == 1
+    assert code == 2, "a usage error (docs/cli.md)"
     assert "exactly one of --to REV or --steps N" in output
     code, output = _run(db, "rollback", "--steps", str(len(migrations.history()) - 1))
     assert code == 0

@@ -7,9 +7,11 @@ import os
 import subprocess
 import sys
 
+import psycopg
 import pytest
 import typer
 
+from advisoros_db import partitioning
 from advisoros_db.cli.partitions import parse_duration
 from tests.support import PgDatabase
 
@@ -57,3 +59,31 @@ def test_bad_input_is_one_clear_line(db: PgDatabase) -> None:
         refused = _cli(db.admin_url, step, "audit_logs")
         assert refused.returncode == 1 and f"cannot {verb} audit_logs" in refused.stderr
         assert "phase finalized" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_convert_rollback_and_finalize_print_json(plain: PgDatabase) -> None:
+    url = plain.admin_url
+    for table in ("audit_logs", "documents"):
+        converted = _cli(url, "convert", table, "--json")
+        assert converted.returncode == 0, converted.stderr
+        assert json.loads(converted.stdout)["table"] == table
+    back = _cli(url, "rollback", "audit_logs", "--json")
+    assert back.returncode == 0, back.stderr
+    rolled = json.loads(back.stdout)
+    assert rolled["table"] == "audit_logs" and rolled["partitioned"] is False
+    assert rolled["swap_lock_ms"] >= 0
+    done = _cli(url, "finalize", "documents", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {
+        "table": "documents",
+        "partitioned": True,
+        "dropped": partitioning.spec_for("documents").old_name,
+    }
+    with psycopg.connect(url) as conn:
+        kinds = dict(
+            conn.execute(
+                "SELECT relname, relkind FROM pg_class"
+                " WHERE relname IN ('audit_logs', 'documents') AND relnamespace = 'public'::regnamespace"
+            ).fetchall()
+        )
+    assert kinds == {"audit_logs": "r", "documents": "p"}

@@ -1,4 +1,9 @@
-"""The `advisoros-db` Typer application: each capability registers its commands here."""
+"""The `advisoros-db` Typer application: each capability registers its commands here.
+
+Command modules import only Typer, Rich and each other at load time; the library (SQLAlchemy,
+Alembic, psycopg, numpy, FastAPI...) is imported inside the command that runs, so `--help` starts
+fast (tests/cli/test_startup.py holds that).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from advisoros_db.cli import (
     health,
     insights,
     migrations,
+    output,
     partitions,
     search,
     seed,
@@ -24,6 +30,7 @@ from advisoros_db.cli import (
     tour,
     worker,
 )
+from advisoros_db.cli.logs import LogFormat, configure
 
 app = typer.Typer(
     name="advisoros-db",
@@ -43,9 +50,26 @@ def options(
             "(without it, only `up` starts servers).",
         ),
     ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Also log progress (INFO), e.g. each revision.")
+    ] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet", "-q", help="Only results and errors: no progress bars, no warnings."
+        ),
+    ] = False,
+    log_format: Annotated[
+        LogFormat,
+        typer.Option("--log-format", help="Log records on stderr as plain text or JSON lines."),
+    ] = LogFormat.plain,
 ) -> None:
     """The AdvisorOS PostgreSQL data layer: cluster, migrations, partitions, routing, search."""
+    if verbose and quiet:
+        raise typer.BadParameter("give --verbose or --quiet, not both")
     servers.allow_embedded(embedded)
+    configure(verbose=verbose, quiet=quiet, fmt=log_format)
+    output.set_quiet(quiet)
 
 
 app.registered_commands += cluster.app.registered_commands

@@ -5,10 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-import psycopg
 import typer
 
-from advisoros_db import audit
 from advisoros_db.cli import servers
 from advisoros_db.cli.output import JsonOption, command, console, fail, print_json
 
@@ -30,13 +28,17 @@ def verify(
     org: Annotated[
         str | None, typer.Option("--org", help="Only this organization's chain (its id).")
     ] = None,
-    as_json: JsonOption = False,
+    json_out: JsonOption = False,
 ) -> None:
     """Recompute every audit entry's hash and link; exit 1 naming the first bad row of each chain."""
+    import psycopg
+
+    from advisoros_db import audit
+
     organization = _organization(org)
     with psycopg.connect(servers.target().admin_url, autocommit=True) as conn:
         report = audit.verify(conn, organization)
-    if as_json:
+    if json_out:
         print_json(report.as_dict())
         if not report.ok:
             raise typer.Exit(1)

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from advisoros_db import targets
-from advisoros_db.backup import BackupError, Backups, Target, parse_time
 from advisoros_db.cli import servers
-from advisoros_db.cli.output import JsonOption, command, console, print_json
-from advisoros_db.settings import Settings, get_settings
+from advisoros_db.cli.output import JsonOption, cell, command, console, id_column, print_json
+
+if TYPE_CHECKING:
+    from advisoros_db.backup import Backups
+    from advisoros_db.settings import Settings
 
 app = typer.Typer(help="Encrypted base backups, the WAL archive, point-in-time restore.")
 
@@ -21,12 +21,21 @@ app = typer.Typer(help="Encrypted base backups, the WAL archive, point-in-time r
 def backups_for(settings: Settings, *, start: bool) -> Backups:
     """The deployment's backups. `start`: bring the embedded cluster up (backups need the
     server); without it the cluster is only read from disk, so a restore works with it down."""
+    from advisoros_db import targets
+    from advisoros_db.backup import Backups
+
     if start or not settings.uses_embedded:
         return Backups.from_settings(settings, servers.target(settings))
     cluster = targets.embedded_cluster(settings)
     info = cluster.info()
     target = targets.Target(admin_url=info.primary_url, app_url=info.app_url, cluster=cluster)
     return Backups.from_settings(settings, target)
+
+
+def _backups(*, start: bool) -> Backups:
+    from advisoros_db.settings import get_settings
+
+    return backups_for(get_settings(), start=start)
 
 
 def _mb(size: int) -> str:
@@ -45,9 +54,7 @@ def create(
     json_out: JsonOption = False,
 ) -> None:
     """Take a base backup (starting the WAL stream if it is not running), encrypted at rest."""
-    record = backups_for(get_settings(), start=True).create(
-        incremental=incremental, max_rate=max_rate
-    )
+    record = _backups(start=True).create(incremental=incremental, max_rate=max_rate)
     if json_out:
         print_json(record.to_json())
         return
@@ -62,33 +69,44 @@ def create(
 @command
 def list_(json_out: JsonOption = False) -> None:
     """Every backup: kind, state, when, size, WAL range."""
-    records = backups_for(get_settings(), start=False).list()
+    records = _backups(start=False).list()
     if json_out:
         print_json([r.to_json() for r in records])
         return
+    from rich.table import Table
+
     table = Table(title="backups")
-    for column in ("id", "kind", "parent", "status", "finished", "size", "WAL", "verified"):
+    id_column(table, "id", (r.id for r in records))
+    table.add_column("kind")
+    id_column(table, "parent", (r.parent for r in records))
+    for column in ("status", "finished", "size", "WAL", "verified"):
         table.add_column(column)
     for r in records:
         table.add_row(
             r.id,
             r.kind,
-            r.parent or "",
+            cell(r.parent),
             r.status if r.status != "failed" else f"failed: {r.error}",
-            r.finished_at or "",
+            cell(r.finished_at),
             _mb(r.size_bytes),
             f"{r.start_lsn or '?'}..{r.end_lsn or '?'}",
-            r.verified_at or "",
+            cell(r.verified_at),
         )
     console.print(table)
 
 
 @app.command()
 @command
-def verify(backup_id: Annotated[str, typer.Argument(help="Backup to verify.")]) -> None:
+def verify(
+    backup_id: Annotated[str, typer.Argument(help="Backup to verify.")],
+    json_out: JsonOption = False,
+) -> None:
     """pg_verifybackup on the backup (and its chain), then a throwaway restore that must start
     and pass pg_amcheck."""
-    result = backups_for(get_settings(), start=False).verify(backup_id)
+    result = _backups(start=False).verify(backup_id)
+    if json_out:
+        print_json({"backup": backup_id, "checked": result.checked, "amcheck": result.amcheck})
+        return
     console.print(
         f"backup {backup_id}: pg_verifybackup passed for {', '.join(result.checked)}; "
         f"the restored copy started; {result.amcheck}"
@@ -111,8 +129,11 @@ def restore(
     start: Annotated[
         bool, typer.Option("--start", help="Leave the restored server running.")
     ] = False,
+    json_out: JsonOption = False,
 ) -> None:
     """Restore a backup into a new folder and replay the archived WAL to a point in time."""
+    from advisoros_db.backup import BackupError, Target, parse_time
+
     if (backup_id is None) == (not latest):
         raise BackupError("give a backup ID or --latest (one of them)")
     if target_time is not None and target_lsn is not None:
@@ -121,9 +142,20 @@ def restore(
         time=parse_time(target_time) if target_time else None,
         lsn=target_lsn,
     )
-    restored = backups_for(get_settings(), start=False).restore(
+    restored = _backups(start=False).restore(
         to, backup_id=backup_id, target=target, keep_running=start
     )
+    if json_out:
+        print_json(
+            {
+                "backup": restored.backup_id,
+                "data_dir": str(restored.node.data_dir),
+                "port": restored.node.port,
+                "replayed_to": target.describe(),
+                "running": start,
+            }
+        )
+        return
     console.print(
         f"restored backup {restored.backup_id} into {restored.node.data_dir}, replayed to "
         f"{target.describe()}"
@@ -141,10 +173,21 @@ def restore(
 @command
 def prune(
     dry_run: Annotated[bool, typer.Option(help="Only show what would be removed.")] = False,
+    json_out: JsonOption = False,
 ) -> None:
     """Remove backups and WAL not needed to restore to any point in the recovery window."""
-    backups = backups_for(get_settings(), start=False)
+    backups = _backups(start=False)
     plan = backups.prune(dry_run=dry_run)
+    if json_out:
+        print_json(
+            {
+                "window_days": backups.window / dt.timedelta(days=1),
+                "keep": plan.keep,
+                "remove": plan.remove,
+                "dry_run": dry_run,
+            }
+        )
+        return
     verb = "would remove" if dry_run else "removed"
     console.print(
         f"recovery window {backups.window / dt.timedelta(days=1):g} days: keeping "
@@ -156,15 +199,23 @@ def prune(
 @command
 def stream(
     stop: Annotated[bool, typer.Option("--stop", help="Stop the WAL streamer.")] = False,
+    json_out: JsonOption = False,
 ) -> None:
     """Start (or stop) the background process streaming WAL into the encrypted archive."""
-    settings = get_settings()
-    backups = backups_for(settings, start=not stop)
+    backups = _backups(start=not stop)
     if stop:
         backups.stop_streaming()
+        if json_out:
+            print_json({"streaming": False})
+            return
         console.print("WAL streamer stopped (the segment in progress was encrypted)")
         return
     state = backups.stream()
+    if json_out:
+        print_json(
+            {"streaming": True, "source": state.source, "wal": backups.repo.wal, "pid": state.pid}
+        )
+        return
     console.print(f"WAL streams from {state.source} into {backups.repo.wal} (pid {state.pid})")
 
 
@@ -172,7 +223,7 @@ def stream(
 @command
 def health(json_out: JsonOption = False) -> None:
     """Age of the last good backup, WAL streaming, newest restorable point; exit 1 when stale."""
-    report = backups_for(get_settings(), start=False).health()
+    report = _backups(start=False).health()
     if json_out:
         print_json(report)
     else:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from advisoros_db.cli import servers
-from advisoros_db.cli.output import JsonOption, command, console, print_json
+from advisoros_db.cli.output import JsonOption, command, console, hide_progress, print_json
 from advisoros_db.cli.seed import ScaleOption, progress_bar
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ def bench(
             + (f", {ratio:.1f}x faster than naive" if ratio else "")
         )
 
-    with progress_bar(json_out) as progress:
+    with progress_bar(hide_progress(json_out)) as progress:
         report = benchmark.run(
             target.admin_url,
             scale=scale,

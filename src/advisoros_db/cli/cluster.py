@@ -5,14 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from advisoros_db import embedded
-from advisoros_db.backup import health as backup_health
 from advisoros_db.cli import lifecycle
-from advisoros_db.cli.output import JsonOption, command, console, print_json
-from advisoros_db.settings import get_settings
-from advisoros_db.urls import mask
+from advisoros_db.cli.output import JsonOption, cell, command, console, id_column, print_json
 
 app = typer.Typer()
 
@@ -29,6 +24,12 @@ def up(
     """Start (or reuse) the embedded cluster, migrate it to head, optionally load demo data.
 
     With ADVISOROS_DATABASE_URL set, nothing is started: the configured servers are migrated."""
+    from rich.table import Table
+
+    from advisoros_db import embedded
+    from advisoros_db.settings import get_settings
+    from advisoros_db.urls import mask
+
     settings = get_settings()
     wanted = settings.embedded_replicas if replicas is None else replicas
     if settings.database_url is not None:
@@ -64,14 +65,22 @@ def up(
 @command
 def down(
     destroy: Annotated[bool, typer.Option(help="Also delete all data and credentials.")] = False,
+    json_out: JsonOption = False,
 ) -> None:
     """Stop the embedded cluster (and with --destroy, delete it)."""
+    from advisoros_db import embedded
+    from advisoros_db.settings import get_settings
+
     cluster = embedded.embedded_cluster(get_settings())
     if destroy:
         cluster.destroy()
-        console.print(f"destroyed the cluster in {cluster.home}")
     else:
         cluster.down()
+    if json_out:
+        print_json({"home": str(cluster.home), "stopped": True, "destroyed": destroy})
+    elif destroy:
+        console.print(f"destroyed the cluster in {cluster.home}")
+    else:
         console.print(f"stopped the cluster in {cluster.home} (data kept)")
 
 
@@ -79,6 +88,12 @@ def down(
 @command
 def status(json_out: JsonOption = False) -> None:
     """Show every node of the embedded cluster: role, pid, port, replication lag."""
+    from rich.table import Table
+
+    from advisoros_db import embedded
+    from advisoros_db.backup import health as backup_health
+    from advisoros_db.settings import get_settings
+
     settings = get_settings()
     cluster = embedded.embedded_cluster(settings)
     nodes = cluster.status()
@@ -110,7 +125,8 @@ def status(json_out: JsonOption = False) -> None:
         console.print(f"no cluster in {cluster.home}; run `advisoros-db up`")
         return
     table = Table(title=f"cluster in {cluster.home}")
-    for column in ("node", "role", "port", "pid", "running", "lag (bytes)", "replay"):
+    id_column(table, "node", (n.name for n in nodes))
+    for column in ("role", "port", "pid", "running", "lag (bytes)", "replay"):
         table.add_column(column)
     for n in nodes:
         replay = "" if n.replay_paused is None else ("paused" if n.replay_paused else "streaming")
@@ -118,9 +134,9 @@ def status(json_out: JsonOption = False) -> None:
             n.name,
             n.role,
             str(n.port),
-            str(n.pid or "-"),
+            cell(n.pid),
             "yes" if n.running else "no",
-            "-" if n.lag_bytes is None else str(n.lag_bytes),
+            cell(n.lag_bytes),
             replay,
         )
     console.print(table)

@@ -5,11 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from advisoros_db.cli import servers
-from advisoros_db.cli.output import JsonOption, command, console, print_json
-from advisoros_db.search.pipeline import embed_pending
+from advisoros_db.cli.output import JsonOption, command, console, hide_progress, print_json
 
 app = typer.Typer()
 
@@ -29,6 +27,10 @@ def embed(
     json_out: JsonOption = False,
 ) -> None:
     """Chunk and embed documents' extracted text into document_embeddings."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from advisoros_db.search.pipeline import embed_pending
+
     target = servers.target()
     # One organization runs as the application role; all of them need the owner's view.
     url = target.tenant_url if org else target.admin_url
@@ -38,7 +40,7 @@ def embed(
         MofNCompleteColumn(),
         TimeRemainingColumn(),
         console=console,
-        disable=json_out,
+        disable=hide_progress(json_out),
     ) as progress:
         task = progress.add_task("embedding", total=None)
 

@@ -6,12 +6,7 @@ from typing import Annotated
 
 import typer
 
-from advisoros_db import targets
-from advisoros_db.cli.output import command, console
-from advisoros_db.cluster import failover as failover_ops
-from advisoros_db.errors import ConfigError
-from advisoros_db.settings import get_settings
-from advisoros_db.urls import port_of
+from advisoros_db.cli.output import JsonOption, command, console, print_json
 
 app = typer.Typer()
 
@@ -23,8 +18,15 @@ def failover(
         str | None,
         typer.Option(help="Replica to promote (default: the DR replica, else the least behind)."),
     ] = None,
+    json_out: JsonOption = False,
 ) -> None:
     """Fence the primary (stopped, read-only if restarted) and promote a replica in its place."""
+    from advisoros_db import targets
+    from advisoros_db.cluster import failover as failover_ops
+    from advisoros_db.errors import ConfigError
+    from advisoros_db.settings import get_settings
+    from advisoros_db.urls import port_of
+
     settings = get_settings()
     if not settings.uses_embedded:
         raise ConfigError(
@@ -34,15 +36,28 @@ def failover(
     cluster = targets.embedded_cluster(settings)
     dr_port = port_of(settings.dr_url) if settings.dr_url else None
     result = failover_ops.failover(cluster, to, dr_port=dr_port)
+    archive_source = None
+    if settings.backup_encryption_key is not None and settings.backup_repository.exists():
+        from advisoros_db.cli.backup import backups_for
+
+        archive_source = backups_for(settings, start=False).stream().source
+    if json_out:
+        print_json(
+            {
+                "new_primary": result.new_primary,
+                "old_primary": result.old_primary,
+                "seconds": result.seconds,
+                "repointed": result.repointed,
+                "wal_archive_source": archive_source,
+            }
+        )
+        return
     console.print(
         f"{result.new_primary} is the primary ({result.seconds:.1f} s); {result.old_primary} is "
         f"fenced; replicas following: {', '.join(result.repointed) or 'none'}"
     )
-    if settings.backup_encryption_key is not None and settings.backup_repository.exists():
-        from advisoros_db.cli.backup import backups_for
-
-        state = backups_for(settings, start=False).stream()
-        console.print(f"WAL archive now streams from {state.source}")
+    if archive_source is not None:
+        console.print(f"WAL archive now streams from {archive_source}")
     console.print(
         f"next: `advisoros-db rejoin {result.old_primary}` to make it a replica, and "
         f"`advisoros-db backup create` (a new timeline starts with a new full backup)"
@@ -53,8 +68,16 @@ def failover(
 @command
 def rejoin(
     node: Annotated[str, typer.Argument(help="Fenced former primary (or a replica).")],
+    json_out: JsonOption = False,
 ) -> None:
     """pg_rewind a former primary onto the current one and start it as a streaming replica."""
+    from advisoros_db import targets
+    from advisoros_db.cluster import failover as failover_ops
+    from advisoros_db.settings import get_settings
+
     cluster = targets.embedded_cluster(get_settings())
     seconds = failover_ops.rejoin(cluster, node)
+    if json_out:
+        print_json({"node": node, "role": "replica", "seconds": seconds})
+        return
     console.print(f"{node} streams from the primary again as a replica ({seconds:.1f} s)")

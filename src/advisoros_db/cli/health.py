@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import psycopg
-import typer
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
-from advisoros_db.cli.output import JsonOption, command, console, print_json
-from advisoros_db.embedded import existing
-from advisoros_db.partitioning import RollbackWindow, open_windows_at
-from advisoros_db.routing import Router, RouterOptions
-from advisoros_db.settings import Settings, get_settings
-from advisoros_db.targets import NO_DATABASE, NoDatabaseConfigured, Target, configured
+import typer
+
+from advisoros_db.cli.output import JsonOption, cell, command, console, id_column, print_json
+
+if TYPE_CHECKING:
+    from advisoros_db.partitioning import RollbackWindow
+    from advisoros_db.settings import Settings
+    from advisoros_db.targets import Target
 
 app = typer.Typer()
 
@@ -19,8 +19,12 @@ app = typer.Typer()
 def _what_is_there(settings: Settings) -> Target:
     """The configured servers, else the embedded cluster as it is: `health` never starts or
     restarts a server (a stopped primary is reported down), even with `--embedded`."""
+    from advisoros_db.targets import NO_DATABASE, NoDatabaseConfigured, configured
+
     if settings.database_url is not None:
         return configured(settings)
+    from advisoros_db.embedded import existing
+
     found = existing(settings)
     if found is None:
         raise NoDatabaseConfigured(NO_DATABASE)
@@ -30,27 +34,47 @@ def _what_is_there(settings: Settings) -> Target:
 def _windows(admin_url: str) -> list[RollbackWindow]:
     """Open partition rollback windows (each doubles a table's writes); none if the primary is
     unreachable (the node table already says so)."""
+    import psycopg
+
+    from advisoros_db.partitioning import open_windows_at
+
     try:
         return open_windows_at(admin_url)
     except psycopg.OperationalError:
         return []
 
 
-@app.command()
-@command
-def health(json_out: JsonOption = False) -> None:
-    """Probe the primary and every replica once: role, lag, latency, usable for reads."""
+def probe() -> tuple[dict[str, Any], list[RollbackWindow]]:
+    """Every node probed once, and the open partition rollback windows."""
+    from advisoros_db.routing import Router, RouterOptions
+    from advisoros_db.settings import get_settings
+
     settings = get_settings()
     target = _what_is_there(settings)
     with Router.for_target(target, RouterOptions.from_settings(settings), monitor=False) as router:
         report = router.health()
-    windows = _windows(target.admin_url)
+    return report, _windows(target.admin_url)
+
+
+def as_json(report: dict[str, Any], windows: list[RollbackWindow]) -> dict[str, Any]:
+    """What `health --json` prints."""
+    shown = {k: v for k, v in report.items() if k != "counters"}
+    return {**shown, "rollback_windows": [w.as_dict() for w in windows]}
+
+
+@app.command()
+@command
+def health(json_out: JsonOption = False) -> None:
+    """Probe the primary and every replica once: role, lag, latency, usable for reads."""
+    from rich.table import Table
+
+    report, windows = probe()
     if json_out:
-        shown = {k: v for k, v in report.items() if k != "counters"}
-        print_json({**shown, "rollback_windows": [w.as_dict() for w in windows]})
+        print_json(as_json(report, windows))
     else:
         table = Table(title="advisoros-db nodes")
-        for column in ("name", "role", "port", "healthy", "reads", "lag s", "latency ms", "note"):
+        id_column(table, "name", (node["name"] for node in report["nodes"]))
+        for column in ("role", "port", "healthy", "reads", "lag s", "latency ms", "note"):
             table.add_column(column)
         for node in report["nodes"]:
             table.add_row(
@@ -59,9 +83,9 @@ def health(json_out: JsonOption = False) -> None:
                 str(node["port"]),
                 "yes" if node["healthy"] else "NO",
                 "yes" if node["usable_for_reads"] else "no",
-                "-" if node["lag_seconds"] is None else f"{node['lag_seconds']:.3f}",
-                "-" if node["latency_ms"] is None else f"{node['latency_ms']:.1f}",
-                node["warning"] or node["last_error"] or node["eject_reason"] or "",
+                "" if node["lag_seconds"] is None else f"{node['lag_seconds']:.3f}",
+                "" if node["latency_ms"] is None else f"{node['latency_ms']:.1f}",
+                cell(node["warning"] or node["last_error"] or node["eject_reason"]),
             )
         console.print(table)
         if report["reads_on_primary"]:

@@ -5,12 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import typer
-from rich.table import Table
 
 from advisoros_db.cli import servers
-from advisoros_db.cli.output import JsonOption, command, console, print_json
-from advisoros_db.ops import insights
-from advisoros_db.settings import get_settings
+from advisoros_db.cli.output import JsonOption, command, console, id_column, print_json
 
 SHOWN = 25
 """Rows of a long list printed for people; --json has them all."""
@@ -23,6 +20,9 @@ def _mib(n: int | None) -> str:
 
 
 def _report() -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    from advisoros_db.ops import insights
+    from advisoros_db.settings import get_settings
+
     settings = get_settings()
     report = insights.collect(servers.target(settings).admin_url, settings)
     return report, insights.problems(report, settings)
@@ -34,6 +34,8 @@ def show(ctx: typer.Context, json_out: JsonOption = False) -> None:
     """Print every section of the report (or `insights check`)."""
     if ctx.invoked_subcommand is not None:
         return
+    from rich.table import Table
+
     report, problems = _report()
     if json_out:
         print_json({**report, "problems": problems})
@@ -45,9 +47,11 @@ def show(ctx: typer.Context, json_out: JsonOption = False) -> None:
         f"{sz['cache_hit_ratio']}"
     )
     table = Table(title=f"unused indexes (no scan since {ix['since']})")
-    for column in ("table", "index", "size"):
-        table.add_column(column)
-    for i in ix["unused"][:SHOWN]:
+    shown = ix["unused"][:SHOWN]
+    id_column(table, "table", (i["table"] for i in shown))
+    id_column(table, "index", (i["index"] for i in shown))
+    table.add_column("size")
+    for i in shown:
         table.add_row(i["table"], i["index"], _mib(i["bytes"]))
     console.print(table)
     if len(ix["unused"]) > SHOWN:
@@ -69,8 +73,9 @@ def show(ctx: typer.Context, json_out: JsonOption = False) -> None:
         console.print(f"[yellow]top queries:[/] {statements['hint']}")
     else:
         queries = Table(title="top queries by total time")
-        for column in ("calls", "total ms", "mean ms", "query"):
+        for column in ("calls", "total ms", "mean ms"):
             queries.add_column(column)
+        queries.add_column("query", overflow="fold", ratio=1)
         for q in statements["by_total"]:
             queries.add_row(
                 str(q["calls"]), f"{q['total_ms']:.1f}", f"{q['mean_ms']:.2f}", q["query"][:120]

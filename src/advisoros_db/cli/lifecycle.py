@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from advisoros_db import migrations
-from advisoros_db.cli.output import console
-from advisoros_db.targets import Target
+from typing import TYPE_CHECKING
+
+from advisoros_db.cli.output import console, hide_progress
+
+if TYPE_CHECKING:
+    from advisoros_db.targets import Target
 
 
 def after_up(target: Target, *, demo: bool, quiet: bool) -> None:
+    from advisoros_db import migrations
+
     migrations.upgrade(target.admin_url)
     if not quiet:
         console.print(f"migrated to {migrations.current(target.admin_url) or 'base'}")
     if demo:
         from advisoros_db.cli.seed import progress_bar
 
-        with progress_bar(quiet) as progress:
+        with progress_bar(hide_progress(quiet)) as progress:
             from advisoros_db import datagen  # numpy and Faker: only for demo data
 
             loaded = datagen.load_demo(target.admin_url, progress=progress)

@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 
-from advisoros_db import migrations
 from advisoros_db.cli import servers
 from advisoros_db.cli.output import (
     JsonOption,
@@ -18,7 +17,6 @@ from advisoros_db.cli.output import (
     fail,
     print_json,
 )
-from advisoros_db.settings import get_settings
 
 app = typer.Typer()
 
@@ -37,7 +35,20 @@ def _admin_url() -> str:
 
 
 def _app(folder: Path | None) -> Path | None:
+    from advisoros_db.settings import get_settings
+
     return folder if folder is not None else get_settings().app_migrations
+
+
+def _at(url: str, json_out: bool, **fields: object) -> None:
+    """Say which revision the database is at after a change."""
+    from advisoros_db import migrations
+
+    revision = migrations.current(url)
+    if json_out:
+        print_json({**fields, "revision": revision})
+    else:
+        console.print(f"database at {revision or 'base'}")
 
 
 @app.command()
@@ -47,17 +58,25 @@ def migrate(
     sql: Annotated[
         bool, typer.Option("--sql", help="Print the SQL instead of running it (no connection).")
     ] = False,
+    json_out: JsonOption = False,
     app_migrations: AppMigrationsOption = None,
 ) -> None:
     """Upgrade the database to a revision (head: the library's and the application's newest),
     or print that upgrade's SQL for review."""
+    from advisoros_db import migrations
+
     folder = _app(app_migrations)
     if sql:
-        sys.stdout.write(migrations.upgrade_sql(to, app_migrations=folder))
+        script = migrations.upgrade_sql(to, app_migrations=folder)
+        if json_out:
+            print_json({"target": to, "sql": script})
+        else:
+            sys.stdout.write(script)
         return
     url = _admin_url()
+    before = migrations.current(url)
     migrations.upgrade(url, to, on_wait=_say_waiting, app_migrations=folder)
-    console.print(f"database at {migrations.current(url) or 'base'}")
+    _at(url, json_out, action="upgrade", target=to, before=before)
 
 
 def _say_waiting() -> None:
@@ -78,6 +97,7 @@ def rollback(
         bool,
         typer.Option("--yes", help="Roll back even if that drops tables holding rows."),
     ] = False,
+    json_out: JsonOption = False,
     app_migrations: AppMigrationsOption = None,
 ) -> None:
     """Downgrade the database to a revision (--to) or by a number of revisions (--steps, the
@@ -85,10 +105,13 @@ def rollback(
 
     A rollback that would drop tables holding rows is refused, listing them, unless --yes.
     """
+    from advisoros_db import migrations
+
     if (to is None) == (steps is None):
-        fail("give exactly one of --to REV or --steps N")
+        fail("give exactly one of --to REV or --steps N", code=2, kind="usage")
     folder = _app(app_migrations)
     url = _admin_url()
+    before = migrations.current(url)
     if to is not None:
         done = migrations.downgrade(
             url, to, confirm=yes, on_wait=_say_waiting, app_migrations=folder
@@ -98,6 +121,18 @@ def rollback(
         done = migrations.downgrade_steps(
             url, steps, confirm=yes, on_wait=_say_waiting, app_migrations=folder
         )
+    if json_out:
+        print_json(
+            {
+                "action": "downgrade",
+                "target": to,
+                "steps": steps,
+                "before": before,
+                "undone": list(done.undone),
+                "revision": done.at,
+            }
+        )
+        return
     if done.undone:
         console.print(f"undid {', '.join(done.undone)}", highlight=False, soft_wrap=True)
     console.print(f"database at {done.at or 'base'}", highlight=False)
@@ -107,6 +142,8 @@ def rollback(
 @command
 def current(json_out: JsonOption = False) -> None:
     """The revision the database is at."""
+    from advisoros_db import migrations
+
     revision = migrations.current(_admin_url())
     if json_out:
         print_json({"revision": revision})
@@ -118,6 +155,8 @@ def current(json_out: JsonOption = False) -> None:
 @command
 def history(json_out: JsonOption = False, app_migrations: AppMigrationsOption = None) -> None:
     """Every revision, from base to head (no connection)."""
+    from advisoros_db import migrations
+
     rows = migrations.history(app_migrations=_app(app_migrations))
     if json_out:
         print_json([{"revision": r, "down_revision": d, "message": m} for r, d, m in rows])
@@ -145,6 +184,9 @@ def check(
     ] = None,
 ) -> None:
     """Compare the models with the database; exit 1 and list the differences if they disagree."""
+    from advisoros_db import migrations
+    from advisoros_db.settings import get_settings
+
     spec = app_metadata if app_metadata is not None else get_settings().app_metadata
     lines = migrations.drift(
         _admin_url(),

@@ -8,13 +8,18 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from advisoros_db import partitioning, pooler
 from advisoros_db.cli import servers
-from advisoros_db.cli.output import JsonOption, command, console, fail, print_json
-from advisoros_db.partitioning import convert as conversion
+from advisoros_db.cli.output import (
+    JsonOption,
+    cell,
+    command,
+    console,
+    fail,
+    hide_progress,
+    id_column,
+    print_json,
+)
 
 app = typer.Typer(no_args_is_help=True, help="Partitioned audit_logs and documents.")
 
@@ -43,6 +48,8 @@ def maintain(
     json_out: JsonOption = False,
 ) -> None:
     """Keep a runway of future partitions, analyze the parents, report the runway and warnings."""
+    from advisoros_db import partitioning
+
     interval = parse_duration(every) if every else None
     url = _admin_url()
     while True:
@@ -88,6 +95,8 @@ def archive(
 ) -> None:
     """Detach audit-log months older than --keep-months, or document tax years older than
     --keep-years, into the archive schema (with --export: to verified files, then dropped)."""
+    from advisoros_db import partitioning
+
     done = partitioning.archive(
         _admin_url(),
         keep_months=keep_months,
@@ -115,6 +124,9 @@ def restore(
     json_out: JsonOption = False,
 ) -> None:
     """Load an archived month or tax year back from its export, checking sha256 and row checksum."""
+
+    from advisoros_db import partitioning, pooler
+
     if not file.is_file() or not file.with_suffix(".json").is_file():
         fail(
             f"{file} or its manifest {file.with_suffix('.json')} is missing; give an exported .copy file"
@@ -131,21 +143,29 @@ def restore(
 @command
 def stats(json_out: JsonOption = False) -> None:
     """Rows, size, bounds and last analyze of every partition."""
+    from rich.table import Table
+
+    from advisoros_db import partitioning
+
     rows = partitioning.stats(_admin_url())
     if json_out:
         print_json(rows)
         return
     windows = partitioning.open_windows_at(_admin_url())
     table = Table(title="partitions")
-    for column in ("parent", "partition", "rows", "size", "bounds", "last analyze"):
-        table.add_column(column)
+    id_column(table, "parent", (row["parent_table"] for row in rows))
+    id_column(table, "partition", (row["partition_name"] for row in rows))
+    for column in ("rows", "size"):
+        table.add_column(column, justify="right")
+    table.add_column("bounds", overflow="fold", ratio=1)
+    table.add_column("last analyze")
     for row in rows:
         table.add_row(
             row["parent_table"],
             row["partition_name"],
-            str(row["row_estimate"]),
-            row["total_size"],
-            row["bounds"],
+            cell(row["row_estimate"]),
+            cell(row["total_size"]),
+            cell(row["bounds"]),
             str(row["last_analyze"] or row["last_autoanalyze"] or "never"),
         )
     console.print(table)
@@ -167,6 +187,17 @@ def convert(
     json_out: JsonOption = False,
 ) -> None:
     """Convert a populated table online (resumable): prepare, sync, backfill, verify, swap."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from advisoros_db import partitioning, pooler
+    from advisoros_db.partitioning import convert as conversion
+
     spec = partitioning.spec_for(table)
     started = time.perf_counter()
     url = _admin_url()
@@ -180,7 +211,7 @@ def convert(
             TextColumn("{task.fields[rate]:>10,.0f} rows/s"),
             TimeElapsedColumn(),
             console=console,
-            disable=json_out,
+            disable=hide_progress(json_out),
         ) as bar:
             task = bar.add_task(table, total=None, rate=0.0)
 
@@ -214,21 +245,34 @@ def convert(
 
 @app.command()
 @command
-def rollback(table: TableArgument) -> None:
+def rollback(table: TableArgument, json_out: JsonOption = False) -> None:
     """Swap the plain table back in (during the rollback window)."""
+    from advisoros_db import partitioning, pooler
+    from advisoros_db.partitioning import convert as conversion
+
     spec = partitioning.spec_for(table)
     url = _admin_url()
     with conversion.exclusive(url, table), pooler.connect(url, autocommit=True) as conn:
         result = conversion.rollback(conn, spec)
+    if json_out:
+        print_json({"table": table, "partitioned": False, "swap_lock_ms": round(result.lock_ms, 2)})
+        return
     console.print(f"{table} is plain again (swap took {result.lock_ms:.1f} ms)")
 
 
 @app.command()
 @command
-def finalize(table: TableArgument) -> None:
+def finalize(table: TableArgument, json_out: JsonOption = False) -> None:
     """End the rollback window: drop the plain table kept since the swap."""
+
+    from advisoros_db import partitioning, pooler
+    from advisoros_db.partitioning import convert as conversion
+
     spec = partitioning.spec_for(table)
     url = _admin_url()
     with conversion.exclusive(url, table), pooler.connect(url, autocommit=True) as conn:
         conversion.finalize(conn, spec)
+    if json_out:
+        print_json({"table": table, "partitioned": True, "dropped": spec.old_name})
+        return
     console.print(f"dropped {spec.old_name}; {table} is partitioned for good")

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import re
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
 from advisoros_db.cli import servers
-from advisoros_db.cli.output import JsonOption, command, console, fail, print_json
-from advisoros_db.search import fulltext, hybrid, indexes, semantic
-from advisoros_db.search.connections import connect
-from advisoros_db.search.embedders import DEFAULT_MODEL, get_embedder
-from advisoros_db.settings import get_settings
+from advisoros_db.cli.output import JsonOption, cell, command, console, fail, id_column, print_json
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 app = typer.Typer(no_args_is_help=True, help="Search one organization's documents and records.")
 
@@ -23,6 +22,45 @@ ModelOption = Annotated[
 ]
 
 
+# Columns a user copies into the next command (`search similar --document ID`): never cut.
+_ID_COLUMNS = {"id", "document_id", "kind"}
+_MARK = re.compile(r"<mark>(.*?)</mark>", re.DOTALL)
+
+
+def highlighted(snippet: str) -> Text:
+    """A full-text snippet with its matches in terminal styling instead of ts_headline's literal
+    `<mark>` tags (the document's own text is never read as Rich markup)."""
+    from rich.text import Text
+
+    text = Text()
+    last = 0
+    for match in _MARK.finditer(snippet):
+        text.append(snippet[last : match.start()])
+        text.append(match.group(1), style="bold reverse")
+        last = match.end()
+    text.append(snippet[last:])
+    return text
+
+
+def _shown(value: Any, column: str) -> str | Text:
+    if column == "snippet" and isinstance(value, str):
+        return highlighted(value)
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    return cell(value)
+
+
+def _title_and_snippet(row: dict[str, Any]) -> Text:
+    """The title, and the snippet under it in the same cell: the widest text gets one column."""
+    from rich.text import Text
+
+    shown = Text(cell(row.get("title")), style="bold")
+    if row.get("snippet"):
+        shown.append("\n")
+        shown.append_text(highlighted(row["snippet"]))
+    return shown
+
+
 def _print(results: list[dict[str, Any]], json_out: bool, columns: list[str]) -> None:
     if json_out:
         print_json({"results": results})
@@ -30,10 +68,28 @@ def _print(results: list[dict[str, Any]], json_out: bool, columns: list[str]) ->
     if not results:
         console.print("no results")
         return
-    table = Table(*columns)
+    from rich.table import Table
+
+    if len({row.get("kind") for row in results}) == 1 and "kind" in columns:
+        columns = [c for c in columns if c != "kind"]  # one kind: said once, in the title
+    merge = "title" in columns and "snippet" in columns
+    table = Table(title=cell(results[0].get("kind")) if "kind" not in columns else None)
+    for column in columns:
+        if column == "snippet" and merge:
+            continue
+        if column in _ID_COLUMNS:
+            id_column(table, column, (row.get(column) for row in results))
+        elif column in {"title", "file_name", "snippet"}:
+            table.add_column(column if not merge else "match", overflow="fold", ratio=1)
+        else:
+            table.add_column(column, no_wrap=True, justify="right")
     for row in results:
         table.add_row(
-            *(f"{row[c]:.4f}" if isinstance(row[c], float) else str(row[c]) for c in columns)
+            *(
+                _title_and_snippet(row) if merge and c == "title" else _shown(row.get(c), c)
+                for c in columns
+                if not (merge and c == "snippet")
+            )
         )
     console.print(table)
 
@@ -53,13 +109,32 @@ def text_search(
     json_out: JsonOption = False,
 ) -> None:
     """Full-text search: ranked matches with highlighted snippets."""
-    chosen = kinds or ["documents"]
+    rows = text_rows(org, query, kinds or ["documents"], k=k, prefix=prefix)
+    if json_out:
+        print_json({"results": rows})
+        return
+    for row in rows:
+        row["id"] = row.get("document_id", row.get("id"))
+    _print(rows, False, ["kind", "id", "title", "score", "snippet"])
+
+
+def text_rows(
+    org: str, query: str, chosen: list[str], *, k: int, prefix: bool = False
+) -> list[dict[str, Any]]:
+    """Full-text hits as rows (what `search text --json` prints)."""
+    from advisoros_db.search import fulltext
+    from advisoros_db.search.connections import connect
+
     unknown = [kind for kind in chosen if kind not in fulltext.KINDS]
     if unknown:
-        fail(f"cannot search in {', '.join(unknown)}; choose from {', '.join(fulltext.KINDS)}")
+        fail(
+            f"cannot search in {', '.join(unknown)}; choose from {', '.join(fulltext.KINDS)}",
+            code=2,
+            kind="usage",
+        )
     with connect(servers.target().tenant_url) as conn:
         hits = fulltext.search_text(conn, org, query, kinds=chosen, k=k, prefix=prefix)  # type: ignore[arg-type]
-    rows = [
+    return [
         {
             "kind": h.kind,
             ("document_id" if h.kind == "documents" else "id"): str(h.id),
@@ -69,12 +144,6 @@ def text_search(
         }
         for h in hits
     ]
-    if json_out:
-        print_json({"results": rows})
-        return
-    for row in rows:
-        row["id"] = row.get("document_id", row.get("id"))
-    _print(rows, False, ["kind", "id", "title", "score", "snippet"])
 
 
 @app.command("similar")
@@ -92,7 +161,20 @@ def similar(
 ) -> None:
     """Semantic search: documents nearest in meaning, one result per document."""
     if (document is None) == (text is None):
-        fail('give exactly one of --document ID or --text "..."')
+        fail('give exactly one of --document ID or --text "..."', code=2, kind="usage")
+    rows = similar_rows(org, document=document, text=text, k=k, model=model)
+    _print(rows, json_out, ["document_id", "file_name", "score"])
+
+
+def similar_rows(
+    org: str, *, document: str | None, text: str | None, k: int, model: str | None = None
+) -> list[dict[str, Any]]:
+    """Semantic hits as rows (what `search similar --json` prints)."""
+    from advisoros_db.search import semantic
+    from advisoros_db.search.connections import connect
+    from advisoros_db.search.embedders import get_embedder
+    from advisoros_db.settings import get_settings
+
     settings = get_settings()
     with connect(servers.target(settings).tenant_url) as conn:
         if document is not None:
@@ -102,7 +184,7 @@ def similar(
         else:
             embedder = get_embedder(model, settings)
             result = semantic.similar_to_text(conn, org, text or "", embedder, k)
-    rows = [
+    return [
         {
             "document_id": str(h.document_id),
             "file_name": h.file_name,
@@ -111,7 +193,6 @@ def similar(
         }
         for h in result.hits
     ]
-    _print(rows, json_out, ["document_id", "file_name", "score"])
 
 
 @app.command("hybrid")
@@ -124,6 +205,11 @@ def hybrid_search(
     json_out: JsonOption = False,
 ) -> None:
     """Full-text and semantic results fused by reciprocal rank."""
+    from advisoros_db.search import hybrid
+    from advisoros_db.search.connections import connect
+    from advisoros_db.search.embedders import get_embedder
+    from advisoros_db.settings import get_settings
+
     settings = get_settings()
     embedder = get_embedder(model, settings)
     with connect(servers.target(settings).tenant_url) as conn:
@@ -144,7 +230,9 @@ def hybrid_search(
 @app.command("index")
 @command
 def build_index(
-    model: Annotated[str, typer.Option("--model", help="Embedding model.")] = DEFAULT_MODEL,
+    model: Annotated[
+        str | None, typer.Option("--model", help="Embedding model (default: the built-in one).")
+    ] = None,
     org: Annotated[
         str | None,
         typer.Option("--org", help="Promote this (large) organization to its own partial index."),
@@ -153,6 +241,10 @@ def build_index(
     json_out: JsonOption = False,
 ) -> None:
     """Maintenance: build (CONCURRENTLY) a model's HNSW index, or a large tenant's own one."""
+    from advisoros_db.search import indexes
+    from advisoros_db.search.embedders import DEFAULT_MODEL
+
+    model = model or DEFAULT_MODEL
     admin = servers.target().admin_url
     if drop:
         indexes.drop_index(admin, model, org)

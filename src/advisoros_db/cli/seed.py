@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import (
-    BarColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.table import Table
+from rich.progress import ProgressColumn, Task
 from rich.text import Text
 
 from advisoros_db.cli import servers
-from advisoros_db.cli.output import JsonOption, command, console, print_json
+from advisoros_db.cli.output import JsonOption, command, console, hide_progress, print_json
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 app = typer.Typer()
 
@@ -40,6 +35,8 @@ class RateColumn(ProgressColumn):
 
 
 def progress_bar(quiet: bool) -> Progress:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     return Progress(
         TextColumn("{task.description:<46}"),
         BarColumn(),
@@ -85,11 +82,13 @@ def seed(
     json_out: JsonOption = False,
 ) -> None:
     """Generate realistic data for every table and bulk-load it through the primary."""
+    from rich.table import Table
+
     from advisoros_db import datagen  # numpy and Faker: only when run
 
     datagen.get_scale(scale, orgs)  # a bad scale fails before any server starts
     target = servers.target()
-    with progress_bar(json_out) as progress:
+    with progress_bar(hide_progress(json_out)) as progress:
         report = datagen.seed(
             target.admin_url,
             scale,

@@ -7,12 +7,8 @@ from typing import Annotated, Any
 
 import typer
 
-from advisoros_db.backup import health as backup_health
 from advisoros_db.cli import servers
 from advisoros_db.cli.output import command, console, fail
-from advisoros_db.ops import insights
-from advisoros_db.routing import Router, RouterOptions
-from advisoros_db.settings import get_settings
 
 app = typer.Typer()
 
@@ -43,7 +39,11 @@ def serve(
     (GET and HEAD), on 127.0.0.1 by default."""
     import uvicorn
 
+    from advisoros_db.backup import health as backup_health
     from advisoros_db.http.dashboard import create_dashboard_app  # FastAPI: only when served
+    from advisoros_db.ops import insights
+    from advisoros_db.routing import Router, RouterOptions
+    from advisoros_db.settings import get_settings
 
     settings = get_settings()
     token = settings.dashboard_token.get_secret_value() if settings.dashboard_token else None

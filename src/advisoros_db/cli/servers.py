@@ -6,9 +6,11 @@ that is already running, else a clear error (`advisoros_db.embedded.resolve`).
 
 from __future__ import annotations
 
-from advisoros_db import embedded
-from advisoros_db.settings import Settings, get_settings
-from advisoros_db.targets import Target
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from advisoros_db.settings import Settings
+    from advisoros_db.targets import Target
 
 _choice = {"embedded": False}
 
@@ -19,4 +21,15 @@ def allow_embedded(allowed: bool) -> None:
 
 
 def target(settings: Settings | None = None) -> Target:
-    return embedded.resolve(settings or get_settings(), embedded=_choice["embedded"])
+    from advisoros_db.settings import get_settings
+
+    settings = settings or get_settings()
+    if settings.database_url is not None:
+        # What embedded.resolve answers too, without importing the cluster (or needing the
+        # [embedded] extra) for a configured server.
+        from advisoros_db.targets import configured
+
+        return configured(settings)
+    from advisoros_db import embedded
+
+    return embedded.resolve(settings, embedded=_choice["embedded"])

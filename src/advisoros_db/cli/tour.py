@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import psycopg
 import typer
 
-from advisoros_db import migrations, partitioning, pooler
 from advisoros_db.cli import health, search, servers
-from advisoros_db.cli.output import command, console, fail
-from advisoros_db.tenancy import tenant_transaction
-from advisoros_db.urls import mask
+from advisoros_db.cli.output import JsonOption, command, console, fail, print_json
 
 app = typer.Typer()
 
@@ -20,20 +16,41 @@ _DEMO_ORG = """
 SELECT organization_id::text FROM document_embeddings
 GROUP BY organization_id ORDER BY count(*) DESC, organization_id LIMIT 1
 """
+_TEXT_QUERY = "nonemployee compensation"
+_MEANING_QUERY = "independent contractor payments"
 
 
 @app.command()
 @command
-def tour() -> None:
+def tour(json_out: JsonOption = False) -> None:
     """Show the servers, the schema, tenant isolation, partitions, routing health and search."""
-    target = servers.target()
-    console.rule("1. Servers: a primary and streaming replicas")
-    console.print(f"primary   {mask(target.admin_url)}")
-    for url in target.replica_urls:
-        console.print(f"replica   {mask(url)}")
+    import psycopg
 
-    console.rule("2. Schema: migrated with Alembic, every revision reversible")
-    console.print(f"at revision {migrations.current(target.admin_url) or 'base'}")
+    from advisoros_db import migrations, partitioning, pooler
+    from advisoros_db.tenancy import tenant_transaction
+    from advisoros_db.urls import mask
+
+    def say(text: str) -> None:
+        if not json_out:
+            console.print(text)
+
+    def rule(title: str) -> None:
+        if not json_out:
+            console.rule(title)
+
+    target = servers.target()
+    facts: dict[str, Any] = {
+        "primary": mask(target.admin_url),
+        "replicas": [mask(url) for url in target.replica_urls],
+    }
+    rule("1. Servers: a primary and streaming replicas")
+    say(f"primary   {facts['primary']}")
+    for url in facts["replicas"]:
+        say(f"replica   {url}")
+
+    rule("2. Schema: migrated with Alembic, every revision reversible")
+    facts["revision"] = migrations.current(target.admin_url)
+    say(f"at revision {facts['revision'] or 'base'}")
     with pooler.connect(target.admin_url) as conn:
         row = conn.execute(
             "SELECT count(*) FILTER (WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition),"
@@ -44,12 +61,13 @@ def tour() -> None:
         org_row = conn.execute(_DEMO_ORG).fetchone()
         total = conn.execute("SELECT count(*) FROM clients").fetchone()
     assert row is not None and total is not None
-    console.print(f"{row[0]} tables in public, {row[1]} with FORCE ROW LEVEL SECURITY")
+    facts["tables"], facts["tables_forcing_rls"] = row[0], row[1]
+    say(f"{row[0]} tables in public, {row[1]} with FORCE ROW LEVEL SECURITY")
     if org_row is None:
         fail("no demo data with embeddings; run `advisoros-db up --demo` first")
     org = org_row[0]
 
-    console.rule("3. Tenant isolation, enforced by PostgreSQL")
+    rule("3. Tenant isolation, enforced by PostgreSQL")
     with pooler.connect(target.tenant_url) as conn:
         try:
             conn.execute("SELECT count(*) FROM clients")
@@ -59,34 +77,63 @@ def tour() -> None:
         conn.rollback()
         with tenant_transaction(conn, org):
             scoped = conn.execute("SELECT count(*) FROM clients").fetchone()
-    console.print(f"clients in the database (owner's view):         {total[0]}")
-    console.print(f"the app role with no tenant set:                {unscoped}")
-    console.print(f"clients the app role sees as organization {org[:8]}…: {scoped and scoped[0]}")
+    facts["isolation"] = {
+        "organization_id": org,
+        "clients_owner_sees": total[0],
+        "app_role_without_tenant": unscoped,
+        "clients_app_role_sees": scoped[0] if scoped else None,
+    }
+    say(f"clients in the database (owner's view):         {total[0]}")
+    say(f"the app role with no tenant set:                {unscoped}")
+    say(f"clients the app role sees as organization {org[:8]}…: {scoped and scoped[0]}")
 
-    console.rule("4. Partitions: audit_logs by month, documents by tax year")
+    rule("4. Partitions: audit_logs by month, documents by tax year")
     by_parent: dict[str, list[dict[str, Any]]] = {}
     for part in partitioning.stats(target.admin_url):
         by_parent.setdefault(str(part["parent_table"]), []).append(part)
+    facts["partitions"] = {}
     for parent, parts in sorted(by_parent.items()):
         names = sorted(str(p["partition_name"]) for p in parts)
         rows = sum(int(p["row_estimate"] or 0) for p in parts)
-        console.print(
-            f"{parent}: {len(parts)} partitions ({names[0]} … {names[-1]}), about {rows:,} rows"
-        )
-    console.print("details: `advisoros-db partitions stats`")
+        facts["partitions"][parent] = {
+            "partitions": len(parts),
+            "first": names[0],
+            "last": names[-1],
+            "rows_estimate": rows,
+        }
+        say(f"{parent}: {len(parts)} partitions ({names[0]} … {names[-1]}), about {rows:,} rows")
+    say("details: `advisoros-db partitions stats`")
 
-    console.rule("5. Replica routing: health, lag from WAL positions")
-    try:
-        health.health(json_out=False)
-    except typer.Exit as exc:
-        if exc.exit_code:
-            raise
+    rule("5. Replica routing: health, lag from WAL positions")
+    if json_out:
+        facts["health"] = health.as_json(*health.probe())
+    else:
+        try:
+            health.health(json_out=False)
+        except typer.Exit as exc:
+            if exc.exit_code:
+                raise
 
-    console.rule("6. Search inside one tenant")
-    console.print('full-text: "nonemployee compensation"')
-    search.text_search("nonemployee compensation", org=org, k=3)
-    console.print('semantic: documents about "independent contractor payments"')
-    search.similar(org=org, text="independent contractor payments", k=5)
+    rule("6. Search inside one tenant")
+    if json_out:
+        facts["search"] = {
+            "text": {
+                "query": _TEXT_QUERY,
+                "results": search.text_rows(org, _TEXT_QUERY, ["documents"], k=3),
+            },
+            "similar": {
+                "text": _MEANING_QUERY,
+                "results": search.similar_rows(org, document=None, text=_MEANING_QUERY, k=5),
+            },
+        }
+        print_json(facts)
+        if not facts["health"]["primary"]["isHealthy"]:
+            raise typer.Exit(1)  # as `health` and the tour without --json
+        return
+    console.print(f'full-text: "{_TEXT_QUERY}"')
+    search.text_search(_TEXT_QUERY, org=org, k=3)
+    console.print(f'semantic: documents about "{_MEANING_QUERY}"')
+    search.similar(org=org, text=_MEANING_QUERY, k=5)
     console.print(
         "\nNext: `advisoros-db --help`, `advisoros-db bench --scale tiny`, `advisoros-db serve`."
     )

@@ -8,8 +8,6 @@ import typer
 
 from advisoros_db.cli import servers
 from advisoros_db.cli.output import JsonOption, command, console, print_json
-from advisoros_db.ops.worker import Worker, default_jobs
-from advisoros_db.settings import get_settings
 
 app = typer.Typer()
 
@@ -27,6 +25,9 @@ def worker(
 ) -> None:
     """Run partition maintenance, ANALYZE of new partitions, retention and a nightly insights
     check on their schedules. Safe to run on several hosts; SIGTERM stops at a step boundary."""
+    from advisoros_db.ops.worker import Worker, default_jobs
+    from advisoros_db.settings import get_settings
+
     settings = get_settings()
     jobs = default_jobs()
     if job:
