@@ -38,7 +38,7 @@ def test_tour_shows_each_capability_on_the_demo_data(
     assert facts["isolation"]["organization_id"] == str(loaded.organization_id)
     assert facts["isolation"]["app_role_without_tenant"].startswith("refused: no tenant is set")
     assert {"audit_logs", "documents"} <= set(facts["partitions"])
-    assert facts["health"]["primary"]["isHealthy"] is True
+    assert facts["health"]["primary"]["available"] is True
     hits = facts["search"]["text"]["results"]
     assert any("1099-NEC" in f"{hit['title']} {hit['snippet']}" for hit in hits), hits
     assert facts["search"]["similar"]["results"], "the semantic step found nothing"

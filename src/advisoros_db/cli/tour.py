@@ -127,7 +127,7 @@ def tour(json_out: JsonOption = False) -> None:
             },
         }
         print_json(facts)
-        if not facts["health"]["primary"]["isHealthy"]:
+        if not facts["health"]["primary"]["available"]:
             raise typer.Exit(1)  # as `health` and the tour without --json
         return
     console.print(f'full-text: "{_TEXT_QUERY}"')
