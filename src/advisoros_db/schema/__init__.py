@@ -1,6 +1,6 @@
 """The AdvisorOS schema as typed SQLAlchemy 2 models, one module per domain."""
 
-from advisoros_db.schema.audit import AuditAction, AuditLog
+from advisoros_db.schema.audit import AuditAction, AuditLog, AuditLogRollup
 from advisoros_db.schema.automation import (
     ExecutionStatus,
     QueueItemStatus,
@@ -144,6 +144,7 @@ __all__ = [
     "ApiUsageMetric",
     "AuditAction",
     "AuditLog",
+    "AuditLogRollup",
     "AuthAttempt",
     "AuthEvent",
     "AuthEventType",
