@@ -98,9 +98,18 @@ END $fn$;
 -- A row stamped before the current month: if its month is closed, reopen it.
 CREATE FUNCTION audit_rollup_reopen() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    m timestamptz := date_trunc('month', NEW.created_at, 'UTC');
 BEGIN
+    -- READ COMMITTED sees a close committed while this writer waited for the partition: a month
+    -- not closed needs nothing (a backfill pays one lookup per row). Under a snapshot that may
+    -- predate a close, the state row's update makes a concurrent close a serialization failure.
+    IF current_setting('transaction_isolation') = 'read committed'
+       AND NOT EXISTS (SELECT 1 FROM audit_rollup.months WHERE month = m) THEN
+        RETURN NULL;
+    END IF;
     UPDATE audit_rollup.state SET changed_at = clock_timestamp();
-    DELETE FROM audit_rollup.months WHERE month = date_trunc('month', NEW.created_at, 'UTC');
+    DELETE FROM audit_rollup.months WHERE month = m;
     RETURN NULL;
 END $fn$;
 REVOKE ALL ON FUNCTION audit_rollup_reopen() FROM PUBLIC;
