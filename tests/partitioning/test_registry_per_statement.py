@@ -13,8 +13,10 @@ import psycopg
 import pytest
 
 from advisoros_db import migrations
+from advisoros_db.bench.partition_load import fill
 from advisoros_db.errors import ForeignKeyViolation, UniqueViolation, translated
-from advisoros_db.partitioning import DOCUMENTS, keys
+from advisoros_db.partitioning import DOCUMENTS, convert, keys
+from advisoros_db.partitioning.convert import ConversionError
 from advisoros_db.tenancy import tenant_transaction
 from tests.schema.conftest import SeededDb
 from tests.schema.rows import Seed
@@ -221,3 +223,36 @@ def test_revision_0015_downgrades_and_upgrades_on_a_populated_database(firms: Se
         assert keys.per_statement(admin, DOCUMENTS)
         assert _registered(admin, [*ids, new]) == 4
         _consistent(admin)
+
+
+def test_a_repair_registers_the_ids_it_copies_into_a_partition(admin: psycopg.Connection) -> None:
+    """`partitions convert`'s repair writes into the twin's partitions directly, which the
+    statement-level triggers do not see: it registers the ids itself."""
+    fill(admin, audit=0, documents=200)
+    convert.prepare(admin, DOCUMENTS)
+    keys.set_design(admin, DOCUMENTS, True)
+    convert.backfill(admin, DOCUMENTS, batch_size=50)
+    with admin.transaction():
+        admin.execute("SET LOCAL session_replication_role = replica")  # lose rows and their keys
+        lost = [
+            r[0]
+            for r in admin.execute(
+                "DELETE FROM documents_partitioned WHERE id IN"
+                " (SELECT id FROM documents ORDER BY id LIMIT 4 OFFSET 20) RETURNING id"
+            ).fetchall()
+        ]
+        admin.execute("DELETE FROM documents_keys WHERE id = ANY(%s)", (lost,))
+    with pytest.raises(ConversionError, match="differ"):
+        convert.verify(admin, DOCUMENTS)
+    assert convert.repair(admin, DOCUMENTS) >= 4
+    assert convert.verify(admin, DOCUMENTS).ok
+    assert _registered(admin, lost) == 4
+    _consistent_with(admin, "documents_partitioned")
+
+
+def _consistent_with(admin: psycopg.Connection[Any], table: str) -> None:
+    row = admin.execute(
+        f"SELECT (SELECT count(*) FROM (SELECT id FROM {table} EXCEPT SELECT id FROM documents_keys) a),"
+        f" (SELECT count(*) FROM (SELECT id FROM documents_keys EXCEPT SELECT id FROM {table}) b)"
+    ).fetchone()
+    assert row == (0, 0)
