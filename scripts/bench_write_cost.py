@@ -7,7 +7,8 @@ it (`tiny` or `small`), builds the naive copy, and runs the benchmark's own inse
 `rounds` times. Then, server-side from EXPLAIN ANALYZE of the same statement on the optimized side
 (rolled back), each trigger's share of the statement's execution time: the documents_keys registry
 (`partition_register`) in both of its designs (row-level, revision 0011; statement-level, 0015),
-the audit hash chain (`audit_chain_stamp`, revision 0012) and the foreign-key checks.
+the audit hash chain (`audit_chain_stamp`) in both of its (three statements per row, revision
+0012; one update found by ctid, 0017), and the foreign-key checks. The insert cases run at head.
 
     .venv/bin/python scripts/bench_write_cost.py [SCALE] [ROWS] [ROUNDS]
 
@@ -29,6 +30,7 @@ import psycopg
 from psycopg import sql
 
 from advisoros_db import datagen, migrations
+from advisoros_db.audit import chain
 from advisoros_db.bench import naive, write_cases
 from advisoros_db.bench.cases import Budget, Sides
 from advisoros_db.cluster import Cluster
@@ -133,9 +135,12 @@ def main() -> None:
                 )
             optimized.execute(sql.SQL("DROP TABLE {}").format(staged))
             statement, staged = _statement(optimized, "audit_logs", rows)
-            result["audit_logs_trigger_share_percent"] = _median(
-                [_shares(optimized, statement) for _ in range(rounds)]
-            )
+            for one_update in (False, True):
+                optimized.execute(sql.SQL(chain.stamp_sql(one_update)))
+                label = "one_update_0017" if one_update else "per_row_link_0012"
+                result[f"audit_logs_trigger_share_percent_{label}"] = _median(
+                    [_shares(optimized, statement) for _ in range(rounds)]
+                )
             optimized.execute(sql.SQL("DROP TABLE {}").format(staged))
         result["load_average"] = os.getloadavg()
         print(json.dumps(result, indent=2))
