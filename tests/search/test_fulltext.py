@@ -6,8 +6,8 @@ import psycopg
 import pytest
 
 from advisoros_db.search import fulltext
+from advisoros_db.search.connections import connect
 from advisoros_db.search.errors import SearchInputError
-from advisoros_db.search.session import connect
 from tests.search.conftest import Labelled
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from advisoros_db import migrations
 from advisoros_db.bench import search_cases
 from advisoros_db.search import indexes, semantic
+from advisoros_db.search.connections import connect
 from advisoros_db.search.embedders import DEFAULT_MODEL
-from advisoros_db.search.session import connect
 from tests.support import PgDatabase
 
 HNSW = indexes.index_name(DEFAULT_MODEL)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from advisoros_db.search import hybrid, relevance
+from advisoros_db.search.connections import connect
 from advisoros_db.search.embedders import E5Embedder
 from advisoros_db.search.errors import SearchInputError
-from advisoros_db.search.session import connect
 from tests.search.conftest import Labelled
 
 

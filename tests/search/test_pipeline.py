@@ -10,10 +10,10 @@ import psycopg
 import pytest
 
 from advisoros_db.search import pipeline
+from advisoros_db.search.connections import connect
 from advisoros_db.search.embedders import E5Embedder, Vectors
 from advisoros_db.search.errors import DocumentNotFound, EmbedderError
 from advisoros_db.search.labelled_set import DOCUMENTS, LabelledDocument
-from advisoros_db.search.session import connect
 from tests.search.corpus import add_document, make_tenant
 from tests.support import PgDatabase
 

@@ -17,8 +17,8 @@ from psycopg import sql
 from advisoros_db.bench import search_cases
 from advisoros_db.migrations import tenant_search
 from advisoros_db.search import fulltext, indexes, semantic, vector_sql
+from advisoros_db.search.connections import Connection, connect, tenant_transaction
 from advisoros_db.search.embedders import DEFAULT_MODEL, E5_SMALL
-from advisoros_db.search.session import Connection, connect, tenant_transaction
 from advisoros_db.tenancy import owner_maintenance
 from tests.support import PgDatabase
 

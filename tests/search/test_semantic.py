@@ -9,9 +9,9 @@ import pytest
 
 from advisoros_db.errors import TenantError
 from advisoros_db.search import semantic
+from advisoros_db.search.connections import connect
 from advisoros_db.search.embedders import E5Embedder
 from advisoros_db.search.errors import DocumentNotFound, SearchInputError
-from advisoros_db.search.session import connect
 from tests.search.conftest import Labelled
 
 

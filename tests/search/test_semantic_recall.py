@@ -18,8 +18,8 @@ from psycopg import sql
 from advisoros_db.bench import search_cases
 from advisoros_db.bench import search_recall as recall
 from advisoros_db.search import indexes, semantic, vector_sql
+from advisoros_db.search.connections import connect, tenant_transaction
 from advisoros_db.search.embedders import DEFAULT_MODEL, E5_SMALL
-from advisoros_db.search.session import connect, tenant_transaction
 from tests.support import PgDatabase, PgServer, create_database, database_on, drop_database
 
 HNSW = indexes.index_name(DEFAULT_MODEL)

@@ -18,8 +18,8 @@ import pytest
 from psycopg import sql
 
 from advisoros_db.search import fulltext, queries
+from advisoros_db.search.connections import connect
 from advisoros_db.search.errors import SearchInputError
-from advisoros_db.search.session import connect
 from advisoros_db.tenancy.context import apply_tenant
 from tests.security.oracle_data import (
     NOTHING,

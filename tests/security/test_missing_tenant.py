@@ -15,7 +15,7 @@ from psycopg import sql
 
 from advisoros_db import migrations
 from advisoros_db.migrations import tenant_guard
-from advisoros_db.search.session import connect
+from advisoros_db.search.connections import connect
 from advisoros_db.tenancy.context import TENANT_SETTING
 from tests.support import PgDatabase
 

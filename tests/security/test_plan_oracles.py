@@ -20,7 +20,7 @@ from psycopg import sql
 
 from advisoros_db.schema import catalog
 from advisoros_db.search import fulltext
-from advisoros_db.search.session import connect
+from advisoros_db.search.connections import connect
 from advisoros_db.tenancy.context import apply_tenant
 from tests.security.oracle_data import (
     NOTHING,

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from advisoros_db.errors import TenantError
 from advisoros_db.routing import AsyncRouter, NodeConfig, Router
-from advisoros_db.search.session import connect as search_connect
+from advisoros_db.search.connections import connect as search_connect
 from advisoros_db.tenancy import (
     SessionReset,
     async_tenant_session,
@@ -248,7 +248,7 @@ def test_a_tenant_switch_fails_tenancy_sessions_and_transactions(
             s.execute(insert, {"o": other, "m": marker})
     finally:
         engine.dispose()
-    # The one tenant transaction, which search uses too (search.session re-exports it).
+    # The one tenant transaction, which search uses too (search.connections re-exports it).
     with (
         psycopg.connect(app_nodes[0].url) as conn,
         pytest.raises(TenantError, match="changed inside a transaction"),

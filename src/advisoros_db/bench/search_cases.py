@@ -26,9 +26,9 @@ from advisoros_db import migrations
 from advisoros_db.bench.search_recall import CHUNKS_PER_DOCUMENT, K
 from advisoros_db.search import fulltext, indexes, pipeline, relevance, semantic
 from advisoros_db.search.chunking import content_hash
+from advisoros_db.search.connections import connect
 from advisoros_db.search.embedders import E5_SMALL, E5Embedder
 from advisoros_db.search.labelled_set import DOCUMENTS, QUERIES
-from advisoros_db.search.session import connect
 from advisoros_db.urls import with_database
 
 SHARES = (0.001, 0.05, 0.30)

@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from advisoros_db.search import semantic
-from advisoros_db.search.session import Connection
+from advisoros_db.search.connections import Connection
 
 if TYPE_CHECKING:
     from advisoros_db.bench.search_cases import Tenant

@@ -10,8 +10,8 @@ from rich.table import Table
 from advisoros_db.cli import servers
 from advisoros_db.cli.output import JsonOption, command, console, fail, print_json
 from advisoros_db.search import fulltext, hybrid, indexes, semantic
+from advisoros_db.search.connections import connect
 from advisoros_db.search.embedders import DEFAULT_MODEL, get_embedder
-from advisoros_db.search.session import connect
 from advisoros_db.settings import get_settings
 
 app = typer.Typer(no_args_is_help=True, help="Search one organization's documents and records.")

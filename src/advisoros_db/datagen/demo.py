@@ -12,8 +12,8 @@ from rich.progress import Progress
 
 from advisoros_db.datagen.seed import SeedReport, last_run, seed
 from advisoros_db.search import pipeline
+from advisoros_db.search.connections import connect
 from advisoros_db.search.embedders import Embedder, get_embedder
-from advisoros_db.search.session import connect
 from advisoros_db.tenancy import owner_maintenance
 
 DEMO_SCALE = "tiny"

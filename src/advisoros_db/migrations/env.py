@@ -5,11 +5,11 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
+from advisoros_db.migrations import access_ops as _access_ops  # registers op.* extensions
 from advisoros_db.migrations import (
     audit_ops,  # noqa: F401 - registers op.*_audit_chain
     partition_ops,  # noqa: F401 - registers op.* partition operations
 )
-from advisoros_db.migrations import operations as _operations  # registers op.* extensions
 from advisoros_db.migrations import safe_index as _safe_index  # noqa: F401  (op.create_index_safely)
 from advisoros_db.migrations.compare import compare_options, quiet_expression_indexes
 from advisoros_db.settings import get_settings
@@ -51,7 +51,7 @@ def run_online() -> None:
     with engine.connect() as connection:
         # A session-wide floor for statements outside a revision's own SET LOCAL (for example
         # CREATE INDEX CONCURRENTLY in an autocommit block): never queue behind a long lock.
-        connection.exec_driver_sql(f"SET lock_timeout = '{_operations.DEFAULT_LOCK_TIMEOUT}'")
+        connection.exec_driver_sql(f"SET lock_timeout = '{_access_ops.DEFAULT_LOCK_TIMEOUT}'")
         options = compare_options(connection)
         # Alembic leaves an already-open transaction to its caller and would never commit it.
         connection.commit()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from alembic import op
+from advisoros_db.migrations import op
 import sqlalchemy as sa
 ${imports if imports else ""}
 

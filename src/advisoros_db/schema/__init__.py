@@ -54,7 +54,7 @@ from advisoros_db.schema.marketplace import (
     RevenueShareStatus,
     ServiceOffering,
 )
-from advisoros_db.schema.operations import (
+from advisoros_db.schema.platform_ops import (
     ApiUsageMetric,
     DeliveryStatus,
     HttpMethod,

@@ -17,7 +17,7 @@ from advisoros_db.schema import (  # noqa: F401
     collaboration,
     documents,
     marketplace,
-    operations,
+    platform_ops,
     reporting,
     tenants,
     workflow,

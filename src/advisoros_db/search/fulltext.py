@@ -12,8 +12,8 @@ from psycopg import sql
 
 from advisoros_db.schema import catalog
 from advisoros_db.search import queries
+from advisoros_db.search.connections import Connection, tenant_transaction
 from advisoros_db.search.errors import SearchInputError
-from advisoros_db.search.session import Connection, tenant_transaction
 
 Kind = Literal["documents", "clients", "tasks", "notes", "advisors"]
 KINDS: tuple[Kind, ...] = ("documents", "clients", "tasks", "notes", "advisors")

@@ -6,9 +6,9 @@ import uuid
 from dataclasses import dataclass
 
 from advisoros_db.search import fulltext, queries, semantic
+from advisoros_db.search.connections import Connection
 from advisoros_db.search.embedders import Embedder
 from advisoros_db.search.ranking import reciprocal_rank_fusion
-from advisoros_db.search.session import Connection
 
 # Candidates each branch contributes before fusion.
 CANDIDATES = 50

@@ -13,9 +13,9 @@ from psycopg.types.json import Jsonb
 
 from advisoros_db.errors import AdvisorOSError, translated
 from advisoros_db.search import chunking, queries
+from advisoros_db.search.connections import Connection, connect, tenant_transaction
 from advisoros_db.search.embedders import Embedder, get_embedder
 from advisoros_db.search.errors import DocumentNotFound, EmbedderError
-from advisoros_db.search.session import Connection, connect, tenant_transaction
 from advisoros_db.tenancy import owner_maintenance, tenant_id
 
 Progress = Callable[[int, int], None]

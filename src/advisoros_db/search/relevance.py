@@ -6,10 +6,10 @@ import uuid
 from dataclasses import dataclass
 
 from advisoros_db.search import fulltext, hybrid, semantic
+from advisoros_db.search.connections import Connection, tenant_transaction
 from advisoros_db.search.embedders import Embedder
 from advisoros_db.search.labelled_set import DOCUMENTS, QUERIES
 from advisoros_db.search.ranking import recall_at_k, reciprocal_rank
-from advisoros_db.search.session import Connection, tenant_transaction
 
 MODES = ("text", "semantic", "hybrid")
 

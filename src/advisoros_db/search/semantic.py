@@ -15,9 +15,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from advisoros_db.search import indexes, queries, vector_sql
+from advisoros_db.search.connections import Connection, tenant_transaction
 from advisoros_db.search.embedders import DEFAULT_MODEL, Embedder, ModelSpec, model_spec
 from advisoros_db.search.errors import DocumentNotFound, SearchInputError
-from advisoros_db.search.session import Connection, tenant_transaction
 
 Path = Literal["exact", "index", "index+exact"]
 

@@ -1,5 +1,3 @@
-# mypy: disable-error-code="attr-defined"
-# (op.set_lock_timeout, op.grant_app, ...: registered at runtime by migrations/operations.py)
 """Initial schema: extensions, the 42 tables, row-level security, grants, append-only audit log.
 
 Revision ID: 0001_initial_schema
@@ -12,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from alembic import op
 from sqlalchemy import Integer, Text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import CITEXT
+
+from advisoros_db.migrations import op
 
 revision: str = "0001_initial_schema"
 down_revision: str | None = None

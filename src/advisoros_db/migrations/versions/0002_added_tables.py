@@ -1,5 +1,3 @@
-# mypy: disable-error-code="attr-defined"
-# (op.set_lock_timeout, op.grant_app, ...: registered at runtime by migrations/operations.py)
 """The six added tables: document processing, embeddings (pgvector), job executions, document
 sessions, API usage metrics, webhook deliveries; with row-level security and grants.
 
@@ -14,9 +12,10 @@ from collections.abc import Sequence
 
 import pgvector.sqlalchemy
 import sqlalchemy as sa
-from alembic import op
 from sqlalchemy import Text
 from sqlalchemy.dialects import postgresql
+
+from advisoros_db.migrations import op
 
 revision: str = "0002_added_tables"
 down_revision: str | None = "0001_initial_schema"

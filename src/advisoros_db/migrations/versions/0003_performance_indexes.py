@@ -1,5 +1,3 @@
-# mypy: disable-error-code="attr-defined"
-# (op.create_index_safely, op.drop_index_safely, op.set_lock_timeout: registered at runtime)
 """Performance indexes: 12 composite, 14 partial, 18 GIN, 11 full-text, 3 covering and 2 unique
 partial, each built CONCURRENTLY outside a transaction under a lock_timeout, with any INVALID
 leftover of an earlier failed build dropped first. Each index answers a query of schema.catalog.
@@ -14,9 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from alembic import op
 
-import advisoros_db.migrations.safe_index  # noqa: F401  (registers the operations)
+from advisoros_db.migrations import op
 
 revision: str = "0003_performance_indexes"
 down_revision: str | None = "0002_added_tables"

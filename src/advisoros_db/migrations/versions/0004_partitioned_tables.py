@@ -1,5 +1,3 @@
-# mypy: disable-error-code="attr-defined"
-# (op.install_partition_functions, ...: registered at runtime by migrations/partition_ops.py)
 """Partitioned twins of audit_logs (monthly) and documents (tax years 2020-2030 + default), kept in
 sync by a mirror trigger; partition maintenance functions; the documents id registry.
 
@@ -14,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from alembic import op
+from advisoros_db.migrations import op
 
 revision: str = "0004_partitioned_tables"
 down_revision: str | None = "0003_performance_indexes"

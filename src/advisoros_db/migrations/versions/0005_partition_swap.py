@@ -1,5 +1,3 @@
-# mypy: disable-error-code="attr-defined"
-# (op.swap_partitioned, op.unswap_partitioned: registered at runtime by migrations/partition_ops.py)
 """Swap the partitioned audit_logs and documents in. Small tables are copied and swapped at once;
 a populated one is refused with the command to run (`advisoros-db partitions convert TABLE`).
 The plain tables stay as *_old, mirrored, until `advisoros-db partitions finalize TABLE`.
@@ -13,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from alembic import op
+from advisoros_db.migrations import op
 
 revision: str = "0005_partition_swap"
 down_revision: str | None = "0004_partitioned_tables"

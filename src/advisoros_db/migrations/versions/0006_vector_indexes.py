@@ -1,5 +1,3 @@
-# mypy: disable-error-code="attr-defined"
-# (op.set_lock_timeout: registered at runtime by migrations/operations.py)
 """Search indexes: the default embedding model's HNSW index (an expression index per model, so
 models of different sizes never share one) and the weighted full-text index over document names
 and extracted text. Built CONCURRENTLY outside a transaction; partitioned tables get an index on
@@ -22,8 +20,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import LiteralString
 
-from alembic import context, op
+from alembic import context
 from sqlalchemy import text
+
+from advisoros_db.migrations import op
 
 revision: str = "0006_vector_indexes"
 down_revision: str | None = "0005_partition_swap"

@@ -1,5 +1,3 @@
-# mypy: disable-error-code="attr-defined"
-# (op.set_lock_timeout: registered at runtime)
 """Bound the full-text columns with CHECKs so `to_tsvector` cannot fail on a stored row.
 
 This revision once also marked the search operators LEAKPROOF so GIN and full-text indexes could
@@ -17,9 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from alembic import context, op
+from alembic import context
 
-from advisoros_db.migrations import leakproof
+from advisoros_db.migrations import leakproof, op
 
 revision: str = "0007_leakproof_search_operators"
 down_revision: str | None = "0006_vector_indexes"

@@ -1,5 +1,3 @@
-# mypy: disable-error-code="attr-defined"
-# (op.set_lock_timeout: registered at runtime)
 """Restore NOT LEAKPROOF on every search operator an older revision 0007 marked, and make 0006's
 `search_document_matches` SECURITY INVOKER, so nothing a tenant can run reads another tenant's
 index entries or rows.
@@ -21,9 +19,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import LiteralString
 
-from alembic import context, op
+from alembic import context
 
-from advisoros_db.migrations import leakproof
+from advisoros_db.migrations import leakproof, op
 
 revision: str = "0008_iso_plans_not_leakproof"
 down_revision: str | None = "0007_leakproof_search_operators"

@@ -1,5 +1,3 @@
-# mypy: disable-error-code="attr-defined"
-# (op.set_lock_timeout: registered at runtime)
 """A query on a tenant table with no tenant set is an error naming the missing setting, for every
 role but the table's owner (whose maintenance paths keep working), instead of an empty result.
 
@@ -16,9 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from alembic import context, op
+from alembic import context
 
-from advisoros_db.migrations import tenant_guard
+from advisoros_db.migrations import op, tenant_guard
 
 revision: str = "0009_iso_plans_require_tenant"
 down_revision: str | None = "0008_iso_plans_not_leakproof"

@@ -1,5 +1,3 @@
-# mypy: disable-error-code="attr-defined"
-# (op.set_lock_timeout: registered at runtime)
 """Indexed document search that reads only the caller's tenant: the tenant-keyed GIN index
 `idx_documents_tenant_fts` and `search_tenant_documents(english, simple, max_rows)`, a SECURITY
 DEFINER function that takes the tenant only from the transaction's tenant setting
@@ -21,9 +19,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from alembic import context, op
+from alembic import context
 
-from advisoros_db.migrations import tenant_search
+from advisoros_db.migrations import op, tenant_search
 
 revision: str = "0010_iso_plans_tenant_search"
 down_revision: str | None = "0009_iso_plans_require_tenant"

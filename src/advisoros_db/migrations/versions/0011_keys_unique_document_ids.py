@@ -1,5 +1,3 @@
-# mypy: disable-error-code="attr-defined"
-# (op.enforce_unique_keys: registered at runtime by migrations/partition_ops.py)
 """A document id is unique across every tax year and every organization, enforced by the database:
 the documents_keys registry trigger refuses an id already in use (it used to skip it, so a second
 row, or another firm's id, was accepted), and a document's id and organization cannot change.
@@ -14,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from alembic import op
+from advisoros_db.migrations import op
 
 revision: str = "0011_keys_unique_document_ids"
 down_revision: str | None = "0010_iso_plans_tenant_search"

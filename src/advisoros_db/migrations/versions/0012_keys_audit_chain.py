@@ -1,5 +1,3 @@
-# mypy: disable-error-code="attr-defined"
-# (op.install_audit_chain, op.drop_audit_chain: registered at runtime by migrations/audit_ops.py)
 """A tamper-evident audit trail: the database sets created_at and user_id of the application's
 audit rows (from the transaction's time and its `app.user_id`), and chains every row to the
 previous one of its organization by hash (chain_seq, prev_hash, row_hash; heads in
@@ -14,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from alembic import op
+from advisoros_db.migrations import op
 
 revision: str = "0012_keys_audit_chain"
 down_revision: str | None = "0011_keys_unique_document_ids"

@@ -1,5 +1,3 @@
-# mypy: disable-error-code="attr-defined"
-# (op.set_lock_timeout: registered at runtime)
 """Limit what the application role sees of other sessions and what it can change about itself.
 
 - Other sessions' query texts: `pg_stat_activity` and the functions behind it are revoked from
@@ -22,8 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from alembic import op
-
+from advisoros_db.migrations import op
 from advisoros_db.tenancy import APP_ROLE
 
 revision: str = "0013_sessions_role_limits"

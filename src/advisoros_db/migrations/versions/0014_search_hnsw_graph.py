@@ -1,5 +1,3 @@
-# mypy: disable-error-code="attr-defined"
-# (op.set_lock_timeout: registered at runtime by migrations/operations.py)
 """Rebuild the default model's HNSW index with a denser graph: m = 32, ef_construction = 200
 (was 16 and 64). Measured on 100,000 synthetic 384-d chunks (docs/search.md, "Recall per
 query"): with the old graph no ef_search up to pgvector's 1,000 brought single queries near 0.9
@@ -20,8 +18,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import LiteralString
 
-from alembic import context, op
+from alembic import context
 from sqlalchemy import text
+
+from advisoros_db.migrations import op
 
 revision: str = "0014_search_hnsw_graph"
 down_revision: str | None = "0013_sessions_role_limits"

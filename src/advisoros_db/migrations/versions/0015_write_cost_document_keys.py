@@ -1,5 +1,3 @@
-# mypy: disable-error-code="attr-defined"
-# (op.registry_per_statement: registered at runtime by migrations/partition_ops.py)
 """The documents_keys registry follows documents once per statement instead of once per row: an
 AFTER INSERT statement trigger adds the statement's new ids with one INSERT ... SELECT over its
 transition table, an AFTER DELETE one removes them, and the id/tenant guard on UPDATE runs only
@@ -16,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from alembic import op
+from advisoros_db.migrations import op
 
 revision: str = "0015_write_cost_document_keys"
 down_revision: str | None = "0014_search_hnsw_graph"

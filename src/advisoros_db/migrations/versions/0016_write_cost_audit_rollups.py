@@ -1,5 +1,3 @@
-# mypy: disable-error-code="attr-defined"
-# (op.set_lock_timeout, op.enable_tenant_isolation, op.grant_app: registered at runtime)
 """Audit-log month aggregates from rollups: audit_log_rollups (per organization, UTC day, action
 and entity type; a tenant table under forced row-level security, read-only for the application
 role), the internal audit_rollup schema (which months are closed), audit_activity() (closed months
@@ -17,10 +15,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from alembic import context, op
+from alembic import context
 
 from advisoros_db.audit import rollups
-from advisoros_db.migrations import tenant_guard
+from advisoros_db.migrations import op, tenant_guard
 from advisoros_db.tenancy import APP_ROLE
 
 revision: str = "0016_write_cost_audit_rollups"

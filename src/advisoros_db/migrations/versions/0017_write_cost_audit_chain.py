@@ -1,5 +1,3 @@
-# mypy: disable-error-code="attr-defined"
-# (op.set_lock_timeout: registered at runtime by migrations/operations.py)
 """The audit chain's stamping trigger updates its organization's head once per row and finds it
 by the ctid the previous row of the transaction left (a hint in a transaction-local setting,
 checked against the organization), instead of three statements per row and an index lookup that
@@ -16,9 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from alembic import op
-
 from advisoros_db.audit import chain
+from advisoros_db.migrations import op
 
 revision: str = "0017_write_cost_audit_chain"
 down_revision: str | None = "0016_write_cost_audit_rollups"
