@@ -100,6 +100,7 @@ from advisoros_db.schema.tenancy_map import (
     ADDED_TABLES,
     GLOBAL_TABLES,
     INTERNAL_TABLES,
+    LATER_TABLES,
     tenant_tables,
 )
 from advisoros_db.schema.tenants import (
@@ -136,6 +137,7 @@ __all__ = [
     "GLOBAL_TABLES",
     "INDEXES",
     "INTERNAL_TABLES",
+    "LATER_TABLES",
     "AccessLevel",
     "AdvisorMarketplaceMatch",
     "AdvisorProfile",
