@@ -4,7 +4,7 @@ Starts its own embedded primary (no replicas) in a temporary home, migrates a sc
 head, and times document inserts as the application role inside a tenant transaction, with the
 registry's insert trigger on and off (ALTER TABLE ... DISABLE TRIGGER partition_register, which
 only a benchmark may do: it leaves ids unregistered), and with the registry's triggers in the
-row-level design (revisions 0004/0011) and the statement-level one (0015). Sides alternate in
+row-level design (revisions 0004/0011) and the statement-level one (0017). Sides alternate in
 random order per round.
 
     .venv/bin/python scripts/bench_document_keys.py [ROUNDS] [SINGLE_ROWS] [BATCH_ROWS]

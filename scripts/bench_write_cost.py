@@ -6,9 +6,9 @@ it (`tiny` or `small`), builds the naive copy, and runs the benchmark's own inse
 (`bench/write_cases.insert_cost`: one INSERT ... SELECT of N copies of existing rows, rolled back)
 `rounds` times. Then, server-side from EXPLAIN ANALYZE of the same statement on the optimized side
 (rolled back), each trigger's share of the statement's execution time: the documents_keys registry
-(`partition_register`) in both of its designs (row-level, revision 0011; statement-level, 0015),
+(`partition_register`) in both of its designs (row-level, revision 0011; statement-level, 0017),
 the audit hash chain (`audit_chain_stamp`) in both of its (three statements per row, revision
-0012; one update found by ctid, 0017), and the foreign-key checks. The insert cases run at head.
+0012; one update found by ctid, 0019), and the foreign-key checks. The insert cases run at head.
 
     .venv/bin/python scripts/bench_write_cost.py [SCALE] [ROWS] [ROUNDS]
 

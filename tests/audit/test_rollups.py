@@ -199,12 +199,12 @@ def test_bounds_that_are_not_whole_utc_days_are_refused(
         admin.execute("SELECT * FROM audit_activity(%s, %s)", (lower, upper))
 
 
-def test_revision_0016_downgrades_and_upgrades_on_a_populated_database(history: SeededDb) -> None:
+def test_revision_0018_downgrades_and_upgrades_on_a_populated_database(history: SeededDb) -> None:
     url = history.db.admin_url
     with psycopg.connect(url, autocommit=True) as admin:
         rollups.close_months(admin)
         trail = admin.execute("SELECT count(*), max(chain_seq) FROM audit_logs").fetchone()
-    migrations.downgrade(url, "0015_write_cost_document_keys")
+    migrations.downgrade(url, "0017_write_cost_document_keys")
     with psycopg.connect(url) as admin:
         gone = admin.execute(
             "SELECT to_regclass('audit_log_rollups'), to_regnamespace('audit_rollup'),"

@@ -1,13 +1,15 @@
 """The catalog and the 0003 index declarations agree: no index without a query, no query without
-an index, the report's counts per kind, and the report's names."""
+an index, the report's counts per kind (less what revision 0015 replaced), and the report's names."""
 
 from __future__ import annotations
 
 from collections import Counter
 
 import pytest
+from sqlalchemy import UniqueConstraint
 
 from advisoros_db.schema import catalog, indexes
+from advisoros_db.schema.base import Base
 
 REPORT_NAMES = {
     "idx_documents_org_client_status", "idx_tasks_org_assignee_status",
@@ -29,9 +31,25 @@ def test_every_index_is_named_by_a_catalog_query() -> None:
     assert not unused, f"indexes no catalog query relies on: {unused}"
 
 
-def test_every_catalog_query_names_a_0003_index() -> None:
-    unknown = sorted({q.index for q in catalog.QUERIES} - set(indexes.by_name()))
+def _tenant_keys() -> set[str]:
+    """The models' unique keys that start with organization_id, which serve the filter pages."""
+    return {
+        str(c.name)
+        for t in Base.metadata.tables.values()
+        for c in t.constraints
+        if isinstance(c, UniqueConstraint) and c.columns.keys()[:1] == ["organization_id"]
+    }
+
+
+def test_every_catalog_query_names_a_0003_index_or_a_tenant_key() -> None:
+    unknown = sorted({q.index for q in catalog.QUERIES} - set(indexes.by_name()) - _tenant_keys())
     assert not unknown
+
+
+def test_every_replaced_index_has_its_replacement_in_the_catalog() -> None:
+    assert set(indexes.REPLACED_BY_PAGES) & set(indexes.by_name()) == set()
+    assert set(indexes.REPLACED_BY_PAGES.values()) <= {q.index for q in catalog.QUERIES}
+    assert set(indexes.REPLACED_BY_PAGES.values()) <= _tenant_keys()
 
 
 def test_catalog_names_are_unique() -> None:
@@ -43,14 +61,14 @@ def test_counts_per_kind_are_at_least_the_reports() -> None:
     counts = Counter(indexes.kind_of(ix) for ix in indexes.INDEXES)
     assert counts[indexes.IndexKind.COMPOSITE] >= 12
     assert counts[indexes.IndexKind.PARTIAL] >= 14
-    assert counts[indexes.IndexKind.GIN] >= 18
+    assert counts[indexes.IndexKind.GIN] + len(indexes.REPLACED_BY_PAGES) >= 18
     assert counts[indexes.IndexKind.FULL_TEXT] >= 11
     assert counts[indexes.IndexKind.COVERING] >= 3
     assert counts[indexes.IndexKind.UNIQUE_PARTIAL] >= 2
 
 
-def test_the_reports_names_are_all_declared() -> None:
-    assert sorted(REPORT_NAMES - set(indexes.by_name())) == []
+def test_the_reports_names_are_all_declared_or_replaced() -> None:
+    assert sorted(REPORT_NAMES - set(indexes.by_name()) - set(indexes.REPLACED_BY_PAGES)) == []
 
 
 def test_unknown_query_name_is_a_clear_error() -> None:
@@ -63,5 +81,6 @@ def test_docs_list_every_index() -> None:
     from pathlib import Path
 
     docs = (Path(__file__).parents[2] / "docs" / "indexes.md").read_text()
-    missing = [name for name in indexes.by_name() if f"`{name}`" not in docs]
+    names = [*indexes.by_name(), *indexes.REPLACED_BY_PAGES]
+    missing = [name for name in names if f"`{name}`" not in docs]
     assert missing == []

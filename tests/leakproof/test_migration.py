@@ -172,9 +172,10 @@ def test_a_non_superuser_owner_migrates_and_gets_the_bounds(
     assert _scalar(db.admin_url, _BOUNDS) == 0
     with caplog.at_level(logging.WARNING, logger="alembic"):
         migrations.upgrade(owner_url)
-    # 0010 warns: without BYPASSRLS the search function cannot use its index.
+    # 0010 and 0015 warn: without BYPASSRLS the search functions cannot use their indexes.
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any("BYPASSRLS" in w and "0010" in w for w in warnings), warnings
+    assert any("BYPASSRLS" in w and "0015" in w for w in warnings), warnings
     assert migrations.current(db.admin_url) == head_revision()
     assert _scalar(db.admin_url, _BOUNDS) == len(leakproof.BOUNDED_COLUMNS)
     assert not any(_flags(db.admin_url).values())

@@ -35,15 +35,15 @@ def test_check_reports_drift_readably_and_exits_non_zero(db: PgDatabase) -> None
     with psycopg.connect(db.admin_url) as conn:
         conn.execute("ALTER TABLE clients ADD COLUMN nickname text")
         conn.execute("ALTER TABLE invoices DROP COLUMN terms")
-        conn.execute("ALTER TABLE notes ALTER COLUMN title TYPE varchar(20)")
-        conn.execute("DROP INDEX ix_tasks_organization_id_assignee_id")
+        conn.execute("ALTER TABLE notes ALTER COLUMN note_type TYPE varchar(20)")
+        conn.execute("DROP INDEX ix_tasks_organization_id_workflow_id")
         conn.execute("CREATE TABLE stray (id int)")
     lines = migrations.drift(db.admin_url)
     assert "column clients.nickname: in the database only" in lines
     assert "column invoices.terms: in the models only" in lines
     assert "table stray: in the database only" in lines
-    assert any(line.startswith("index ix_tasks_organization_id_assignee_id") for line in lines)
-    assert any("notes.title" in line and "type" in line for line in lines)
+    assert any(line.startswith("index ix_tasks_organization_id_workflow_id") for line in lines)
+    assert any("notes.note_type" in line and "type" in line for line in lines)
     code, output = _run(db, "check")
     assert code == 1
     assert "models and database disagree" in output

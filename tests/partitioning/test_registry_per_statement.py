@@ -1,5 +1,5 @@
 """The documents_keys registry in its statement-level design (revision
-0015_write_cost_document_keys): every id of a multi-row statement is registered, a duplicate
+0017_write_cost_document_keys): every id of a multi-row statement is registered, a duplicate
 inside one statement is refused, deletes (direct and cascaded) unregister, a partition created
 over rows of the default partition keeps their keys and children, and the downgrade restores the
 row-level triggers on a populated database."""
@@ -193,12 +193,12 @@ def test_a_partition_created_over_default_rows_keeps_their_keys_and_children(
         _consistent(admin)
 
 
-def test_revision_0015_downgrades_and_upgrades_on_a_populated_database(firms: SeededDb) -> None:
+def test_revision_0017_downgrades_and_upgrades_on_a_populated_database(firms: SeededDb) -> None:
     s, url = firms.seed, firms.db.admin_url
     ids = [uuid.uuid4() for _ in range(3)]
     with psycopg.connect(firms.db.app_url) as app, tenant_transaction(app, s.organizations[0]):
         _many(app, s, ids, [2022, 2023, None])
-    migrations.downgrade(url, "0014_search_hnsw_graph")
+    migrations.downgrade(url, "0016_bench_app_prefix_indexes")
     with psycopg.connect(url) as admin:
         assert not keys.per_statement(admin, DOCUMENTS)
         timing = admin.execute(

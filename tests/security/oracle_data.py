@@ -29,9 +29,12 @@ VICTIM = "qzvictimzq"
 NOTHING = "qznothingzq"
 KEY = "qzkey"
 
-_OPERATORS = ("@>", "&&", "@@", "ILIKE")
+_OPERATORS = ("@>", "&&", "@@", "ILIKE", *(f + "(" for f in catalog.FILTER_FUNCTIONS))
 PROBES = [q for q in catalog.QUERIES if not q.system and any(op in q.sql for op in _OPERATORS)]
-_COLUMN = re.compile(r"(?:to_tsvector\('\w+'::regconfig, (\w+)\)|(\w+) (?:@>|&&|ILIKE))")
+_COLUMN = re.compile(
+    r"(?:to_tsvector\('\w+'::regconfig, (\w+)\)|(\w+) (?:@>|&&|ILIKE)"
+    r"|(?:jsonb_contains|arraycontains|arrayoverlap)\((\w+),)"
+)
 _TABLE = re.compile(r" FROM (\w+)")
 
 
@@ -47,7 +50,7 @@ def column_of(query: catalog.CatalogQuery) -> tuple[str, str]:
     table = _TABLE.search(query.sql)
     column = _COLUMN.search(query.sql)
     assert table and column, query.sql
-    return table.group(1), column.group(1) or column.group(2)
+    return table.group(1), column.group(1) or column.group(2) or column.group(3)
 
 
 def params(query: catalog.CatalogQuery, attacker: uuid.UUID, word: str) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The audit chain's one-update stamping (revision 0017_write_cost_audit_chain): the head found by
+"""The audit chain's one-update stamping (revision 0019_write_cost_audit_chain): the head found by
 the ctid the transaction's previous row left in a setting. That setting is the application's to
 write too; a forged one must change nothing but speed. Every attack runs as the application role
 in a tenant transaction; `audit verify` judges the result."""
@@ -99,7 +99,7 @@ def test_a_forged_head_hint_changes_nothing(firms: SeededDb, forged: str) -> Non
     _verified(firms.db.admin_url)
 
 
-def test_revision_0017_downgrades_and_upgrades_on_a_populated_database(firms: SeededDb) -> None:
+def test_revision_0019_downgrades_and_upgrades_on_a_populated_database(firms: SeededDb) -> None:
     url, org = firms.db.admin_url, firms.seed.organizations[0]
 
     def write(rows: int) -> None:
@@ -107,7 +107,7 @@ def test_revision_0017_downgrades_and_upgrades_on_a_populated_database(firms: Se
             app.execute(_MANY, (org, rows))
 
     write(20)
-    migrations.downgrade(url, "0016_write_cost_audit_rollups")
+    migrations.downgrade(url, "0018_write_cost_audit_rollups")
     with psycopg.connect(url) as admin:
         body = admin.execute("SELECT prosrc FROM pg_proc WHERE proname = 'audit_chain_stamp'")
         source = body.fetchone()

@@ -132,7 +132,7 @@ _LINK_0012: LiteralString = """    SELECT l.seq, l.prev INTO NEW.chain_seq, NEW.
         WHERE organization_id = NEW.organization_id;
 """
 
-# Revision 0017_write_cost_audit_chain's link: one UPDATE of the head computes the same hash and
+# Revision 0019_write_cost_audit_chain's link: one UPDATE of the head computes the same hash and
 # returns the previous one, found by the head version's ctid that the previous row of this
 # transaction left in a transaction-local setting (O(1) instead of walking the versions). The
 # setting is only a hint: anyone can set it, but a ctid that is not this organization's current
@@ -174,7 +174,7 @@ def install_sql() -> str:
 
 
 def stamp_sql(one_update: bool) -> str:
-    """The stamping function of revision 0017 (one_update) or of 0012, alone."""
+    """The stamping function of revision 0019 (one_update) or of 0012, alone."""
     if not one_update:
         return _stamp(_LINK_0012, "")
     # The payload's seq is the head's next one, read inside the same UPDATE.

@@ -1,5 +1,5 @@
 """Audit-log month aggregates from rollups of closed months plus the live rows of the rest (the
-pattern of TimescaleDB's real-time continuous aggregates). Revision 0016_write_cost_audit_rollups
+pattern of TimescaleDB's real-time continuous aggregates). Revision 0018_write_cost_audit_rollups
 installs the SQL; the worker's `audit_rollups` job closes months (`close_months`).
 
 - `audit_log_rollups` (a tenant table: forced row-level security, SELECT for the application role)
@@ -122,7 +122,7 @@ WHEN (NEW.created_at < date_trunc('month', clock_timestamp(), 'UTC'))
 EXECUTE FUNCTION audit_rollup_reopen()
 """
 
-# Revision 0016's downgrade, before it drops the rollup table.
+# Revision 0018's downgrade, before it drops the rollup table.
 UNINSTALL_SQL: LiteralString = """
 DROP TRIGGER IF EXISTS audit_rollup_reopen ON audit_logs;
 DROP FUNCTION IF EXISTS audit_rollup_reopen();

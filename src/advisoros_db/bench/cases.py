@@ -1,12 +1,17 @@
 """Benchmark cases: a query run side by side on the optimized and naive schemas, or a custom pair.
 
 A case never asserts speed; it measures both sides on the same data and reports what it saw.
+Tenant queries are measured as the application sees them: as the application role, inside a
+tenant transaction (`tenancy.tenant_transaction`) for the organization the case samples, so
+row-level security is in the measured path on both sides. The owner's figures, without it, are a
+second column.
 """
 
 from __future__ import annotations
 
 import gc
 import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,7 +21,9 @@ import psycopg
 
 from advisoros_db.bench import plans
 from advisoros_db.bench.stats import Timing, ratio
+from advisoros_db.tenancy import tenant_transaction
 
+Conn = psycopg.Connection[Any]
 SLOW_SECONDS = 0.5
 SLOW_REPS = 3
 
@@ -31,6 +38,16 @@ class Budget:
     seconds: float = 2.0
     write_reps: int = 3
 
+    def owner(self) -> Budget:
+        """Half the time for the owner's column: it explains a difference, it decides no goal."""
+        return Budget(
+            warmup=self.warmup,
+            min_reps=self.min_reps,
+            max_reps=max(self.min_reps, self.max_reps // 2),
+            seconds=self.seconds / 2,
+            write_reps=self.write_reps,
+        )
+
     @classmethod
     def for_scale(cls, scale: str) -> Budget:
         if scale == "tiny":
@@ -42,10 +59,40 @@ class Budget:
 
 @dataclass
 class Sides:
-    """One connection per side: `naive` resolves table names in schema `naive` first."""
+    """The connections of both sides: `naive` ones resolve table names in schema `naive` first.
+
+    `optimized` and `naive` log in as the application role; a tenant case runs on them inside a
+    tenant transaction for `organization_id`. `owner_*` log in as the schema owner, which
+    row-level security does not bind: maintenance (DDL, staging), system queries that read every
+    tenant, and the second column.
+    """
 
     optimized: psycopg.Connection[Any]
     naive: psycopg.Connection[Any]
+    organization_id: uuid.UUID | str
+    owner_optimized: psycopg.Connection[Any]
+    owner_naive: psycopg.Connection[Any]
+
+
+SESSION_SQL = "SELECT current_user::text, current_setting('app.organization_id', true)"
+
+
+def session_facts(conn: psycopg.Connection[Any]) -> dict[str, Any]:
+    """Who runs the measured statements and for which tenant, read inside the measurement."""
+    row = conn.execute(SESSION_SQL).fetchone()
+    return {"role": row[0], "tenant": row[1]} if row else {}
+
+
+@contextmanager
+def scoped(
+    conn: psycopg.Connection[Any], organization_id: uuid.UUID | str | None
+) -> Iterator[None]:
+    """A tenant transaction for `organization_id`; with None, the connection as it is."""
+    if organization_id is None:
+        yield
+        return
+    with tenant_transaction(conn, organization_id):
+        yield
 
 
 @dataclass
@@ -58,6 +105,11 @@ class CaseResult:
     hot_path: bool = False
     notes: dict[str, Any] = field(default_factory=dict)
     skipped: str | None = None
+    role: str = "application"
+    """Who ran `optimized` and `naive`: the application role in a tenant transaction, or the owner
+    (maintenance and system queries, which production runs as a privileged role too)."""
+    owner_optimized: Timing | None = None
+    owner_naive: Timing | None = None
 
     @property
     def ratio_p50(self) -> float | None:
@@ -84,6 +136,18 @@ class CaseResult:
             "ratio_p95": round(r95, 2) if r95 is not None else None,
             "notes": self.notes,
             "skipped": self.skipped,
+            "role": self.role,
+            "owner": self._owner(),
+        }
+
+    def _owner(self) -> dict[str, Any] | None:
+        if self.owner_optimized is None or self.owner_naive is None:
+            return None
+        r50 = ratio(self.owner_naive.p50, self.owner_optimized.p50)
+        return {
+            "optimized": self.owner_optimized.as_dict(),
+            "naive": self.owner_naive.as_dict(),
+            "ratio_p50": round(r50, 2) if r50 is not None else None,
         }
 
 
@@ -101,22 +165,42 @@ class QueryCase:
     prepare: bool | None = None
     """False for catalog queries marked `custom_plan`: both sides run them unprepared."""
 
+    system: bool = False
+    """A worker query that reads every tenant: run as the owner, as production runs it."""
+    analyze: bool = False
+    """Also record EXPLAIN (ANALYZE, BUFFERS) of the optimized side: where its time goes."""
+
     def run(self, sides: Sides, budget: Budget) -> CaseResult:
         result = CaseResult(self.name, self.group, self.description, hot_path=self.hot_path)
-        result.optimized = time_query(
-            sides.optimized, self.sql, self.params, budget, prepare=self.prepare
-        )
-        result.naive = time_query(sides.naive, self.sql, self.params, budget, prepare=self.prepare)
+        pairs: list[tuple[str, Conn, Conn, uuid.UUID | str | None, Budget]]
+        if self.system:
+            result.role = "owner"
+            pairs = [("", sides.owner_optimized, sides.owner_naive, None, budget)]
+        else:
+            pairs = [
+                ("", sides.optimized, sides.naive, sides.organization_id, budget),
+                ("owner_", sides.owner_optimized, sides.owner_naive, None, budget.owner()),
+            ]
+        for prefix, optimized, naive, tenant, spend in pairs:
+            for side, conn in (("optimized", optimized), ("naive", naive)):
+                with scoped(conn, tenant):
+                    if tenant is not None:
+                        result.notes.setdefault("session", {})[side] = session_facts(conn)
+                    timing = time_query(conn, self.sql, self.params, spend, prepare=self.prepare)
+                    result.notes[f"{prefix}{side}_plan"] = plans.summary(
+                        conn, self.sql, self.params
+                    )
+                    if self.analyze and side == "optimized" and not prefix:
+                        result.notes["analyze"] = plans.analyze(conn, self.sql, self.params)
+                setattr(result, f"{prefix}{side}", timing)
         if self.prepare is False:
             result.notes["executed"] = "unprepared (custom plan every execution)"
-        result.notes["optimized_plan"] = plans.summary(sides.optimized, self.sql, self.params)
-        result.notes["naive_plan"] = plans.summary(sides.naive, self.sql, self.params)
         if self.index is not None:
             result.notes["expected_index"] = self.index
             result.notes["uses_expected_index"] = self.index in result.notes["optimized_plan"].get(
                 "indexes", []
             )
-        if result.optimized.rows != result.naive.rows:
+        if result.optimized and result.naive and result.optimized.rows != result.naive.rows:
             result.notes["row_mismatch"] = True  # the sides should agree on identical data
         return result
 
@@ -194,13 +278,20 @@ def time_query(
 
 
 def time_rolled_back(
-    conn: psycopg.Connection[Any], statement: Callable[[psycopg.Connection[Any]], int], reps: int
+    conn: psycopg.Connection[Any],
+    statement: Callable[[psycopg.Connection[Any]], int],
+    reps: int,
+    *,
+    organization_id: uuid.UUID | str | None = None,
 ) -> Timing:
-    """Time a write `reps` times, each in a transaction rolled back so the data stays as it was."""
+    """Time a write `reps` times, each rolled back so the data stays as it was.
+
+    With `organization_id`, each run is a savepoint inside a tenant transaction (the tenant's
+    policies check every row written); otherwise a transaction of its own."""
     timing = Timing()
     with paused_gc():
         for _ in range(reps):
-            with conn.transaction(force_rollback=True):
+            with scoped(conn, organization_id), conn.transaction(force_rollback=True):
                 start = time.perf_counter()
                 work = statement(conn)
                 timing.samples_ms.append((time.perf_counter() - start) * 1000)

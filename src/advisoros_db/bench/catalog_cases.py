@@ -26,7 +26,7 @@ def group_of(query: catalog.CatalogQuery) -> str:
         return "hot path"
     if "@@" in query.sql:
         return "full text"
-    if "@>" in query.sql or "&&" in query.sql:
+    if catalog.is_page(query) or "@>" in query.sql or "&&" in query.sql:
         return "jsonb / tags"
     return "catalog"
 
@@ -42,6 +42,8 @@ def cases(sample: catalog.Sample) -> list[QueryCase]:
             index=q.index,
             hot_path=q.name in HOT_PATHS,
             prepare=False if q.custom_plan else None,
+            system=q.system,
+            analyze=q.name in HOT_PATHS,
         )
         for q in catalog.QUERIES
     ]

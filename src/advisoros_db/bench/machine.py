@@ -21,6 +21,11 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def load() -> list[float]:
+    """The 1, 5 and 15-minute load averages: how busy the cores were with other work."""
+    return [round(x, 2) for x in os.getloadavg()]
+
+
 def facts(conn: psycopg.Connection[Any]) -> dict[str, object]:
     settings = dict(
         conn.execute(
@@ -37,4 +42,5 @@ def facts(conn: psycopg.Connection[Any]) -> dict[str, object]:
         "python": platform.python_version(),
         "postgresql": version[0] if version else None,
         "server_settings": settings,
+        "load_average_start": load(),
     }

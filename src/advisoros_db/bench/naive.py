@@ -3,6 +3,10 @@
 No secondary index, no partitioning: what a schema looks like before anyone tunes it. Unique keys
 that foreign keys point at are kept, since PostgreSQL requires them for the reference. Rows are
 copied from the optimized tables with INSERT ... SELECT, so both sides hold identical data.
+
+Row-level security is copied too: every policy of a `public` table, and the application role's
+privileges on it, so the application role reads both sides under the same policies (an untuned
+schema is still a multi-tenant one).
 """
 
 from __future__ import annotations
@@ -15,8 +19,12 @@ import psycopg
 from psycopg import sql
 
 from advisoros_db.datagen.introspect import dependency_order, describe, tables
+from advisoros_db.tenancy import APP_ROLE
 
 NAIVE = "naive"
+# Part of the baseline's marker: a baseline built by an older version (without the policies) is
+# rebuilt, not reused.
+VERSION = "with row-level security"
 SOURCE = "public"
 
 KEYS_SQL: LiteralString = """
@@ -31,6 +39,25 @@ SELECT DISTINCT u.conname
   FROM pg_constraint u
   JOIN pg_constraint f ON f.contype = 'f' AND f.confrelid = u.conrelid AND f.conindid = u.conindid
  WHERE u.conrelid = %(rel)s::regclass AND u.contype = 'u'
+"""
+
+# pg_policies renders each expression for the current search_path; build() empties it, so the
+# text names its functions and tables with their schema.
+POLICIES_SQL: LiteralString = """
+SELECT p.policyname, p.permissive, p.roles::text[], p.cmd, p.qual, p.with_check,
+       c.relrowsecurity, c.relforcerowsecurity
+  FROM pg_class c
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  LEFT JOIN pg_policies p ON p.schemaname = n.nspname AND p.tablename = c.relname
+ WHERE c.oid = %(rel)s::regclass
+ ORDER BY p.policyname
+"""
+
+GRANTS_SQL: LiteralString = """
+SELECT DISTINCT a.privilege_type
+  FROM pg_class c, aclexplode(c.relacl) a
+ WHERE c.oid = %(rel)s::regclass AND a.grantee = (SELECT oid FROM pg_roles WHERE rolname = %(role)s)
+ ORDER BY 1
 """
 
 
@@ -88,6 +115,7 @@ def build(conn: psycopg.Connection[Any], marker: str) -> Baseline:
                     _add(conn, name, conname, definition)
         for name, conname, definition in foreign:
             _add(conn, name, conname, _retarget(definition))
+        _copy_access(conn, order)
         conn.execute(
             sql.SQL("COMMENT ON SCHEMA {} IS {}").format(sql.Identifier(NAIVE), sql.Literal(marker))
         )
@@ -109,6 +137,55 @@ def _add(conn: psycopg.Connection[Any], table: str, name: str, definition: str) 
         )
         + sql.SQL(definition)
     )
+
+
+def _copy_access(conn: psycopg.Connection[Any], names: list[str]) -> None:
+    """The application role's way into schema `naive`: the same privileges and policies."""
+    has_role = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (APP_ROLE,)).fetchone()
+    if has_role:
+        conn.execute(
+            sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(
+                sql.Identifier(NAIVE), sql.Identifier(APP_ROLE)
+            )
+        )
+    for name in names:
+        rel = f'"{SOURCE}"."{name}"'
+        table = sql.Identifier(NAIVE, name)
+        rows = conn.execute(POLICIES_SQL, {"rel": rel}).fetchall()
+        if rows and rows[0][6]:
+            conn.execute(sql.SQL("ALTER TABLE {} ENABLE ROW LEVEL SECURITY").format(table))
+        if rows and rows[0][7]:
+            conn.execute(sql.SQL("ALTER TABLE {} FORCE ROW LEVEL SECURITY").format(table))
+        for row in rows:
+            if row[0] is not None:
+                conn.execute(_policy(table, row[:6]))
+        if has_role:
+            privileges = [r[0] for r in conn.execute(GRANTS_SQL, {"rel": rel, "role": APP_ROLE})]
+            if privileges:
+                conn.execute(
+                    sql.SQL("GRANT {} ON {} TO {}").format(
+                        sql.SQL(", ").join(sql.SQL(p) for p in privileges),  # pg's own words
+                        table,
+                        sql.Identifier(APP_ROLE),
+                    )
+                )
+
+
+def _policy(table: sql.Identifier, row: tuple[Any, ...]) -> sql.Composed:
+    """CREATE POLICY on `table` from a POLICIES_SQL row (name, permissive, roles, cmd, qual,
+    with_check): pg_policies output of this server, not user input."""
+    name, permissive, roles, cmd, qual, check = row
+    grantees = sql.SQL(", ").join(
+        sql.SQL("PUBLIC") if r == "public" else sql.Identifier(r) for r in roles
+    )
+    statement = sql.SQL("CREATE POLICY {} ON {} AS {} FOR {} TO {}").format(
+        sql.Identifier(name), table, sql.SQL(permissive), sql.SQL(cmd), grantees
+    )
+    if qual is not None:
+        statement += sql.SQL(" USING (") + sql.SQL(qual) + sql.SQL(")")
+    if check is not None:
+        statement += sql.SQL(" WITH CHECK (") + sql.SQL(check) + sql.SQL(")")
+    return statement
 
 
 def ensure(conn: psycopg.Connection[Any], marker: str) -> Baseline | None:

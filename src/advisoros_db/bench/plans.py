@@ -49,3 +49,50 @@ def summary(conn: psycopg.Connection[Any], query: str, params: Mapping[str, Any]
         "subplans_removed": sum(int(n.get("Subplans Removed", 0)) for n in nodes),
         "total_cost": doc[0]["Plan"].get("Total Cost"),
     }
+
+
+def _buffers(node: Mapping[str, Any]) -> dict[str, int]:
+    return {
+        "hit": int(node.get("Shared Hit Blocks", 0)),
+        "read": int(node.get("Shared Read Blocks", 0)),
+    }
+
+
+def _step(node: Mapping[str, Any]) -> dict[str, Any]:
+    """One plan node's own share: its time across loops minus its children's (inclusive) time."""
+    loops = int(node.get("Actual Loops", 1)) or 1
+    total = float(node.get("Actual Total Time", 0.0)) * loops
+    children = sum(
+        float(c.get("Actual Total Time", 0.0)) * (int(c.get("Actual Loops", 1)) or 1)
+        for c in node.get("Plans", [])
+    )
+    on = node.get("Index Name") or node.get("Relation Name")
+    return {
+        "node": node["Node Type"] + (f" on {on}" if on else ""),
+        "rows": int(node.get("Actual Rows", 0)) * loops,
+        "loops": loops,
+        "total_ms": round(total, 3),
+        "self_ms": round(max(total - children, 0.0), 3),
+        "buffers": _buffers(node),
+    }
+
+
+def analyze(conn: psycopg.Connection[Any], query: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """Where one execution's time goes: EXPLAIN (ANALYZE, BUFFERS) split into planning, each
+    node's own time and pages, and the execution total. The query runs once more to do this."""
+    if not query.lstrip().upper().startswith(("SELECT", "WITH")):
+        return {}
+    row = conn.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + query, params).fetchone()
+    if row is None:
+        return {}
+    doc = (row[0] if not isinstance(row[0], str) else json.loads(row[0]))[0]
+    top = doc["Plan"]
+    steps = sorted((_step(n) for n in _nodes(top)), key=lambda s: -s["self_ms"])
+    return {
+        "planning_ms": round(float(doc.get("Planning Time", 0.0)), 3),
+        "execution_ms": round(float(doc.get("Execution Time", 0.0)), 3),
+        "rows": int(top.get("Actual Rows", 0)),
+        "buffers": _buffers(top),
+        "planning_buffers": _buffers(doc.get("Planning", {})),
+        "steps": steps,
+    }

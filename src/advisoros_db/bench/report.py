@@ -17,6 +17,100 @@ def _ratio(value: Any) -> str:
     return "-" if value is None else f"{value:,.1f}x"
 
 
+def _owner(owner: dict[str, Any] | None) -> str:
+    if not owner:
+        return "-"
+    o, n = owner["optimized"], owner["naive"]
+    return f"{_ms(o['p50_ms'])} / {_ms(n['p50_ms'])} ({_ratio(owner['ratio_p50'])})"
+
+
+def _mb(value: int) -> str:
+    return f"{value / 1024**2:,.1f} MB"
+
+
+def _bounds(cases: list[dict[str, Any]]) -> list[str]:
+    """Where a hot path's time goes: EXPLAIN (ANALYZE, BUFFERS) of one execution as the
+    application role, against the p50 the client measured (the rest is protocol and rows sent)."""
+    analyzed = [c for c in cases if c["notes"].get("analyze") and c["optimized"]]
+    if not analyzed:
+        return []
+    lines = [
+        "",
+        "## What bounds the hot paths",
+        "",
+        "One execution of each hot path under EXPLAIN (ANALYZE, BUFFERS), as the application "
+        "role in the sampled firm's transaction: planning and execution time inside the server, "
+        "shared buffers hit / read, and the plan nodes that took the most time of their own. "
+        "The client's p50 minus both is the round trip and the transfer of the rows.",
+        "",
+        "| case | p50 ms (client) | planning ms | execution ms | rows | buffers hit / read | heaviest nodes (own ms, rows) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for c in analyzed:
+        a = c["notes"]["analyze"]
+        steps = "; ".join(
+            f"{s['node']} {s['self_ms']:.2f} ms, {s['rows']:,} rows" for s in a["steps"][:3]
+        )
+        lines.append(
+            f"| `{c['name']}` | {_ms(c['optimized']['p50_ms'])} | {a['planning_ms']:.2f} "
+            f"| {a['execution_ms']:.2f} | {a['rows']:,} "
+            f"| {a['buffers']['hit']:,} / {a['buffers']['read']:,} | {steps} |"
+        )
+    return lines
+
+
+def _indexes(section: dict[str, Any] | None) -> list[str]:
+    if not section:
+        return []
+    low, high = section["estimate_bytes"]
+    verdict = "within" if low <= section["total_bytes"] <= high else "outside"
+    lines = [
+        "",
+        "## Indexes",
+        "",
+        f"{section['count']} indexes on the optimized side take {_mb(section['total_bytes'])} "
+        f"at this scale ({_mb(section['constraint_bytes'])} back primary and unique keys, "
+        f"{_mb(section['secondary_bytes'])} are secondary); the original report estimated "
+        f"{section['estimate']} of index storage ({verdict} that range at this scale).",
+        "",
+        "Uses are the measured cases whose optimized plan (EXPLAIN, as the role that ran the "
+        "case) reads the index, with that case's speed-up over naive (p50); a case in bold is the "
+        "one the catalog names the index for. Insert cost: the fastest of the rolled-back "
+        "inserts of copied rows into the table with every index, and again with only this index "
+        "dropped (same transaction); the difference is what it adds per 1,000 rows. Indexes that "
+        "back a key cannot be dropped without the rule, so they have no figure. A negative figure "
+        "is a difference smaller than the run-to-run noise of the machine at the time.",
+        "",
+    ]
+    failed = {t: v["error"] for t, v in section["inserts"].items() if "error" in v}
+    for name, error in sorted(failed.items()):
+        lines.append(f"- inserts into `{name}` not measured: {error}")
+    if failed:
+        lines.append("")
+    lines += [
+        "| index | table | kind | size | used by (speed-up p50) | inserts rows/s with / without | adds ms per 1,000 rows | overlaps |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for i in section["indexes"]:
+        kind = i["method"] + (f", {i['constraint']}" if i["constraint"] else "")
+        used = ", ".join(
+            (f"**{u['case']}**" if u["named"] else u["case"]) + f" ({_ratio(u['ratio_p50'])})"
+            for u in i["used_by"]
+        ) or ("none (named by the catalog)" if i["named_by_catalog"] else "none")
+        rates = (
+            f"{i['insert_rows_per_second_with']:,} / {i['rows_per_second_without']:,}"
+            if i.get("rows_per_second_without") is not None
+            else "-"
+        )
+        adds = i.get("adds_ms_per_1000_rows")
+        lines.append(
+            f"| `{i['name']}` | {i['table']} | {kind} | {_mb(i['bytes'])} | {used} | {rates} "
+            f"| {'-' if adds is None else f'{adds:,.2f}'} "
+            f"| {('prefix of `' + i['overlaps'] + '`') if i['overlaps'] else ''} |"
+        )
+    return lines
+
+
 def markdown(data: dict[str, Any], charts: list[str], command: str) -> str:
     m = data["machine"]
     lines = [
@@ -29,10 +123,16 @@ def markdown(data: dict[str, Any], charts: list[str], command: str) -> str:
         "",
         f"- CPU: {m.get('cpu')} ({m.get('cores')} cores), memory {m.get('memory_gb')} GB, {m.get('os')}",
         f"- PostgreSQL {m.get('postgresql')}; settings {m.get('server_settings')}",
+        f"- Load average (1/5/15 min) when the timings started {m.get('load_average_start')}, "
+        f"when they ended {m.get('load_average_end')}: work of other processes on the same "
+        f"cores lands in the figures.",
         "- Both sides on the same server and database, same data: the optimized schema `public` "
         "and the naive baseline `naive` (primary and foreign keys only, no other index, no "
-        "partitioning). Queries run as the owner role, so row-level security is not in the "
-        "measured path on either side.",
+        "partitioning) under the same row-level security policies. Tenant cases run as the "
+        "application role (`advisoros_app`) inside a tenant transaction for the firm the catalog "
+        "samples, as the application runs them; the goals are judged on those figures. The "
+        "owner's figures (no row-level security) are a second column. Worker queries that read "
+        "every tenant, and maintenance (archival), run as the owner, as production runs them.",
         "",
         "## Data",
         "",
@@ -77,12 +177,12 @@ def markdown(data: dict[str, Any], charts: list[str], command: str) -> str:
         "",
         "## Cases",
         "",
-        "| case | group | optimized p50 / p95 / p99 ms | naive p50 / p95 / p99 ms | naive ÷ optimized (p50) | rows | plan (optimized) |",
-        "|---|---|---|---|---|---|---|",
+        "| case | group | role | optimized p50 / p95 / p99 ms | naive p50 / p95 / p99 ms | naive ÷ optimized (p50) | owner: optimized / naive p50 ms (ratio) | rows | plan (optimized) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for c in data["cases"]:
         if c["skipped"]:
-            lines.append(f"| `{c['name']}` | {c['group']} | skipped: {c['skipped']} | | | | |")
+            lines.append(f"| `{c['name']}` | {c['group']} | | skipped: {c['skipped']} | | | | | |")
             continue
         o, n = c["optimized"] or {}, c["naive"] or {}
         plan = c["notes"].get("optimized_plan", {})
@@ -94,11 +194,13 @@ def markdown(data: dict[str, Any], charts: list[str], command: str) -> str:
         else:
             rows = str(o.get("rows"))
         lines.append(
-            f"| `{c['name']}` | {c['group']} "
+            f"| `{c['name']}` | {c['group']} | {c.get('role', 'owner')} "
             f"| {_ms(o.get('p50_ms'))} / {_ms(o.get('p95_ms'))} / {_ms(o.get('p99_ms'))} "
             f"| {_ms(n.get('p50_ms'))} / {_ms(n.get('p95_ms'))} / {_ms(n.get('p99_ms'))} "
-            f"| {_ratio(c['ratio_p50'])} | {rows} | {used} |"
+            f"| {_ratio(c['ratio_p50'])} | {_owner(c.get('owner'))} | {rows} | {used} |"
         )
+    lines += _bounds(data["cases"])
+    lines += _indexes(data.get("indexes"))
     lines += ["", "## Cases from other areas", ""]
     for e in data["external"]:
         if e["error"]:
@@ -122,7 +224,9 @@ def summary(data: dict[str, Any], command: str) -> str:
         f"`{command}` — {data['started_at'][:10]}, scale `{data['scale']}` "
         f"({counts.get('documents', 0):,} documents, {counts.get('audit_logs', 0):,} audit-log rows, "
         f"{sum(counts.values()):,} rows in all), {m.get('cpu')} ({m.get('cores')} cores), "
-        f"{m.get('memory_gb')} GB, PostgreSQL {m.get('postgresql')}.",
+        f"{m.get('memory_gb')} GB, PostgreSQL {m.get('postgresql')}, load average "
+        f"{m.get('load_average_start')} at the start and {m.get('load_average_end')} at the end "
+        "of the timings. Tenant cases as the application role under row-level security.",
         "",
     ]
     load = data.get("load")
@@ -141,6 +245,12 @@ def summary(data: dict[str, Any], command: str) -> str:
         cases = goal["cases"]
         met = sum(1 for c in cases if c["met"])
         lines.append(f"- {key} ({goal['goal']}): **{met} of {len(cases)} met**")
+    indexes = data.get("indexes")
+    if indexes:
+        lines.append(
+            f"- index storage: {_mb(indexes['total_bytes'])} in {indexes['count']} indexes "
+            f"(the original report estimated {indexes['estimate']})"
+        )
     lines += [
         "",
         "| case | optimized p50 / p95 ms | naive p50 / p95 ms | naive ÷ optimized |",

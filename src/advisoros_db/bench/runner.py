@@ -12,7 +12,15 @@ import psycopg
 from psycopg import sql
 
 from advisoros_db import datagen
-from advisoros_db.bench import catalog_cases, external, machine, naive, time_cases, write_cases
+from advisoros_db.bench import (
+    catalog_cases,
+    external,
+    index_costs,
+    machine,
+    naive,
+    time_cases,
+    write_cases,
+)
 from advisoros_db.bench.cases import Budget, Case, CaseResult, Sides
 from advisoros_db.bench.external import ExternalResult
 from advisoros_db.datagen.introspect import tables
@@ -20,6 +28,7 @@ from advisoros_db.errors import ConfigError
 from advisoros_db.partitioning import convert
 from advisoros_db.partitioning.layout import SPECS
 from advisoros_db.schema import catalog
+from advisoros_db.tenancy import APP_ROLE
 from advisoros_db.urls import mask
 
 Notify = Callable[[str], None]
@@ -40,6 +49,7 @@ class BenchReport:
     missing: list[str] = field(default_factory=list)
     vacuum_seconds: float | None = None
     replicas: dict[str, Any] | None = None
+    indexes: dict[str, Any] | None = None
     seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
@@ -59,6 +69,7 @@ class BenchReport:
             "replicas_caught_up": self.replicas,
             "goals": evaluate(self.cases),
             "cases": [c.as_dict() for c in self.cases],
+            "indexes": self.indexes,
             "external": [e.as_dict() for e in self.external],
             "missing_case_modules": self.missing,
         }
@@ -154,7 +165,7 @@ def await_replicas(
 def baseline_marker(last: dict[str, Any] | None, scale: str, seed: int) -> str:
     """What the naive copy mirrors. The load time identifies the data: a reseed rebuilds the
     baseline even when seed, scale and anchor (hence the rows) are the same."""
-    return f"seed run {last and last['loaded_at']} {scale} {seed}"
+    return f"seed run {last and last['loaded_at']} {scale} {seed}, {naive.VERSION}"
 
 
 def row_counts(conn: psycopg.Connection[Any]) -> dict[str, int]:
@@ -167,8 +178,7 @@ def row_counts(conn: psycopg.Connection[Any]) -> dict[str, int]:
     return counts
 
 
-def collect(conn: psycopg.Connection[Any], scale: str) -> list[Case]:
-    sample = catalog.sample(conn)
+def collect(conn: psycopg.Connection[Any], scale: str, sample: catalog.Sample) -> list[Case]:
     found: list[Case] = []
     found.extend(catalog_cases.cases(sample))
     found.extend(time_cases.cases(conn, sample.organization_id))
@@ -189,7 +199,17 @@ def run(
     reseed: bool = False,
     **seed_kwargs: Any,
 ) -> BenchReport:
-    """Measure every case on the database at `admin_url` (the primary, as a role that owns it)."""
+    """Measure every case on the database at `admin_url` (the primary, as a role that owns it).
+
+    Tenant cases run on `app_url` (the application role) inside a tenant transaction for the
+    organization the catalog samples; the owner's figures are a second column."""
+    if app_url is None:
+        raise ConfigError(
+            "the benchmark measures what the application sees, as the application role "
+            f"({APP_ROLE}) under row-level security: give it the role's URL (app_url; the CLI "
+            "takes it from the configured or embedded servers, see docs/security.md for creating "
+            "the role)"
+        )
     started = time.perf_counter()
     report = BenchReport(scale, seed, dt.datetime.now(dt.UTC))
     report.prepared = steady_state(admin_url)
@@ -197,11 +217,12 @@ def run(
         notify(line)
     report.load = ensure_data(admin_url, scale, seed, notify, reseed=reseed, **seed_kwargs)
     budget = budget or Budget.for_scale(scale)
+    naive_path = f"-c search_path={naive.NAIVE},public"
     with (
         psycopg.connect(admin_url, autocommit=True) as optimized,
-        psycopg.connect(
-            admin_url, autocommit=True, options=f"-c search_path={naive.NAIVE},public"
-        ) as baseline,
+        psycopg.connect(admin_url, autocommit=True, options=naive_path) as baseline,
+        psycopg.connect(app_url, autocommit=True) as app_optimized,
+        psycopg.connect(app_url, autocommit=True, options=naive_path) as app_baseline,
     ):
         report.machine = machine.facts(optimized)
         last = datagen.last_run(admin_url)
@@ -216,16 +237,24 @@ def run(
             notify("waiting for the replicas to replay the load and the VACUUM")
             report.replicas = await_replicas(admin_url, replica_urls)
         report.row_counts = row_counts(optimized)
-        sides = Sides(optimized, baseline)
-        chosen = collect(optimized, scale)
+        # Sizes before this run's (rolled-back) writes leave dead entries in them.
+        indexes = index_costs.inventory(optimized)
+        sample = catalog.sample(optimized)
+        sides = Sides(app_optimized, app_baseline, sample.organization_id, optimized, baseline)
+        chosen = collect(optimized, scale, sample)
         for i, case in enumerate(chosen):
             result = case.run(sides, budget)
             report.cases.append(result)
             if on_case is not None:
                 on_case(result, i + 1, len(chosen))
+        notify("measuring what each index adds to inserts into its table")
+        rows = index_costs.ROWS.get(scale, index_costs.DEFAULT_ROWS)
+        inserts, costs = index_costs.write_costs(optimized, indexes, rows, budget.write_reps)
+        report.indexes = index_costs.table(indexes, report.cases, inserts, costs)
+        report.machine["load_average_end"] = machine.load()
     notify("running the cases other areas contribute")
     report.external, report.missing = external.run(
-        scale, admin_url=admin_url, app_url=app_url or admin_url, replica_urls=replica_urls or []
+        scale, admin_url=admin_url, app_url=app_url, replica_urls=replica_urls or []
     )
     report.seconds = time.perf_counter() - started
     return report

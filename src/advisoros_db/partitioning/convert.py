@@ -321,7 +321,7 @@ def repair(conn: psycopg.Connection[Any], spec: TableSpec) -> int:
                     ).format(**names)
                 ).rowcount
                 if registry:
-                    # Statement-level registry triggers (revision 0015) do not fire for a write
+                    # Statement-level registry triggers (revision 0017) do not fire for a write
                     # addressed to a partition: register the re-copied ids here.
                     conn.execute(
                         sql.SQL(

@@ -6,7 +6,7 @@ tenant cannot change.
 
 Two designs of the same triggers, chosen per database (docs/partitioning.md, "Document keys"):
 row-level (revision 0004/0011: a SECURITY DEFINER PL/pgSQL call per inserted and deleted row) and
-statement-level (revision 0015_write_cost_document_keys: one call and one INSERT ... SELECT per
+statement-level (revision 0017_write_cost_document_keys: one call and one INSERT ... SELECT per
 statement over its transition table). Which one a database runs is told by the statement design's
 functions existing; a registry rebuilt later gets the same design."""
 
@@ -388,7 +388,7 @@ def enforce(conn: Conn, spec: TableSpec) -> None:
 
 def set_design(conn: Conn, spec: TableSpec, statement_level: bool) -> None:
     """Switch the registry's triggers between the row-level and the statement-level design
-    (revision 0015_write_cost_document_keys and its downgrade). Nothing to do without a registry."""
+    (revision 0017_write_cost_document_keys and its downgrade). Nothing to do without a registry."""
     parent = registry_parent(conn, spec)
     if parent is not None:
         install_triggers(conn, spec, parent, statement_level)

@@ -107,7 +107,7 @@ def enforce_unique_keys(conn: ddl.Conn, table: str) -> None:
 
 def registry_per_statement(conn: ddl.Conn, table: str, on: bool) -> None:
     """The id registry's triggers fire once per statement (revision
-    0015_write_cost_document_keys) or, `on=False`, once per row as before."""
+    0017_write_cost_document_keys) or, `on=False`, once per row as before."""
     keys.set_design(conn, spec(table), on)
 
 

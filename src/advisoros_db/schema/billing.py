@@ -87,7 +87,7 @@ class Invoice(Keyed, Tenant, Timestamped, SoftDeleted, Base):
         tenant_key(),
         UniqueConstraint("organization_id", "invoice_number"),
         # Invoices are accounting records: a client with invoices is archived, never deleted.
-        tenant_ref("client_id", "clients", ondelete="NO ACTION"),
+        tenant_ref("client_id", "clients", ondelete="NO ACTION", index=False),
         tenant_ref("engagement_id", "engagements", ondelete="SET NULL"),
         tenant_ref("created_by_id", "users", ondelete="SET NULL"),
         one_of("status", InvoiceStatus),

@@ -63,6 +63,26 @@ def _with(**fixed: Any) -> Params:
     return params
 
 
+# The first page of a keyset-paginated list: every uuidv7 id sorts below it. The next page passes
+# the last id shown as `before`.
+PAGE_START = uuid.UUID("ffffffff-ffff-ffff-ffff-ffffffffffff")
+
+
+# How every filter page ends: the keyset condition, the order and the page size.
+PAGE_TAIL = " AND id < %(before)s ORDER BY id DESC LIMIT 50"
+FILTER_FUNCTIONS = ("jsonb_contains", "arraycontains", "arrayoverlap")
+
+
+def is_page(query: CatalogQuery) -> bool:
+    """Whether `query` is a keyset-paginated filter page."""
+    return query.sql.endswith(PAGE_TAIL)
+
+
+def _page(**fixed: Any) -> Params:
+    """A filter page's parameters: its values and the first page's `before`."""
+    return _with(before=PAGE_START, **fixed)
+
+
 # Each partial query repeats its index's predicate word for word (see schema.indexes): the planner
 # uses a partial index only when it can prove the query's WHERE implies the index's.
 QUERIES: tuple[CatalogQuery, ...] = (
@@ -319,54 +339,68 @@ QUERIES: tuple[CatalogQuery, ...] = (
         lambda s: {"queue": s.queue},
         system=True,
     ),
-    # -- GIN
+    # -- JSONB and tag filters, as a screen asks: one page, newest first (ids are uuidv7), LIMIT 50,
+    # the next page after the last id shown. Under row-level security `@>` and `&&` can never be
+    # index conditions for the application role (they are not LEAKPROOF), so each page walks the
+    # tenant's `(organization_id, id)` unique index backwards and filters until it has 50 rows.
+    # The filters are spelled as the operators' functions (jsonb_contains is `@>`, arraycontains
+    # `@>`, arrayoverlap `&&`: same code, same privileges): the application role gets no
+    # statistics for a non-LEAKPROOF operator, and the operator's default estimate (a fraction
+    # of a percent) has the planner read the whole tenant and sort it, where a boolean
+    # function's default (one row in three) has it walk the key and stop at 50 matches.
     CatalogQuery(
         "documents.metadata_match",
         "Documents whose metadata contains a key/value (metadata search).",
         "SELECT id, file_name FROM documents WHERE organization_id = %(organization_id)s"
-        " AND metadata @> %(match)s::jsonb",
-        "idx_documents_metadata_gin",
-        _with(match='{"source": "email"}'),
+        " AND jsonb_contains(metadata, %(match)s::jsonb)"
+        " AND id < %(before)s ORDER BY id DESC LIMIT 50",
+        "uq_documents_organization_id_id",
+        _page(match='{"source": "email"}'),
     ),
     CatalogQuery(
         "documents.extracted_field_match",
         "Documents whose OCR output contains a field value (OCR data search).",
         "SELECT id, file_name FROM documents WHERE organization_id = %(organization_id)s"
-        " AND extracted_data @> %(match)s::jsonb",
-        "idx_documents_extracted_data_gin",
-        _with(match='{"form": "1099-NEC"}'),
+        " AND jsonb_contains(extracted_data, %(match)s::jsonb)"
+        " AND id < %(before)s ORDER BY id DESC LIMIT 50",
+        "uq_documents_organization_id_id",
+        _page(match='{"form": "1099-NEC"}'),
     ),
     CatalogQuery(
         "documents.tagged",
         "Documents carrying a tag (tag filter).",
         "SELECT id, file_name FROM documents WHERE organization_id = %(organization_id)s"
-        " AND tags @> ARRAY[%(tag)s]::text[]",
-        "idx_documents_tags_gin",
-        _with(tag="amended"),
+        " AND arraycontains(tags, ARRAY[%(tag)s]::text[])"
+        " AND id < %(before)s ORDER BY id DESC LIMIT 50",
+        "uq_documents_organization_id_id",
+        _page(tag="amended"),
     ),
     CatalogQuery(
         "clients.custom_field_match",
         "Clients whose custom fields contain a value (custom field search).",
         "SELECT id, business_name FROM clients WHERE organization_id = %(organization_id)s"
-        " AND custom_fields @> %(match)s::jsonb",
-        "idx_clients_custom_fields_gin",
-        _with(match='{"entity_state": "DE"}'),
+        " AND jsonb_contains(custom_fields, %(match)s::jsonb)"
+        " AND id < %(before)s ORDER BY id DESC LIMIT 50",
+        "uq_clients_organization_id_id",
+        _page(match='{"entity_state": "DE"}'),
     ),
     CatalogQuery(
         "clients.financial_data_match",
         "Clients whose financial data contains a value (e.g. an accounting basis).",
         "SELECT id, business_name FROM clients WHERE organization_id = %(organization_id)s"
-        " AND financial_data @> %(match)s::jsonb",
-        "idx_clients_financial_data_gin",
-        _with(match='{"basis": "cash"}'),
+        " AND jsonb_contains(financial_data, %(match)s::jsonb)"
+        " AND id < %(before)s ORDER BY id DESC LIMIT 50",
+        "uq_clients_organization_id_id",
+        _page(match='{"basis": "cash"}'),
     ),
     CatalogQuery(
         "clients.tagged",
         "Clients carrying any of some tags.",
         "SELECT id, business_name FROM clients WHERE organization_id = %(organization_id)s"
-        " AND tags && %(tags)s::text[]",
-        "idx_clients_tags_gin",
-        _with(tags=["vip"]),
+        " AND arrayoverlap(tags, %(tags)s::text[])"
+        " AND id < %(before)s ORDER BY id DESC LIMIT 50",
+        "uq_clients_organization_id_id",
+        _page(tags=["vip"]),
     ),
     CatalogQuery(
         "clients.name_contains",
@@ -380,65 +414,73 @@ QUERIES: tuple[CatalogQuery, ...] = (
         "audit.old_value_investigation",
         "Audit rows whose previous values contained something (who changed it away).",
         "SELECT id, entity_type, entity_id, user_id, created_at FROM audit_logs"
-        " WHERE organization_id = %(organization_id)s AND old_values @> %(match)s::jsonb",
-        "idx_audit_logs_old_values_gin",
-        _with(match='{"status": "approved"}'),
+        " WHERE organization_id = %(organization_id)s AND jsonb_contains(old_values, %(match)s::jsonb)"
+        " AND id < %(before)s ORDER BY id DESC LIMIT 50",
+        "uq_audit_logs_organization_id_id",
+        _page(match='{"status": "approved"}'),
     ),
     CatalogQuery(
         "audit.new_value_investigation",
         "Audit rows that set a value (who set it).",
         "SELECT id, entity_type, entity_id, user_id, created_at FROM audit_logs"
-        " WHERE organization_id = %(organization_id)s AND new_values @> %(match)s::jsonb",
-        "idx_audit_logs_new_values_gin",
-        _with(match='{"status": "rejected"}'),
+        " WHERE organization_id = %(organization_id)s AND jsonb_contains(new_values, %(match)s::jsonb)"
+        " AND id < %(before)s ORDER BY id DESC LIMIT 50",
+        "uq_audit_logs_organization_id_id",
+        _page(match='{"status": "rejected"}'),
     ),
     CatalogQuery(
         "advisors.by_industry",
         "Advisor profiles serving an industry (marketplace matching).",
         "SELECT id, user_id FROM advisor_profiles WHERE organization_id = %(organization_id)s"
-        " AND industries @> ARRAY[%(industry)s]::text[]",
-        "idx_advisor_profiles_industries_gin",
-        _with(industry="aviation"),
+        " AND arraycontains(industries, ARRAY[%(industry)s]::text[])"
+        " AND id < %(before)s ORDER BY id DESC LIMIT 50",
+        "uq_advisor_profiles_organization_id_user_id",
+        _page(industry="aviation"),
     ),
     CatalogQuery(
         "engagements.custom_field_match",
         "Engagements whose custom fields contain a value.",
         "SELECT id, name FROM engagements WHERE organization_id = %(organization_id)s"
-        " AND custom_fields @> %(match)s::jsonb",
-        "idx_engagements_custom_fields_gin",
-        _with(match='{"extension_filed": true}'),
+        " AND jsonb_contains(custom_fields, %(match)s::jsonb)"
+        " AND id < %(before)s ORDER BY id DESC LIMIT 50",
+        "uq_engagements_organization_id_id",
+        _page(match='{"extension_filed": true}'),
     ),
     CatalogQuery(
         "tasks.tagged",
         "Tasks carrying a tag.",
         "SELECT id, title FROM tasks WHERE organization_id = %(organization_id)s"
-        " AND tags @> ARRAY[%(tag)s]::text[]",
-        "idx_tasks_tags_gin",
-        _with(tag="client-waiting"),
+        " AND arraycontains(tags, ARRAY[%(tag)s]::text[])"
+        " AND id < %(before)s ORDER BY id DESC LIMIT 50",
+        "uq_tasks_organization_id_id",
+        _page(tag="client-waiting"),
     ),
     CatalogQuery(
         "notes.tagged",
         "Notes carrying a tag.",
         "SELECT id, title FROM notes WHERE organization_id = %(organization_id)s"
-        " AND tags @> ARRAY[%(tag)s]::text[]",
-        "idx_notes_tags_gin",
-        _with(tag="irs-notice"),
+        " AND arraycontains(tags, ARRAY[%(tag)s]::text[])"
+        " AND id < %(before)s ORDER BY id DESC LIMIT 50",
+        "uq_notes_organization_id_id",
+        _page(tag="irs-notice"),
     ),
     CatalogQuery(
         "invoices.metadata_match",
         "Invoices whose metadata contains a value (e.g. a payment-plan flag).",
         "SELECT id, invoice_number FROM invoices WHERE organization_id = %(organization_id)s"
-        " AND metadata @> %(match)s::jsonb",
-        "idx_invoices_metadata_gin",
-        _with(match='{"payment_plan": true}'),
+        " AND jsonb_contains(metadata, %(match)s::jsonb)"
+        " AND id < %(before)s ORDER BY id DESC LIMIT 50",
+        "uq_invoices_organization_id_id",
+        _page(match='{"payment_plan": true}'),
     ),
     CatalogQuery(
         "reports.by_parameters",
         "Reports generated with given parameters (reuse an existing run).",
         "SELECT id, name, status FROM reports WHERE organization_id = %(organization_id)s"
-        " AND parameters @> %(match)s::jsonb",
-        "idx_reports_parameters_gin",
-        _with(match='{"basis": "accrual", "period": "2024-Q4"}'),
+        " AND jsonb_contains(parameters, %(match)s::jsonb)"
+        " AND id < %(before)s ORDER BY id DESC LIMIT 50",
+        "uq_reports_organization_id_id",
+        _page(match='{"basis": "accrual", "period": "2024-Q4"}'),
     ),
     CatalogQuery(
         "report_schedules.by_recipient",

@@ -93,7 +93,7 @@ class Document(Keyed, Tenant, Timestamped, SoftDeleted, Base):
             postgresql_nulls_not_distinct=True,
         ),
         # A client's documents go with the client (retention is handled before offboarding).
-        tenant_ref("client_id", "clients", ondelete="CASCADE"),
+        tenant_ref("client_id", "clients", ondelete="CASCADE", index=False),
         # Documents are evidence: the uploader's account cannot be deleted while they exist.
         tenant_ref("uploaded_by", "users", ondelete="NO ACTION"),
         tenant_ref("parent_document_id", DOCUMENT_KEYS, ondelete="SET NULL"),

@@ -143,22 +143,11 @@ INDEXES: tuple[Index, ...] = (
     partial("idx_reports_queued", "reports", "created_at", where="status = 'queued'"),
     partial("idx_report_schedules_due", "report_schedules", "next_run_at", where="is_active"),
     partial("idx_task_queue_items_ready", "task_queue_items", "queue", "priority DESC", "created_at", where="status = 'queued'"),
-    # GIN: containment on jsonb (jsonb_path_ops), membership/overlap on text[], trigrams on names.
-    gin("idx_documents_metadata_gin", "documents", "metadata", ops=JSONB_PATH),
-    gin("idx_documents_extracted_data_gin", "documents", "extracted_data", ops=JSONB_PATH),
-    gin("idx_documents_tags_gin", "documents", "tags"),
-    gin("idx_clients_custom_fields_gin", "clients", "custom_fields", ops=JSONB_PATH),
-    gin("idx_clients_financial_data_gin", "clients", "financial_data", ops=JSONB_PATH),
-    gin("idx_clients_tags_gin", "clients", "tags"),
+    # GIN: containment on jsonb (jsonb_path_ops) and membership on text[] for the worker's
+    # all-tenant queries, trigrams on names. Revision 0015 dropped the tenant tables' jsonb and
+    # text[] GIN indexes (REPLACED_BY_PAGES): the application role could never use them under
+    # row-level security, and their filters are keyset pages on (organization_id, id) now.
     gin("idx_clients_business_name_trgm", "clients", "business_name", ops="gin_trgm_ops"),
-    gin("idx_audit_logs_old_values_gin", "audit_logs", "old_values", ops=JSONB_PATH),
-    gin("idx_audit_logs_new_values_gin", "audit_logs", "new_values", ops=JSONB_PATH),
-    gin("idx_advisor_profiles_industries_gin", "advisor_profiles", "industries"),
-    gin("idx_engagements_custom_fields_gin", "engagements", "custom_fields", ops=JSONB_PATH),
-    gin("idx_tasks_tags_gin", "tasks", "tags"),
-    gin("idx_notes_tags_gin", "notes", "tags"),
-    gin("idx_invoices_metadata_gin", "invoices", "metadata", ops=JSONB_PATH),
-    gin("idx_reports_parameters_gin", "reports", "parameters", ops=JSONB_PATH),
     gin("idx_report_schedules_recipients_gin", "report_schedules", "recipients"),
     gin("idx_job_executions_payload_gin", "job_executions", "payload", ops=JSONB_PATH),
     gin("idx_task_queue_items_payload_gin", "task_queue_items", "payload", ops=JSONB_PATH),
@@ -182,6 +171,30 @@ INDEXES: tuple[Index, ...] = (
     unique_partial("idx_subscriptions_active_unique", "subscriptions", "organization_id", where=LIVE_SUBSCRIPTION),
     unique_partial("idx_document_sessions_unique", "document_sessions", "organization_id", "document_id", "user_id", where="ended_at IS NULL"),
 )  # fmt: skip
+
+
+# Revision 0003's indexes that revision 0015 dropped, and what serves their queries instead: the
+# table's tenant key walked in id order, or (a firm's few advisor profiles) read whole and sorted.
+REPLACED_BY_PAGES: dict[str, str] = {
+    "idx_advisor_profiles_industries_gin": "uq_advisor_profiles_organization_id_user_id"
+} | {
+    name: "uq_" + table + "_organization_id_id"
+    for name, table in (
+        ("idx_documents_metadata_gin", "documents"),
+        ("idx_documents_extracted_data_gin", "documents"),
+        ("idx_documents_tags_gin", "documents"),
+        ("idx_clients_custom_fields_gin", "clients"),
+        ("idx_clients_financial_data_gin", "clients"),
+        ("idx_clients_tags_gin", "clients"),
+        ("idx_audit_logs_old_values_gin", "audit_logs"),
+        ("idx_audit_logs_new_values_gin", "audit_logs"),
+        ("idx_engagements_custom_fields_gin", "engagements"),
+        ("idx_tasks_tags_gin", "tasks"),
+        ("idx_notes_tags_gin", "notes"),
+        ("idx_invoices_metadata_gin", "invoices"),
+        ("idx_reports_parameters_gin", "reports"),
+    )
+}
 
 
 def by_name() -> dict[str, Index]:

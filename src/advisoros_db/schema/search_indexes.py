@@ -1,7 +1,8 @@
 """Search's indexes, declared so `check` compares them: the default embedding model's HNSW index,
 the weighted document full-text index (revision 0006_vector_indexes builds both; 0014 rebuilds
 the HNSW graph denser) and the tenant-keyed document index (revision
-0010_iso_plans_tenant_search). The search package's queries spell the same expressions
+0010_iso_plans_tenant_search), and the tenant-keyed indexes on clients', tasks' and notes' stored
+vectors (revision 0015_iso_search_vectors_pages). The search package's queries spell the same expressions
 (tests/search/test_plans.py holds them together)."""
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from typing import Any
 from pgvector.sqlalchemy import VECTOR
 from sqlalchemy import ColumnClause, Index, Table, func, literal_column, text
 
+from advisoros_db.schema import search_vectors, tenants, workflow  # noqa: F401 (their tables)
+from advisoros_db.schema.base import Base
 from advisoros_db.schema.documents import Document
 from advisoros_db.schema.intelligence import DocumentEmbedding
 
@@ -53,4 +56,25 @@ DOCUMENTS_TENANT_FTS = Index(
     ),
     postgresql_using="gin",
     _table=_documents,
+)
+
+
+def _tenant_text_index(table: Table) -> Index:
+    """Revision 0015's tenant-keyed index on a stored `search_vector` (schema.search_vectors): the
+    vector in its configuration's slot of advisoros_tenant_tsvector, an empty one in the other."""
+    empty: ColumnClause[Any] = literal_column("''::tsvector")
+    vector = table.c[search_vectors.COLUMN]
+    english, simple = (
+        (vector, empty) if search_vectors.VECTORS[table.name][1] == "english" else (empty, vector)
+    )
+    return Index(
+        f"idx_{table.name}_tenant_fts",
+        func.advisoros_tenant_tsvector(table.c.organization_id, english, simple),
+        postgresql_using="gin",
+        _table=table,
+    )
+
+
+TENANT_TEXT_INDEXES: tuple[Index, ...] = tuple(
+    _tenant_text_index(Base.metadata.tables[name]) for name in search_vectors.VECTORS
 )

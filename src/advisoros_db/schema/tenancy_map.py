@@ -14,7 +14,7 @@ ADDED_TABLES: tuple[str, ...] = (
     "webhook_deliveries",
 )
 
-# Tables revisions after 0002 add (0016_write_cost_audit_rollups: audit month rollups).
+# Tables revisions after 0002 add (0018_write_cost_audit_rollups: audit month rollups).
 LATER_TABLES: tuple[str, ...] = ("audit_log_rollups",)
 
 # Not scoped to one tenant: the tenant root itself (its own policy shows a tenant only its row) and

@@ -20,9 +20,10 @@ from sqlalchemy import (
     Uuid,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, CITEXT, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, CITEXT, JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
+from advisoros_db.schema import search_vectors
 from advisoros_db.schema.base import Base
 from advisoros_db.schema.columns import (
     CurrencyCode,
@@ -172,6 +173,7 @@ class Client(Keyed, Tenant, Timestamped, SoftDeleted, Base):
     financial_data: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     custom_fields: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     tags: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'::text[]"))
+    search_vector: Mapped[str | None] = mapped_column(TSVECTOR, search_vectors.computed("clients"))
 
 
 class ClientContact(Keyed, Tenant, Timestamped, SoftDeleted, Base):
@@ -180,7 +182,7 @@ class ClientContact(Keyed, Tenant, Timestamped, SoftDeleted, Base):
     __tablename__ = "client_contacts"
     __table_args__ = args(
         tenant_key(),
-        tenant_ref("client_id", "clients", ondelete="CASCADE"),
+        tenant_ref("client_id", "clients", ondelete="CASCADE", index=False),
         UniqueConstraint("organization_id", "client_id", "email"),
     )
 

@@ -20,9 +20,10 @@ from sqlalchemy import (
     Uuid,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
+from advisoros_db.schema import search_vectors
 from advisoros_db.schema.base import Base
 from advisoros_db.schema.columns import (
     CurrencyCode,
@@ -123,7 +124,7 @@ class Engagement(Keyed, Tenant, Timestamped, SoftDeleted, Base):
     __table_args__ = args(
         tenant_key(),
         tenant_ref("client_id", "clients", ondelete="CASCADE"),
-        tenant_ref("assigned_to_id", "users", ondelete="SET NULL"),
+        tenant_ref("assigned_to_id", "users", ondelete="SET NULL", index=False),
         tenant_ref("created_by_id", "users", ondelete="SET NULL"),
         tenant_ref("workflow_id", "workflows", ondelete="SET NULL"),
         tenant_ref("rate_card_id", "engagement_rate_cards", ondelete="SET NULL"),
@@ -169,8 +170,8 @@ class Task(Keyed, Tenant, Timestamped, SoftDeleted, Base):
     __tablename__ = "tasks"
     __table_args__ = args(
         tenant_key(),
-        tenant_ref("engagement_id", "engagements", ondelete="CASCADE"),
-        tenant_ref("assignee_id", "users", ondelete="SET NULL"),
+        tenant_ref("engagement_id", "engagements", ondelete="CASCADE", index=False),
+        tenant_ref("assignee_id", "users", ondelete="SET NULL", index=False),
         tenant_ref("created_by_id", "users", ondelete="SET NULL"),
         tenant_ref("workflow_id", "workflows", ondelete="SET NULL"),
         tenant_ref("parent_task_id", "tasks", ondelete="CASCADE"),
@@ -196,6 +197,7 @@ class Task(Keyed, Tenant, Timestamped, SoftDeleted, Base):
     step_index: Mapped[int | None] = mapped_column(Integer)
     checklist: Mapped[list[Any]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
     tags: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'::text[]"))
+    search_vector: Mapped[str | None] = mapped_column(TSVECTOR, search_vectors.computed("tasks"))
 
 
 class Note(Keyed, Tenant, Timestamped, SoftDeleted, Base):
@@ -204,7 +206,7 @@ class Note(Keyed, Tenant, Timestamped, SoftDeleted, Base):
     __tablename__ = "notes"
     __table_args__ = args(
         tenant_key(),
-        tenant_ref("client_id", "clients", ondelete="CASCADE"),
+        tenant_ref("client_id", "clients", ondelete="CASCADE", index=False),
         tenant_ref("engagement_id", "engagements", ondelete="CASCADE"),
         tenant_ref("task_id", "tasks", ondelete="CASCADE"),
         # A note is part of the client record: keep the author's account while notes exist.
@@ -224,6 +226,7 @@ class Note(Keyed, Tenant, Timestamped, SoftDeleted, Base):
     is_private: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     reminder_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     tags: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'::text[]"))
+    search_vector: Mapped[str | None] = mapped_column(TSVECTOR, search_vectors.computed("notes"))
 
 
 class TimeEntry(Keyed, Tenant, Timestamped, SoftDeleted, Base):

@@ -57,8 +57,9 @@ DOCUMENT_TEXT = (
     " || setweight(to_tsvector('english'::regconfig, COALESCE(extracted_text, '')), 'B'))"
 )
 
-# The other expressions are the per-column GIN indexes of revision 0003 (idx_*_fts): 'simple'
-# keeps names and identifiers verbatim, 'english' stems prose. Identifiers such as EINs, invoice
+# Clients, tasks and notes match their stored, weighted `search_vector` (revision 0015, title A,
+# body B); advisor bios the per-column GIN index of revision 0003: 'simple' keeps names and
+# identifiers verbatim, 'english' stems prose. Identifiers such as EINs, invoice
 # numbers and "1040-ES" tokenize the same way under both configurations.
 TARGETS: dict[Kind, Target] = {
     "documents": Target(
@@ -75,10 +76,7 @@ TARGETS: dict[Kind, Target] = {
         table="clients",
         title="business_name",
         body="concat_ws(' · ', business_name, legal_name, industry)",
-        fields=(
-            Field("to_tsvector('simple'::regconfig, business_name)", "simple"),
-            Field("to_tsvector('simple'::regconfig, legal_name)", "simple"),
-        ),
+        fields=(Field("search_vector", "simple"),),
         live="deleted_at IS NULL",
         fuzzy="business_name",
     ),
@@ -86,17 +84,14 @@ TARGETS: dict[Kind, Target] = {
         table="tasks",
         title="title",
         body="concat_ws(' — ', title, description)",
-        fields=(
-            Field("to_tsvector('english'::regconfig, title)", "english"),
-            Field("to_tsvector('english'::regconfig, description)", "english"),
-        ),
+        fields=(Field("search_vector", "english"),),
         live="deleted_at IS NULL",
     ),
     "notes": Target(
         table="notes",
         title="COALESCE(title, left(content, 80))",
         body="content",
-        fields=(Field("to_tsvector('english'::regconfig, content)", "english"),),
+        fields=(Field("search_vector", "english"),),
         live="deleted_at IS NULL",
     ),
     "advisors": Target(
@@ -187,6 +182,57 @@ def _documents_query(mode: Literal["websearch", "prefix"]) -> sql.Composed:
     )
 
 
+# Clients, tasks and notes go through revision 0015's `search_tenant_rows` the same way: it
+# matches and ranks their stored, weighted `search_vector` (title A, body B) on a tenant-keyed
+# index (advisoros_db.migrations.tenant_text_search). Only the `k` rows it returns are joined for
+# their title and snippet. Fuzzy client names (`<%`, word similarity) have no tenant-keyed index:
+# that branch reads the tenant's clients, the smallest of the searched tables.
+ROWS_FUNCTION_KINDS: frozenset[Kind] = frozenset({"clients", "tasks", "notes"})
+_ROWS_VIA_FUNCTION = sql.SQL(
+    "SELECT t.id, {title}, {score} AS score,"
+    " ts_headline('english'::regconfig, {body}, {highlight}, {options})"
+    " FROM {table} t {join} search_tenant_rows({kind}, {english}, {simple}, %(k)s) m ON m.id = t.id"
+    " WHERE t.organization_id = %(org)s AND {live}"
+    " ORDER BY score DESC, t.id LIMIT %(k)s"
+)
+
+
+def _rows_query(kind: Kind, mode: Literal["websearch", "prefix"]) -> sql.Composed:
+    target = TARGETS[kind]
+    english, simple = _tsquery("english", mode), _tsquery("simple", mode)
+    score: sql.Composable = sql.SQL("m.score")
+    join = sql.SQL("JOIN")
+    live: sql.Composable = sql.SQL(target.live)
+    if target.fuzzy and mode == "websearch":
+        name = sql.SQL("t.{}").format(sql.Identifier(target.fuzzy))
+        score = sql.SQL("greatest(COALESCE(m.score, 0), word_similarity(%(q)s, {}))").format(name)
+        join = sql.SQL("LEFT JOIN")
+        live = sql.SQL("{} AND (m.id IS NOT NULL OR %(q)s <%% {})").format(live, name)
+    config = english if kind != "clients" else simple
+    return _ROWS_VIA_FUNCTION.format(
+        title=sql.SQL(target.title),
+        score=score,
+        body=sql.SQL(target.body),
+        highlight=config,
+        options=sql.Literal(_HEADLINE),
+        table=sql.Identifier(target.table),
+        join=join,
+        kind=sql.Literal(kind),
+        english=english,
+        simple=simple,
+        live=live,
+    )
+
+
+def statement(kind: Kind, mode: Literal["websearch", "prefix"]) -> sql.Composed:
+    """The query `search_text` runs for one kind (parameters q or prefix, k, org)."""
+    if kind == "documents":
+        return _documents_query(mode)
+    if kind in ROWS_FUNCTION_KINDS:
+        return _rows_query(kind, mode)
+    return _query(TARGETS[kind], mode)
+
+
 def search_text(
     conn: Connection,
     organization_id: uuid.UUID | str,
@@ -222,8 +268,7 @@ def search_text(
         )
         for kind in dict.fromkeys(kinds):
             mode: Literal["websearch", "prefix"] = "prefix" if prefix else "websearch"
-            query = _documents_query(mode) if kind == "documents" else _query(TARGETS[kind], mode)
-            for row in conn.execute(query, params).fetchall():
+            for row in conn.execute(statement(kind, mode), params).fetchall():
                 hits.append(TextHit(kind, row[0], row[1] or "", float(row[2]), row[3] or ""))
     hits.sort(key=lambda hit: hit.score, reverse=True)
     return hits[:k]

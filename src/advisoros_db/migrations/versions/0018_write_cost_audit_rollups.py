@@ -5,8 +5,8 @@ from rollups, the rest from the raw rows) and the trigger that reopens a closed 
 arrives in it late. The worker's audit_rollups job closes months (advisoros_db.audit.rollups,
 docs/audit.md). Downgrade drops them all; audit_logs itself is untouched either way.
 
-Revision ID: 0016_write_cost_audit_rollups
-Revises: 0015_write_cost_document_keys
+Revision ID: 0018_write_cost_audit_rollups
+Revises: 0017_write_cost_document_keys
 Create Date: 2026-12-05
 """
 
@@ -21,8 +21,8 @@ from advisoros_db.audit import rollups
 from advisoros_db.migrations import op, tenant_guard
 from advisoros_db.tenancy import APP_ROLE
 
-revision: str = "0016_write_cost_audit_rollups"
-down_revision: str | None = "0015_write_cost_document_keys"
+revision: str = "0018_write_cost_audit_rollups"
+down_revision: str | None = "0017_write_cost_document_keys"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -5,8 +5,8 @@ walks every version of the head the transaction made (a statement of n rows for 
 cost O(n^2)). Same payload, same hashes: `audit verify` and existing chains are unaffected
 (docs/audit.md, "Cost"). Downgrade restores revision 0012's function.
 
-Revision ID: 0017_write_cost_audit_chain
-Revises: 0016_write_cost_audit_rollups
+Revision ID: 0019_write_cost_audit_chain
+Revises: 0018_write_cost_audit_rollups
 Create Date: 2026-12-05
 """
 
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from advisoros_db.audit import chain
 from advisoros_db.migrations import op
 
-revision: str = "0017_write_cost_audit_chain"
-down_revision: str | None = "0016_write_cost_audit_rollups"
+revision: str = "0019_write_cost_audit_chain"
+down_revision: str | None = "0018_write_cost_audit_rollups"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -5,8 +5,8 @@ when a WHEN clause sees them change. Ids stay unique across tax years and organi
 foreign key to a document stays valid (docs/partitioning.md, "Document keys": the figures and the
 one behaviour that changes). Downgrade restores the per-row triggers of revision 0011.
 
-Revision ID: 0015_write_cost_document_keys
-Revises: 0014_search_hnsw_graph
+Revision ID: 0017_write_cost_document_keys
+Revises: 0016_bench_app_prefix_indexes
 Create Date: 2026-12-05
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 
 from advisoros_db.migrations import op
 
-revision: str = "0015_write_cost_document_keys"
-down_revision: str | None = "0014_search_hnsw_graph"
+revision: str = "0017_write_cost_document_keys"
+down_revision: str | None = "0016_bench_app_prefix_indexes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
