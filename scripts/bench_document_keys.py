@@ -1,9 +1,11 @@
-"""What the documents_keys registry adds to a document insert (issue 16.2).
+"""What the documents_keys registry adds to a document insert (issue 16.2), in both designs.
 
 Starts its own embedded primary (no replicas) in a temporary home, migrates a scratch database to
 head, and times document inserts as the application role inside a tenant transaction, with the
 registry's insert trigger on and off (ALTER TABLE ... DISABLE TRIGGER partition_register, which
-only a benchmark may do: it leaves ids unregistered). Sides alternate in random order per round.
+only a benchmark may do: it leaves ids unregistered), and with the registry's triggers in the
+row-level design (revisions 0004/0011) and the statement-level one (0017). Sides alternate in
+random order per round.
 
     .venv/bin/python scripts/bench_document_keys.py [ROUNDS] [SINGLE_ROWS] [BATCH_ROWS]
 
@@ -30,7 +32,8 @@ import psycopg
 
 from advisoros_db import migrations
 from advisoros_db.cluster import Cluster
-from advisoros_db.tenancy import apply_tenant, tenant_transaction
+from advisoros_db.partitioning import DOCUMENTS, keys
+from advisoros_db.tenancy import APP_ROLE, apply_tenant, tenant_transaction
 from advisoros_db.urls import with_database
 
 _SETUP = """
@@ -94,7 +97,13 @@ def _trigger_share(app_url: str, ids: dict[str, uuid.UUID], rows: int, statement
     return 100 * trigger / rest
 
 
-def _registry(admin: psycopg.Connection[Any], on: bool) -> None:
+_SIDES = ("row_registry", "statement_registry", "no_registry")
+
+
+def _registry(admin: psycopg.Connection[Any], side: str) -> None:
+    if side != "no_registry":
+        keys.set_design(admin, DOCUMENTS, side == "statement_registry")
+    on = side != "no_registry"
     admin.execute(
         f"ALTER TABLE documents {'ENABLE ALWAYS' if on else 'DISABLE'} TRIGGER partition_register"
     )
@@ -106,7 +115,7 @@ def main() -> None:
     batch_rows = int(sys.argv[3]) if len(sys.argv) > 3 else 5000
     scratch = Path(tempfile.mkdtemp(prefix="advisoros-keys-"))
     scratch.chmod(0o755)  # world-traversable: as root, the server runs as an unprivileged user
-    cluster = Cluster(scratch / "home")
+    cluster = Cluster(scratch / "home", app_role=APP_ROLE)
     info = cluster.up(0)
     try:
         name = f"bench_keys_{uuid.uuid4().hex[:8]}"
@@ -117,36 +126,46 @@ def main() -> None:
         migrations.upgrade(admin_url)
         ids = {k: uuid.uuid4() for k in ("org", "user", "client")}
         figures: dict[str, dict[str, list[float]]] = {
-            side: {"single_us": [], "batch_us": []} for side in ("registry", "no_registry")
+            side: {"single_us": [], "batch_us": []} for side in _SIDES
         }
-        shares: dict[str, list[float]] = {"one_row_statements": [], "batch_statements": []}
+        shares: dict[str, dict[str, list[float]]] = {
+            side: {"one_row_statements": [], "batch_statements": []} for side in _SIDES[:2]
+        }
         with psycopg.connect(admin_url, autocommit=True) as admin:
             for statement in _SETUP.strip().split(";\n"):
                 admin.execute(statement.rstrip(";"), {k: str(v) for k, v in ids.items()})
             _single(app_url, ids, 50)  # warm caches and plans once
             for _ in range(rounds):
-                sides = ["registry", "no_registry"]
+                sides = list(_SIDES)
                 random.shuffle(sides)
                 for side in sides:
-                    _registry(admin, side == "registry")
+                    _registry(admin, side)
                     figures[side]["single_us"].append(_single(app_url, ids, single_rows))
                     figures[side]["batch_us"].append(_batch(app_url, ids, batch_rows))
-            _registry(admin, True)
             for _ in range(rounds):
-                shares["one_row_statements"].append(_trigger_share(app_url, ids, 1, single_rows))
-                shares["batch_statements"].append(_trigger_share(app_url, ids, batch_rows, 1))
+                designs = list(_SIDES[:2])
+                random.shuffle(designs)
+                for side in designs:
+                    _registry(admin, side)
+                    share = shares[side]
+                    share["one_row_statements"].append(_trigger_share(app_url, ids, 1, single_rows))
+                    share["batch_statements"].append(_trigger_share(app_url, ids, batch_rows, 1))
+            _registry(admin, "statement_registry")
         medians = {
             side: {k: round(statistics.median(v), 1) for k, v in f.items()}
             for side, f in figures.items()
         }
         overhead = {
-            k: round(
-                100
-                * (medians["registry"][k] - medians["no_registry"][k])
-                / medians["no_registry"][k],
-                1,
-            )
-            for k in ("single_us", "batch_us")
+            side: {
+                k: round(
+                    100
+                    * (medians[side][k] - medians["no_registry"][k])
+                    / medians["no_registry"][k],
+                    1,
+                )
+                for k in ("single_us", "batch_us")
+            }
+            for side in _SIDES[:2]
         }
         print(
             json.dumps(
@@ -159,10 +178,12 @@ def main() -> None:
                     "median_us_per_row": medians,
                     "registry_overhead_percent": overhead,
                     "explain_trigger_share_percent_median": {
-                        k: round(statistics.median(v), 1) for k, v in shares.items()
+                        side: {k: round(statistics.median(v), 1) for k, v in f.items()}
+                        for side, f in shares.items()
                     },
                     "explain_trigger_share_percent_all": {
-                        k: [round(x, 1) for x in v] for k, v in shares.items()
+                        side: {k: [round(x, 1) for x in v] for k, v in f.items()}
+                        for side, f in shares.items()
                     },
                     "all": figures,
                 },

@@ -101,6 +101,19 @@ def test_issue_cases_are_all_present(outcome: tuple[dict[str, Any], Path, str]) 
     assert inserts["optimized"]["rows_per_second"] > 0 and inserts["naive"]["rows_per_second"] > 0
 
 
+def test_audit_month_cases_answer_from_rollups_exactly_as_the_raw_rows(
+    outcome: tuple[dict[str, Any], Path, str],
+) -> None:
+    data, _, _ = outcome
+    by_name = {c["name"]: c for c in data["cases"]}
+    for name in ("audit.month_aggregate", "audit.month_daily_counts"):
+        case = by_name[name]
+        assert "audit_activity(" in case["notes"]["optimized_sql"]
+        assert case["notes"]["answers_match"] is True, name
+        assert case["notes"]["owner_answers_match"] is True, name
+        assert case["optimized"]["rows"] == case["naive"]["rows"] > 0, name
+
+
 def test_report_carries_machine_facts_and_row_counts(
     outcome: tuple[dict[str, Any], Path, str],
 ) -> None:

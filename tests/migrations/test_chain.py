@@ -40,9 +40,9 @@ def test_upgrade_downgrade_to_base_and_upgrade_again(empty_db: PgDatabase) -> No
     url = empty_db.admin_url
     migrations.upgrade(url)
     assert migrations.current(url) == head_revision()
-    # 48 tables and the documents id registry; the plain tables the partition swap keeps for its
-    # rollback window are not the schema's.
-    assert len(_tables(url) - {"alembic_version"} - kept_tables()) == 49
+    # 48 tables, the documents id registry and the audit month rollups (0018); the plain tables
+    # the partition swap keeps for its rollback window are not the schema's.
+    assert len(_tables(url) - {"alembic_version"} - kept_tables()) == 50
 
     migrations.downgrade(url, "base")
     assert migrations.current(url) is None
@@ -102,7 +102,7 @@ def test_every_revision_sets_a_lock_timeout(capsys: pytest.CaptureFixture[str]) 
     assert capsys.readouterr().out == ""
     revisions = [rev for rev, _down, _msg in migrations.history()]
     assert script.count("SET LOCAL lock_timeout") >= len(revisions)
-    assert script.count("FORCE ROW LEVEL SECURITY") == 46 + 1
+    assert script.count("FORCE ROW LEVEL SECURITY") == 46 + 1 + 1  # + audit_log_rollups (0018)
 
 
 def test_alembic_upgrade_head_from_the_repository_root(empty_db: PgDatabase) -> None:

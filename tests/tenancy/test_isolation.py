@@ -12,12 +12,20 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from advisoros_db.errors import ForeignKeyViolation, PermissionDenied
-from advisoros_db.schema import GLOBAL_TABLES, INTERNAL_TABLES, metadata, tenant_tables
+from advisoros_db.schema import (
+    GLOBAL_TABLES,
+    INTERNAL_TABLES,
+    LATER_TABLES,
+    metadata,
+    tenant_tables,
+)
 from advisoros_db.tenancy import tenant_transaction
 from tests.tenancy.conftest import Seeded
 
 TENANT_TABLES = [t.name for t in tenant_tables(metadata) if t.name not in INTERNAL_TABLES]
 APPEND_ONLY = {"audit_logs"}
+# Written only by the owner's maintenance (audit month rollups): the application role may read them.
+READ_ONLY = {"audit_log_rollups"}
 
 # Every composite tenant foreign key: (table, referencing column, referenced table, its name).
 TENANT_FKS = [
@@ -34,8 +42,9 @@ TENANT_FKS = [
 
 
 def test_the_walk_covers_every_table() -> None:
-    # 48 tables: all but the tenant root and the global permission catalog are tenant tables.
-    assert len(metadata.tables) == 48 + len(INTERNAL_TABLES)
+    # 48 tables and later revisions': all but the tenant root and the permission catalog are
+    # tenant tables.
+    assert len(metadata.tables) == 48 + len(LATER_TABLES) + len(INTERNAL_TABLES)
     assert sorted(set(metadata.tables) - set(TENANT_TABLES)) == sorted(
         GLOBAL_TABLES + INTERNAL_TABLES
     )
@@ -69,7 +78,31 @@ def test_no_tenant_is_an_error_naming_the_setting(seeded: Seeded, table: str) ->
             _ids(conn, table)
 
 
-@pytest.mark.parametrize("table", [t for t in TENANT_TABLES if t not in APPEND_ONLY])
+@pytest.mark.parametrize("table", sorted(READ_ONLY))
+def test_a_read_only_tenant_table_refuses_every_write(seeded: Seeded, table: str) -> None:
+    mine = seeded.seed.row(table, 0)
+    ident = sql.Identifier(table)
+    writes = [
+        (sql.SQL("UPDATE {} SET organization_id = organization_id WHERE id = %s"), (mine,)),
+        (sql.SQL("DELETE FROM {} WHERE id = %s"), (mine,)),
+    ]
+    with psycopg.connect(seeded.db.app_url) as conn:
+        for statement, params in writes:
+            with (
+                pytest.raises(PermissionDenied, match="permission denied"),
+                tenant_transaction(conn, seeded.seed.organizations[0]),
+            ):
+                conn.execute(statement.format(ident), params)
+        with (
+            pytest.raises(PermissionDenied, match="permission denied"),
+            tenant_transaction(conn, seeded.seed.organizations[0]),
+        ):
+            _insert(conn, table, _copy_of(seeded, table, 0))
+
+
+@pytest.mark.parametrize(
+    "table", [t for t in TENANT_TABLES if t not in APPEND_ONLY and t not in READ_ONLY]
+)
 def test_tenant_cannot_update_or_delete_another_tenants_rows(seeded: Seeded, table: str) -> None:
     theirs = seeded.seed.row(table, 1)
     ident = sql.Identifier(table)
@@ -113,7 +146,7 @@ def _insert(conn: psycopg.Connection[Any], table: str, values: dict[str, Any]) -
     )
 
 
-@pytest.mark.parametrize("table", TENANT_TABLES)
+@pytest.mark.parametrize("table", [t for t in TENANT_TABLES if t not in READ_ONLY])
 def test_tenant_cannot_insert_rows_of_another_tenant(seeded: Seeded, table: str) -> None:
     # A copy of B's row, written while scoped to A: the policy's WITH CHECK refuses it.
     values = _copy_of(seeded, table, 1)

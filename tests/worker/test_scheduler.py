@@ -69,7 +69,13 @@ def test_two_workers_at_once_run_each_job_once(db: PgDatabase, tmp_path: Path) -
         assert w.returncode == 0, err
     outcomes = [o for out, _ in outputs for o in json.loads(out)]
     ran = [o for o in outcomes if o["status"] not in ("skipped", "not_due")]
-    names = {"partition_maintenance", "analyze_new_partitions", "retention", "insights_check"}
+    names = {
+        "partition_maintenance",
+        "analyze_new_partitions",
+        "audit_rollups",
+        "retention",
+        "insights_check",
+    }
     assert sorted(o["job"] for o in ran) == sorted(names)
     rows = _runs(db.admin_url)
     assert sorted(r[0] for r in rows) == sorted(names)

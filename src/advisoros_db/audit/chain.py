@@ -61,43 +61,7 @@ BEGIN
 END $fn$;
 REVOKE ALL ON FUNCTION audit_chain_link(uuid, bigint, bytea) FROM PUBLIC;
 
-CREATE OR REPLACE FUNCTION audit_chain_stamp() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
-DECLARE
-    -- The role the caller acts as (SET ROLE or its login), not this function's owner.
-    caller text := CASE current_setting('role') WHEN 'none' THEN session_user::text
-                   ELSE current_setting('role') END;
-    acting uuid := nullif(current_setting('app.user_id', true), '')::uuid;
-BEGIN
-    -- The owner (migrations, imports of a historical trail) may set time and user; nobody else.
-    IF NOT pg_has_role(caller, (SELECT relowner FROM pg_class WHERE oid = TG_RELID), 'USAGE') THEN
-        -- Another tenant's row: row-level security refuses it after this trigger. Leave it to the
-        -- policy, and lock nothing of that organization's chain.
-        IF NEW.organization_id IS DISTINCT FROM
-           nullif(current_setting('app.organization_id', true), '')::uuid THEN
-            RETURN NEW;
-        END IF;
-        IF NEW.created_at IS DISTINCT FROM now() THEN
-            RAISE EXCEPTION 'audit_logs.created_at is set by the database; leave it out'
-                USING ERRCODE = 'insufficient_privilege';
-        END IF;
-        IF NEW.user_id IS DISTINCT FROM acting AND NEW.user_id IS NOT NULL THEN
-            RAISE EXCEPTION 'audit_logs.user_id is the acting user of the transaction (%), not %',
-                coalesce(acting::text, 'none set'), NEW.user_id
-                USING ERRCODE = 'insufficient_privilege',
-                      HINT = 'leave user_id out; set the acting user with set_config(''app.user_id'', ..., true)';
-        END IF;
-        NEW.user_id := acting;
-    END IF;
-    SELECT l.seq, l.prev INTO NEW.chain_seq, NEW.prev_hash
-        FROM audit_chain_link(NEW.organization_id, NULL, NULL) l;
-    NEW.row_hash := {new_hash};
-    UPDATE audit_chain.heads SET seq = NEW.chain_seq, hash = NEW.row_hash
-        WHERE organization_id = NEW.organization_id;
-    RETURN NEW;
-END $fn$;
-
--- Chain the rows that have no link yet (written before the chain existed, or loaded with
+{stamp}-- Chain the rows that have no link yet (written before the chain existed, or loaded with
 -- triggers off), per organization in (created_at, id) order, after its head. Owner only.
 CREATE OR REPLACE FUNCTION audit_chain_seal() RETURNS bigint
 LANGUAGE plpgsql SET search_path = public, pg_temp AS $fn$
@@ -125,10 +89,97 @@ REVOKE ALL ON FUNCTION audit_chain_seal() FROM PUBLIC;
 """
 
 
-def install_sql() -> str:
-    return "CREATE SCHEMA IF NOT EXISTS audit_chain;\n" + _STAMP.replace(
+_STAMP_FUNCTION: LiteralString = """CREATE OR REPLACE FUNCTION audit_chain_stamp() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
+DECLARE
+{declare}    -- The role the caller acts as (SET ROLE or its login), not this function's owner.
+    caller text := CASE current_setting('role') WHEN 'none' THEN session_user::text
+                   ELSE current_setting('role') END;
+    acting uuid := nullif(current_setting('app.user_id', true), '')::uuid;
+BEGIN
+    -- The owner (migrations, imports of a historical trail) may set time and user; nobody else.
+    IF NOT pg_has_role(caller, (SELECT relowner FROM pg_class WHERE oid = TG_RELID), 'USAGE') THEN
+        -- Another tenant's row: row-level security refuses it after this trigger. Leave it to the
+        -- policy, and lock nothing of that organization's chain.
+        IF NEW.organization_id IS DISTINCT FROM
+           nullif(current_setting('app.organization_id', true), '')::uuid THEN
+            RETURN NEW;
+        END IF;
+        IF NEW.created_at IS DISTINCT FROM now() THEN
+            RAISE EXCEPTION 'audit_logs.created_at is set by the database; leave it out'
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        IF NEW.user_id IS DISTINCT FROM acting AND NEW.user_id IS NOT NULL THEN
+            RAISE EXCEPTION 'audit_logs.user_id is the acting user of the transaction (%), not %',
+                coalesce(acting::text, 'none set'), NEW.user_id
+                USING ERRCODE = 'insufficient_privilege',
+                      HINT = 'leave user_id out; set the acting user with set_config(''app.user_id'', ..., true)';
+        END IF;
+        NEW.user_id := acting;
+    END IF;
+{link}    RETURN NEW;
+END $fn$;
+
+"""
+
+# Revision 0012's link: audit_chain_link() (insert-if-missing, lock, read), then an UPDATE of the
+# head. Three statements on the head row per audit row, and the head's index lookup walks every
+# version this transaction made of it: a statement of n rows for one organization costs O(n^2).
+_LINK_0012: LiteralString = """    SELECT l.seq, l.prev INTO NEW.chain_seq, NEW.prev_hash
+        FROM audit_chain_link(NEW.organization_id, NULL, NULL) l;
+    NEW.row_hash := {new_hash};
+    UPDATE audit_chain.heads SET seq = NEW.chain_seq, hash = NEW.row_hash
+        WHERE organization_id = NEW.organization_id;
+"""
+
+# Revision 0019_write_cost_audit_chain's link: one UPDATE of the head computes the same hash and
+# returns the previous one, found by the head version's ctid that the previous row of this
+# transaction left in a transaction-local setting (O(1) instead of walking the versions). The
+# setting is only a hint: anyone can set it, but a ctid that is not this organization's current
+# head matches no row, and the head is then found by its key as before.
+_LINK_0017: LiteralString = """    hint := current_setting(hint_name, true);
+    IF hint ~ '^\\([0-9]+,[0-9]+\\)$' THEN
+        UPDATE audit_chain.heads h SET seq = h.seq + 1, hash = {step_hash}
+            WHERE h.ctid = hint::tid AND h.organization_id = NEW.organization_id
+            RETURNING WITH (OLD AS prior) h.seq, prior.hash, h.hash, h.ctid
+            INTO NEW.chain_seq, NEW.prev_hash, NEW.row_hash, head;
+    END IF;
+    IF head IS NULL THEN
+        INSERT INTO audit_chain.heads (organization_id, seq, hash)
+            VALUES (NEW.organization_id, 0, '\\x'::bytea) ON CONFLICT (organization_id) DO NOTHING;
+        UPDATE audit_chain.heads h SET seq = h.seq + 1, hash = {step_hash}
+            WHERE h.organization_id = NEW.organization_id
+            RETURNING WITH (OLD AS prior) h.seq, prior.hash, h.hash, h.ctid
+            INTO NEW.chain_seq, NEW.prev_hash, NEW.row_hash, head;
+    END IF;
+    PERFORM set_config(hint_name, head::text, true);
+"""
+_DECLARE_0017: LiteralString = """    hint_name text := 'audit_chain.head_' || replace(NEW.organization_id::text, '-', '');
+    hint text;
+    head tid;
+"""
+
+
+def _stamp(link: str, declare: str) -> str:
+    return _STAMP_FUNCTION.format(link=link, declare=declare).replace(
         "{new_hash}", row_hash_sql("NEW", "NEW.prev_hash")
+    )
+
+
+def install_sql() -> str:
+    """Revision 0012: the heads, audit_chain_link, the stamping function, audit_chain_seal."""
+    return "CREATE SCHEMA IF NOT EXISTS audit_chain;\n" + _STAMP.replace(
+        "{stamp}", _stamp(_LINK_0012, "")
     ).replace("{r_hash}", row_hash_sql("r", "r.prev_hash"))
+
+
+def stamp_sql(one_update: bool) -> str:
+    """The stamping function of revision 0019 (one_update) or of 0012, alone."""
+    if not one_update:
+        return _stamp(_LINK_0012, "")
+    # The payload's seq is the head's next one, read inside the same UPDATE.
+    step = row_hash_sql("NEW", "h.hash").replace("NEW.chain_seq", "(h.seq + 1)")
+    return _stamp(_LINK_0017.replace("{step_hash}", step), _DECLARE_0017)
 
 
 def act_as(conn: psycopg.Connection[Any], user_id: uuid.UUID | str | None) -> None:

@@ -8,7 +8,8 @@ from typing import Any, LiteralString
 
 import psycopg
 
-from advisoros_db.bench.cases import QueryCase
+from advisoros_db.bench import audit_cases
+from advisoros_db.bench.cases import CustomCase, QueryCase
 from advisoros_db.search import fulltext
 
 MONTH_AGGREGATE: LiteralString = (
@@ -20,11 +21,6 @@ MONTH_PAGE: LiteralString = (
     " WHERE organization_id = %(organization_id)s"
     " AND created_at >= %(lower)s AND created_at < %(upper)s"
     " ORDER BY created_at DESC LIMIT 50"
-)
-MONTH_ORG_AGGREGATE: LiteralString = (
-    "SELECT date_trunc('day', created_at) AS day, count(*) FROM audit_logs"
-    " WHERE organization_id = %(organization_id)s"
-    " AND created_at >= %(lower)s AND created_at < %(upper)s GROUP BY 1 ORDER BY 1"
 )
 # The search area's weighted document vector, character for character, so its GIN index applies.
 DOCUMENT_TEXT: LiteralString = (
@@ -41,33 +37,19 @@ def last_full_month(today: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return dt.datetime(prev.year, prev.month, 1, tzinfo=dt.UTC), upper
 
 
-def cases(conn: psycopg.Connection[Any], organization_id: object) -> list[QueryCase]:
+def cases(conn: psycopg.Connection[Any], organization_id: object) -> list[QueryCase | CustomCase]:
     row = conn.execute("SELECT max(created_at) FROM audit_logs").fetchone()
     newest = row[0] if row and row[0] else dt.datetime.now(dt.UTC)
     lower, upper = last_full_month(newest.date())
     month = {"lower": lower, "upper": upper}
     org = {"organization_id": organization_id, **month}
     return [
-        QueryCase(
-            "audit.month_aggregate",
-            "time series",
-            f"Audit activity of {lower:%Y-%m} by action and entity type: the application role's "
-            "figures count its own firm's rows (row-level security), the owner's every firm's.",
-            MONTH_AGGREGATE,
-            month,
-        ),
+        *audit_cases.cases(month, org, MONTH_AGGREGATE, f"{lower:%Y-%m}"),
         QueryCase(
             "audit.month_page",
             "time series",
             f"The newest page of one firm's audit log in {lower:%Y-%m}.",
             MONTH_PAGE,
-            org,
-        ),
-        QueryCase(
-            "audit.month_daily_counts",
-            "time series",
-            f"One firm's audit events per day in {lower:%Y-%m}.",
-            MONTH_ORG_AGGREGATE,
             org,
         ),
         QueryCase(

@@ -1,11 +1,12 @@
 """Tables a partitioned table keeps in step row by row, filled in one statement after a bulk load.
 
-A converted table keeps two followers through row triggers: its key registry (`<table>_keys`, the
-ids foreign keys point at) and, during the rollback window, the plain table it replaced
-(`<table>_old`, kept identical so a rollback loses nothing). Row triggers cost a PL/pgSQL call and
-an index-maintained insert per row; for a load into an empty table the loader switches them off for
-the COPY and fills each follower with one INSERT ... SELECT, in the same transaction, so the
-followers hold exactly what the triggers would have written, or nothing at all.
+A converted table keeps two followers through triggers: its key registry (`<table>_keys`, the
+ids foreign keys point at; a statement trigger since revision 0017, a row trigger before) and,
+during the rollback window, the plain table it replaced (`<table>_old`, kept identical so a
+rollback loses nothing). They cost an index-maintained insert per row (and the row triggers a
+PL/pgSQL call per row); for a load into an empty table the loader switches them off for the COPY
+and fills each follower with one INSERT ... SELECT, in the same transaction, so the followers hold
+exactly what the triggers would have written, or nothing at all.
 """
 
 from __future__ import annotations

@@ -163,3 +163,23 @@ def _enforce_unique_keys(operations: Operations, operation: EnforceUniqueKeysOp)
     if stop_offline(operations, "making ids unique"):
         return
     steps.enforce_unique_keys(driver_connection(operations), operation.table)
+
+
+@Operations.register_operation("registry_per_statement")
+class RegistryPerStatementOp(MigrateOperation):
+    """The id registry of a partitioned table follows it once per statement (on) or per row."""
+
+    def __init__(self, table: str, on: bool) -> None:
+        self.table = table
+        self.on = on
+
+    @classmethod
+    def registry_per_statement(cls, operations: Operations, table: str, on: bool) -> Any:
+        return operations.invoke(cls(table, on))
+
+
+@Operations.implementation_for(RegistryPerStatementOp)
+def _registry_per_statement(operations: Operations, operation: RegistryPerStatementOp) -> None:
+    if stop_offline(operations, "changing the id registry's triggers"):
+        return
+    steps.registry_per_statement(driver_connection(operations), operation.table, operation.on)

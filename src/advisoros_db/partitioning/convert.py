@@ -310,6 +310,11 @@ def repair(conn: psycopg.Connection[Any], spec: TableSpec) -> int:
     found = (current.verification or {}).get("partitions", [])
     pk = ddl.primary_key(conn, spec.table)[0]
     conditions = dict(partition_conditions(conn, spec.partitioned_name, spec.key))
+    registry = (
+        sql.SQL(", ").join(sql.Identifier(c.name) for c in ddl.registry_columns(conn, spec))
+        if spec.key_registry and ddl.exists(conn, spec.registry)
+        else None
+    )
     copied = 0
     for entry in found:
         for lo, hi, _ in entry["differing_ranges"]:
@@ -330,6 +335,15 @@ def repair(conn: psycopg.Connection[Any], spec: TableSpec) -> int:
                         " WHERE {cond} AND {pk} BETWEEN {lo} AND {hi}"
                     ).format(**names)
                 ).rowcount
+                if registry:
+                    # Statement-level registry triggers (revision 0017) do not fire for a write
+                    # addressed to a partition: register the re-copied ids here.
+                    conn.execute(
+                        sql.SQL(
+                            "INSERT INTO {reg} ({cols}) SELECT {cols} FROM {part}"
+                            " WHERE {pk} BETWEEN {lo} AND {hi} ON CONFLICT DO NOTHING"
+                        ).format(reg=sql.Identifier(spec.registry), cols=registry, **names)
+                    )
     _set_phase(conn, spec.table, "backfilled")
     return copied
 

@@ -2,10 +2,17 @@
 table reference (a partitioned table's unique keys must include its partition key, which may be
 NULL). Triggers on the partitioned table keep it in step, and make an id unique across every
 partition and every organization: an insert that reuses another row's id fails, and a row's id and
-tenant cannot change."""
+tenant cannot change.
+
+Two designs of the same triggers, chosen per database (docs/partitioning.md, "Document keys"):
+row-level (revision 0004/0011: a SECURITY DEFINER PL/pgSQL call per inserted and deleted row) and
+statement-level (revision 0017_write_cost_document_keys: one call and one INSERT ... SELECT per
+statement over its transition table). Which one a database runs is told by the statement design's
+functions existing; a registry rebuilt later gets the same design."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import LiteralString
 
 from psycopg import sql
@@ -23,7 +30,7 @@ from advisoros_db.partitioning.introspect import (
 )
 from advisoros_db.partitioning.layout import TableSpec
 
-_FUNCTIONS: LiteralString = """
+_ROW_FUNCTIONS: LiteralString = """
 CREATE OR REPLACE FUNCTION {insert_fn}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = public, pg_temp AS $fn$
 DECLARE
@@ -76,16 +83,99 @@ BEGIN
 END $fn$;
 """
 
-# (trigger, timing, function suffix)
-_TRIGGERS = (
-    ("partition_register", "BEFORE INSERT", "_register"),
-    ("partition_unregister", "AFTER DELETE", "_unregister"),
-    ("partition_keys_fixed", "BEFORE UPDATE", "_fixed"),
+_STATEMENT_FUNCTIONS: LiteralString = """
+CREATE OR REPLACE FUNCTION {insert_fn}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = public, pg_temp AS $fn$
+DECLARE
+    added bigint;
+    clash text;
+BEGIN
+    -- The statement's new rows only (rows its ON CONFLICT skipped, or that an UPDATE moved to
+    -- another partition, are not in new_rows). A taken id is skipped here and refused below; a
+    -- concurrent insert of the same id waits for the other transaction, as a unique index does.
+    INSERT INTO {registry} ({cols}) SELECT {cols} FROM new_rows ON CONFLICT ({pk}) DO NOTHING;
+    GET DIAGNOSTICS added = ROW_COUNT;
+    IF added = (SELECT count(*) FROM new_rows) THEN
+        RETURN NULL;
+    END IF;
+    -- Name one refused id: registered to another row's tenant (invisible here under row-level
+    -- security, so not found), or used twice in the table (another tax year, or this statement).
+    EXECUTE format('SELECT n.{pk_text}::text FROM new_rows n'
+                   ' WHERE NOT EXISTS (SELECT 1 FROM {registry_text} k'
+                   ' WHERE ROW({k_cols}) = ROW({n_cols}))'
+                   ' OR (SELECT count(*) FROM %s d WHERE d.{pk_text} = n.{pk_text}) > 1'
+                   ' LIMIT 1', TG_RELID::regclass)
+       INTO clash;
+    RAISE EXCEPTION 'id % is already in use by another row of %', coalesce(clash, '(unknown)'),
+        TG_RELID::regclass
+        USING ERRCODE = 'unique_violation', CONSTRAINT = {pk_constraint},
+              HINT = 'an id is unique across all partitions and organizations:'
+                     ' leave id out and let the database generate one';
+END $fn$;
+CREATE OR REPLACE FUNCTION {delete_fn}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = public, pg_temp AS $fn$
+BEGIN
+    -- Statement-level DELETE triggers do not fire for rows an UPDATE moves between partitions:
+    -- every id here left the table, unless another row still holds it.
+    EXECUTE format('DELETE FROM {registry_text} k USING old_rows o WHERE k.{pk_text} = o.{pk_text}'
+                   ' AND NOT EXISTS (SELECT 1 FROM %s d WHERE d.{pk_text} = o.{pk_text})',
+                   TG_RELID::regclass);
+    RETURN NULL;
+END $fn$;
+CREATE OR REPLACE FUNCTION {fixed_fn}() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+    RAISE EXCEPTION '% of a row of % cannot change', {cols_text}, pg_partition_root(TG_RELID)
+        USING ERRCODE = 'check_violation',
+              HINT = 'foreign keys and the id registry follow them: insert a new row instead';
+END $fn$;
+"""
+
+
+@dataclass(frozen=True)
+class _Design:
+    functions: LiteralString
+    # (trigger, what precedes "EXECUTE FUNCTION", function suffix); {t} is the table, {changed}
+    # the row comparison of the key columns
+    triggers: tuple[tuple[str, LiteralString, str], ...]
+
+
+_ROW = _Design(
+    _ROW_FUNCTIONS,
+    (
+        ("partition_register", "BEFORE INSERT ON {t} FOR EACH ROW", "_register"),
+        ("partition_unregister", "AFTER DELETE ON {t} FOR EACH ROW", "_unregister"),
+        ("partition_keys_fixed", "BEFORE UPDATE ON {t} FOR EACH ROW", "_fixed"),
+    ),
+)
+_STATEMENT = _Design(
+    _STATEMENT_FUNCTIONS,
+    (
+        (
+            "partition_register",
+            "AFTER INSERT ON {t} REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT",
+            "_added",
+        ),
+        (
+            "partition_unregister",
+            "AFTER DELETE ON {t} REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT",
+            "_removed",
+        ),
+        ("partition_keys_fixed", "BEFORE UPDATE ON {t} FOR EACH ROW WHEN ({changed})", "_fixed"),
+    ),
 )
 
 
-def function_names(spec: TableSpec) -> list[str]:
-    return [short(spec.registry, suffix) for _, _, suffix in _TRIGGERS]
+def function_names(spec: TableSpec, per_statement: bool) -> list[str]:
+    design = _STATEMENT if per_statement else _ROW
+    return [short(spec.registry, suffix) for _, _, suffix in design.triggers]
+
+
+def per_statement(conn: Conn, spec: TableSpec) -> bool:
+    """Whether this database runs the statement-level design (its functions exist)."""
+    row = conn.execute(
+        "SELECT to_regprocedure(%s) IS NOT NULL", (short(spec.registry, "_added") + "()",)
+    ).fetchone()
+    return row == (True,)
 
 
 def registry_columns(conn: Conn, spec: TableSpec) -> list[Column]:
@@ -156,11 +246,18 @@ def build_registry(conn: Conn, spec: TableSpec, parent: str) -> None:
     )
 
 
-def install_triggers(conn: Conn, spec: TableSpec, parent: str) -> None:
-    """(Re)create the registry's functions and their triggers on `parent`. Idempotent."""
+def install_triggers(
+    conn: Conn, spec: TableSpec, parent: str, statement_level: bool | None = None
+) -> None:
+    """(Re)create the registry's functions and their triggers on `parent`, in the design the
+    database runs unless `statement_level` says which; drop the other design's functions.
+    Idempotent."""
+    if statement_level is None:
+        statement_level = per_statement(conn, spec)
+    design = _STATEMENT if statement_level else _ROW
     pk = primary_key(conn, spec.registry)[0]
     cols = [c.name for c in columns(conn, spec.registry)]
-    insert_fn, delete_fn, fixed_fn = map(sql.Identifier, function_names(spec))
+    insert_fn, delete_fn, fixed_fn = map(sql.Identifier, function_names(spec, statement_level))
 
     def row_of(record: str) -> sql.Composable:
         return sql.SQL(", ").join(sql.SQL(record + ".{}").format(sql.Identifier(c)) for c in cols)
@@ -169,12 +266,16 @@ def install_triggers(conn: Conn, spec: TableSpec, parent: str) -> None:
         # An identifier written inside a quoted literal of the function body.
         return sql.SQL(sql.Identifier(name).as_string().replace("'", "''"))
 
+    def text_row_of(alias: str) -> sql.Composable:
+        return sql.SQL(", ").join(sql.SQL(alias + ".") + text_of(c) for c in cols)
+
     conn.execute(
-        sql.SQL(_FUNCTIONS).format(
+        sql.SQL(design.functions).format(
             insert_fn=insert_fn,
             delete_fn=delete_fn,
             fixed_fn=fixed_fn,
             registry=sql.Identifier(spec.registry),
+            registry_text=text_of(spec.registry),
             pk=sql.Identifier(pk),
             key=sql.Identifier(spec.key),
             pk_text=text_of(pk),
@@ -184,10 +285,13 @@ def install_triggers(conn: Conn, spec: TableSpec, parent: str) -> None:
             cols_text=sql.Literal(", ".join(cols)),
             new_cols=row_of("NEW"),
             old_cols=row_of("OLD"),
+            k_cols=text_row_of("k"),
+            n_cols=text_row_of("n"),
         )
     )
-    for (trigger, timing, _), function in zip(
-        _TRIGGERS, (insert_fn, delete_fn, fixed_fn), strict=True
+    changed = sql.SQL("ROW({}) IS DISTINCT FROM ROW({})").format(row_of("OLD"), row_of("NEW"))
+    for (trigger, shape, _), function in zip(
+        design.triggers, (insert_fn, delete_fn, fixed_fn), strict=True
     ):
         conn.execute(
             sql.SQL("DROP TRIGGER IF EXISTS {tg} ON {t}").format(
@@ -195,12 +299,9 @@ def install_triggers(conn: Conn, spec: TableSpec, parent: str) -> None:
             )
         )
         conn.execute(
-            sql.SQL(
-                "CREATE TRIGGER {tg} {timing} ON {t} FOR EACH ROW EXECUTE FUNCTION {f}()"
-            ).format(
+            sql.SQL("CREATE TRIGGER {tg} {shape} EXECUTE FUNCTION {f}()").format(
                 tg=sql.Identifier(trigger),
-                timing=deparsed(timing),
-                t=sql.Identifier(parent),
+                shape=sql.SQL(shape).format(t=sql.Identifier(parent), changed=changed),
                 f=function,
             )
         )
@@ -210,6 +311,11 @@ def install_triggers(conn: Conn, spec: TableSpec, parent: str) -> None:
                 t=sql.Identifier(parent), tg=sql.Identifier(trigger)
             )
         )
+    other = set(function_names(spec, not statement_level)) - set(
+        function_names(spec, statement_level)
+    )
+    for name in sorted(other):
+        conn.execute(sql.SQL("DROP FUNCTION IF EXISTS {}()").format(sql.Identifier(name)))
 
 
 def registry_parent(conn: Conn, spec: TableSpec) -> str | None:
@@ -278,3 +384,11 @@ def enforce(conn: Conn, spec: TableSpec) -> None:
         return
     refuse_duplicates(conn, spec, parent)
     install_triggers(conn, spec, parent)
+
+
+def set_design(conn: Conn, spec: TableSpec, statement_level: bool) -> None:
+    """Switch the registry's triggers between the row-level and the statement-level design
+    (revision 0017_write_cost_document_keys and its downgrade). Nothing to do without a registry."""
+    parent = registry_parent(conn, spec)
+    if parent is not None:
+        install_triggers(conn, spec, parent, statement_level)

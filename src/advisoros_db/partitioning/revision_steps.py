@@ -105,6 +105,12 @@ def enforce_unique_keys(conn: ddl.Conn, table: str) -> None:
     keys.enforce(conn, spec(table))
 
 
+def registry_per_statement(conn: ddl.Conn, table: str, on: bool) -> None:
+    """The id registry's triggers fire once per statement (revision
+    0017_write_cost_document_keys) or, `on=False`, once per row as before."""
+    keys.set_design(conn, spec(table), on)
+
+
 def refresh_mirror(conn: ddl.Conn, table: str) -> None:
     """Re-create the mirror trigger of `table`, if one runs, so that it copies the columns the
     table has now (a revision added or dropped some on both sides)."""

@@ -1,6 +1,6 @@
 """The AdvisorOS schema as typed SQLAlchemy 2 models, one module per domain."""
 
-from advisoros_db.schema.audit import AuditAction, AuditLog
+from advisoros_db.schema.audit import AuditAction, AuditLog, AuditLogRollup
 from advisoros_db.schema.automation import (
     ExecutionStatus,
     QueueItemStatus,
@@ -100,6 +100,7 @@ from advisoros_db.schema.tenancy_map import (
     ADDED_TABLES,
     GLOBAL_TABLES,
     INTERNAL_TABLES,
+    LATER_TABLES,
     tenant_tables,
 )
 from advisoros_db.schema.tenants import (
@@ -136,6 +137,7 @@ __all__ = [
     "GLOBAL_TABLES",
     "INDEXES",
     "INTERNAL_TABLES",
+    "LATER_TABLES",
     "AccessLevel",
     "AdvisorMarketplaceMatch",
     "AdvisorProfile",
@@ -144,6 +146,7 @@ __all__ = [
     "ApiUsageMetric",
     "AuditAction",
     "AuditLog",
+    "AuditLogRollup",
     "AuthAttempt",
     "AuthEvent",
     "AuthEventType",

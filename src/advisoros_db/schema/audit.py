@@ -10,8 +10,10 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Date,
     DateTime,
     ForeignKey,
+    Index,
     LargeBinary,
     Text,
     UniqueConstraint,
@@ -22,7 +24,7 @@ from sqlalchemy.dialects.postgresql import INET, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from advisoros_db.schema.base import Base
-from advisoros_db.schema.columns import UUIDV7, one_of
+from advisoros_db.schema.columns import UUIDV7, Keyed, Tenant, one_of, tenant_key
 
 
 class AuditAction(enum.StrEnum):
@@ -78,3 +80,22 @@ class AuditLog(Base):
     chain_seq: Mapped[int | None] = mapped_column(BigInteger)
     prev_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
     row_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class AuditLogRollup(Keyed, Tenant, Base):
+    """Audit events of one organization on one UTC day, per action and entity type: the counts of
+    a closed month, written by `advisoros_db.audit.rollups` when the month closes (docs/audit.md).
+    Read through audit_activity(), which adds the live rows of months not closed. Read-only for the
+    application role."""
+
+    __tablename__ = "audit_log_rollups"
+    __table_args__ = (
+        tenant_key(),
+        UniqueConstraint("organization_id", "day", "action", "entity_type"),
+        Index("ix_audit_log_rollups_day", "day"),
+    )
+
+    day: Mapped[dt.date] = mapped_column(Date)
+    action: Mapped[str] = mapped_column(Text)
+    entity_type: Mapped[str] = mapped_column(Text)
+    events: Mapped[int] = mapped_column(BigInteger)

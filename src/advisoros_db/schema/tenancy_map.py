@@ -14,6 +14,9 @@ ADDED_TABLES: tuple[str, ...] = (
     "webhook_deliveries",
 )
 
+# Tables revisions after 0002 add (0018_write_cost_audit_rollups: audit month rollups).
+LATER_TABLES: tuple[str, ...] = ("audit_log_rollups",)
+
 # Not scoped to one tenant: the tenant root itself (its own policy shows a tenant only its row) and
 # the global permission catalog (a Citus reference table).
 GLOBAL_TABLES: tuple[str, ...] = ("organizations", "permissions")

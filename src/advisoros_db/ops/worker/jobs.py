@@ -8,6 +8,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from advisoros_db.audit import rollups
 from advisoros_db.ops import retention
 from advisoros_db.ops.insights import checks, report
 from advisoros_db.ops.worker.scheduler import Job, JobContext, Stopped
@@ -28,6 +29,14 @@ ORDER BY 2
 
 def partition_maintenance(ctx: JobContext) -> dict[str, Any]:
     return maintain(ctx.admin_url).as_dict()
+
+
+def audit_rollups(ctx: JobContext) -> dict[str, Any]:
+    """Roll up every audit-log month that has ended (docs/audit.md): after partition maintenance,
+    so a month's partition exists before its month ends."""
+    with psycopg.connect(ctx.admin_url, autocommit=True) as conn:
+        closed = rollups.close_months(conn)
+    return {"closed": [{"month": c.month.date().isoformat(), "events": c.events} for c in closed]}
 
 
 def analyze_new_partitions(ctx: JobContext) -> dict[str, Any]:
@@ -81,6 +90,7 @@ def default_jobs() -> list[Job]:
     return [
         Job("partition_maintenance", hour, partition_maintenance),
         Job("analyze_new_partitions", hour, analyze_new_partitions),
+        Job("audit_rollups", hour, audit_rollups),
         Job("retention", day, apply_retention),
         Job("insights_check", day, insights_check),
     ]
