@@ -138,9 +138,19 @@ def _copy_of(seeded: Seeded, table: str, tenant: int) -> dict[str, Any]:
 
 def _insert(conn: psycopg.Connection[Any], table: str, values: dict[str, Any]) -> None:
     ident = sql.Identifier(table)
+    # Generated columns (the stored search vectors) take no value of their own.
+    names = [
+        name
+        for (name,) in conn.execute(
+            "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 "
+            "AND NOT attisdropped AND attgenerated = '' ORDER BY attnum",
+            (table,),
+        )
+    ]
+    columns = sql.SQL(", ").join(map(sql.Identifier, names))
     conn.execute(
-        sql.SQL("INSERT INTO {} SELECT * FROM jsonb_populate_record(NULL::{}, %s)").format(
-            ident, ident
+        sql.SQL("INSERT INTO {} ({}) SELECT {} FROM jsonb_populate_record(NULL::{}, %s)").format(
+            ident, columns, columns, ident
         ),
         (Jsonb(values),),
     )
