@@ -13,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from advisoros_db.routing import Router, nodes_from, state
 from advisoros_db.routing.kinds import Kind
 from advisoros_db.routing.metrics import RouterMetrics
-from tests.routing.conftest import FAST
+from tests.routing.conftest import FAST, wait_for
 from tests.routing.test_decisions import healthy_snapshot
 from tests.support import PgDatabase
 
@@ -101,6 +101,26 @@ def test_an_unreachable_replica_is_marked_down_on_a_real_router(db: PgDatabase) 
     assert got[("advisoros_router_node_up", (("node", "primary"),))] == 1
     assert ("advisoros_router_probe_latency_seconds", (("node", "replica1"),)) not in got
     assert ("advisoros_router_probe_latency_seconds", (("node", "primary"),)) in got
+
+
+def test_pool_gauges_show_connections_in_use_and_returned(db: PgDatabase) -> None:
+    def gauge(router: Router, name: str) -> float:
+        return samples(router.metrics_text())[(name, (("node", "primary"),))]
+
+    with Router(nodes_from(db.app_url, []), FAST, monitor=False) as router:
+        router.pools.get("primary").wait()  # its min connections are open and idle
+        assert gauge(router, "advisoros_router_pool_connections_in_use") == 0
+        with router.connection("write") as conn:
+            conn.execute("SELECT 1")
+            # Lent out (the pool may also be opening one more in the background).
+            assert gauge(router, "advisoros_router_pool_connections_in_use") >= 1
+            assert gauge(router, "advisoros_router_pool_connections") >= 1
+            assert gauge(router, "advisoros_router_pool_requests_waiting") == 0
+        wait_for(
+            lambda: gauge(router, "advisoros_router_pool_connections_in_use") == 0,
+            what="the connection back in the pool",
+        )
+        assert gauge(router, "advisoros_router_pool_connections") >= 1
 
 
 def test_names_and_units_follow_prometheus_conventions() -> None:

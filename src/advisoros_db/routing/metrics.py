@@ -14,11 +14,16 @@ import bisect
 import contextlib
 import math
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
-from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 
 from advisoros_db.routing.decisions import newest_timeline, usable_for_reads
 from advisoros_db.routing.fencing import judge
@@ -146,6 +151,39 @@ class LatencyHistogram(_PerThread):
         yield HistogramMetricFamily(self.name, self.documentation, labels=self.labelnames)
 
 
+class PoolGauges:
+    """Each open pool's connections, those in use and the requests waiting for one, read from
+    psycopg's pool statistics when the registry is scraped (nothing is counted per checkout)."""
+
+    _FAMILIES = (
+        ("advisoros_router_pool_connections", "Connections a node's pool holds open"),
+        (
+            "advisoros_router_pool_connections_in_use",
+            "Connections of a node's pool not idle in it (lent out, or being opened)",
+        ),
+        ("advisoros_router_pool_requests_waiting", "Checkouts waiting for a connection"),
+    )
+
+    def __init__(self, pools: Callable[[], Mapping[str, Any]]) -> None:
+        self._pools = pools
+
+    def _families(self) -> list[GaugeMetricFamily]:
+        return [GaugeMetricFamily(name, doc, labels=["node"]) for name, doc in self._FAMILIES]
+
+    def collect(self) -> Iterator[Metric]:
+        size, in_use, waiting = families = self._families()
+        for node, pool in sorted(self._pools().items()):
+            stats = pool.get_stats()
+            held = stats.get("pool_size", 0)
+            size.add_metric([node], held)
+            in_use.add_metric([node], held - stats.get("pool_available", 0))
+            waiting.add_metric([node], stats.get("requests_waiting", 0))
+        yield from families
+
+    def describe(self) -> Iterator[Metric]:
+        yield from self._families()
+
+
 class RouterMetrics:
     """Where queries went and what the monitor saw; `generate()` renders the exposition format."""
 
@@ -253,6 +291,10 @@ class RouterMetrics:
             "Most server connections this router opens: every pool full plus one probe per node",
             registry=self.registry,
         ).set(limit)
+
+    def pool_usage(self, pools: Callable[[], Mapping[str, Any]]) -> None:
+        """Publish the pools' live figures (`PoolGauges`) at every scrape."""
+        self.registry.register(PoolGauges(pools))
 
     def _tally(self, name: str, documentation: str, *labelnames: str) -> Tally:
         tally = Tally(name, documentation, labelnames)

@@ -124,6 +124,8 @@ class _RouterBase:
         self.core = RoutingCore(nodes, self.options, policy=policy)
         returns = self.core.returns
         self.pools.epoch = lambda name: returns.get(name, 0)
+        pools = self.pools
+        self.core.metrics.pool_usage(lambda: dict(pools.open))
         self.connection_limit = self.options.pool_limit(nodes)
         """Most server connections this router opens (every pool full, plus the probes)."""
         self.core.metrics.pool_sizes(
