@@ -22,7 +22,12 @@ from advisoros_db.cli import search
 from advisoros_db.cli.app import app
 from advisoros_db.cli.output import console
 from advisoros_db.search.labelled_set import DOCUMENTS
-from tests.leakproof.test_migration import BEFORE, owner_url  # noqa: F401 (a fixture)
+from tests.leakproof.test_migration import (  # noqa: F401 (owner_url: a fixture)
+    BEFORE,
+    hand_over,
+    owner_of,
+    owner_url,
+)
 from tests.search.corpus import add_document, make_tenant
 from tests.support import PgDatabase
 
@@ -183,6 +188,7 @@ def test_errors_are_json_on_stderr_with_json(
 
 def test_alembic_warnings_reach_the_user_as_json_lines(db: PgDatabase, owner_url: str) -> None:  # noqa: F811
     migrations.downgrade(db.admin_url, BEFORE)
+    hand_over(db, owner_of(owner_url))
     # 0010 warns a migrating role without BYPASSRLS that document search cannot use its index.
     env = {"ADVISOROS_DATABASE_URL": owner_url}
     result = CliRunner().invoke(app, ["--log-format", "json", "migrate", "--json"], env=env)
