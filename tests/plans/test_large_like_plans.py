@@ -29,7 +29,8 @@ FIRMS = 4
 _OPERATORS = ("@>", "&&", "@@", "ILIKE")  # GIN and full-text: tests/plans/test_catalog_plans.py
 # One live subscription per firm at every scale: 4 rows here (a sequential scan is right), 200 at
 # `large`; tests/plans/test_catalog_plans.py covers it with 2,000 firms.
-NOT_LARGE_LIKE = {"subscriptions.active"}
+NOT_LARGE_LIKE = {"subscriptions.active", "users.advisor_directory"}
+# Likewise users: 4 firms hold 80 users (one page, read whole), 200 firms about 4,000.
 # The unique partial index exists for its rule (one live session per user and document); the
 # foreign-key index on (organization_id, document_id), which ON DELETE of a document needs over
 # every row, answers the read as well and is the one the planner takes, here as at `large`.
