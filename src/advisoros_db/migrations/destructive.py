@@ -9,6 +9,9 @@ from psycopg import sql
 from advisoros_db import pooler
 
 SCHEMA = "public"
+# Tables whose rows are computed from other tables and rebuilt after an upgrade (the audit month
+# rollups, from audit_logs, by the worker's audit_rollups job): dropping them loses nothing.
+DERIVED = frozenset({"audit_log_rollups"})
 _DROP_TABLE = re.compile(
     r"\bDROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?(.+?)(?:\s+(?:CASCADE|RESTRICT))?\s*;",
     re.IGNORECASE | re.DOTALL,
@@ -27,8 +30,9 @@ def dropped_tables(downgrade_sql: str) -> list[str]:
 
 
 def losses(url: str, downgrade_sql: str) -> list[tuple[str, int]]:
-    """`(table, rows)` for every table the downgrade drops that holds rows, most rows first."""
-    tables = dropped_tables(downgrade_sql)
+    """`(table, rows)` for every table the downgrade drops that holds rows (derived tables
+    aside), most rows first."""
+    tables = [t for t in dropped_tables(downgrade_sql) if t not in DERIVED]
     found: list[tuple[str, int]] = []
     with pooler.connect(url, autocommit=True) as conn:
         for table in tables:
