@@ -89,17 +89,15 @@ AS $fn$
 $fn$
 """
 
-SEARCH_SQL = f"""
-CREATE OR REPLACE FUNCTION search_tenant_documents(english tsquery, simple tsquery, max_rows integer)
-RETURNS TABLE (id uuid, score real)
-LANGUAGE plpgsql STABLE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $fn$
-DECLARE
+
+def guard(what: str) -> str:
+    """The start of a tenant search function: the tenant only from the session's setting (an
+    error naming it when empty) and `max_rows` bounded."""
+    return f"""DECLARE
   tenant uuid := nullif(current_setting('{TENANT_SETTING}', true), '')::uuid;
 BEGIN
   IF tenant IS NULL THEN
-    RAISE EXCEPTION 'no tenant is set: document search runs only inside one organization''s '
+    RAISE EXCEPTION 'no tenant is set: {what} runs only inside one organization''s '
                     'transaction (the setting {TENANT_SETTING} is empty)'
       USING ERRCODE = 'insufficient_privilege',
             HINT = 'search through advisoros_db.search, or first SELECT '
@@ -109,7 +107,16 @@ BEGIN
     RAISE EXCEPTION 'max_rows must be between 1 and 1000, not %', max_rows
       USING ERRCODE = 'invalid_parameter_value';
   END IF;
-  -- EXECUTE plans with this call's values. Whatever the plan, it reads only this tenant: the
+"""
+
+
+SEARCH_SQL = f"""
+CREATE OR REPLACE FUNCTION search_tenant_documents(english tsquery, simple tsquery, max_rows integer)
+RETURNS TABLE (id uuid, score real)
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+{guard("document search")}  -- EXECUTE plans with this call's values. Whatever the plan, it reads only this tenant: the
   -- organization_id index, or the tenant-keyed GIN index whose keys this tenant's query hits.
   RETURN QUERY EXECUTE $q$
     SELECT d.id,

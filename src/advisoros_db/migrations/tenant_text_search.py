@@ -19,9 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import LiteralString
 
-from advisoros_db.migrations.tenant_search import TSQUERY_SQL, TSVECTOR_SQL
+from advisoros_db.migrations.tenant_search import TSQUERY_SQL, TSVECTOR_SQL, guard
 from advisoros_db.schema import search_vectors
-from advisoros_db.tenancy.context import TENANT_SETTING
 
 SEARCH_FUNCTION: LiteralString = "search_tenant_rows(text, tsquery, tsquery, integer)"
 COLUMN = search_vectors.COLUMN
@@ -85,21 +84,7 @@ RETURNS TABLE (id uuid, score real)
 LANGUAGE plpgsql STABLE SECURITY DEFINER ROWS 20
 SET search_path = pg_catalog, pg_temp
 AS $fn$
-DECLARE
-  tenant uuid := nullif(current_setting('{TENANT_SETTING}', true), '')::uuid;
-BEGIN
-  IF tenant IS NULL THEN
-    RAISE EXCEPTION 'no tenant is set: search runs only inside one organization''s '
-                    'transaction (the setting {TENANT_SETTING} is empty)'
-      USING ERRCODE = 'insufficient_privilege',
-            HINT = 'search through advisoros_db.search, or first SELECT '
-                   'set_config(''{TENANT_SETTING}'', <organization id>, true)';
-  END IF;
-  IF max_rows IS NULL OR max_rows < 1 OR max_rows > 1000 THEN
-    RAISE EXCEPTION 'max_rows must be between 1 and 1000, not %', max_rows
-      USING ERRCODE = 'invalid_parameter_value';
-  END IF;
-  {"".join(_branch(v) for v in VECTORS)}RAISE EXCEPTION 'cannot search %: choose clients, tasks or notes', kind
+{guard("search")}  {"".join(_branch(v) for v in VECTORS)}RAISE EXCEPTION 'cannot search %: choose clients, tasks or notes', kind
     USING ERRCODE = 'invalid_parameter_value';
 END
 $fn$
