@@ -18,6 +18,7 @@ from advisoros_db.bench import (
     index_costs,
     machine,
     naive,
+    sampling,
     time_cases,
     write_cases,
 )
@@ -27,7 +28,6 @@ from advisoros_db.datagen.introspect import tables
 from advisoros_db.errors import ConfigError
 from advisoros_db.partitioning import convert
 from advisoros_db.partitioning.layout import SPECS
-from advisoros_db.schema import catalog
 from advisoros_db.tenancy import APP_ROLE
 from advisoros_db.urls import mask
 
@@ -178,7 +178,7 @@ def row_counts(conn: psycopg.Connection[Any]) -> dict[str, int]:
     return counts
 
 
-def collect(conn: psycopg.Connection[Any], scale: str, sample: catalog.Sample) -> list[Case]:
+def collect(conn: psycopg.Connection[Any], scale: str, sample: sampling.Sample) -> list[Case]:
     found: list[Case] = []
     found.extend(catalog_cases.cases(sample))
     found.extend(time_cases.cases(conn, sample.organization_id))
@@ -239,7 +239,7 @@ def run(
         report.row_counts = row_counts(optimized)
         # Sizes before this run's (rolled-back) writes leave dead entries in them.
         indexes = index_costs.inventory(optimized)
-        sample = catalog.sample(optimized)
+        sample = sampling.sample(optimized)
         sides = Sides(app_optimized, app_baseline, sample.organization_id, optimized, baseline)
         chosen = collect(optimized, scale, sample)
         for i, case in enumerate(chosen):
