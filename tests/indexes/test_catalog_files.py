@@ -193,6 +193,8 @@ _HEAD = "-- name: q\n-- purpose: p\n-- index: i\n"
         ),
         (_HEAD + "-- params: a, a=1\nSELECT %(a)s\n", r"\(a name is given twice\)"),
         (_HEAD + "-- params: a=b\nSELECT %(a)s\n", r"bad `-- params: a=b`"),
+        (_HEAD + "-- params: a)(b\nSELECT %(a)s\n", r"\(not a list of parameters\)"),
+        (_HEAD + "-- params: a) + (b\nSELECT %(a)s\n", r"\(not a list of parameters\)"),
         (_HEAD + "-- params: 'a'\nSELECT %(a)s\n", r"bad `-- params: 'a'` \('a' is not a name\)"),
         (_HEAD + "-- params: a, **b\nSELECT %(a)s\n", r"bad `-- params: a, \*\*b`"),
         (_HEAD + "-- params: a='$ 1'\nSELECT %(a)s\n", r"a='\$ 1' has a bad \$name"),

@@ -107,13 +107,14 @@ def _params(text: str, where: str) -> tuple[tuple[str, ...], dict[str, Any]]:
     """`a, b, key=literal, ...`: the sampled names, then the fixed values (Python literals)."""
     try:
         call = ast.parse(f"f({text})", mode="eval").body
-        assert isinstance(call, ast.Call)
-        sampled = []
+        if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name):
+            raise ValueError("not a list of parameters")
+        sampled: list[str] = []
         for arg in call.args:
             if not isinstance(arg, ast.Name):
                 raise ValueError(f"{ast.unparse(arg)} is not a name")
             sampled.append(arg.id)
-        fixed = {}
+        fixed: dict[str, Any] = {}
         for keyword in call.keywords:
             if keyword.arg is None:
                 raise ValueError("** is not allowed")
