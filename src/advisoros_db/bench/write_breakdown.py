@@ -198,15 +198,52 @@ def busiest_organization(conn: psycopg.Connection[Any], table: str, schema: str 
     return str(row[0])
 
 
-def _execution_ms(conn: psycopg.Connection[Any], statement: sql.Composable) -> float:
+def execution_plan(conn: psycopg.Connection[Any], statement: sql.Composable) -> dict[str, Any]:
+    """The top of EXPLAIN (ANALYZE, FORMAT JSON) of `statement`: Execution Time, Triggers, ..."""
     plan = conn.execute(sql.SQL("EXPLAIN (ANALYZE, FORMAT JSON) ") + statement).fetchone()
     assert plan is not None
-    return float(plan[0][0]["Execution Time"])
+    top: dict[str, Any] = plan[0][0]
+    return top
 
 
-def _as_tenant(conn: psycopg.Connection[Any], organization_id: str) -> None:
+def _execution_ms(conn: psycopg.Connection[Any], statement: sql.Composable) -> float:
+    return float(execution_plan(conn, statement)["Execution Time"])
+
+
+def as_tenant(conn: psycopg.Connection[Any], organization_id: str) -> None:
+    """The rest of the owner's current transaction as the application role inside one firm."""
     conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(APP_ROLE)))
     conn.execute(APPLY_SQL, (organization_id,))
+
+
+@dataclass(frozen=True)
+class Staged:
+    """Up to `rows` of one firm's rows in a temporary table of the session, and the benchmark's
+    insert of copies of them (`statement`; `into(other)` targets another table)."""
+
+    organization_id: str
+    table: sql.Identifier
+    cols: list[str]
+    statement: sql.Composed
+    rows: int
+
+    def into(self, other: str) -> sql.Composed:
+        return copies_insert(self.table, other, self.cols)
+
+
+def stage(conn: psycopg.Connection[Any], table: str, rows: int, schema: str = "public") -> Staged:
+    """Stage copies of the busiest firm's rows of `table`, as the application role (only the
+    firm's rows; the role can read the copy). `conn`: the owner, autocommit, whose search_path
+    finds `table` in `schema` first. Drop `Staged.table` when done."""
+    org = busiest_organization(conn, table, schema)
+    skip = SET_BY_DATABASE.get(table, frozenset())
+    cols = [c.name for c in describe(conn, table, schema).columns.values() if not c.generated]
+    cols = [c for c in cols if c not in skip]
+    with conn.transaction():
+        as_tenant(conn, org)
+        staged, statement = staged_insert(conn, table, cols, rows)
+        count = conn.execute(sql.SQL("SELECT count(*) FROM pg_temp.{}").format(staged)).fetchone()
+    return Staged(org, staged, cols, statement, int(count[0]) if count else 0)
 
 
 def measure(
@@ -221,42 +258,35 @@ def measure(
     """Measure every variant of inserting `rows` copies of the busiest firm's `table` rows.
     `conn`: the owner (a superuser), autocommit, whose search_path finds `table` in `schema`
     first; nothing it changes survives."""
-    org = busiest_organization(conn, table, schema)
-    skip = SET_BY_DATABASE.get(table, frozenset())
-    cols = [c.name for c in describe(conn, table, schema).columns.values() if not c.generated]
-    cols = [c for c in cols if c not in skip]
     found = variants(conn, table, schema)
-    result = Breakdown(f"{schema}.{table}", 0, rounds, org)
-    with conn.transaction():
-        _as_tenant(conn, org)
-        # Staged as the application role: only the firm's rows, readable by the role.
-        staged, statement = staged_insert(conn, table, cols, rows)
-        count = conn.execute(sql.SQL("SELECT count(*) FROM pg_temp.{}").format(staged)).fetchone()
-    result.rows = int(count[0]) if count else 0
-    plain_statement = copies_insert(staged, PLAIN_TABLE, cols)
-    for name, _, expression in conn.execute(
-        _INDEXES_SQL, {"rel": _regclass(schema, table)}
-    ).fetchall():
-        if expression is None:
-            continue
-        # pg_get_indexdef output of this server over the staged copy's same columns.
-        query = sql.SQL("SELECT count({}) FROM pg_temp.{}").format(sql.SQL(expression), staged)
-        result.expressions_ms[name] = statistics.median(
-            _execution_ms(conn, query) for _ in range(rounds)
-        )
-    order = random.Random(seed)
+    staged = stage(conn, table, rows, schema)
+    result = Breakdown(f"{schema}.{table}", staged.rows, rounds, staged.organization_id)
     try:
+        for name, _, expression in conn.execute(
+            _INDEXES_SQL, {"rel": _regclass(schema, table)}
+        ).fetchall():
+            if expression is None:
+                continue
+            # pg_get_indexdef output of this server, over the staged copy's same columns.
+            query = sql.SQL("SELECT count({}) FROM pg_temp.{}").format(
+                sql.SQL(expression), staged.table
+            )
+            result.expressions_ms[name] = statistics.median(
+                _execution_ms(conn, query) for _ in range(rounds)
+            )
+        order = random.Random(seed)
         for _ in range(rounds):
             order.shuffle(found)
             for variant in found:
                 with conn.transaction(force_rollback=True):
                     for ddl in variant.ddl:
                         conn.execute(ddl)
-                    _as_tenant(conn, org)
-                    ms = _execution_ms(conn, plain_statement if variant.into else statement)
+                    as_tenant(conn, staged.organization_id)
+                    statement = staged.into(variant.into) if variant.into else staged.statement
+                    ms = _execution_ms(conn, statement)
                 result.samples.setdefault(variant.name, []).append(ms)
                 result.kinds[variant.name] = variant.kind
             conn.execute(sql.SQL("VACUUM {}").format(sql.Identifier(schema, table)))
     finally:
-        conn.execute(sql.SQL("DROP TABLE IF EXISTS pg_temp.{}").format(staged))
+        conn.execute(sql.SQL("DROP TABLE IF EXISTS pg_temp.{}").format(staged.table))
     return result
