@@ -31,6 +31,7 @@ import os
 import statistics
 import sys
 import tempfile
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -45,10 +46,11 @@ from advisoros_db.bench.cases import Budget, Sides
 from advisoros_db.cluster import Cluster
 from advisoros_db.partitioning import DOCUMENTS, keys
 from advisoros_db.schema import catalog
-from advisoros_db.tenancy import APP_ROLE
+from advisoros_db.tenancy import APP_ROLE, tenant_transaction
 from advisoros_db.urls import with_database
 
 TABLES = ("documents", "audit_logs")
+ONE_ROW_INSERTS = 200
 DESIGNS = {
     "per_row_link_0012": chain.STAMP_0012,
     "one_update_0019": chain.STAMP_0019,
@@ -100,6 +102,27 @@ def _insert_case(sides: Sides, table: str, rows: int) -> tuple[float, float]:
     r = write_cases.insert_cost(table, rows).run(sides, Budget(write_reps=1))
     assert r.optimized is not None and r.naive is not None
     return r.optimized.p50, r.naive.p50
+
+
+def _one_row_us(
+    app: psycopg.Connection[Any], org: str, table: str, cols: list[str], rows: int
+) -> float:
+    """Median client-side µs of one-row inserts of copies of the sampled firm's rows (each its own
+    statement, prepared after five as an application's are), in one tenant transaction, rolled
+    back. `app`: the application role, autocommit, its search_path picking the side."""
+    samples = []
+    with tenant_transaction(app, org):
+        staged, statement = write_cases.staged_insert(app, table, cols, ONE_ROW_INSERTS)
+    one = statement + sql.SQL(" OFFSET %s LIMIT 1")
+    try:
+        with tenant_transaction(app, org), app.transaction(force_rollback=True):
+            for k in range(min(rows, ONE_ROW_INSERTS)):
+                start = time.perf_counter()
+                app.execute(one, (k,))
+                samples.append((time.perf_counter() - start) * 1e6)
+    finally:
+        app.execute(sql.SQL("DROP TABLE IF EXISTS pg_temp.{}").format(staged))
+    return statistics.median(samples)
 
 
 def _summary(pairs: list[tuple[float, float]]) -> dict[str, float]:
@@ -158,6 +181,18 @@ def measure(url: str, app_url: str, rows: int, rounds: int) -> dict[str, Any]:
         owner.execute(sql.SQL(installed))
         owner.execute(sql.SQL("DROP TABLE pg_temp.{}").format(staged.table))
 
+        # One row per statement, as an application writes one audit entry or one upload.
+        org = str(sides.organization_id)
+        for table in TABLES:
+            cols = write_breakdown.insert_columns(owner, table)
+            o, n = (_one_row_us(conn, org, table, cols, rows) for conn in (app, app_naive))
+            result[f"{table}.insert_one_row_us"] = {
+                "optimized_us": round(o, 1),
+                "naive_us": round(n, 1),
+                "optimized_over_naive": round(o / n, 2),
+                "statements": min(rows, ONE_ROW_INSERTS),
+            }
+
         result["indexes"] = {
             side: {t: _indexes(owner, schema, t) for t in TABLES}
             for side, schema in (("optimized", "public"), ("naive", naive.NAIVE))
@@ -199,6 +234,17 @@ def markdown(result: dict[str, Any]) -> str:
                 f"| `{key}` | {case['optimized_ms']:,} | {case['naive_ms']:,} | "
                 f"{case['optimized_over_naive']}x |"
             )
+    out += [
+        "",
+        "| one-row inserts | optimized µs | naive µs | optimized ÷ naive |",
+        "|---|---|---|---|",
+    ]
+    for table in TABLES:
+        one = result[f"{table}.insert_one_row_us"]
+        out.append(
+            f"| `{table}`, {one['statements']} statements | {one['optimized_us']:,} | "
+            f"{one['naive_us']:,} | {one['optimized_over_naive']}x |"
+        )
     shares = [k for k in result if "_trigger_share_percent_" in k]
     out += ["", "| statement, design | % of execution time per trigger |", "|---|---|"]
     out += [

@@ -231,14 +231,23 @@ class Staged:
         return copies_insert(self.table, other, self.cols)
 
 
+def insert_columns(conn: psycopg.Connection[Any], table: str, schema: str = "public") -> list[str]:
+    """The columns the application's inserts name (generated ones and those the database sets
+    for it left out)."""
+    skip = SET_BY_DATABASE.get(table, frozenset())
+    return [
+        c.name
+        for c in describe(conn, table, schema).columns.values()
+        if not c.generated and c.name not in skip
+    ]
+
+
 def stage(conn: psycopg.Connection[Any], table: str, rows: int, schema: str = "public") -> Staged:
     """Stage copies of the busiest firm's rows of `table`, as the application role (only the
     firm's rows; the role can read the copy). `conn`: the owner, autocommit, whose search_path
     finds `table` in `schema` first. Drop `Staged.table` when done."""
     org = busiest_organization(conn, table, schema)
-    skip = SET_BY_DATABASE.get(table, frozenset())
-    cols = [c.name for c in describe(conn, table, schema).columns.values() if not c.generated]
-    cols = [c for c in cols if c not in skip]
+    cols = insert_columns(conn, table, schema)
     with conn.transaction():
         as_tenant(conn, org)
         staged, statement = staged_insert(conn, table, cols, rows)
