@@ -101,7 +101,7 @@ def test_a_role_switch_in_the_transaction_is_checked_again(firms: SeededDb) -> N
         owner.execute("RESET ROLE")
         row = owner.execute(
             "INSERT INTO audit_logs (organization_id, entity_type, action, created_at)"
-            " VALUES (%s, 'client', 'import', %s) RETURNING created_at",
+            " VALUES (%s, 'client', 'create', %s) RETURNING created_at",
             (org, backdated),
         ).fetchone()
         assert row == (backdated,)
@@ -122,7 +122,7 @@ def test_a_role_switch_in_the_transaction_is_checked_again(firms: SeededDb) -> N
         owner.execute("RESET ROLE")
         owner.execute(
             "INSERT INTO audit_logs (organization_id, entity_type, action, created_at)"
-            " VALUES (%s, 'client', 'import', %s)",
+            " VALUES (%s, 'client', 'create', %s)",
             (org, backdated),
         )
     with psycopg.connect(firms.db.admin_url) as admin:

@@ -80,7 +80,7 @@ class Variant:
 
     name: str
     kind: str
-    ddl: tuple[sql.Composable, ...] = ()
+    ddl: tuple[sql.Composed, ...] = ()
     into: str | None = None
 
 
@@ -100,7 +100,7 @@ class Breakdown:
 
     def as_dict(self) -> dict[str, Any]:
         whole = self.median(ALL)
-        items = []
+        items: list[dict[str, Any]] = []
         for name, samples in self.samples.items():
             if name == ALL:
                 continue
@@ -133,7 +133,7 @@ def variants(conn: psycopg.Connection[Any], table: str, schema: str = "public") 
     rel = sql.Identifier(schema, table)
     args = {"rel": _regclass(schema, table)}
     found: list[Variant] = [Variant(ALL, "all")]
-    disable_all: list[sql.Composable] = []
+    disable_all: list[sql.Composed] = []
     for (name,) in conn.execute(_TRIGGERS_SQL, args).fetchall():
         ddl = sql.SQL("ALTER TABLE {} DISABLE TRIGGER {}").format(rel, sql.Identifier(name))
         found.append(Variant(f"trigger {name}", "trigger", (ddl,)))
@@ -198,7 +198,7 @@ def busiest_organization(conn: psycopg.Connection[Any], table: str, schema: str 
     return str(row[0])
 
 
-def execution_plan(conn: psycopg.Connection[Any], statement: sql.Composable) -> dict[str, Any]:
+def execution_plan(conn: psycopg.Connection[Any], statement: sql.Composed) -> dict[str, Any]:
     """The top of EXPLAIN (ANALYZE, FORMAT JSON) of `statement`: Execution Time, Triggers, ..."""
     plan = conn.execute(sql.SQL("EXPLAIN (ANALYZE, FORMAT JSON) ") + statement).fetchone()
     assert plan is not None
@@ -206,7 +206,7 @@ def execution_plan(conn: psycopg.Connection[Any], statement: sql.Composable) -> 
     return top
 
 
-def _execution_ms(conn: psycopg.Connection[Any], statement: sql.Composable) -> float:
+def _execution_ms(conn: psycopg.Connection[Any], statement: sql.Composed) -> float:
     return float(execution_plan(conn, statement)["Execution Time"])
 
 
