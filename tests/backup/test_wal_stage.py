@@ -105,3 +105,14 @@ def test_the_archive_resumes_from_its_newest_segment_held_in_part(tmp_path: Path
     (repo.incoming / "000000020000000000000006.partial").write_bytes(b"x")
     assert resume_point(repo) == 6 * walfiles.SEGMENT_BYTES, "the live partial counts"
     assert walfiles.lsn_text(resume_point(repo) or 0) == "0/6000000"
+
+
+def test_wal_an_old_timeline_holds_past_its_switch_does_not_move_the_resume_point(
+    tmp_path: Path,
+) -> None:
+    repo, cipher = _repo(tmp_path)
+    # Timeline 1 ran on to segment 7 on the old primary; timeline 2 forked in segment 5.
+    for name in ("000000010000000000000007", "000000020000000000000005.partial"):
+        (repo.incoming / name).write_bytes(b"x")
+    sweep(repo, cipher, final=True)
+    assert resume_point(repo) == 5 * walfiles.SEGMENT_BYTES

@@ -41,14 +41,19 @@ class Reservation:
 
 def resume_point(repo: Repository) -> int | None:
     """The position the archive must resume from: the start of its newest segment held only in
-    part (being streamed, or sealed when a stream stopped), else the end of its newest segment."""
+    part (being streamed, or sealed when a stream stopped), else the end of its newest segment.
+    Only the newest timeline counts: an older one may hold WAL past its switch that no server
+    continued (commits an old primary made that its replicas never received)."""
     names = repo.archived_wal()
     if repo.incoming.exists():
         names += [p.name for p in repo.incoming.glob("*.partial")]
     segments = [s for s in map(walfiles.parse, names) if s is not None]
     if not segments:
         return None
-    newest = max(segments, key=lambda s: (s.number, not s.partial))
+    timeline = max(s.timeline for s in segments)
+    newest = max(
+        (s for s in segments if s.timeline == timeline), key=lambda s: (s.number, not s.partial)
+    )
     return newest.start if newest.partial else newest.end
 
 
