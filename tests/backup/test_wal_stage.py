@@ -76,6 +76,7 @@ def test_a_partial_segment_is_replaced_only_by_one_that_extends_it(tmp_path: Pat
     partial.write_bytes(b"records 1-2; 9" + PAD[3:])
     with pytest.raises(BackupError, match="differ from byte 11"):
         walfiles.store(repo, cipher, partial)
+    partial.unlink()
     stage(repo, cipher, tmp_path / "out")
     assert (tmp_path / "out" / SEGMENT).read_bytes() == b"records 1-2, 3" + PAD[3:]
 

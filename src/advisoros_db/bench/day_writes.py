@@ -110,7 +110,7 @@ def _insert(conn: psycopg.Connection[Any], columns: dict[str, Any], table: str, 
     if "id" in columns and columns["id"].has_default:
         skip |= {"id"}  # the column's own default makes the new id
     names = [c for c, col in columns.items() if not col.generated and c not in skip]
-    values = []
+    values: list[sql.Composable] = []
     for name in names:
         if name == "id":
             values.append(sql.SQL("uuidv7()"))
