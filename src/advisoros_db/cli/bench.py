@@ -60,8 +60,9 @@ def bench(
     """Load (or reuse) data at a scale, then measure each case side by side against a naive baseline."""
     from advisoros_db import bench as benchmark  # numpy, Faker and matplotlib: only when run
     from advisoros_db import datagen
+    from advisoros_db.datagen.room import ensure_room
 
-    datagen.get_scale(scale)
+    size = datagen.get_scale(scale)
     if only and (reseed or measure_limit):
         raise typer.BadParameter(
             "--only re-measures cases on the data set already loaded and loads nothing: drop "
@@ -70,6 +71,10 @@ def bench(
     # A partial run never overwrites the full report by default.
     folder = out or Path("docs/bench") / (f"{scale}-partial" if only else scale)
     target = servers.target()
+    if target.cluster is not None:  # a configured server's disk is its operator's to size
+        ensure_room(
+            target.cluster.home, size, len(target.cluster.nodes()), measure_limit=measure_limit
+        )
 
     def case_done(result: CaseResult, i: int, total: int) -> None:
         if json_out:
