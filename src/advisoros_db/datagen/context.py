@@ -27,6 +27,8 @@ class Context:
     # Per table, per organization: attributes later tables reuse (a client's name, an
     # engagement's client) aligned with `ids`.
     attrs: dict[str, list[dict[str, list[Any]]]] = field(default_factory=dict)
+    # What a model derives once per organization and reuses for each of its buckets.
+    memo: dict[tuple[str, int], Any] = field(default_factory=dict)
 
     def rng(self, table: str, org: int = -1) -> np.random.Generator:
         """An independent stream per (seed, table, organization): one table's change keeps the rest."""
@@ -58,6 +60,17 @@ class Context:
 
     def attr(self, table: str, org: int, key: str) -> list[Any]:
         return self.attrs[table][org][key]
+
+    def parent_bytes(self, table: str, org: int) -> np.ndarray:
+        """`parents(table, org)` as an (n, 16) uint8 array (for `Uuids` columns), made once."""
+        ids = self.parents(table, org)
+        key = (f"{table}:bytes", org)
+        known = self.memo.get(key)
+        if known is None or len(known) != len(ids):
+            raw = b"".join(u.bytes for u in ids)
+            known = np.frombuffer(raw, dtype=np.uint8).reshape(len(ids), 16)
+            self.memo[key] = known
+        return known
 
 
 def org_weights(n: int, rng: np.random.Generator) -> np.ndarray:

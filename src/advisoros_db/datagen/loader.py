@@ -8,8 +8,8 @@ a tenant or reference mistake still fails the load.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, LiteralString
 
 import psycopg
@@ -56,10 +56,19 @@ class LoadResult:
     copy_seconds: float
     index_seconds: float
     bytes: int = 0  # binary COPY data sent (encoded chunks; 0 for rows dumped here)
+    frozen: set[str] = field(default_factory=set)  # the relations loaded with COPY FREEZE
 
     @property
     def rows_per_second(self) -> float:
         return self.rows / self.seconds if self.seconds else 0.0
+
+
+@dataclass(frozen=True)
+class Part:
+    """Rows bound for one relation: the loaded table itself, or one of its leaf partitions."""
+
+    target: str
+    batches: Iterable[Batch | Chunk]
 
 
 @dataclass(frozen=True)
@@ -175,7 +184,8 @@ def copy_batches(
             if progress is not None and task is not None:
                 progress.update(task, advance=n, bytes=sent)
             batch = next(it, None)
-    return rows, sent
+    # The server's own count ("COPY n"): chunks read back from files do not count their rows.
+    return (cursor.rowcount if cursor.rowcount >= 0 else rows), sent
 
 
 FREEZABLE_SQL: LiteralString = """
@@ -201,34 +211,45 @@ def load_table(
     conn: psycopg.Connection[Any],
     schema: str,
     table: str,
-    batches: Iterable[Batch | Chunk],
+    batches: Iterable[Batch | Chunk] = (),
     *,
+    parts: Sequence[Part] | None = None,
     keep_indexes: bool = False,
     progress: Progress | None = None,
     task: TaskID | None = None,
     skip_triggers: bool = False,
     freeze: bool = False,
     settings: Mapping[str, str] | None = None,
+    build_settings: Callable[[], Mapping[str, str]] | None = None,
 ) -> LoadResult:
     """COPY the batches into `table` in one transaction: all rows and constraints hold, or nothing.
+
+    `parts` send rows straight to leaf partitions of a partitioned `table` (the caller routed them
+    by the partition key; the server still checks each row against its leaf's bounds), one COPY
+    per part in order; without them, `batches` go to `table` itself.
 
     Followers (see `followers`) of a table that starts empty are filled set-based after the COPY,
     with their own indexes set aside too; otherwise their row triggers run as usual. With
     `skip_triggers` (a superuser session) foreign keys stay in place and are checked by one query
     each after the COPY (see `references`), so no lock is taken on the tables they point at.
 
-    With `freeze`, a table that may be (empty, not partitioned, no other table's foreign key
-    points at it) is truncated in the same transaction and loaded with `COPY ... FREEZE`: its rows
-    are written frozen and all-visible, so no vacuum pass rewrites them later. `settings` (such as
-    maintenance_work_mem for the index builds) hold for this transaction only.
+    With `freeze`, every target that may be (empty, not partitioned, no other table's foreign key
+    points at it: a leaf partition can be, its parent never) is truncated in the same transaction
+    and loaded with `COPY ... FREEZE`: its rows are written frozen and all-visible, so no vacuum
+    pass rewrites them later. `settings` (such as maintenance_work_mem for the index builds) hold
+    for this transaction only; `build_settings()`, asked once the rows are in, adds what is
+    decided only then (parallel maintenance workers, by how busy the machine is at that moment).
     """
+    chosen = list(parts) if parts is not None else [Part(table, batches)]
+    targets = list(dict.fromkeys(p.target for p in chosen))
     start = time.perf_counter()
     with conn.transaction():
         for name, value in (settings or {}).items():
             conn.execute("SELECT set_config(%s, %s, true)", (name, value))
-        frozen = freeze and freezable(conn, schema, table)
-        if frozen:
-            conn.execute(sql.SQL("TRUNCATE ONLY {}").format(sql.Identifier(schema, table)))
+        frozen = {t for t in targets if freeze and freezable(conn, schema, t)}
+        for target in targets:
+            if target in frozen:
+                conn.execute(sql.SQL("TRUNCATE ONLY {}").format(sql.Identifier(schema, target)))
         group = followers.followers(conn, schema, table)
         if group and not followers.is_empty(conn, schema, table):
             group = []  # rows already there: the triggers keep the followers in step
@@ -246,11 +267,22 @@ def load_table(
         followers.pause(conn, schema, table, group)
         if skip_triggers:
             references.skip_triggers(conn)
-        rows, sent = copy_batches(
-            conn, schema, table, batches, progress=progress, task=task, freeze=frozen
-        )
+        rows = sent = 0
+        for part in chosen:
+            r, b = copy_batches(
+                conn,
+                schema,
+                part.target,
+                part.batches,
+                progress=progress,
+                task=task,
+                freeze=part.target in frozen,
+            )
+            rows, sent = rows + r, sent + b
         followers.catch_up(conn, schema, table, group)
         copied = time.perf_counter()
+        for name, value in (build_settings() if build_settings else {}).items():
+            conn.execute("SELECT set_config(%s, %s, true)", (name, value))
         with translated():
             for name, refs in kept:
                 references.verify(conn, schema, name, refs)
@@ -258,4 +290,4 @@ def load_table(
                 restore(conn, schema, f.table, f_aside)
             restore(conn, schema, table, aside)
     end = time.perf_counter()
-    return LoadResult(table, rows, end - start, copied - start, end - copied, sent)
+    return LoadResult(table, rows, end - start, copied - start, end - copied, sent, frozen)
