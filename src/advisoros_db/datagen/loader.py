@@ -107,9 +107,18 @@ def set_aside(
     return SetAside(indexes, fks, keys)
 
 
-def restore(conn: psycopg.Connection[Any], schema: str, table: str, aside: SetAside) -> None:
+def restore(
+    conn: psycopg.Connection[Any],
+    schema: str,
+    table: str,
+    aside: SetAside,
+    *,
+    before_each: Callable[[], None] = lambda: None,
+) -> None:
+    """Put back what `set_aside` dropped; `before_each` runs before each build (settings)."""
     # Definitions come from pg_get_indexdef/pg_get_constraintdef of this very server.
     for name, definition in aside.keys:
+        before_each()
         conn.execute(
             sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(
                 sql.Identifier(schema, table), sql.Identifier(name)
@@ -117,8 +126,10 @@ def restore(conn: psycopg.Connection[Any], schema: str, table: str, aside: SetAs
             + sql.SQL(definition)
         )
     for _, definition in aside.indexes:
+        before_each()
         conn.execute(sql.SQL(recursive(definition)))
     for name, definition in aside.foreign_keys:
+        before_each()
         conn.execute(
             sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(
                 sql.Identifier(schema, table), sql.Identifier(name)
@@ -237,8 +248,8 @@ def load_table(
     points at it: a leaf partition can be, its parent never) is truncated in the same transaction
     and loaded with `COPY ... FREEZE`: its rows are written frozen and all-visible, so no vacuum
     pass rewrites them later. `settings` (such as maintenance_work_mem for the index builds) hold
-    for this transaction only; `build_settings()`, asked once the rows are in, adds what is
-    decided only then (parallel maintenance workers, by how busy the machine is at that moment).
+    for this transaction only; `build_settings()`, asked before each index and key build, adds
+    what is decided only then (parallel maintenance workers, by how busy the machine is).
     """
     chosen = list(parts) if parts is not None else [Part(table, batches)]
     targets = list(dict.fromkeys(p.target for p in chosen))
@@ -281,13 +292,16 @@ def load_table(
             rows, sent = rows + r, sent + b
         followers.catch_up(conn, schema, table, group)
         copied = time.perf_counter()
-        for name, value in (build_settings() if build_settings else {}).items():
-            conn.execute("SELECT set_config(%s, %s, true)", (name, value))
+
+        def tune() -> None:
+            for name, value in (build_settings() if build_settings else {}).items():
+                conn.execute("SELECT set_config(%s, %s, true)", (name, value))
+
         with translated():
             for name, refs in kept:
                 references.verify(conn, schema, name, refs)
             for f, f_aside in zip(group, asides, strict=True):
-                restore(conn, schema, f.table, f_aside)
-            restore(conn, schema, table, aside)
+                restore(conn, schema, f.table, f_aside, before_each=tune)
+            restore(conn, schema, table, aside, before_each=tune)
     end = time.perf_counter()
     return LoadResult(table, rows, end - start, copied - start, end - copied, sent, frozen)

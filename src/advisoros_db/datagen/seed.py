@@ -106,6 +106,7 @@ class SeedReport:
                     "copy_seconds": round(t.copy_seconds, 3),
                     "index_seconds": round(t.index_seconds, 3),
                     "rows_per_second": round(t.rows_per_second),
+                    "frozen_relations": len(t.frozen),
                 }
                 for t in self.tables
             ],
@@ -353,8 +354,8 @@ def maintenance_settings(connections: int) -> dict[str, str]:
 
     Each loading connection may use an eighth of the memory (at most 2 GB; at least the 64 MB
     PostgreSQL's own default) for one index sort, and the cores not already taken by the loading
-    connections as parallel sort workers. Set per transaction: the server's settings stay as they
-    were.
+    connections as parallel sort workers (each build then takes what is idle at its start, see
+    `_Busy`). Set per transaction: the server's settings stay as they were.
     """
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     per_build = max(64 << 20, min(2 << 30, memory // 8 // max(1, connections)))
