@@ -120,47 +120,58 @@ def clients(ctx: Context, org: int, n: int) -> Columns:
     }  # fmt: skip
 
 
+ENGAGEMENT_KINDS = (
+    "tax_preparation",
+    "bookkeeping",
+    "audit",
+    "advisory",
+    "payroll",
+    "cfo_services",
+)
+ENGAGEMENT_STATUSES = ("planning", "in_progress", "review", "completed", "on_hold", "cancelled")
+
+
 def engagements(ctx: Context, org: int, n: int) -> Columns:
     rng = ctx.rng("engagements", org)
     us = created(ctx, rng, n, 900)
-    ids = uuid7(us // 1000, rng)
-    client = sample(rng, ctx.parents("clients", org), n)
+    ids = Uuids(uuid7_bytes(us // 1000, rng))
+    clients = ctx.parents("clients", org)
+    client = rng.integers(0, len(clients), n)
     staff = ctx.parents("users", org)
-    kind = choice(
-        rng,
-        ("tax_preparation", "bookkeeping", "audit", "advisory", "payroll", "cfo_services"),
-        n,
-        [40, 25, 5, 12, 13, 5],
-    )
-    status = choice(
-        rng,
-        ("planning", "in_progress", "review", "completed", "on_hold", "cancelled"),
-        n,
-        [12, 33, 10, 35, 5, 5],
-    )
+    kind = chosen(rng, ENGAGEMENT_KINDS, n, [40, 25, 5, 12, 13, 5])
+    status = chosen(rng, ENGAGEMENT_STATUSES, n, [12, 33, 10, 35, 5, 5])
     start = us + rng.integers(0, 20, n) * DAY_US
     due = start + rng.integers(20, 180, n) * DAY_US
-    years = [ctx.anchor.year - int(k) for k in rng.integers(0, 4, n)]
-    ctx.keep("engagements", org, client=client)
+    ago = rng.integers(0, 4, n)
+    ctx.keep("engagements", org, client=[clients[i] for i in client.tolist()])
+    names = [
+        f"{ctx.anchor.year - a} {k.replace('_', ' ').title()}"
+        for a in range(4)
+        for k in ENGAGEMENT_KINDS
+    ]
+    r = rng.random(n)
+    flags = [
+        {"extension_filed": e, "portal_enabled": p} for e in (False, True) for p in (False, True)
+    ]
     return {
         "id": ids,
-        "organization_id": [ctx.org_ids[org]] * n,
-        "client_id": client,
-        "name": [f"{y} {k.replace('_', ' ').title()}" for y, k in zip(years, kind, strict=True)],
+        "organization_id": Pooled(np.zeros(n, dtype=np.int64), [ctx.org_ids[org]]),
+        "client_id": Uuids(ctx.parent_bytes("clients", org)[client]),
+        "name": Pooled(ago * len(ENGAGEMENT_KINDS) + kind.index, names),
         "type": kind,
         "status": status,
-        "priority": choice(rng, PRIORITY, n, [20, 55, 20, 5]),
-        "tax_year": years,
-        "start_date": [t.date() for t in timestamps(start)],
-        "due_date": [t.date() for t in timestamps(due)],
-        "completed_at": [t if s == "completed" else None for t, s in zip(timestamps(due), status, strict=True)],
-        "estimated_hours": np.round(rng.gamma(2.0, 15.0, n), 1).tolist(),
-        "fixed_fee": (rng.integers(10, 300, n) * 50).tolist(),
-        "assigned_to_id": sample(rng, staff, n),
-        "created_by_id": sample(rng, staff, n),
-        "custom_fields": [{"extension_filed": bool(r < 0.2), "portal_enabled": bool(r > 0.5)} for r in rng.random(n)],
-        "created_at": timestamps(us),
-        "updated_at": timestamps(us),
+        "priority": chosen(rng, PRIORITY, n, [20, 55, 20, 5]),
+        "tax_year": Numbers(ctx.anchor.year - ago),
+        "start_date": Micros(start),
+        "due_date": Micros(due),
+        "completed_at": Micros(due, status.index != ENGAGEMENT_STATUSES.index("completed")),
+        "estimated_hours": Numbers(np.round(rng.gamma(2.0, 15.0, n), 1)),
+        "fixed_fee": Numbers(rng.integers(10, 300, n) * 50),
+        "assigned_to_id": pooled(rng, staff, n),
+        "created_by_id": pooled(rng, staff, n),
+        "custom_fields": Pooled((r < 0.2) * 2 + (r > 0.5), flags),
+        "created_at": Micros(us),
+        "updated_at": Micros(us),
     }  # fmt: skip
 
 
