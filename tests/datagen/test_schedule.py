@@ -92,3 +92,23 @@ def test_one_connection_loads_in_order(db: PgDatabase) -> None:
     load_all(db.admin_url, ["a", "b", "c"], {"c": {"a"}}, rec, connections=1)
     assert rec.events == [(k, n) for n in ("a", "b", "c") for k in ("start", "end")]
     assert len(set(rec.backends.values())) == 1
+
+
+def test_a_load_leaves_tasks_that_run_after_ready_tables_and_before_the_end(
+    db: PgDatabase,
+) -> None:
+    order: list[str] = []
+
+    def load(conn: psycopg.Connection[Any], name: str) -> str:
+        order.append(name)
+        return name
+
+    def task(name: str) -> Any:
+        return lambda conn: order.append(f"built {name}")
+
+    def followups(name: str, _: str) -> list[Any]:
+        return [task(f"{name}.1"), task(f"{name}.2")] if name in ("a", "c") else []
+
+    load_all(db.admin_url, ["a", "b", "c"], {"c": {"a"}}, load, connections=1, followups=followups)
+    # One connection: a table that is ready goes before a task; every task runs before the end.
+    assert order == ["a", "b", "c", "built a.1", "built a.2", "built c.1", "built c.2"]

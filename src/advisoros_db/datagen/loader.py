@@ -17,13 +17,14 @@ from psycopg import sql
 from psycopg.copy import QueuedLibpqWriter
 from rich.progress import Progress, TaskID
 
-from advisoros_db.datagen import followers, references
+from advisoros_db.datagen import deferred, followers, references
 from advisoros_db.datagen.assemble import Batch
 from advisoros_db.datagen.binary import HEADER, Chunk
+from advisoros_db.datagen.deferred import recursive
 from advisoros_db.errors import translated
 
 SECONDARY_INDEXES_SQL: LiteralString = """
-SELECT i.relname, pg_get_indexdef(x.indexrelid)
+SELECT i.relname, pg_get_indexdef(x.indexrelid), x.indisunique
   FROM pg_index x
   JOIN pg_class i ON i.oid = x.indexrelid
  WHERE x.indrelid = %(rel)s::regclass
@@ -57,6 +58,8 @@ class LoadResult:
     index_seconds: float
     bytes: int = 0  # binary COPY data sent (encoded chunks; 0 for rows dumped here)
     frozen: set[str] = field(default_factory=set)  # the relations loaded with COPY FREEZE
+    # Indexes (name, definition) left to build after the load committed (`deferred`).
+    deferred: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def rows_per_second(self) -> float:
@@ -78,6 +81,15 @@ class SetAside:
     indexes: list[tuple[str, str]]
     foreign_keys: list[tuple[str, str]]
     keys: list[tuple[str, str]]
+    unique_indexes: frozenset[str] = frozenset()
+
+    def deferrable(self) -> list[tuple[str, str]]:
+        """The indexes that may be built after the load commits (the non-unique ones)."""
+        return [i for i in self.indexes if i[0] not in self.unique_indexes]
+
+    def without(self, indexes: list[tuple[str, str]]) -> SetAside:
+        kept = [i for i in self.indexes if i not in indexes]
+        return SetAside(kept, self.foreign_keys, self.keys, self.unique_indexes)
 
 
 def set_aside(
@@ -93,7 +105,9 @@ def set_aside(
     def listed(query: LiteralString) -> list[tuple[str, str]]:
         return [(r[0], r[1]) for r in conn.execute(query, {"rel": rel}).fetchall()]
 
-    indexes = [] if keep_indexes else listed(SECONDARY_INDEXES_SQL)
+    secondary = [] if keep_indexes else conn.execute(SECONDARY_INDEXES_SQL, {"rel": rel}).fetchall()
+    indexes = [(r[0], r[1]) for r in secondary]
+    unique = frozenset(r[0] for r in secondary if r[2])
     keys = [] if keep_indexes else listed(KEYS_SQL)
     fks = [] if keep_foreign_keys else listed(FOREIGN_KEYS_SQL)
     for name, _ in indexes:
@@ -104,7 +118,7 @@ def set_aside(
                 sql.Identifier(schema, table), sql.Identifier(name)
             )
         )
-    return SetAside(indexes, fks, keys)
+    return SetAside(indexes, fks, keys, unique)
 
 
 def restore(
@@ -136,15 +150,6 @@ def restore(
             )
             + sql.SQL(definition)
         )
-
-
-def recursive(index_definition: str) -> str:
-    """The definition that builds the index on every partition too.
-
-    pg_get_indexdef prints a partitioned table's index as `ON ONLY parent`, which run as is creates
-    an invalid parent index with no partition indexes, one no query can use.
-    """
-    return index_definition.replace(" ON ONLY ", " ON ", 1)
 
 
 def copy_batches(
@@ -232,6 +237,7 @@ def load_table(
     freeze: bool = False,
     settings: Mapping[str, str] | None = None,
     build_settings: Callable[[], Mapping[str, str]] | None = None,
+    defer_indexes: bool = False,
 ) -> LoadResult:
     """COPY the batches into `table` in one transaction: all rows and constraints hold, or nothing.
 
@@ -275,6 +281,10 @@ def load_table(
             )
             for f in group
         ]
+        later = aside.deferrable() if defer_indexes else []
+        if later:
+            deferred.record(conn, schema, table, later)
+            aside = aside.without(later)
         followers.pause(conn, schema, table, group)
         if skip_triggers:
             references.skip_triggers(conn)
@@ -304,4 +314,4 @@ def load_table(
                 restore(conn, schema, f.table, f_aside, before_each=tune)
             restore(conn, schema, table, aside, before_each=tune)
     end = time.perf_counter()
-    return LoadResult(table, rows, end - start, copied - start, end - copied, sent, frozen)
+    return LoadResult(table, rows, end - start, copied - start, end - copied, sent, frozen, later)

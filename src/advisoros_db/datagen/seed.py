@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
@@ -16,7 +16,7 @@ from psycopg import sql
 from rich.progress import Progress
 
 from advisoros_db import pooler
-from advisoros_db.datagen import partitions, references
+from advisoros_db.datagen import deferred, partitions, references
 from advisoros_db.datagen.assemble import Batch
 from advisoros_db.datagen.binary import Chunk
 from advisoros_db.datagen.buckets import buckets
@@ -26,7 +26,7 @@ from advisoros_db.datagen.limit import Limit, measure
 from advisoros_db.datagen.loader import LoadResult, Part, load_table
 from advisoros_db.datagen.records import ENTITY_TABLES
 from advisoros_db.datagen.scales import get_scale
-from advisoros_db.datagen.schedule import Load, load_all
+from advisoros_db.datagen.schedule import Load, Task, load_all
 from advisoros_db.datagen.workers import Pool
 from advisoros_db.errors import ConfigError
 from advisoros_db.partitioning.layout import SPECS
@@ -195,8 +195,11 @@ def seed(
     report = SeedReport(chosen.name, seed, chosen.organizations, when)
     started = time.perf_counter()
     with pooler.connect(url, autocommit=True) as conn:
+        deferred.recover(conn)  # indexes an interrupted seed left to build
         names = tables(conn, SCHEMA)
         _prepare(conn, replace, names)
+        if not keep_indexes:
+            deferred.prepare(conn)
         infos = {n: _through_registries(describe(conn, n, SCHEMA)) for n in names}
         order = load_order(infos)
         for name in order:
@@ -247,8 +250,10 @@ def seed(
                         freeze=True,
                         settings=settings,
                         build_settings=busy.build_settings,
+                        defer_indexes=not keep_indexes,
                     )
-                worker.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(SCHEMA, name)))
+                if not result.deferred:
+                    worker.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(SCHEMA, name)))
                 if progress is not None and task is not None:
                     progress.update(
                         task,
@@ -287,6 +292,7 @@ def seed(
                 after=GENERATED_FROM,
                 on_take=on_take,
                 connections=connections if skip_triggers else 1,
+                followups=partial(_builds, busy, settings),
             )
             return [results[n] for n in loaded]
 
@@ -314,6 +320,36 @@ def seed(
 
 
 PartsOf = Callable[[psycopg.Connection[Any], str], list[tuple[str, str]]]
+
+
+def _builds(busy: _Busy, settings: Mapping[str, str], name: str, result: LoadResult) -> list[Task]:
+    """The deferred index builds a committed load leaves, as tasks for free connections; the
+    last one to finish analyzes the table (expression indexes get their statistics)."""
+    left = [len(result.deferred)]
+    lock = threading.Lock()
+
+    def task(index: str, definition: str) -> Task:
+        def run(conn: psycopg.Connection[Any]) -> None:
+            with busy:
+                took = deferred.build(
+                    conn,
+                    SCHEMA,
+                    name,
+                    index,
+                    definition,
+                    settings=lambda: {**settings, **busy.build_settings()},
+                )
+            with lock:
+                result.index_seconds += took
+                result.seconds += took
+                left[0] -= 1
+                last = not left[0]
+            if last:
+                conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(SCHEMA, name)))
+
+        return run
+
+    return [task(index, definition) for index, definition in result.deferred]
 
 
 class _Busy:
