@@ -65,7 +65,7 @@ class Context:
         """`parents(table, org)` as an (n, 16) uint8 array (for `Uuids` columns), made once."""
         ids = self.parents(table, org)
         key = (f"{table}:bytes", org)
-        known = self.memo.get(key)
+        known: np.ndarray | None = self.memo.get(key)
         if known is None or len(known) != len(ids):
             raw = b"".join(u.bytes for u in ids)
             known = np.frombuffer(raw, dtype=np.uint8).reshape(len(ids), 16)
