@@ -66,14 +66,16 @@ def _generic(
     if fk is not None:
         if fk.parent == "organizations":
             return _same(ctx.org_ids[org], n)
-        parents = ctx.parents(fk.parent, org)
-        if not parents:
+        found = ctx.count(fk.parent, org)
+        if not found:
             raise ConfigError(
                 f"{info.name}.{col.name} needs rows of {fk.parent} for organization #{org}, "
                 f"and none were generated; seed {fk.parent} first or make the column nullable"
             )
-        at = rng.integers(0, len(parents), n)
-        return Uuids(ctx.parent_bytes(fk.parent, org)[at]) if t == "uuid" else Pooled(at, parents)
+        at = rng.integers(0, found, n)
+        if t == "uuid":
+            return Uuids(ctx.parent_bytes(fk.parent, org)[at])
+        return Pooled(at, ctx.parents(fk.parent, org))
     if t == "uuid":
         return Uuids(uuid7_bytes(np.full(n, int(ctx.anchor.timestamp() * 1000)), rng))
     if t in TEXT_TYPES and col.name in PROSE:

@@ -17,7 +17,7 @@ import numpy as np
 
 from advisoros_db.datagen import firm
 from advisoros_db.datagen.assemble import Frame, assemble
-from advisoros_db.datagen.binary import Chunk, Encoder, Pooled, tolist
+from advisoros_db.datagen.binary import Chunk, Encoder, Pooled
 from advisoros_db.datagen.buckets import Bucket, buckets, parse, split
 from advisoros_db.datagen.context import Context, org_weights
 from advisoros_db.datagen.introspect import TableInfo
@@ -72,7 +72,7 @@ def has_required_parents(ctx: Context, info: TableInfo, org: int) -> bool:
         if fk.parent in ("organizations", info.name):
             continue
         required = all(info.columns[c].not_null for c in fk.columns)
-        if required and not ctx.parents(fk.parent, org):
+        if required and not ctx.count(fk.parent, org):
             return False
     return True
 
@@ -90,7 +90,7 @@ def bucket_frames(
             cols = model(ctx, org, n, bucket, int(shares[: bucket.index].sum()))
             frame = assemble(ctx, info, cols, org, n)
             if remember and "id" in frame.columns:
-                ctx.remember(info.name, org, tolist(frame.column("id")))
+                ctx.remember(info.name, org, frame.column("id"))
             yield frame
 
 
@@ -120,7 +120,7 @@ def frames(
         if n:
             frame = assemble(ctx, info, cols, org, n)
             if remember and "id" in frame.columns:
-                ctx.remember(info.name, org, tolist(frame.column("id")))
+                ctx.remember(info.name, org, frame.column("id"))
             yield frame
 
 

@@ -194,7 +194,7 @@ def _entities(ctx: Context, org: int) -> tuple[list[str], np.ndarray, np.ndarray
     key = ("audit_logs:entities", org)
     known = ctx.memo.get(key)
     if known is None:
-        kinds = [k for k in ENTITY_TABLES if ctx.parents(ENTITY_TABLES[k], org)]
+        kinds = [k for k in ENTITY_TABLES if ctx.count(ENTITY_TABLES[k], org)]
         groups = [ctx.parent_bytes(ENTITY_TABLES[k], org) for k in kinds]
         sizes = np.array([len(g) for g in groups], dtype=np.int64)
         offsets = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
