@@ -106,7 +106,7 @@ class Fixed:
 
 Values = list[Any] | Pooled | Uuids | Micros | Numbers | Fixed
 # The binary wire form of the fixed-width types a `Numbers` column is sent as.
-WIRE = {
+WIRE: dict[str, np.dtype[Any]] = {
     "int2": np.dtype(">i2"),
     "int4": np.dtype(">i4"),
     "int8": np.dtype(">i8"),

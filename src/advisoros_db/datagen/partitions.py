@@ -64,8 +64,8 @@ def targets(conn: psycopg.Connection[Any], info: TableInfo, chosen: list[Bucket]
     rows = conn.execute(LEAVES_SQL, {"rel": rel}).fetchall()
     plain = {name for name, is_plain, _ in rows if is_plain}
     default = next((name for name, _, is_default in rows if is_default), None)
-    out = []
+    out: list[str] = []
     for bucket in chosen:
         leaf = default if bucket.key is None else partition_for(spec, bucket.key).name
-        out.append(leaf if leaf in plain else info.name)
+        out.append(leaf if leaf is not None and leaf in plain else info.name)
     return out

@@ -103,7 +103,8 @@ def documents(ctx: Context, org: int, n: int, bucket: Bucket, offset: int) -> Co
         words = ctx.memo[("clients:words", org)] = _first_words(client_names)
     ci = rng.integers(0, len(client_names), n)
     kind = rng.choice(len(KINDS), size=n, p=KIND_WEIGHTS)
-    year = ctx.anchor.year if bucket.key is None else int(bucket.key)  # what names show
+    # What file names show (an unknown tax year: the current one).
+    year = bucket.key if isinstance(bucket.key, int) else ctx.anchor.year
     ocr = rng.choice(len(OCR), size=n, p=np.array([80, 3, 10, 3, 4]) / 100)
     conf = np.round(rng.beta(12, 1.5, n), 3)
     read = ocr <= OCR.index("manual_review")  # completed or manual review: text extracted
@@ -199,7 +200,7 @@ def _entities(ctx: Context, org: int) -> tuple[list[str], np.ndarray, np.ndarray
         sizes = np.array([len(g) for g in groups], dtype=np.int64)
         offsets = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
         known = ctx.memo[key] = (kinds, np.concatenate(groups), offsets, sizes)
-    return known  # type: ignore[no-any-return]
+    return known
 
 
 def audit_logs(ctx: Context, org: int, n: int, bucket: Bucket, _offset: int) -> Columns:

@@ -292,7 +292,10 @@ def render(
         at = np.flatnonzero(kinds == k)
         if not len(at):
             continue
-        body, extracted = kind.render(rng, pools, [clients[i] for i in at], [years[i] for i in at])
+        rows = at.tolist()
+        body, extracted = kind.render(
+            rng, pools, [clients[i] for i in rows], [years[i] for i in rows]
+        )
         texts[at] = body
         data[at] = [("\x01" + d).encode() for d in extracted]
     return texts.tolist(), data.tolist()
