@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import psycopg
@@ -23,6 +24,15 @@ R = TypeVar("R")
 
 Load = Callable[[psycopg.Connection[Any], str], R]
 Task = Callable[[psycopg.Connection[Any]], None]
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A task a load leaves; tasks of one `group` never run at once (two index builds on one
+    partitioned table would both name their partition indexes alike, and one would fail)."""
+
+    run: Task
+    group: str = ""
 
 
 class _Run:
@@ -42,7 +52,8 @@ class _Run:
         self.taken: set[str] = set()
         self.committed: set[str] = set()
         self.failure: BaseException | None = None
-        self.tasks: deque[Task] = deque()
+        self.tasks: deque[FollowUp] = deque()
+        self.running_groups: set[str] = set()
         self.loading = 0  # loads in flight: each may still add tasks
 
     def _ready(self) -> str | None:
@@ -55,7 +66,7 @@ class _Run:
                 return name
         return None
 
-    def take(self) -> str | Task | None:
+    def take(self) -> str | FollowUp | None:
         """The first table, in order, whose parents are in, else a queued task; None once every
         table is loaded and every task taken, or one failed."""
         with self.cond:
@@ -66,14 +77,24 @@ class _Run:
                     self.loading += 1
                     self.on_take(name)
                     return name
-                if self.tasks:
-                    return self.tasks.popleft()
-                if len(self.taken) == len(self.names) and not self.loading:
+                task = next((t for t in self.tasks if t.group not in self.running_groups), None)
+                if task is not None:
+                    self.tasks.remove(task)
+                    if task.group:
+                        self.running_groups.add(task.group)
+                    return task
+                idle = not self.loading and not self.running_groups
+                if len(self.taken) == len(self.names) and idle and not self.tasks:
                     return None
                 self.cond.wait()
             return None
 
-    def done(self, name: str, tasks: list[Task]) -> None:
+    def finished(self, task: FollowUp) -> None:
+        with self.cond:
+            self.running_groups.discard(task.group)
+            self.cond.notify_all()
+
+    def done(self, name: str, tasks: list[FollowUp]) -> None:
         with self.cond:
             self.committed.add(name)
             self.loading -= 1
@@ -96,7 +117,7 @@ def load_all(
     after: Mapping[str, set[str]] | None = None,
     on_take: Callable[[str], None] = lambda _: None,
     connections: int = 2,
-    followups: Callable[[str, R], list[Task]] | None = None,
+    followups: Callable[[str, R], list[FollowUp]] | None = None,
 ) -> dict[str, R]:
     """Run `load(conn, name)` for every name on up to `connections` connections; results by name.
 
@@ -118,7 +139,8 @@ def load_all(
                         results[job] = result = load(conn, job)
                         run.done(job, followups(job, result) if followups else [])
                     else:
-                        job(conn)
+                        job.run(conn)
+                        run.finished(job)
         except BaseException as exc:  # raised below, in the caller's thread
             run.fail(exc)
 

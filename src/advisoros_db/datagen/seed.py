@@ -26,7 +26,7 @@ from advisoros_db.datagen.limit import Limit, measure
 from advisoros_db.datagen.loader import LoadResult, Part, load_table
 from advisoros_db.datagen.records import ENTITY_TABLES
 from advisoros_db.datagen.scales import get_scale
-from advisoros_db.datagen.schedule import Load, Task, load_all
+from advisoros_db.datagen.schedule import FollowUp, Load, Task, load_all
 from advisoros_db.datagen.workers import Pool
 from advisoros_db.errors import ConfigError
 from advisoros_db.partitioning.layout import SPECS
@@ -292,7 +292,9 @@ def seed(
                 after=GENERATED_FROM,
                 on_take=on_take,
                 connections=connections if skip_triggers else 1,
-                followups=partial(_builds, busy, settings),
+                followups=partial(
+                    _builds, busy, settings, {n for n, i in infos.items() if i.partitioned}
+                ),
             )
             return [results[n] for n in loaded]
 
@@ -322,7 +324,13 @@ def seed(
 PartsOf = Callable[[psycopg.Connection[Any], str], list[tuple[str, str]]]
 
 
-def _builds(busy: _Busy, settings: Mapping[str, str], name: str, result: LoadResult) -> list[Task]:
+def _builds(
+    busy: _Busy,
+    settings: Mapping[str, str],
+    partitioned: set[str],
+    name: str,
+    result: LoadResult,
+) -> list[FollowUp]:
     """The deferred index builds a committed load leaves, as tasks for free connections; the
     last one to finish analyzes the table (expression indexes get their statistics)."""
     left = [len(result.deferred)]
@@ -349,7 +357,10 @@ def _builds(busy: _Busy, settings: Mapping[str, str], name: str, result: LoadRes
 
         return run
 
-    return [task(index, definition) for index, definition in result.deferred]
+    # A partitioned table's builds one at a time (the server names their partition indexes as it
+    # goes, and two at once would choose the same names); other tables' in parallel.
+    group = name if name in partitioned else ""
+    return [FollowUp(task(index, definition), group) for index, definition in result.deferred]
 
 
 class _Busy:
