@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from advisoros_db.bench.cases import QueryCase
+from advisoros_db.bench.sampling import Sample
 from advisoros_db.schema import catalog
 
 # The hot paths the issue names; the goals (p95, ratio) are judged on these.
@@ -31,14 +32,14 @@ def group_of(query: catalog.CatalogQuery) -> str:
     return "catalog"
 
 
-def cases(sample: catalog.Sample) -> list[QueryCase]:
+def cases(sample: Sample) -> list[QueryCase]:
     return [
         QueryCase(
             name=q.name,
             group=group_of(q),
             description=q.purpose,
             sql=q.sql,
-            params=dict(q.bind(sample)),
+            params=q.bind(sample),
             index=q.index,
             hot_path=q.name in HOT_PATHS,
             prepare=False if q.custom_plan else None,
