@@ -1,5 +1,5 @@
 """The attack scene for the plan and error oracles: tests/plans' data set (four large firms and
-2,000 small ones), the attacker is the busiest firm (thousands of rows of its own in every table),
+2,000 small ones, a clone of the session's `dataset_template`), the attacker is the busiest firm (thousands of rows of its own in every table),
 the victim another large firm with one row per searchable column holding a distinctive word.
 
 Each probe is a tenant catalog query on a GIN, trigram or full-text index, with its parameter
@@ -13,7 +13,6 @@ import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -25,7 +24,6 @@ from advisoros_db.migrations import leakproof
 from advisoros_db.schema import catalog
 from tests.support import PgDatabase, PgServer, create_database, database_on, drop_database
 
-DATASET = Path(__file__).resolve().parents[1] / "plans" / "dataset.sql"
 VICTIM = "qzvictimzq"
 NOTHING = "qznothingzq"
 KEY = "qzkey"
@@ -102,15 +100,12 @@ def _plant(conn: psycopg.Connection[Any], victim: uuid.UUID) -> None:
 
 
 @pytest.fixture(scope="package")
-def scene(server: PgServer, migrated_template: str) -> Iterator[Scene]:
+def scene(server: PgServer, dataset_template: str) -> Iterator[Scene]:
     name = f"oracles_{uuid.uuid4().hex[:12]}"
-    create_database(server, name, template=migrated_template)
+    create_database(server, name, template=dataset_template)
     db = database_on(server, name)
     try:
         with psycopg.connect(db.admin_url, autocommit=True) as conn:
-            with conn.transaction():
-                conn.execute(DATASET.read_text())
-            conn.execute("VACUUM (FREEZE, ANALYZE)")
             attacker = sampling.sample(conn).organization_id
             row = conn.execute(
                 "SELECT organization_id FROM documents WHERE organization_id <> %s"
