@@ -508,22 +508,22 @@ QUERIES: tuple[CatalogQuery, ...] = (
         system=True,
     ),
     # -- full text (each expression is the index's expression, character for character)
+    # Documents: through revision 0020's SECURITY DEFINER function on the tenant-keyed index of
+    # the stored vector (the tenant is the transaction's; up to 1,000 matches, newest first).
     CatalogQuery(
         "documents.file_name_search",
         "Documents whose file name has the words (document search box).",
-        "SELECT id, file_name FROM documents WHERE organization_id = %(organization_id)s"
-        " AND to_tsvector('simple'::regconfig, file_name)"
-        " @@ plainto_tsquery('simple'::regconfig, %(q)s)",
-        "idx_documents_filename_fts",
+        "SELECT id, file_name FROM search_tenant_document_field('file_name',"
+        " plainto_tsquery('simple'::regconfig, %(q)s), 1000)",
+        "idx_documents_tenant_fts",
         _with(q="zephyr"),
     ),
     CatalogQuery(
         "documents.description_search",
         "Documents whose description matches a web-style query.",
-        "SELECT id, file_name FROM documents WHERE organization_id = %(organization_id)s"
-        " AND to_tsvector('english'::regconfig, description)"
-        " @@ websearch_to_tsquery('english'::regconfig, %(q)s)",
-        "idx_documents_description_fts",
+        "SELECT id, file_name FROM search_tenant_document_field('description',"
+        " websearch_to_tsquery('english'::regconfig, %(q)s), 1000)",
+        "idx_documents_tenant_fts",
         _with(q="depreciation schedule"),
     ),
     CatalogQuery(
