@@ -9,9 +9,12 @@ answers (ids, scores and snippets, in order) and records whether they are identi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, LiteralString
+
+import psycopg
 
 from advisoros_db.bench import plans
 from advisoros_db.bench.cases import (
@@ -23,11 +26,14 @@ from advisoros_db.bench.cases import (
     session_facts,
     time_query,
 )
+from advisoros_db.errors import AdvisorOSError
+from advisoros_db.migrations import tenant_search
 from advisoros_db.schema import catalog
 from advisoros_db.search import fulltext
 from advisoros_db.tenancy import owner_maintenance
 
 TOP = 20
+INDEX = tenant_search.INDEX
 
 # The stored vector's own definition computed per row, and the same snippet as search_text.
 _SNIPPET = (
@@ -66,6 +72,40 @@ NAIVE_FIELDS: dict[str, LiteralString] = {
         " ORDER BY id DESC LIMIT 1000"
     ),
 }
+
+
+_INDEX_NAME = re.compile(
+    r"(?:Index Scan (?:Backward )?using|Index Only Scan using|Index Scan on) (\S+)"
+)
+
+
+def inner_indexes(
+    owner: psycopg.Connection[Any], query: str, params: Mapping[str, Any], tenant: Any
+) -> list[str] | None:
+    """The indexes the statements inside a search function's call used (auto_explain of nested
+    statements, as notices), by their partitioned parent's name; None where the owner may not
+    load auto_explain (an external server's ordinary owner)."""
+    notices: list[str] = []
+
+    def keep(diag: psycopg.errors.Diagnostic) -> None:
+        notices.append(diag.message_primary or "")
+
+    owner.add_notice_handler(keep)
+    try:
+        with scoped(owner, tenant):
+            owner.execute("LOAD 'auto_explain'")
+            for setting, value in (
+                ("auto_explain.log_min_duration", "0"),
+                ("auto_explain.log_nested_statements", "on"),
+                ("auto_explain.log_level", "notice"),
+            ):
+                owner.execute("SELECT set_config(%s, %s, true)", (setting, value))
+            owner.execute(query, params).fetchall()  # type: ignore[call-overload]
+    except (psycopg.Error, AdvisorOSError):
+        return None
+    finally:
+        owner.remove_notice_handler(keep)
+    return plans.roots(owner, sorted({m for n in notices for m in _INDEX_NAME.findall(n)}))
 
 
 @dataclass(frozen=True)
@@ -107,6 +147,13 @@ class TwoPathCase:
                     answers.append(conn.execute(query, params).fetchall())  # type: ignore[call-overload]
                     result.notes[f"{prefix}{side}_plan"] = plans.summary(conn, query, params)
             result.notes[f"{prefix}answers_match"] = answers[0] == answers[1]
+        # The application role's plan is a Function Scan; what the function's own query used,
+        # seen by the owner through auto_explain in the same tenant, is the index it relies on.
+        inner = inner_indexes(sides.owner_optimized, optimized_sql, params, sides.organization_id)
+        if inner is not None:
+            result.notes["optimized_plan"] = {**result.notes["optimized_plan"], "indexes": inner}
+            result.notes["expected_index"] = INDEX
+            result.notes["uses_expected_index"] = INDEX in inner
         result.notes["optimized_sql"] = optimized_sql
         result.notes["naive_sql"] = self.naive_sql
         return result
