@@ -61,7 +61,8 @@ def _document(conn: psycopg.Connection[Any], org: uuid.UUID, **values: Any) -> u
     defaults = {"file_name": "upload.pdf", "description": None, "extracted_text": None}
     row = {**defaults, "tax_year": 2024, **values}
     names = ", ".join(dict.fromkeys(columns))
-    placeholders = ", ".join(f"%({c})s" for c in dict.fromkeys(columns))
+    casts = {"search_vector": "::tsvector", "tax_year": "::smallint"}
+    placeholders = ", ".join(f"%({c})s{casts.get(c, '')}" for c in dict.fromkeys(columns))
     inserted = conn.execute(
         f"INSERT INTO documents (organization_id, client_id, uploaded_by, file_url, file_type,"  # type: ignore[arg-type]
         f" {names}) SELECT organization_id, client_id, uploaded_by, 's3://x', 'pdf', {placeholders}"
