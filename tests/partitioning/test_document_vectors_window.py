@@ -40,7 +40,8 @@ def _found(admin: psycopg.Connection[Any], org: uuid.UUID) -> set[uuid.UUID]:
     with admin.transaction():
         admin.execute("SELECT set_config('app.organization_id', %s, true)", (str(org),))
         rows = admin.execute(
-            "SELECT id FROM search_tenant_document_field('description', %s::tsquery, 10)", (WORD,)
+            "SELECT id FROM search_tenant_document_field('description', to_tsquery('english', %s), 10)",
+            (WORD,),
         ).fetchall()
     return {r[0] for r in rows}
 

@@ -133,7 +133,7 @@ def test_a_new_partition_keeps_the_rows_it_takes_from_the_default_and_the_trigge
         assert conn.execute(_STALE).fetchone() == (0,)
         conn.execute("SELECT set_config('app.organization_id', %s, true)", (str(org),))
         found = conn.execute(
-            "SELECT id FROM search_tenant_document_field('description', %s::tsquery, 10)",
+            "SELECT id FROM search_tenant_document_field('description', to_tsquery('english', %s), 10)",
             (WORD,),
         ).fetchall()
         assert {r[0] for r in found} == {early, late}
