@@ -5,7 +5,10 @@ candidate's vector from its text.
 The vector: file name A (dots and underscores split, as before), description B, extracted text C,
 all `english`; the extracted text only up to `TEXT_CHARS` characters, so a long OCR result costs a
 bounded vector on every write and a bounded vector to rank (the semantic search's chunks cover the
-whole text). `advisoros_document_vector(file_name, description, extracted_text)` is the one
+whole text); a huge OCR result can no longer exceed the 1 MB a tsvector holds (only a file name
+and a description near their 512 KiB bounds of revision 0007, both of distinct words, still
+could: that write fails with PostgreSQL's own error, on the writer's row alone).
+`advisoros_document_vector(file_name, description, extracted_text)` is the one
 definition: an IMMUTABLE SQL-standard function (parsed when created, so no caller's search_path
 can change what it calls, and inlined where it is used).
 
