@@ -100,7 +100,7 @@ def inner_indexes(
                 ("auto_explain.log_level", "notice"),
             ):
                 owner.execute("SELECT set_config(%s, %s, true)", (setting, value))
-            owner.execute(query, params).fetchall()  # type: ignore[call-overload]
+            owner.execute(query, params).fetchall()
     except (psycopg.Error, AdvisorOSError):
         return None
     finally:
@@ -144,7 +144,7 @@ class TwoPathCase:
                     if not prefix:
                         result.notes.setdefault("session", {})[side] = session_facts(conn)
                     setattr(result, prefix + side, time_query(conn, query, params, spend))
-                    answers.append(conn.execute(query, params).fetchall())  # type: ignore[call-overload]
+                    answers.append(conn.execute(query, params).fetchall())
                     result.notes[f"{prefix}{side}_plan"] = plans.summary(conn, query, params)
             result.notes[f"{prefix}answers_match"] = answers[0] == answers[1]
         # The application role's plan is a Function Scan; what the function's own query used,
