@@ -1,6 +1,7 @@
 """The plan a SECURITY DEFINER search function's own query gets: EXPLAIN of the call shows only a
 Function Scan, so `auto_explain` (nested statements, as notices) reports the inner plans, run as
-the owner inside the tenant (the function's query runs as its owner whoever calls it)."""
+the owner inside the tenant (the function's query runs as its owner whoever calls it). Logged as
+WARNINGs: a function may silence notices (`SET client_min_messages = warning`)."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ def inner_indexes(
         for setting, value in (
             ("auto_explain.log_min_duration", "0"),
             ("auto_explain.log_nested_statements", "on"),
-            ("auto_explain.log_level", "notice"),
+            ("auto_explain.log_level", "warning"),
             ("app.organization_id", str(org)),
         ):
             conn.execute("SELECT set_config(%s, %s, false)", (setting, value))

@@ -21,6 +21,7 @@ from advisoros_db.schema import catalog, indexes
 from advisoros_db.search import fulltext
 from advisoros_db.search.connections import connect
 from advisoros_db.tenancy.context import apply_tenant
+from tests.plans.function_plans import inner_indexes
 from tests.support import PgDatabase, PgServer, create_database, database_on, drop_database
 
 DATASET = Path(__file__).resolve().parents[1] / "plans" / "dataset.sql"
@@ -245,23 +246,13 @@ def test_the_functions_own_query_runs_on_the_tenant_keyed_index(
 ) -> None:
     org = _org(populated)
     # auto_explain shows the plan the function's own query gets (as its owner, with this call's
-    # values): the tenant-keyed GIN index, never the tenant's whole organization_id range.
-    notices: list[str] = []
-    with psycopg.connect(populated.admin_url) as conn:
-        conn.add_notice_handler(lambda diag: notices.append(diag.message_primary or ""))
-        conn.execute("LOAD 'auto_explain'")
-        for setting, value in (
-            ("auto_explain.log_min_duration", "0"),
-            ("auto_explain.log_nested_statements", "on"),
-            ("auto_explain.log_level", "notice"),
-        ):
-            conn.execute("SELECT set_config(%s, %s, false)", (setting, value))
-        conn.execute("SELECT set_config('app.organization_id', %s, false)", (str(org),))
-        # (The data set's Zephyr letters are all deleted in this firm: receipts are live.)
-        rows = conn.execute(f"SELECT * FROM {call}", {"q": "receipt upload"}).fetchall()  # type: ignore[arg-type]
+    # values): the tenant-keyed GIN index, never the tenant's whole organization_id range. (The
+    # data set's Zephyr letters are all deleted in this firm: receipts are live.)
+    used, rows = inner_indexes(
+        populated.admin_url, f"SELECT * FROM {call}", {"q": "receipt upload"}, org
+    )
     assert rows
-    inner = [n for n in notices if "public.documents" in n]
-    assert inner and tenant_search.INDEX in inner[0], notices
+    assert used == {tenant_search.INDEX}, used
 
 
 def _state(db: PgDatabase) -> dict[str, Any]:

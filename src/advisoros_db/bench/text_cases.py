@@ -97,7 +97,7 @@ def inner_indexes(
             for setting, value in (
                 ("auto_explain.log_min_duration", "0"),
                 ("auto_explain.log_nested_statements", "on"),
-                ("auto_explain.log_level", "notice"),
+                ("auto_explain.log_level", "warning"),
             ):
                 owner.execute("SELECT set_config(%s, %s, true)", (setting, value))
             owner.execute(query, params).fetchall()
