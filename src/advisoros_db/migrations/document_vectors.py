@@ -114,14 +114,19 @@ SET enable_seqscan = off
 AS $fn$
 {guard("document search")}  -- EXECUTE plans with this call's values; the plan is a lookup in this tenant's keys of the
   -- tenant-keyed GIN index (TENANT_ONLY_BY_KEYS).
+  -- The deleted filter stays outside the OFFSET 0 fence: inside, it would let the planner read a
+  -- partial index on live documents (every tenant's) instead.
   RETURN QUERY EXECUTE $q$
-    SELECT d.id, ts_rank_cd(d.{COLUMN}, $2) + ts_rank_cd({D_SIMPLE}, $3) AS score
-    FROM public.documents d
-    WHERE (d.organization_id = $1) IS TRUE
-      AND d.deleted_at IS NULL
-      AND {D_KEYS} @@ public.advisoros_tenant_tsquery($1, $2, $3)
-      AND (d.{COLUMN} @@ $2 OR {D_SIMPLE} @@ $3)
-    ORDER BY score DESC, d.id
+    SELECT m.id, m.score FROM (
+      SELECT d.id, d.deleted_at,
+             ts_rank_cd(d.{COLUMN}, $2) + ts_rank_cd({D_SIMPLE}, $3) AS score
+      FROM public.documents d
+      WHERE (d.organization_id = $1) IS TRUE
+        AND {D_KEYS} @@ public.advisoros_tenant_tsquery($1, $2, $3)
+        AND (d.{COLUMN} @@ $2 OR {D_SIMPLE} @@ $3)
+      OFFSET 0) m
+    WHERE m.deleted_at IS NULL
+    ORDER BY m.score DESC, m.id
     LIMIT $4
   $q$ USING tenant, english, simple, max_rows;
 END
