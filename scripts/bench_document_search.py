@@ -42,7 +42,7 @@ from advisoros_db.tenancy import APP_ROLE
 from advisoros_db.tenancy.context import apply_tenant
 from advisoros_db.urls import with_database
 
-BEFORE = "0019_write_cost_audit_chain"
+BEFORE = "0020_writes_audit_stamp"
 # search_text's documents statement at 0019 (main before revision 0020), character for character.
 RANKED_0019: LiteralString = (
     "SELECT d.id, d.file_name, m.score,"

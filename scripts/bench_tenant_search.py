@@ -21,6 +21,7 @@ import psycopg
 from psycopg import sql
 
 from advisoros_db import migrations
+from advisoros_db.bench import sampling
 from advisoros_db.schema import catalog
 from advisoros_db.search import fulltext
 from advisoros_db.tenancy.context import apply_tenant
@@ -54,7 +55,7 @@ def run(admin_url: str, app_url: str, runs: int) -> dict[str, Any]:
             with conn.transaction():
                 conn.execute(DATASET.read_text())
             conn.execute("VACUUM (FREEZE, ANALYZE)")
-            sample = catalog.sample(conn)
+            sample = sampling.sample(conn)
         queries = [
             q
             for q in catalog.QUERIES

@@ -1,6 +1,6 @@
-"""Revision 0020's stored document vector through a conversion's rollback window: documents
+"""Revision 0021's stored document vector through a conversion's rollback window: documents
 converted online before the upgrade, so the plain copy (`documents_old`) is still mirrored when
-0020 runs. Both sides get the column, the trigger (firing always) and the tenant-keyed index; a
+0021 runs. Both sides get the column, the trigger (firing always) and the tenant-keyed index; a
 write reaches the plain side with its vector; rollback puts the plain table back with a working
 search; converting again and finalizing leaves the models' schema."""
 

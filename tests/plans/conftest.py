@@ -10,7 +10,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from advisoros_db.schema import catalog
+from advisoros_db.bench.sampling import Sample, sample
 from tests.support import PgDatabase, PgServer, create_database, database_on, drop_database
 
 DATASET = Path(__file__).with_name("dataset.sql")
@@ -35,6 +35,6 @@ def plan_db(server: PgServer, migrated_template: str) -> Iterator[PgDatabase]:
 
 
 @pytest.fixture(scope="package")
-def plan_sample(plan_db: PgDatabase) -> catalog.Sample:
+def plan_sample(plan_db: PgDatabase) -> Sample:
     with psycopg.connect(plan_db.admin_url) as conn:
-        return catalog.sample(conn)
+        return sample(conn)

@@ -10,6 +10,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from advisoros_db.bench.sampling import Sample
 from advisoros_db.schema import catalog, indexes
 from advisoros_db.tenancy.context import apply_tenant
 from tests.plans.function_plans import inner_indexes, through_function
@@ -29,7 +30,7 @@ def _index_names(node: dict[str, Any]) -> Iterator[str]:
 
 
 def _indexes_used(
-    conn: psycopg.Connection[Any], query: catalog.CatalogQuery, sample: catalog.Sample
+    conn: psycopg.Connection[Any], query: catalog.CatalogQuery, sample: Sample
 ) -> set[str]:
     # Parameters are bound server-side, as the application sends them.
     [[plan]] = conn.execute("EXPLAIN (FORMAT JSON) " + query.sql, query.bind(sample)).fetchall()
@@ -47,7 +48,7 @@ _THROUGH_FUNCTION = [q for q in catalog.QUERIES if through_function(q.sql)]
     "query", [q for q in catalog.QUERIES if q not in _THROUGH_FUNCTION], ids=lambda q: q.name
 )
 def test_query_uses_its_index(
-    query: catalog.CatalogQuery, plan_db: PgDatabase, plan_sample: catalog.Sample
+    query: catalog.CatalogQuery, plan_db: PgDatabase, plan_sample: Sample
 ) -> None:
     with psycopg.connect(plan_db.admin_url) as conn:
         used = _indexes_used(conn, query, plan_sample)
@@ -81,7 +82,7 @@ def test_the_split_covers_every_gin_and_full_text_tenant_query() -> None:
 
 @pytest.mark.parametrize("query", _INDEXED_QUERIES, ids=lambda q: q.name)
 def test_tenant_query_uses_its_index_under_row_level_security(
-    query: catalog.CatalogQuery, plan_db: PgDatabase, plan_sample: catalog.Sample
+    query: catalog.CatalogQuery, plan_db: PgDatabase, plan_sample: Sample
 ) -> None:
     with psycopg.connect(plan_db.app_url) as conn, conn.transaction():
         apply_tenant(conn, plan_sample.organization_id)
@@ -98,7 +99,7 @@ _ORG_LEADING = (
 
 @pytest.mark.parametrize("query", _SEARCH_QUERIES, ids=lambda q: q.name)
 def test_search_query_reads_only_the_tenant_under_row_level_security(
-    query: catalog.CatalogQuery, plan_db: PgDatabase, plan_sample: catalog.Sample
+    query: catalog.CatalogQuery, plan_db: PgDatabase, plan_sample: Sample
 ) -> None:
     with psycopg.connect(plan_db.app_url) as conn, conn.transaction():
         apply_tenant(conn, plan_sample.organization_id)
@@ -110,12 +111,12 @@ def test_search_query_reads_only_the_tenant_under_row_level_security(
     assert used and leading == used, f"{query.name} planned with {sorted(used) or 'no index'}"
 
 
-# Revision 0020's document searches answer through a SECURITY DEFINER function: the application
+# Revision 0021's document searches answer through a SECURITY DEFINER function: the application
 # role's plan is a Function Scan whoever calls it, and the function's own query (run as its owner,
 # inside the caller's tenant) is what must use the index: the tenant-keyed GIN index.
 @pytest.mark.parametrize("query", _THROUGH_FUNCTION, ids=lambda q: q.name)
 def test_a_search_through_a_function_runs_on_its_index_and_answers_the_app_role(
-    query: catalog.CatalogQuery, plan_db: PgDatabase, plan_sample: catalog.Sample
+    query: catalog.CatalogQuery, plan_db: PgDatabase, plan_sample: Sample
 ) -> None:
     used, rows = inner_indexes(
         plan_db.admin_url, query.sql, query.bind(plan_sample), plan_sample.organization_id

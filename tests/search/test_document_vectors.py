@@ -1,4 +1,4 @@
-"""Revision 0020_fts_document_vectors on a populated database (tests/plans' data set): the stored,
+"""Revision 0021_fts_document_vectors on a populated database (tests/plans' data set): the stored,
 weighted document vector is kept by the database on every path a row can take (the application's
 writes, a bulk load under the replica role, a partition created over default-partition rows), the
 search functions read it on the tenant-keyed index, the catalog's per-column searches answer
@@ -16,6 +16,7 @@ import psycopg
 import pytest
 
 from advisoros_db import migrations
+from advisoros_db.bench import sampling
 from advisoros_db.migrations import document_vectors, tenant_search
 from advisoros_db.schema import catalog, indexes
 from advisoros_db.search import fulltext
@@ -25,8 +26,8 @@ from tests.plans.function_plans import inner_indexes
 from tests.support import PgDatabase, PgServer, create_database, database_on, drop_database
 
 DATASET = Path(__file__).resolve().parents[1] / "plans" / "dataset.sql"
-REVISION = "0020_fts_document_vectors"
-BEFORE = "0019_write_cost_audit_chain"
+REVISION = "0021_fts_document_vectors"
+BEFORE = "0020_writes_audit_stamp"
 WORD = "qzinvoicezq"
 DROPPED = sorted(name for name, _ in document_vectors.DROPPED)
 
@@ -53,7 +54,7 @@ def populated(server: PgServer, migrated_template: str) -> Iterator[PgDatabase]:
 
 def _org(db: PgDatabase) -> uuid.UUID:
     with psycopg.connect(db.admin_url) as conn:
-        return catalog.sample(conn).organization_id
+        return sampling.sample(conn).organization_id
 
 
 def _document(conn: psycopg.Connection[Any], org: uuid.UUID, **values: Any) -> uuid.UUID:
@@ -302,9 +303,9 @@ def _answers(db: PgDatabase, org: uuid.UUID) -> list[Any]:
     return [ranked, pages]
 
 
-def _sample(db: PgDatabase) -> catalog.Sample:
+def _sample(db: PgDatabase) -> sampling.Sample:
     with psycopg.connect(db.admin_url) as conn:
-        return catalog.sample(conn)
+        return sampling.sample(conn)
 
 
 def test_down_and_up_on_a_populated_database(populated: PgDatabase) -> None:

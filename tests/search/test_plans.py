@@ -275,7 +275,7 @@ def test_migration_and_library_agree(db: PgDatabase) -> None:
 
     revision = importlib.import_module("advisoros_db.migrations.versions.0006_vector_indexes")
     assert revision.HNSW_INDEX == HNSW
-    # The frozen copies of revision 0006's document index agree (0020 drops it, its downgrade
+    # The frozen copies of revision 0006's document index agree (0021 drops it, its downgrade
     # builds it again from document_vectors.DROPPED), and 0010's vector is the same expression.
     dropped = dict(document_vectors.DROPPED)
     assert dropped[revision.FTS_INDEX] == revision.FTS_DEFINITION

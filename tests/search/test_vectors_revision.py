@@ -14,6 +14,7 @@ import psycopg
 import pytest
 
 from advisoros_db import migrations
+from advisoros_db.bench import sampling
 from advisoros_db.migrations import tenant_text_search
 from advisoros_db.schema import catalog, indexes
 from advisoros_db.search import fulltext
@@ -42,9 +43,9 @@ def populated(server: PgServer, migrated_template: str) -> Iterator[PgDatabase]:
         drop_database(server, name)
 
 
-def _sample(db: PgDatabase) -> catalog.Sample:
+def _sample(db: PgDatabase) -> sampling.Sample:
     with psycopg.connect(db.admin_url) as conn:
-        return catalog.sample(conn)
+        return sampling.sample(conn)
 
 
 def _plant(db: PgDatabase, org: uuid.UUID) -> tuple[uuid.UUID, uuid.UUID]:

@@ -20,6 +20,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from advisoros_db.bench import sampling
 from advisoros_db.migrations import leakproof
 from advisoros_db.schema import catalog
 from tests.support import PgDatabase, PgServer, create_database, database_on, drop_database
@@ -29,7 +30,7 @@ VICTIM = "qzvictimzq"
 NOTHING = "qznothingzq"
 KEY = "qzkey"
 
-# Revision 0020's document searches answer through search_tenant_document_field(field, ...).
+# Revision 0021's document searches answer through search_tenant_document_field(field, ...).
 _FIELD = re.compile(r"FROM search_tenant_document_field\('(\w+)'")
 _OPERATORS = (
     "@>",
@@ -67,7 +68,7 @@ def column_of(query: catalog.CatalogQuery) -> tuple[str, str]:
 
 def params(query: catalog.CatalogQuery, attacker: uuid.UUID, word: str) -> dict[str, Any]:
     """The probe's parameters, searching for `word` in the attacker's own tenant."""
-    bound = dict(query.params(_sample(attacker)))
+    bound = query.bind({"organization_id": attacker, "before": catalog.PAGE_START})
     for name in bound:
         if name == "match":
             bound[name] = f'{{"{KEY}": "{word}"}}'
@@ -78,11 +79,6 @@ def params(query: catalog.CatalogQuery, attacker: uuid.UUID, word: str) -> dict[
         elif name == "pattern":
             bound[name] = f"%{word}%"
     return bound
-
-
-def _sample(org: uuid.UUID) -> catalog.Sample:
-    nil = uuid.UUID(int=0)
-    return catalog.Sample(org, nil, nil, nil, nil, "", nil, "")
 
 
 def _plant(conn: psycopg.Connection[Any], victim: uuid.UUID) -> None:
@@ -127,7 +123,7 @@ def scene(server: PgServer, migrated_template: str) -> Iterator[Scene]:
             with conn.transaction():
                 conn.execute(DATASET.read_text())
             conn.execute("VACUUM (FREEZE, ANALYZE)")
-            attacker = catalog.sample(conn).organization_id
+            attacker = sampling.sample(conn).organization_id
             row = conn.execute(
                 "SELECT organization_id FROM documents WHERE organization_id <> %s"
                 " GROUP BY 1 ORDER BY count(*) DESC LIMIT 1",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from advisoros_db.bench import text_cases
 from advisoros_db.bench.cases import CustomCase, QueryCase
+from advisoros_db.bench.sampling import Sample
 from advisoros_db.schema import catalog
 
 # The hot paths the issue names; the goals (p95, ratio) are judged on these.
@@ -32,9 +33,9 @@ def group_of(query: catalog.CatalogQuery) -> str:
     return "catalog"
 
 
-def cases(sample: catalog.Sample) -> list[QueryCase | CustomCase]:
+def cases(sample: Sample) -> list[QueryCase | CustomCase]:
     return [
-        # Revision 0020's document searches run through a search function on the optimized side
+        # Revision 0021's document searches run through a search function on the optimized side
         # and as the per-row query they were on the naive side.
         text_cases.field_case(q, sample)
         if q.name in text_cases.NAIVE_FIELDS
@@ -43,7 +44,7 @@ def cases(sample: catalog.Sample) -> list[QueryCase | CustomCase]:
             group=group_of(q),
             description=q.purpose,
             sql=q.sql,
-            params=dict(q.bind(sample)),
+            params=q.bind(sample),
             index=q.index,
             hot_path=q.name in HOT_PATHS,
             prepare=False if q.custom_plan else None,

@@ -1,6 +1,6 @@
 """Document full-text cases as the application runs them, next to what an untuned schema runs.
 
-The optimized side searches through revision 0020's SECURITY DEFINER functions on the
+The optimized side searches through revision 0021's SECURITY DEFINER functions on the
 tenant-keyed index of the stored vector: ranked search is `search_text`'s own statement
 (`search_tenant_documents`, then a snippet for each of the top 20 only), the catalog's per-column
 searches are `search_tenant_document_field`. The naive side computes the same answers from each of
@@ -26,6 +26,7 @@ from advisoros_db.bench.cases import (
     session_facts,
     time_query,
 )
+from advisoros_db.bench.sampling import Sample
 from advisoros_db.errors import AdvisorOSError
 from advisoros_db.migrations import tenant_search
 from advisoros_db.schema import catalog
@@ -56,7 +57,7 @@ NAIVE_RANKED: LiteralString = (
     " ORDER BY score DESC, d.id LIMIT %(k)s"
 )
 
-# What the catalog's per-column document searches were before revision 0020, in the order and
+# What the catalog's per-column document searches were before revision 0021, in the order and
 # bound the function answers them.
 NAIVE_FIELDS: dict[str, LiteralString] = {
     "documents.file_name_search": (
@@ -162,10 +163,15 @@ class TwoPathCase:
         return CustomCase(self.name, "full text", self.description, self.measure)
 
 
-def field_case(query: catalog.CatalogQuery, sample: catalog.Sample) -> CustomCase:
+def field_case(query: catalog.CatalogQuery, sample: Sample) -> CustomCase:
     """A catalog query that answers through `search_tenant_document_field`."""
     return TwoPathCase(
-        query.name, query.purpose, NAIVE_FIELDS[query.name], dict(query.bind(sample)), query.sql
+        query.name,
+        query.purpose,
+        NAIVE_FIELDS[query.name],
+        # The function takes the tenant from the transaction; the per-row SQL names it.
+        {**query.bind(sample), "organization_id": sample.organization_id},
+        query.sql,
     ).case()
 
 

@@ -1,4 +1,4 @@
-"""Revision 0020's work: documents get a stored, weighted `search_vector` kept by the database,
+"""Revision 0021's work: documents get a stored, weighted `search_vector` kept by the database,
 a tenant-keyed GIN index on it, and their search functions read it instead of computing each
 candidate's vector from its text.
 
@@ -105,7 +105,7 @@ D_SIMPLE = _qualified(SIMPLE)
 #
 # $1 tenant, $2 english query, $3 simple query, $4 max_rows. Match and rank read the stored vector;
 # only the file name's short `simple` vector is computed per candidate.
-SEARCH_SQL_0020 = f"""
+SEARCH_SQL_0021 = f"""
 CREATE OR REPLACE FUNCTION search_tenant_documents(english tsquery, simple tsquery, max_rows integer)
 RETURNS TABLE (id uuid, score real)
 LANGUAGE plpgsql STABLE SECURITY DEFINER ROWS 20
@@ -246,7 +246,7 @@ def install(conn: ddl.Conn) -> None:
         _index(conn, INDEX, table, suffix, "USING gin (" + KEYS + ")")
     revision_steps.refresh_mirror(conn, DOCUMENTS.table)
     for statement in (
-        SEARCH_SQL_0020,
+        SEARCH_SQL_0021,
         FIELD_SQL,
         f"REVOKE ALL ON FUNCTION {FIELD_FUNCTION} FROM PUBLIC",
         f"GRANT EXECUTE ON FUNCTION {FIELD_FUNCTION} TO advisoros_app",

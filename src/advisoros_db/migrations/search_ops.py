@@ -1,4 +1,4 @@
-"""Revision 0020's document search vector as Alembic operations (`op.install_document_vectors`,
+"""Revision 0021's document search vector as Alembic operations (`op.install_document_vectors`,
 `op.drop_document_vectors`), registered once; the work is
 `advisoros_db.migrations.document_vectors`. Importing registers them."""
 

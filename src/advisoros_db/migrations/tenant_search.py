@@ -39,7 +39,7 @@ HELPERS: tuple[LiteralString, ...] = (
 )
 
 # Frozen copy of revision 0006's document index expression, which this function matched until
-# revision 0020 (a stored vector since); the search tests compare the frozen copies.
+# revision 0021 (a stored vector since); the search tests compare the frozen copies.
 ENGLISH: LiteralString = (
     "(setweight(to_tsvector('english'::regconfig, translate(d.file_name, '._', '  ')), 'A')"
     " || setweight(to_tsvector('english'::regconfig, COALESCE(d.extracted_text, '')), 'B'))"

@@ -1,7 +1,7 @@
 """Search's indexes, declared so `check` compares them: the default embedding model's HNSW index
 (revision 0006_vector_indexes; 0014 rebuilds the graph denser), the tenant-keyed index on
-documents' stored vector (revision 0020_fts_document_vectors; 0010 built it on vectors computed
-from the text, 0020 also dropped 0006's all-tenant document index), and the tenant-keyed indexes
+documents' stored vector (revision 0021_fts_document_vectors; 0010 built it on vectors computed
+from the text, 0021 also dropped 0006's all-tenant document index), and the tenant-keyed indexes
 on clients', tasks' and notes' stored vectors (revision 0015_iso_search_vectors_pages). The search
 functions spell the same expressions (tests/search/test_plans.py holds them together)."""
 
@@ -30,7 +30,7 @@ EMBEDDINGS_HNSW = Index(
     postgresql_where=text("model = 'multilingual-e5-small'"),
 )
 
-# The stored, weighted vector (revision 0020, advisoros_db.migrations.document_vectors) and the
+# The stored, weighted vector (revision 0021, advisoros_db.migrations.document_vectors) and the
 # file name's 'simple' one, as lexemes keyed by the row's organization
 # (advisoros_db.migrations.tenant_search): a lookup only ever touches one tenant's keys.
 DOCUMENTS_TENANT_FTS = Index(

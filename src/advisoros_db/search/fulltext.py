@@ -50,7 +50,7 @@ class Target:
 
 
 # Titles weigh A, bodies B: a file named "Q4 2023 Form 941.pdf" outranks a letter that mentions
-# Form 941 once. Documents match their stored, weighted `search_vector` (revision 0020: file name A,
+# Form 941 once. Documents match their stored, weighted `search_vector` (revision 0021: file name A,
 # dots and underscores split so "941.pdf" or "2023_W2_Harbor.pdf" yield their words; description
 # B; the first TEXT_CHARS characters of the extracted text C) and the file name's `simple` vector.
 # A snippet is cut from the description and that same part of the text.
@@ -163,7 +163,7 @@ def _query(target: Target, mode: Literal["websearch", "prefix"]) -> sql.Composed
 
 
 # Documents go through the SECURITY DEFINER `search_tenant_documents` (revision 0010, on the
-# stored vector since 0020): under row-level security no GIN index can serve `@@` for the
+# stored vector since 0021): under row-level security no GIN index can serve `@@` for the
 # application role, and a plain GIN index would read other tenants' entries; the function uses a
 # tenant-keyed one and takes the tenant from the transaction's setting
 # (advisoros_db.migrations.tenant_search, document_vectors). Only the `k` rows it returns are

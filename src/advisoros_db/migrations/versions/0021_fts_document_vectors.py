@@ -10,8 +10,8 @@ dropped. The column is filled in one rewrite of documents (ACCESS EXCLUSIVE mean
 Downgrade restores revision 0010's function and index and the three dropped indexes
 (advisoros_db.migrations.document_vectors explains the design).
 
-Revision ID: 0020_fts_document_vectors
-Revises: 0019_write_cost_audit_chain
+Revision ID: 0021_fts_document_vectors
+Revises: 0020_writes_audit_stamp
 Create Date: 2026-12-05
 """
 
@@ -24,8 +24,8 @@ from alembic import context
 
 from advisoros_db.migrations import op, tenant_search
 
-revision: str = "0020_fts_document_vectors"
-down_revision: str | None = "0019_write_cost_audit_chain"
+revision: str = "0021_fts_document_vectors"
+down_revision: str | None = "0020_writes_audit_stamp"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -37,7 +37,7 @@ def upgrade() -> None:
     op.install_document_vectors()
     if not context.is_offline_mode() and not tenant_search.bypasses_row_security(op.get_bind()):
         log.warning(
-            "0020_fts_document_vectors: the migrating role is neither a superuser nor BYPASSRLS, "
+            "0021_fts_document_vectors: the migrating role is neither a superuser nor BYPASSRLS, "
             "so the document search functions (which run as this role) are held to the FORCE "
             "ROW LEVEL SECURITY policy and cannot use %s: search stays correct but scans the "
             "tenant's documents. See docs/search.md, 'Tenant-keyed index'.",
