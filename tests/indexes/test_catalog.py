@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import UniqueConstraint
 
-from advisoros_db.schema import catalog, indexes
+from advisoros_db.schema import catalog, indexes, search_indexes
 from advisoros_db.schema.base import Base
 
 REPORT_NAMES = {
@@ -44,7 +44,12 @@ def _tenant_keys() -> set[str]:
 
 
 def test_every_catalog_query_names_a_0003_index_or_a_tenant_key() -> None:
-    unknown = sorted({q.index for q in catalog.QUERIES} - set(indexes.by_name()) - _tenant_keys())
+    unknown = sorted(
+        {q.index for q in catalog.QUERIES}
+        - set(indexes.by_name())
+        - _tenant_keys()
+        - set(indexes.REPLACED_BY_DOCUMENT_VECTOR.values())
+    )
     assert not unknown
 
 
@@ -52,6 +57,12 @@ def test_every_replaced_index_has_its_replacement_in_the_catalog() -> None:
     assert set(indexes.REPLACED_BY_PAGES) & set(indexes.by_name()) == set()
     assert set(indexes.REPLACED_BY_PAGES.values()) <= {q.index for q in catalog.QUERIES}
     assert set(indexes.REPLACED_BY_PAGES.values()) <= _tenant_keys()
+    replaced = indexes.REPLACED_BY_DOCUMENT_VECTOR
+    assert set(replaced) & set(indexes.by_name()) == set()
+    assert set(replaced.values()) == {search_indexes.DOCUMENTS_TENANT_FTS.name}
+    assert {q.index for q in catalog.QUERIES if q.name.startswith("documents.")} >= set(
+        replaced.values()
+    )
 
 
 def test_catalog_names_are_unique() -> None:
@@ -64,13 +75,14 @@ def test_counts_per_kind_are_at_least_the_reports() -> None:
     assert counts[indexes.IndexKind.COMPOSITE] >= 12
     assert counts[indexes.IndexKind.PARTIAL] >= 14
     assert counts[indexes.IndexKind.GIN] + len(indexes.REPLACED_BY_PAGES) >= 18
-    assert counts[indexes.IndexKind.FULL_TEXT] >= 11
+    assert counts[indexes.IndexKind.FULL_TEXT] + len(indexes.REPLACED_BY_DOCUMENT_VECTOR) >= 11
     assert counts[indexes.IndexKind.COVERING] >= 3
     assert counts[indexes.IndexKind.UNIQUE_PARTIAL] >= 2
 
 
 def test_the_reports_names_are_all_declared_or_replaced() -> None:
-    assert sorted(REPORT_NAMES - set(indexes.by_name()) - set(indexes.REPLACED_BY_PAGES)) == []
+    replaced = set(indexes.REPLACED_BY_PAGES) | set(indexes.REPLACED_BY_DOCUMENT_VECTOR)
+    assert sorted(REPORT_NAMES - set(indexes.by_name()) - replaced) == []
 
 
 def test_unknown_query_name_is_a_clear_error() -> None:
@@ -86,14 +98,14 @@ _ROW = re.compile(r"^\| `(\w+)`[^|]* \| `([^`]+)` \| `([\w.]+)`: (.+) \|$")
 
 def test_docs_list_every_index() -> None:
     docs = DOCS.read_text()
-    names = [*indexes.by_name(), *indexes.REPLACED_BY_PAGES]
+    names = [*indexes.by_name(), *indexes.REPLACED_BY_PAGES, *indexes.REPLACED_BY_DOCUMENT_VECTOR]
     missing = [name for name in names if f"`{name}`" not in docs]
     assert missing == []
 
 
 def test_the_docs_index_tables_say_what_the_catalog_says() -> None:
     """docs/indexes.md's tables: one row per catalog query, with its index (or, for an index
-    revision 0015 replaced, the one it was), the table it is on, and its purpose word for word."""
+    revision 0015 or 0021 replaced, the one it was), the table it is on, and its purpose word for word."""
     tables = DOCS.read_text().split("## The indexes", 1)[1]
     rows = [m.groups() for m in map(_ROW.match, tables.splitlines()) if m]
     assert sorted(query for _, _, query, _ in rows) == sorted(q.name for q in catalog.QUERIES)
@@ -101,7 +113,8 @@ def test_the_docs_index_tables_say_what_the_catalog_says() -> None:
     for index, on, name, purpose in rows:
         query = catalog.get(name)
         assert purpose == query.purpose, name
-        assert query.index == indexes.REPLACED_BY_PAGES.get(index, index), name
+        replaced = indexes.REPLACED_BY_PAGES | indexes.REPLACED_BY_DOCUMENT_VECTOR
+        assert query.index == replaced.get(index, index), name
         if index in declared:
             table = declared[index].table
             assert on.removeprefix("UNIQUE ").split(" ")[0] == getattr(table, "name", None), index

@@ -58,8 +58,8 @@ FROZEN: list[tuple[str, ...]] = [
     ("report_schedules.by_recipient", "idx_report_schedules_recipients_gin", "system"),
     ("jobs.for_document", "idx_job_executions_payload_gin", "system"),
     ("task_queue.payload_match", "idx_task_queue_items_payload_gin", "system"),
-    ("documents.file_name_search", "idx_documents_filename_fts"),
-    ("documents.description_search", "idx_documents_description_fts"),
+    ("documents.file_name_search", "idx_documents_tenant_fts"),  # revision 0021
+    ("documents.description_search", "idx_documents_tenant_fts"),
     ("clients.business_name_search", "idx_clients_business_name_fts"),
     ("clients.legal_name_search", "idx_clients_legal_name_fts"),
     ("tasks.title_search", "idx_tasks_title_fts"),

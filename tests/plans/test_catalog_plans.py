@@ -13,6 +13,7 @@ import pytest
 from advisoros_db.bench.sampling import Sample
 from advisoros_db.schema import catalog, indexes
 from advisoros_db.tenancy.context import apply_tenant
+from tests.plans.function_plans import inner_indexes, through_function
 from tests.support import PgDatabase
 
 _ROOT_INDEX = (
@@ -40,7 +41,12 @@ def _indexes_used(
     return {str(row[0]) for row in rows}
 
 
-@pytest.mark.parametrize("query", catalog.QUERIES, ids=lambda q: q.name)
+_THROUGH_FUNCTION = [q for q in catalog.QUERIES if through_function(q.sql)]
+
+
+@pytest.mark.parametrize(
+    "query", [q for q in catalog.QUERIES if q not in _THROUGH_FUNCTION], ids=lambda q: q.name
+)
 def test_query_uses_its_index(
     query: catalog.CatalogQuery, plan_db: PgDatabase, plan_sample: Sample
 ) -> None:
@@ -59,14 +65,18 @@ def test_query_uses_its_index(
 _OPERATORS = ("@>", "&&", "@@", "ILIKE")
 _GIN_KINDS = (indexes.IndexKind.GIN, indexes.IndexKind.FULL_TEXT)
 _ALL_TENANT = {n for n, ix in indexes.by_name().items() if indexes.kind_of(ix) in _GIN_KINDS}
-_TENANT_QUERIES = [q for q in catalog.QUERIES if not q.system]
+_TENANT_QUERIES = [q for q in catalog.QUERIES if not q.system and q not in _THROUGH_FUNCTION]
 _SEARCH_QUERIES = [q for q in _TENANT_QUERIES if q.index in _ALL_TENANT]
 _INDEXED_QUERIES = [q for q in _TENANT_QUERIES if q not in _SEARCH_QUERIES]
 _PAGES = [q for q in _INDEXED_QUERIES if catalog.is_page(q)]
 
 
 def test_the_split_covers_every_gin_and_full_text_tenant_query() -> None:
-    assert len(_SEARCH_QUERIES) == 12 and len(_INDEXED_QUERIES) == 41 and len(_PAGES) == 14
+    assert len(_SEARCH_QUERIES) == 10 and len(_INDEXED_QUERIES) == 41 and len(_PAGES) == 14
+    assert {q.name for q in _THROUGH_FUNCTION} == {
+        "documents.file_name_search",
+        "documents.description_search",
+    }
     assert all(any(op in q.sql for op in _OPERATORS) for q in _SEARCH_QUERIES)
 
 
@@ -99,3 +109,20 @@ def test_search_query_reads_only_the_tenant_under_row_level_security(
         leading = {row[0] for row in conn.execute(_ORG_LEADING, (sorted(used),))}
     # Each index it does use starts with organization_id: it reads this tenant's entries only.
     assert used and leading == used, f"{query.name} planned with {sorted(used) or 'no index'}"
+
+
+# Revision 0021's document searches answer through a SECURITY DEFINER function: the application
+# role's plan is a Function Scan whoever calls it, and the function's own query (run as its owner,
+# inside the caller's tenant) is what must use the index: the tenant-keyed GIN index.
+@pytest.mark.parametrize("query", _THROUGH_FUNCTION, ids=lambda q: q.name)
+def test_a_search_through_a_function_runs_on_its_index_and_answers_the_app_role(
+    query: catalog.CatalogQuery, plan_db: PgDatabase, plan_sample: Sample
+) -> None:
+    used, rows = inner_indexes(
+        plan_db.admin_url, query.sql, query.bind(plan_sample), plan_sample.organization_id
+    )
+    assert query.index in used, f"{query.name} planned inside with {sorted(used) or 'no index'}"
+    assert rows, f"{query.name} found nothing for the sample's value"
+    with psycopg.connect(plan_db.app_url) as conn, conn.transaction():
+        apply_tenant(conn, plan_sample.organization_id)
+        assert conn.execute(query.sql, query.bind(plan_sample)).fetchall() == rows

@@ -15,7 +15,7 @@ import pytest
 from psycopg import sql
 
 from advisoros_db.bench import search_cases
-from advisoros_db.migrations import tenant_search
+from advisoros_db.migrations import document_vectors, tenant_search
 from advisoros_db.search import fulltext, indexes, semantic, vector_sql
 from advisoros_db.search.connections import Connection, connect, tenant_transaction
 from advisoros_db.search.embedders import DEFAULT_MODEL, E5_SMALL
@@ -168,11 +168,6 @@ def test_exact_path_never_touches_the_index(corpus: Any) -> None:
 def large_tenant(corpus: Any) -> Any:
     db, tenant = corpus
     with connect(db.admin_url) as conn:
-        # Revision 0003's file-name index (the other arm of the OR); a no-op once 0003 is merged.
-        conn.execute(
-            "CREATE INDEX IF NOT EXISTS idx_documents_filename_fts ON documents"
-            " USING gin (to_tsvector('simple'::regconfig, file_name))"
-        )
         # 20,000 more documents of the labelled kinds: the GIN index pays off at this size (a
         # small tenant is rightly read through its organization_id index).
         conn.execute(
@@ -197,21 +192,20 @@ def _match_plan(url: str, org: uuid.UUID, query: sql.Composable, *, owner: bool 
             return _plan(conn, query, {"q": "mortgage interest", "org": tenant, "k": 10})
 
 
-MATCH_BODY = sql.SQL(
+# The tenant-keyed lookup the search function makes, written as a plain query.
+MATCH_KEYS = sql.SQL(
     "SELECT d.id FROM documents d WHERE d.organization_id = %(org)s AND d.deleted_at IS NULL"
-    " AND ({} @@ websearch_to_tsquery('english'::regconfig, %(q)s)"
-    " OR to_tsvector('simple'::regconfig, d.file_name) @@ websearch_to_tsquery('simple'::regconfig, %(q)s))"
+    " AND {} @@ advisoros_tenant_tsquery(%(org)s, websearch_to_tsquery('english'::regconfig,"
+    " %(q)s), websearch_to_tsquery('simple'::regconfig, %(q)s))"
     " LIMIT %(k)s"
-).format(sql.SQL(fulltext.DOCUMENT_TEXT.replace("file_name", "d.file_name")))
+).format(sql.SQL(document_vectors.D_KEYS.replace("public.", "")))
 
 
 def test_row_level_security_hides_the_gin_index_from_the_app_role(large_tenant: Any) -> None:
     """The reason for search_tenant_documents: same query, same data, two roles."""
     db, tenant = large_tenant
-    assert "idx_documents_search_fts" in _match_plan(
-        db.admin_url, tenant.org, MATCH_BODY, owner=True
-    )
-    assert "idx_documents_search_fts" not in _match_plan(db.app_url, tenant.org, MATCH_BODY)
+    assert tenant_search.INDEX in _match_plan(db.admin_url, tenant.org, MATCH_KEYS, owner=True)
+    assert tenant_search.INDEX not in _match_plan(db.app_url, tenant.org, MATCH_KEYS)
 
 
 def test_document_search_runs_on_the_tenant_keyed_index_and_stays_in_the_tenant(
@@ -281,11 +275,13 @@ def test_migration_and_library_agree(db: PgDatabase) -> None:
 
     revision = importlib.import_module("advisoros_db.migrations.versions.0006_vector_indexes")
     assert revision.HNSW_INDEX == HNSW
-    assert fulltext.DOCUMENT_TEXT in revision.FTS_DEFINITION
+    # The frozen copies of revision 0006's document index agree (0021 drops it, its downgrade
+    # builds it again from document_vectors.DROPPED), and 0010's vector is the same expression.
+    dropped = dict(document_vectors.DROPPED)
+    assert dropped[revision.FTS_INDEX] == revision.FTS_DEFINITION
+    english = revision.FTS_DEFINITION.removeprefix("USING gin (").removesuffix(")")
     assert (
-        fulltext.DOCUMENT_TEXT.replace("file_name", "d.file_name").replace(
-            "extracted_text", "d.extracted_text"
-        )
+        english.replace("file_name", "d.file_name").replace("extracted_text", "d.extracted_text")
         == tenant_search.ENGLISH
     )
     expected = indexes.create_index_sql(DEFAULT_MODEL, concurrently=False)

@@ -28,7 +28,16 @@ VICTIM = "qzvictimzq"
 NOTHING = "qznothingzq"
 KEY = "qzkey"
 
-_OPERATORS = ("@>", "&&", "@@", "ILIKE", *(f + "(" for f in catalog.FILTER_FUNCTIONS))
+# Revision 0021's document searches answer through search_tenant_document_field(field, ...).
+_FIELD = re.compile(r"FROM search_tenant_document_field\('(\w+)'")
+_OPERATORS = (
+    "@>",
+    "&&",
+    "@@",
+    "ILIKE",
+    "search_tenant_document_field(",
+    *(f + "(" for f in catalog.FILTER_FUNCTIONS),
+)
 PROBES = [q for q in catalog.QUERIES if not q.system and any(op in q.sql for op in _OPERATORS)]
 _COLUMN = re.compile(
     r"(?:to_tsvector\('\w+'::regconfig, (\w+)\)|(\w+) (?:@>|&&|ILIKE)"
@@ -46,6 +55,9 @@ class Scene:
 
 def column_of(query: catalog.CatalogQuery) -> tuple[str, str]:
     """(table, column) a probe searches."""
+    field = _FIELD.search(query.sql)
+    if field:
+        return "documents", field.group(1)
     table = _TABLE.search(query.sql)
     column = _COLUMN.search(query.sql)
     assert table and column, query.sql

@@ -91,12 +91,19 @@ def test_a_prepared_statement_planned_without_a_tenant_is_refused(db: PgDatabase
             )
 
 
-def test_the_search_function_refuses_a_call_with_no_tenant(db: PgDatabase) -> None:
+@pytest.mark.parametrize(
+    "call",
+    [
+        "search_tenant_documents('a'::tsquery, 'a'::tsquery, 10)",
+        "search_tenant_document_field('file_name', 'a'::tsquery, 10)",
+    ],
+)
+def test_the_search_function_refuses_a_call_with_no_tenant(db: PgDatabase, call: str) -> None:
     with (
         connect(db.app_url) as conn,
         pytest.raises(psycopg.errors.InsufficientPrivilege, match=re.escape(TENANT_SETTING)),
     ):
-        conn.execute("SELECT * FROM search_tenant_documents('a'::tsquery, 'a'::tsquery, 10)")
+        conn.execute(f"SELECT * FROM {call}")  # type: ignore[arg-type]
 
 
 @pytest.fixture

@@ -149,6 +149,19 @@ def _search_statements(
                 ),
                 {"q": word, "prefix": f"'{word}':*"},
             )
+    for field, query in (
+        ("file_name", "plainto_tsquery('simple', %(q)s)"),
+        ("file_name", "to_tsquery('simple', %(prefix)s)"),
+        ("description", "websearch_to_tsquery('english', %(q)s)"),
+        ("description", "to_tsquery('english', %(prefix)s)"),
+    ):
+        yield (
+            f"search_tenant_document_field/{field}/{query.split('(')[0]}",
+            sql.SQL("SELECT * FROM search_tenant_document_field({}, " + query + ", 1000)").format(
+                sql.Literal(field)
+            ),
+            {"q": word, "prefix": f"'{word}':*"},
+        )
     yield (
         "search_document_matches",
         sql.SQL(
@@ -181,7 +194,7 @@ def test_the_search_functions_cannot_tell_another_firms_word_from_no_word(scene:
         "clients.name_contains",
         "tasks.title_search",
         "notes.content_search",
-        "documents.description_search",
+        "document_comments.content_search",
     ],
 )
 def test_control_leakproof_operators_let_the_plans_tell_the_words_apart(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from advisoros_db.bench.cases import QueryCase
+from advisoros_db.bench import text_cases
+from advisoros_db.bench.cases import CustomCase, QueryCase
 from advisoros_db.bench.sampling import Sample
 from advisoros_db.schema import catalog
 
@@ -25,16 +26,20 @@ HOT_PATHS = frozenset(
 def group_of(query: catalog.CatalogQuery) -> str:
     if query.name in HOT_PATHS:
         return "hot path"
-    if "@@" in query.sql:
+    if "@@" in query.sql or query.name in text_cases.NAIVE_FIELDS:
         return "full text"
     if catalog.is_page(query) or "@>" in query.sql or "&&" in query.sql:
         return "jsonb / tags"
     return "catalog"
 
 
-def cases(sample: Sample) -> list[QueryCase]:
+def cases(sample: Sample) -> list[QueryCase | CustomCase]:
     return [
-        QueryCase(
+        # Revision 0021's document searches run through a search function on the optimized side
+        # and as the per-row query they were on the naive side.
+        text_cases.field_case(q, sample)
+        if q.name in text_cases.NAIVE_FIELDS
+        else QueryCase(
             name=q.name,
             group=group_of(q),
             description=q.purpose,

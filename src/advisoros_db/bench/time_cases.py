@@ -1,5 +1,5 @@
-"""Time-series and document-text cases: an audit-log month (aggregate and page) and full-text
-search over extracted document text."""
+"""Time-series and document-text cases: an audit-log month (aggregate and page) and ranked
+full-text search over documents (bench/text_cases.py)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ from typing import Any, LiteralString
 
 import psycopg
 
-from advisoros_db.bench import audit_cases
+from advisoros_db.bench import audit_cases, text_cases
 from advisoros_db.bench.cases import CustomCase, QueryCase
-from advisoros_db.search import fulltext
 
 MONTH_AGGREGATE: LiteralString = (
     "SELECT action, entity_type, count(*) FROM audit_logs"
@@ -21,13 +20,6 @@ MONTH_PAGE: LiteralString = (
     " WHERE organization_id = %(organization_id)s"
     " AND created_at >= %(lower)s AND created_at < %(upper)s"
     " ORDER BY created_at DESC LIMIT 50"
-)
-# The search area's weighted document vector, character for character, so its GIN index applies.
-DOCUMENT_TEXT: LiteralString = (
-    "SELECT id, file_name FROM documents WHERE organization_id = %(organization_id)s"  # noqa: S608
-    " AND deleted_at IS NULL AND "
-    + fulltext.DOCUMENT_TEXT
-    + " @@ websearch_to_tsquery('english'::regconfig, %(q)s) LIMIT 50"
 )
 
 
@@ -52,11 +44,5 @@ def cases(conn: psycopg.Connection[Any], organization_id: object) -> list[QueryC
             MONTH_PAGE,
             org,
         ),
-        QueryCase(
-            "documents.extracted_text_search",
-            "full text",
-            'Documents whose OCR text matches a phrase ("nonemployee compensation").',
-            DOCUMENT_TEXT,
-            {"organization_id": organization_id, "q": "nonemployee compensation"},
-        ),
+        *text_cases.cases(),
     ]

@@ -14,10 +14,16 @@ from types import ModuleType
 
 from alembic.operations import MigrateOperation, Operations
 
-from advisoros_db.migrations import access_ops, audit_ops, partition_ops, safe_index
+from advisoros_db.migrations import access_ops, audit_ops, partition_ops, safe_index, search_ops
 
 # Each module registers its operations on Alembic's `Operations` when imported.
-OPERATION_MODULES: tuple[ModuleType, ...] = (access_ops, safe_index, partition_ops, audit_ops)
+OPERATION_MODULES: tuple[ModuleType, ...] = (
+    access_ops,
+    safe_index,
+    partition_ops,
+    audit_ops,
+    search_ops,
+)
 
 STUB_PATH = Path(__file__).with_name("op.pyi")
 

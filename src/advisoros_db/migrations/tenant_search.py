@@ -38,8 +38,8 @@ HELPERS: tuple[LiteralString, ...] = (
     "advisoros_tenant_tsvector(uuid, tsvector, tsvector)",
 )
 
-# Frozen copy of advisoros_db.search.fulltext.DOCUMENT_TEXT (revision 0006's index expression); the
-# search tests compare the two, so the function's match and the library's cannot drift apart.
+# Frozen copy of revision 0006's document index expression, which this function matched until
+# revision 0021 (a stored vector since); the search tests compare the frozen copies.
 ENGLISH: LiteralString = (
     "(setweight(to_tsvector('english'::regconfig, translate(d.file_name, '._', '  ')), 'A')"
     " || setweight(to_tsvector('english'::regconfig, COALESCE(d.extracted_text, '')), 'B'))"

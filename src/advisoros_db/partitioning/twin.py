@@ -24,6 +24,9 @@ from advisoros_db.partitioning.layout import Partition, TableSpec, initial
 
 # -- building the partitioned twin ---------------------------------------------------------------
 
+# pg_trigger.tgenabled other than the default 'O' (fires unless the session is a replica).
+_FIRING = {"A": "ENABLE ALWAYS", "R": "ENABLE REPLICA", "D": "DISABLE"}
+
 
 def _key_columns(cols: list[str], key: str) -> list[str]:
     return cols if key in cols else [*cols, key]
@@ -128,12 +131,19 @@ def build_partitioned(
                 )
             )
         )
-    for (definition,) in conn.execute(
-        "SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = %s::regclass"
+    for definition, trigger, enabled in conn.execute(
+        "SELECT pg_get_triggerdef(oid), tgname, tgenabled FROM pg_trigger"
+        " WHERE tgrelid = %s::regclass"
         " AND NOT tgisinternal AND tgname NOT LIKE 'partition\\_%%' ORDER BY tgname",
         (source,),
     ).fetchall():
         conn.execute(deparsed(_retarget(definition, source, target)))
+        if enabled in _FIRING:  # the definition says nothing of when it fires: carry that too
+            conn.execute(
+                sql.SQL("ALTER TABLE {} {} TRIGGER {}").format(
+                    sql.Identifier(target), sql.SQL(_FIRING[enabled]), sql.Identifier(trigger)
+                )
+            )
     copy_privileges(conn, source, target)
     today = today or dt.datetime.now(dt.UTC).date()
     oldest = _oldest(conn, spec)

@@ -79,7 +79,7 @@ from advisoros_db.schema.reporting import (
     ReportType,
     ScheduleFrequency,
 )
-from advisoros_db.schema.search_indexes import DOCUMENTS_SEARCH_FTS, EMBEDDINGS_HNSW
+from advisoros_db.schema.search_indexes import DOCUMENTS_TENANT_FTS, EMBEDDINGS_HNSW
 from advisoros_db.schema.security import (
     ApiKey,
     AuthAttempt,
@@ -132,7 +132,7 @@ metadata = Base.metadata
 
 __all__ = [
     "ADDED_TABLES",
-    "DOCUMENTS_SEARCH_FTS",
+    "DOCUMENTS_TENANT_FTS",
     "EMBEDDINGS_HNSW",
     "GLOBAL_TABLES",
     "INDEXES",

@@ -19,7 +19,7 @@ from sqlalchemy import (
     Uuid,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from advisoros_db.schema.base import Base
@@ -148,3 +148,6 @@ class Document(Keyed, Tenant, Timestamped, SoftDeleted, Base):
     )
     extracted_text: Mapped[str | None] = mapped_column(Text)
     tags: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'::text[]"))
+    # Written by the database only (revision 0021: the trigger documents_search_vector, from
+    # file name, description and extracted text); whatever the application sets is replaced.
+    search_vector: Mapped[str | None] = mapped_column(TSVECTOR)

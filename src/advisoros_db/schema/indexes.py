@@ -151,9 +151,8 @@ INDEXES: tuple[Index, ...] = (
     gin("idx_report_schedules_recipients_gin", "report_schedules", "recipients"),
     gin("idx_job_executions_payload_gin", "job_executions", "payload", ops=JSONB_PATH),
     gin("idx_task_queue_items_payload_gin", "task_queue_items", "payload", ops=JSONB_PATH),
-    # Full text: 'simple' for names (no stemming of proper nouns), 'english' for prose.
-    full_text("idx_documents_filename_fts", "documents", "file_name", config="simple"),
-    full_text("idx_documents_description_fts", "documents", "description", config="english"),
+    # Full text: 'simple' for names (no stemming of proper nouns), 'english' for prose. Revision
+    # 0021 dropped documents' two (REPLACED_BY_DOCUMENT_VECTOR).
     full_text("idx_clients_business_name_fts", "clients", "business_name", config="simple"),
     full_text("idx_clients_legal_name_fts", "clients", "legal_name", config="simple"),
     full_text("idx_tasks_title_fts", "tasks", "title", config="english"),
@@ -194,6 +193,15 @@ REPLACED_BY_PAGES: dict[str, str] = {
         ("idx_invoices_metadata_gin", "invoices"),
         ("idx_reports_parameters_gin", "reports"),
     )
+}
+
+
+# Revision 0003's document full-text indexes that revision 0021 dropped, and what serves their
+# catalog queries instead: search_tenant_document_field on the tenant-keyed index of the stored
+# document vector (the application role could never use these under row-level security).
+REPLACED_BY_DOCUMENT_VECTOR: dict[str, str] = {
+    "idx_documents_filename_fts": "idx_documents_tenant_fts",
+    "idx_documents_description_fts": "idx_documents_tenant_fts",
 }
 
 

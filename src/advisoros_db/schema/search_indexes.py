@@ -1,9 +1,9 @@
-"""Search's indexes, declared so `check` compares them: the default embedding model's HNSW index,
-the weighted document full-text index (revision 0006_vector_indexes builds both; 0014 rebuilds
-the HNSW graph denser) and the tenant-keyed document index (revision
-0010_iso_plans_tenant_search), and the tenant-keyed indexes on clients', tasks' and notes' stored
-vectors (revision 0015_iso_search_vectors_pages). The search package's queries spell the same expressions
-(tests/search/test_plans.py holds them together)."""
+"""Search's indexes, declared so `check` compares them: the default embedding model's HNSW index
+(revision 0006_vector_indexes; 0014 rebuilds the graph denser), the tenant-keyed index on
+documents' stored vector (revision 0021_fts_document_vectors; 0010 built it on vectors computed
+from the text, 0021 also dropped 0006's all-tenant document index), and the tenant-keyed indexes
+on clients', tasks' and notes' stored vectors (revision 0015_iso_search_vectors_pages). The search
+functions spell the same expressions (tests/search/test_plans.py holds them together)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ from advisoros_db.schema.intelligence import DocumentEmbedding
 
 _embeddings: Table = DocumentEmbedding.__table__  # type: ignore[assignment]
 _documents: Table = Document.__table__  # type: ignore[assignment]
-_ENGLISH: ColumnClause[Any] = literal_column("'english'::regconfig")
 
 # One HNSW index per model: the untyped column cast to the model's size, and only its rows.
 EMBEDDINGS_HNSW = Index(
@@ -31,31 +30,17 @@ EMBEDDINGS_HNSW = Index(
     postgresql_where=text("model = 'multilingual-e5-small'"),
 )
 
-# File name (dots and underscores as spaces) weighs A, extracted text B.
-_DOCUMENT_TEXT = func.setweight(
-    func.to_tsvector(_ENGLISH, func.translate(_documents.c.file_name, "._", "  ")), "A"
-).op("||")(
-    func.setweight(func.to_tsvector(_ENGLISH, func.coalesce(_documents.c.extracted_text, "")), "B")
-)
-DOCUMENTS_SEARCH_FTS = Index(
-    "idx_documents_search_fts",
-    _DOCUMENT_TEXT,
-    postgresql_using="gin",
-    # The expression's operator hides its columns from SQLAlchemy's table inference.
-    _table=_documents,
-)
-
-# The same vector and the file name's 'simple' one, as lexemes keyed by the row's organization
+# The stored, weighted vector (revision 0021, advisoros_db.migrations.document_vectors) and the
+# file name's 'simple' one, as lexemes keyed by the row's organization
 # (advisoros_db.migrations.tenant_search): a lookup only ever touches one tenant's keys.
 DOCUMENTS_TENANT_FTS = Index(
     "idx_documents_tenant_fts",
     func.advisoros_tenant_tsvector(
         _documents.c.organization_id,
-        _DOCUMENT_TEXT,
+        _documents.c.search_vector,
         func.to_tsvector(literal_column("'simple'::regconfig"), _documents.c.file_name),
     ),
     postgresql_using="gin",
-    _table=_documents,
 )
 
 

@@ -10,6 +10,7 @@ from typing import Literal, LiteralString
 
 from psycopg import sql
 
+from advisoros_db.migrations import document_vectors
 from advisoros_db.schema import catalog
 from advisoros_db.search import queries
 from advisoros_db.search.connections import Connection, tenant_transaction
@@ -20,7 +21,7 @@ KINDS: tuple[Kind, ...] = ("documents", "clients", "tasks", "notes", "advisors")
 
 # Below this word similarity a client name is not offered as a "did you mean".
 FUZZY_THRESHOLD = 0.5
-_HEADLINE: LiteralString = (
+HEADLINE: LiteralString = (
     "StartSel=<mark>, StopSel=</mark>, MaxFragments=2, MaxWords=18, MinWords=6, "
     'FragmentDelimiter=" … "'
 )
@@ -49,12 +50,14 @@ class Target:
 
 
 # Titles weigh A, bodies B: a file named "Q4 2023 Form 941.pdf" outranks a letter that mentions
-# Form 941 once. Dots and underscores become spaces, else the parser reads "941.pdf" or
-# "2023_W2_Harbor.pdf" as one file-name token and no word in it matches. Revision
-# 0006_vector_indexes builds idx_documents_search_fts on exactly this expression.
-DOCUMENT_TEXT = (
-    "(setweight(to_tsvector('english'::regconfig, translate(file_name, '._', '  ')), 'A')"
-    " || setweight(to_tsvector('english'::regconfig, COALESCE(extracted_text, '')), 'B'))"
+# Form 941 once. Documents match their stored, weighted `search_vector` (revision 0021: file name A,
+# dots and underscores split so "941.pdf" or "2023_W2_Harbor.pdf" yield their words; description
+# B; the first TEXT_CHARS characters of the extracted text C) and the file name's `simple` vector.
+# A snippet is cut from the description and that same part of the text.
+DOCUMENT_SNIPPET: LiteralString = (
+    "COALESCE(NULLIF(concat_ws(' — ', description, left(extracted_text, "
+    + document_vectors.TEXT_CHARS
+    + ")), ''), file_name)"
 )
 
 # Clients, tasks and notes match their stored, weighted `search_vector` (revision 0015, title A,
@@ -65,9 +68,9 @@ TARGETS: dict[Kind, Target] = {
     "documents": Target(
         table="documents",
         title="file_name",
-        body="COALESCE(extracted_text, file_name)",
+        body=DOCUMENT_SNIPPET,
         fields=(
-            Field(DOCUMENT_TEXT, "english"),
+            Field("search_vector", "english"),
             Field("to_tsvector('simple'::regconfig, file_name)", "simple"),
         ),
         live="deleted_at IS NULL",
@@ -152,20 +155,22 @@ def _query(target: Target, mode: Literal["websearch", "prefix"]) -> sql.Composed
         score=score,
         body=sql.SQL(target.body),
         highlight=highlight,
-        options=sql.Literal(_HEADLINE),
+        options=sql.Literal(HEADLINE),
         table=sql.Identifier(target.table),
         live=sql.SQL(target.live),
         matches=matches,
     )
 
 
-# Documents go through revision 0010's SECURITY DEFINER function: under row-level security no GIN
-# index can serve `@@` for the application role, and a plain GIN index would read other tenants'
-# entries; the function uses a tenant-keyed one and takes the tenant from the transaction's setting
-# (advisoros_db.migrations.tenant_search).
+# Documents go through the SECURITY DEFINER `search_tenant_documents` (revision 0010, on the
+# stored vector since 0021): under row-level security no GIN index can serve `@@` for the
+# application role, and a plain GIN index would read other tenants' entries; the function uses a
+# tenant-keyed one and takes the tenant from the transaction's setting
+# (advisoros_db.migrations.tenant_search, document_vectors). Only the `k` rows it returns are
+# joined back for their file name and snippet.
 _DOCUMENTS_VIA_FUNCTION = sql.SQL(
     "SELECT d.id, d.file_name, m.score,"
-    " ts_headline('english'::regconfig, COALESCE(d.extracted_text, d.file_name), {highlight}, {options})"
+    " ts_headline('english'::regconfig, {body}, {highlight}, {options})"
     " FROM search_tenant_documents({english}, {simple}, %(k)s) m"
     " JOIN documents d ON d.organization_id = %(org)s AND d.id = m.id"
     " ORDER BY m.score DESC, m.id"
@@ -174,9 +179,12 @@ _DOCUMENTS_VIA_FUNCTION = sql.SQL(
 
 def _documents_query(mode: Literal["websearch", "prefix"]) -> sql.Composed:
     english, simple = _tsquery("english", mode), _tsquery("simple", mode)
+    body = DOCUMENT_SNIPPET.replace("description", "d.description")
+    body = body.replace("extracted_text", "d.extracted_text").replace("file_name", "d.file_name")
     return _DOCUMENTS_VIA_FUNCTION.format(
+        body=sql.SQL(body),
         highlight=sql.SQL("{} || {}").format(english, simple) if mode == "websearch" else english,
-        options=sql.Literal(_HEADLINE),
+        options=sql.Literal(HEADLINE),
         english=english,
         simple=simple,
     )
@@ -214,7 +222,7 @@ def _rows_query(kind: Kind, mode: Literal["websearch", "prefix"]) -> sql.Compose
         score=score,
         body=sql.SQL(target.body),
         highlight=config,
-        options=sql.Literal(_HEADLINE),
+        options=sql.Literal(HEADLINE),
         table=sql.Identifier(target.table),
         join=join,
         kind=sql.Literal(kind),

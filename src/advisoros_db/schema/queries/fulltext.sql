@@ -3,19 +3,17 @@
 
 -- name: documents.file_name_search
 -- purpose: Documents whose file name has the words (document search box).
--- index: idx_documents_filename_fts
--- params: organization_id, q='zephyr'
-SELECT id, file_name FROM documents WHERE organization_id = %(organization_id)s
-AND to_tsvector('simple'::regconfig, file_name)
-@@ plainto_tsquery('simple'::regconfig, %(q)s)
+-- index: idx_documents_tenant_fts
+-- params: q='zephyr'
+SELECT id, file_name FROM search_tenant_document_field('file_name',
+plainto_tsquery('simple'::regconfig, %(q)s), 1000)
 
 -- name: documents.description_search
 -- purpose: Documents whose description matches a web-style query.
--- index: idx_documents_description_fts
--- params: organization_id, q='depreciation schedule'
-SELECT id, file_name FROM documents WHERE organization_id = %(organization_id)s
-AND to_tsvector('english'::regconfig, description)
-@@ websearch_to_tsquery('english'::regconfig, %(q)s)
+-- index: idx_documents_tenant_fts
+-- params: q='depreciation schedule'
+SELECT id, file_name FROM search_tenant_document_field('description',
+websearch_to_tsquery('english'::regconfig, %(q)s), 1000)
 
 -- name: clients.business_name_search
 -- purpose: Clients whose business name has the words (client search).
