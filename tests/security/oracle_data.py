@@ -22,6 +22,7 @@ from psycopg import sql
 
 from advisoros_db.migrations import leakproof
 from advisoros_db.schema import catalog
+from advisoros_db.tenancy.context import apply_tenant
 from tests.support import PgDatabase, PgServer, create_database, database_on, drop_database
 
 DATASET = Path(__file__).resolve().parents[1] / "plans" / "dataset.sql"
@@ -29,8 +30,17 @@ VICTIM = "qzvictimzq"
 NOTHING = "qznothingzq"
 KEY = "qzkey"
 
-_OPERATORS = ("@>", "&&", "@@", "ILIKE", *(f + "(" for f in catalog.FILTER_FUNCTIONS))
+_OPERATORS = (
+    "@>",
+    "&&",
+    "@@",
+    "ILIKE",
+    *(f + "(" for f in catalog.FILTER_FUNCTIONS),
+    *catalog.SEARCH_FUNCTIONS,
+)
 PROBES = [q for q in catalog.QUERIES if not q.system and any(op in q.sql for op in _OPERATORS)]
+# A search function's field argument names the table and column ('tasks.title').
+_FIELD = re.compile(r"search_tenant_\w+\('(\w+)\.(\w+)'")
 _COLUMN = re.compile(
     r"(?:to_tsvector\('\w+'::regconfig, (\w+)\)|(\w+) (?:@>|&&|ILIKE)"
     r"|(?:jsonb_contains|arraycontains|arrayoverlap)\((\w+),)"
@@ -47,6 +57,9 @@ class Scene:
 
 def column_of(query: catalog.CatalogQuery) -> tuple[str, str]:
     """(table, column) a probe searches."""
+    field = _FIELD.search(query.sql)
+    if field:
+        return field.group(1), field.group(2)
     table = _TABLE.search(query.sql)
     column = _COLUMN.search(query.sql)
     assert table and column, query.sql
@@ -103,6 +116,19 @@ def _plant(conn: psycopg.Connection[Any], victim: uuid.UUID) -> None:
             (victim,),
         )
         assert updated.rowcount == 1, f"the victim has no row in {table} to plant a value in"
+
+
+def outcome(
+    url: str, org: uuid.UUID, statement: sql.Composed | sql.SQL, bound: dict[str, Any]
+) -> str:
+    """What the application role gets: the rows, or the error (class, SQLSTATE and message)."""
+    with psycopg.connect(url) as conn, conn.transaction():
+        apply_tenant(conn, org)
+        try:
+            return repr(conn.execute(statement, bound).fetchall())
+        except psycopg.Error as exc:
+            message = (exc.diag.message_primary or "").replace(VICTIM, "W").replace(NOTHING, "W")
+            return f"{type(exc).__name__} {exc.sqlstate} {message}"
 
 
 @pytest.fixture(scope="package")

@@ -68,6 +68,17 @@ def _with(**fixed: Any) -> Params:
 PAGE_START = uuid.UUID("ffffffff-ffff-ffff-ffff-ffffffffffff")
 
 
+# The search functions of revision 0020: each returns one page of the tenant's ids (below
+# `before`, newest first), which the catalog query reads back under row-level security.
+SEARCH_FUNCTIONS = ("search_tenant_text(", "search_tenant_contains(")
+
+
+def is_search(query: CatalogQuery) -> bool:
+    """Whether `query` pages through a tenant search function (revision 0020): its index is used
+    inside the function, so EXPLAIN of the query itself shows only the tenant key."""
+    return any(f in query.sql for f in SEARCH_FUNCTIONS)
+
+
 # How every filter page ends: the keyset condition, the order and the page size.
 PAGE_TAIL = " AND id < %(before)s ORDER BY id DESC LIMIT 50"
 FILTER_FUNCTIONS = ("jsonb_contains", "arraycontains", "arrayoverlap")
@@ -404,11 +415,13 @@ QUERIES: tuple[CatalogQuery, ...] = (
     ),
     CatalogQuery(
         "clients.name_contains",
-        "Clients whose name contains a fragment anywhere (type-ahead).",
+        "Clients whose name contains a fragment anywhere (type-ahead), newest first.",
         "SELECT id, business_name FROM clients WHERE organization_id = %(organization_id)s"
-        " AND business_name ILIKE %(pattern)s",
-        "idx_clients_business_name_trgm",
-        _with(pattern="%zephyr%"),
+        " AND id = ANY (ARRAY(SELECT search_tenant_contains('clients.business_name',"
+        " %(pattern)s, %(before)s, 50)))"
+        " ORDER BY id DESC LIMIT 50",
+        "idx_clients_tenant_trgm",
+        _page(pattern="%zephyr%"),
     ),
     CatalogQuery(
         "audit.old_value_investigation",
@@ -507,7 +520,11 @@ QUERIES: tuple[CatalogQuery, ...] = (
         lambda s: {"match": f'{{"document_id": "{s.document_id}"}}'},
         system=True,
     ),
-    # -- full text (each expression is the index's expression, character for character)
+    # -- full text. Documents: each expression is the index's expression, character for character.
+    # The other tables' columns (and clients.name_contains above) go through revision 0020's
+    # SECURITY DEFINER functions, which read only the caller's tenant on a tenant-keyed index
+    # (named here; it is used inside the function) and return one page: newest first, 50 ids
+    # below `before` (catalog.PAGE_START for the first page, the last id shown for the next).
     CatalogQuery(
         "documents.file_name_search",
         "Documents whose file name has the words (document search box).",
@@ -528,85 +545,93 @@ QUERIES: tuple[CatalogQuery, ...] = (
     ),
     CatalogQuery(
         "clients.business_name_search",
-        "Clients whose business name has the words (client search).",
+        "Clients whose business name has the words (client search), newest first.",
         "SELECT id, business_name FROM clients WHERE organization_id = %(organization_id)s"
-        " AND to_tsvector('simple'::regconfig, business_name)"
-        " @@ plainto_tsquery('simple'::regconfig, %(q)s)",
-        "idx_clients_business_name_fts",
-        _with(q="zephyr"),
+        " AND id = ANY (ARRAY(SELECT search_tenant_text('clients.business_name',"
+        " plainto_tsquery('simple'::regconfig, %(q)s), %(before)s, 50)))"
+        " ORDER BY id DESC LIMIT 50",
+        "idx_clients_tenant_fts",
+        _page(q="zephyr"),
     ),
     CatalogQuery(
         "clients.legal_name_search",
-        "Clients whose legal name has the words (matching a filing).",
+        "Clients whose legal name has the words (matching a filing), newest first.",
         "SELECT id, legal_name FROM clients WHERE organization_id = %(organization_id)s"
-        " AND to_tsvector('simple'::regconfig, legal_name)"
-        " @@ plainto_tsquery('simple'::regconfig, %(q)s)",
-        "idx_clients_legal_name_fts",
-        _with(q="zephyr holdings"),
+        " AND id = ANY (ARRAY(SELECT search_tenant_text('clients.legal_name',"
+        " plainto_tsquery('simple'::regconfig, %(q)s), %(before)s, 50)))"
+        " ORDER BY id DESC LIMIT 50",
+        "idx_clients_tenant_fts",
+        _page(q="zephyr holdings"),
     ),
     CatalogQuery(
         "tasks.title_search",
-        "Tasks whose title matches (task search).",
+        "Tasks whose title matches (task search), newest first.",
         "SELECT id, title FROM tasks WHERE organization_id = %(organization_id)s"
-        " AND to_tsvector('english'::regconfig, title)"
-        " @@ websearch_to_tsquery('english'::regconfig, %(q)s)",
-        "idx_tasks_title_fts",
-        _with(q="reconcile payroll"),
+        " AND id = ANY (ARRAY(SELECT search_tenant_text('tasks.title',"
+        " websearch_to_tsquery('english'::regconfig, %(q)s), %(before)s, 50)))"
+        " ORDER BY id DESC LIMIT 50",
+        "idx_tasks_tenant_fts",
+        _page(q="reconcile payroll"),
     ),
     CatalogQuery(
         "tasks.description_search",
-        "Tasks whose description matches.",
+        "Tasks whose description matches, newest first.",
         "SELECT id, title FROM tasks WHERE organization_id = %(organization_id)s"
-        " AND to_tsvector('english'::regconfig, description)"
-        " @@ websearch_to_tsquery('english'::regconfig, %(q)s)",
-        "idx_tasks_description_fts",
-        _with(q="amended return"),
+        " AND id = ANY (ARRAY(SELECT search_tenant_text('tasks.description',"
+        " websearch_to_tsquery('english'::regconfig, %(q)s), %(before)s, 50)))"
+        " ORDER BY id DESC LIMIT 50",
+        "idx_tasks_tenant_fts",
+        _page(q="amended return"),
     ),
     CatalogQuery(
         "notes.content_search",
-        "Notes whose content matches (note search).",
+        "Notes whose content matches (note search), newest first.",
         "SELECT id, title FROM notes WHERE organization_id = %(organization_id)s"
-        " AND to_tsvector('english'::regconfig, content)"
-        " @@ websearch_to_tsquery('english'::regconfig, %(q)s)",
-        "idx_notes_content_fts",
-        _with(q="penalty abatement"),
+        " AND id = ANY (ARRAY(SELECT search_tenant_text('notes.content',"
+        " websearch_to_tsquery('english'::regconfig, %(q)s), %(before)s, 50)))"
+        " ORDER BY id DESC LIMIT 50",
+        "idx_notes_tenant_fts",
+        _page(q="penalty abatement"),
     ),
     CatalogQuery(
         "advisors.bio_search",
-        "Advisor profiles whose bio matches (advisor discovery).",
+        "Advisor profiles whose bio matches (advisor discovery), newest first.",
         "SELECT id, user_id FROM advisor_profiles WHERE organization_id = %(organization_id)s"
-        " AND to_tsvector('english'::regconfig, bio)"
-        " @@ websearch_to_tsquery('english'::regconfig, %(q)s)",
-        "idx_advisor_profiles_bio_fts",
-        _with(q="cryptocurrency"),
+        " AND id = ANY (ARRAY(SELECT search_tenant_text('advisor_profiles.bio',"
+        " websearch_to_tsquery('english'::regconfig, %(q)s), %(before)s, 50)))"
+        " ORDER BY id DESC LIMIT 50",
+        "idx_advisor_profiles_tenant_fts",
+        _page(q="cryptocurrency"),
     ),
     CatalogQuery(
         "engagements.name_search",
-        "Engagements whose name matches (engagement search).",
+        "Engagements whose name matches (engagement search), newest first.",
         "SELECT id, name FROM engagements WHERE organization_id = %(organization_id)s"
-        " AND to_tsvector('english'::regconfig, name)"
-        " @@ websearch_to_tsquery('english'::regconfig, %(q)s)",
-        "idx_engagements_name_fts",
-        _with(q="zephyr"),
+        " AND id = ANY (ARRAY(SELECT search_tenant_text('engagements.name',"
+        " websearch_to_tsquery('english'::regconfig, %(q)s), %(before)s, 50)))"
+        " ORDER BY id DESC LIMIT 50",
+        "idx_engagements_tenant_fts",
+        _page(q="zephyr"),
     ),
     CatalogQuery(
         "document_comments.content_search",
-        "Document comments that match (review discussion search).",
-        "SELECT id, document_id FROM document_comments"
-        " WHERE organization_id = %(organization_id)s"
-        " AND to_tsvector('english'::regconfig, content)"
-        " @@ websearch_to_tsquery('english'::regconfig, %(q)s)",
-        "idx_document_comments_content_fts",
-        _with(q="missing signature"),
+        "Document comments that match (review discussion search), newest first.",
+        "SELECT id, document_id FROM document_comments WHERE organization_id = %(organization_id)s"
+        " AND id = ANY (ARRAY(SELECT search_tenant_text('document_comments.content',"
+        " websearch_to_tsquery('english'::regconfig, %(q)s), %(before)s, 50)))"
+        " ORDER BY id DESC LIMIT 50",
+        "idx_document_comments_tenant_fts",
+        _page(q="missing signature"),
     ),
     CatalogQuery(
         "engagements.description_search",
-        "Engagements whose scope description matches (find past work of a kind).",
+        "Engagements whose scope description matches (find past work of a kind), newest first.",
         "SELECT id, name FROM engagements WHERE organization_id = %(organization_id)s"
-        " AND to_tsvector('english'::regconfig, description)"
-        " @@ websearch_to_tsquery('english'::regconfig, %(q)s)",
-        "idx_engagements_description_fts",
-        _with(q="cost segregation"),
+        " AND id = ANY (ARRAY(SELECT search_tenant_text('engagements.description',"
+        " websearch_to_tsquery('english'::regconfig, %(q)s), %(before)s, 50)))"
+        " ORDER BY id DESC LIMIT 50",
+        "idx_engagements_tenant_fts",
+        _page(q="cost segregation"),
     ),
     # -- covering (answered from the index alone once the table is vacuumed)
     CatalogQuery(

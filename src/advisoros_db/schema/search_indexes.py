@@ -2,7 +2,9 @@
 the weighted document full-text index (revision 0006_vector_indexes builds both; 0014 rebuilds
 the HNSW graph denser) and the tenant-keyed document index (revision
 0010_iso_plans_tenant_search), and the tenant-keyed indexes on clients', tasks' and notes' stored
-vectors (revision 0015_iso_search_vectors_pages). The search package's queries spell the same expressions
+vectors (revision 0015_iso_search_vectors_pages), and revision 0020_fts_rows_field_search's tenant-keyed
+indexes for the catalog's per-column searches (advisor bios, engagement names and descriptions,
+document comments, client-name trigrams). The search package's queries spell the same expressions
 (tests/search/test_plans.py holds them together)."""
 
 from __future__ import annotations
@@ -12,7 +14,13 @@ from typing import Any
 from pgvector.sqlalchemy import VECTOR
 from sqlalchemy import ColumnClause, Index, Table, func, literal_column, text
 
-from advisoros_db.schema import search_vectors, tenants, workflow  # noqa: F401 (their tables)
+from advisoros_db.schema import (  # noqa: F401 (their tables)
+    collaboration,
+    marketplace,
+    search_vectors,
+    tenants,
+    workflow,
+)
 from advisoros_db.schema.base import Base
 from advisoros_db.schema.documents import Document
 from advisoros_db.schema.intelligence import DocumentEmbedding
@@ -77,4 +85,44 @@ def _tenant_text_index(table: Table) -> Index:
 
 TENANT_TEXT_INDEXES: tuple[Index, ...] = tuple(
     _tenant_text_index(Base.metadata.tables[name]) for name in search_vectors.VECTORS
+)
+
+
+def _english(table: Table, column: str) -> Any:
+    return func.to_tsvector(_ENGLISH, table.c[column])
+
+
+def _keyed(name: str, table: Table, english: Any, simple: Any) -> Index:
+    """Revision 0020's tenant-keyed index: two vectors in advisoros_tenant_tsvector's two slots
+    (keys prefixed `e` and `s`), so one index can serve two columns apart."""
+    return Index(
+        name,
+        func.advisoros_tenant_tsvector(table.c.organization_id, english, simple),
+        postgresql_using="gin",
+        _table=table,
+    )
+
+
+_EMPTY: ColumnClause[Any] = literal_column("''::tsvector")
+_advisors = Base.metadata.tables["advisor_profiles"]
+_engagements = Base.metadata.tables["engagements"]
+_comments = Base.metadata.tables["document_comments"]
+_clients = Base.metadata.tables["clients"]
+
+FIELD_INDEXES: tuple[Index, ...] = (
+    _keyed("idx_advisor_profiles_tenant_fts", _advisors, _english(_advisors, "bio"), _EMPTY),
+    _keyed(
+        "idx_engagements_tenant_fts",
+        _engagements,
+        _english(_engagements, "name"),
+        _english(_engagements, "description"),
+    ),
+    _keyed("idx_document_comments_tenant_fts", _comments, _english(_comments, "content"), _EMPTY),
+    # The client name's trigrams of letters and digits, each keyed by the row's organization.
+    Index(
+        "idx_clients_tenant_trgm",
+        func.advisoros_tenant_trigrams(_clients.c.organization_id, _clients.c.business_name),
+        postgresql_using="gin",
+        _table=_clients,
+    ),
 )
