@@ -61,6 +61,7 @@ def run(admin_url: str, app_url: str, runs: int) -> dict[str, Any]:
             if not q.system
             and (
                 catalog.is_page(q)
+                or catalog.is_search(q)
                 or "@@" in q.sql
                 or "@>" in q.sql
                 or "&&" in q.sql

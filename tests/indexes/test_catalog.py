@@ -1,5 +1,6 @@
 """The catalog and the 0003 index declarations agree: no index without a query, no query without
-an index, the report's counts per kind (less what revision 0015 replaced), and the report's names."""
+an index, the report's counts per kind (less what revisions 0015 and 0020 replaced), and the report's
+names."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections import Counter
 import pytest
 from sqlalchemy import UniqueConstraint
 
-from advisoros_db.schema import catalog, indexes
+from advisoros_db.schema import catalog, indexes, search_indexes
 from advisoros_db.schema.base import Base
 
 REPORT_NAMES = {
@@ -41,15 +42,27 @@ def _tenant_keys() -> set[str]:
     }
 
 
-def test_every_catalog_query_names_a_0003_index_or_a_tenant_key() -> None:
-    unknown = sorted({q.index for q in catalog.QUERIES} - set(indexes.by_name()) - _tenant_keys())
-    assert not unknown
+def _search_indexes() -> set[str]:
+    """The tenant-keyed search indexes (schema.search_indexes) the search pages use."""
+    return {
+        str(ix.name) for ix in (*search_indexes.TENANT_TEXT_INDEXES, *search_indexes.FIELD_INDEXES)
+    }
+
+
+def test_every_catalog_query_names_a_0003_index_a_tenant_key_or_a_search_index() -> None:
+    known = set(indexes.by_name()) | _tenant_keys() | _search_indexes()
+    assert sorted({q.index for q in catalog.QUERIES} - known) == []
+    # A search page (revision 0020) names the tenant-keyed index its function uses.
+    assert all(q.index in _search_indexes() for q in catalog.QUERIES if catalog.is_search(q))
 
 
 def test_every_replaced_index_has_its_replacement_in_the_catalog() -> None:
     assert set(indexes.REPLACED_BY_PAGES) & set(indexes.by_name()) == set()
     assert set(indexes.REPLACED_BY_PAGES.values()) <= {q.index for q in catalog.QUERIES}
     assert set(indexes.REPLACED_BY_PAGES.values()) <= _tenant_keys()
+    assert set(indexes.REPLACED_BY_TENANT_SEARCH) & set(indexes.by_name()) == set()
+    assert set(indexes.REPLACED_BY_TENANT_SEARCH.values()) <= {q.index for q in catalog.QUERIES}
+    assert set(indexes.REPLACED_BY_TENANT_SEARCH.values()) <= _search_indexes()
 
 
 def test_catalog_names_are_unique() -> None:
@@ -59,16 +72,19 @@ def test_catalog_names_are_unique() -> None:
 
 def test_counts_per_kind_are_at_least_the_reports() -> None:
     counts = Counter(indexes.kind_of(ix) for ix in indexes.INDEXES)
+    replaced_gin = len(indexes.REPLACED_BY_PAGES) + 1  # and the trigram index, in 0020
+    replaced_full_text = len(indexes.REPLACED_BY_TENANT_SEARCH) - 1
     assert counts[indexes.IndexKind.COMPOSITE] >= 12
     assert counts[indexes.IndexKind.PARTIAL] >= 14
-    assert counts[indexes.IndexKind.GIN] + len(indexes.REPLACED_BY_PAGES) >= 18
-    assert counts[indexes.IndexKind.FULL_TEXT] >= 11
+    assert counts[indexes.IndexKind.GIN] + replaced_gin >= 18
+    assert counts[indexes.IndexKind.FULL_TEXT] + replaced_full_text >= 11
     assert counts[indexes.IndexKind.COVERING] >= 3
     assert counts[indexes.IndexKind.UNIQUE_PARTIAL] >= 2
 
 
 def test_the_reports_names_are_all_declared_or_replaced() -> None:
-    assert sorted(REPORT_NAMES - set(indexes.by_name()) - set(indexes.REPLACED_BY_PAGES)) == []
+    replaced = {*indexes.REPLACED_BY_PAGES, *indexes.REPLACED_BY_TENANT_SEARCH}
+    assert sorted(REPORT_NAMES - set(indexes.by_name()) - replaced) == []
 
 
 def test_unknown_query_name_is_a_clear_error() -> None:
@@ -81,6 +97,11 @@ def test_docs_list_every_index() -> None:
     from pathlib import Path
 
     docs = (Path(__file__).parents[2] / "docs" / "indexes.md").read_text()
-    names = [*indexes.by_name(), *indexes.REPLACED_BY_PAGES]
+    names = [
+        *indexes.by_name(),
+        *indexes.REPLACED_BY_PAGES,
+        *indexes.REPLACED_BY_TENANT_SEARCH,
+        *indexes.REPLACED_BY_TENANT_SEARCH.values(),
+    ]
     missing = [name for name in names if f"`{name}`" not in docs]
     assert missing == []

@@ -22,8 +22,9 @@ from advisoros_db.urls import to_sqlalchemy
 from tests.support import PgDatabase
 
 NAMES = sorted(indexes.by_name())
-# What revision 0003 builds: today's declarations and the GIN indexes revision 0015 replaced.
-BUILT_BY_0003 = sorted([*indexes.by_name(), *indexes.REPLACED_BY_PAGES])
+# What revision 0003 builds: today's declarations and what revisions 0015 and 0020 replaced.
+REPLACED = sorted([*indexes.REPLACED_BY_PAGES, *indexes.REPLACED_BY_TENANT_SEARCH])
+BUILT_BY_0003 = sorted([*indexes.by_name(), *REPLACED])
 _DEFINITIONS = """
 SELECT c.relname, pg_get_indexdef(i.indexrelid), i.indisvalid
 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
@@ -40,7 +41,7 @@ def _definitions(url: str, names: list[str] = NAMES) -> dict[str, tuple[str, boo
 def test_head_has_every_index_valid_and_as_the_models_declare_it(db: PgDatabase) -> None:
     migrated = _definitions(db.admin_url)
     assert sorted(migrated) == NAMES
-    assert _definitions(db.admin_url, sorted(indexes.REPLACED_BY_PAGES)) == {}
+    assert _definitions(db.admin_url, REPLACED) == {}
     assert all(valid for _, valid in migrated.values())
     # Build each model index again under a scratch name, in a transaction rolled back, and let
     # PostgreSQL render both: predicates, INCLUDE, methods and operator classes must agree.
@@ -74,12 +75,14 @@ def test_no_drift_and_no_warnings_at_head(db: PgDatabase) -> None:
 
 def test_a_changed_full_text_expression_is_reported_as_drift(db: PgDatabase) -> None:
     with psycopg.connect(db.admin_url, autocommit=True) as conn:
-        conn.execute("DROP INDEX idx_tasks_title_fts")
+        conn.execute("DROP INDEX idx_engagements_tenant_fts")
         conn.execute(
-            "CREATE INDEX idx_tasks_title_fts ON tasks USING gin (to_tsvector('simple', title))"
+            "CREATE INDEX idx_engagements_tenant_fts ON engagements USING gin"
+            " (advisoros_tenant_tsvector(organization_id, to_tsvector('simple', name),"
+            " to_tsvector('english'::regconfig, description)))"
         )
     lines = migrations.drift(db.admin_url)
-    assert any("idx_tasks_title_fts" in line for line in lines), lines
+    assert any("idx_engagements_tenant_fts" in line for line in lines), lines
 
 
 def test_downgrade_drops_every_index_and_upgrade_rebuilds_them(db: PgDatabase) -> None:

@@ -39,7 +39,12 @@ def _indexes_used(
     return {str(row[0]) for row in rows}
 
 
-@pytest.mark.parametrize("query", catalog.QUERIES, ids=lambda q: q.name)
+# The search pages (revision 0020) use their index inside a SECURITY DEFINER function, which
+# EXPLAIN of the query does not show: tests/plans/test_search_pages.py reads it with auto_explain.
+_PLANNED_HERE = [q for q in catalog.QUERIES if not catalog.is_search(q)]
+
+
+@pytest.mark.parametrize("query", _PLANNED_HERE, ids=lambda q: q.name)
 def test_query_uses_its_index(
     query: catalog.CatalogQuery, plan_db: PgDatabase, plan_sample: catalog.Sample
 ) -> None:
@@ -49,8 +54,8 @@ def test_query_uses_its_index(
 
 
 # RLS evaluates the policy before any user predicate that is not LEAKPROOF, so such a predicate can
-# never become an index condition: the trigram and full-text queries (@@, ILIKE) on all-tenant
-# indexes read the tenant's own rows and filter them, and never another tenant's index entries.
+# never become an index condition: the full-text queries (@@) on all-tenant indexes of documents
+# read the tenant's own rows and filter them, and never another tenant's index entries.
 # Marking those operators LEAKPROOF (what revision 0007 once did) opened the GIN indexes to the
 # application role and let EXPLAIN ANALYZE count other tenants' matches (tests/security). Every
 # other tenant query gets its index as the application role, the JSONB and tag filter pages
@@ -58,14 +63,15 @@ def test_query_uses_its_index(
 _OPERATORS = ("@>", "&&", "@@", "ILIKE")
 _GIN_KINDS = (indexes.IndexKind.GIN, indexes.IndexKind.FULL_TEXT)
 _ALL_TENANT = {n for n, ix in indexes.by_name().items() if indexes.kind_of(ix) in _GIN_KINDS}
-_TENANT_QUERIES = [q for q in catalog.QUERIES if not q.system]
+_TENANT_QUERIES = [q for q in _PLANNED_HERE if not q.system]
 _SEARCH_QUERIES = [q for q in _TENANT_QUERIES if q.index in _ALL_TENANT]
 _INDEXED_QUERIES = [q for q in _TENANT_QUERIES if q not in _SEARCH_QUERIES]
 _PAGES = [q for q in _INDEXED_QUERIES if catalog.is_page(q)]
 
 
 def test_the_split_covers_every_gin_and_full_text_tenant_query() -> None:
-    assert len(_SEARCH_QUERIES) == 12 and len(_INDEXED_QUERIES) == 41 and len(_PAGES) == 14
+    assert len(_SEARCH_QUERIES) == 2 and len(_INDEXED_QUERIES) == 41 and len(_PAGES) == 14
+    assert len(catalog.QUERIES) - len(_PLANNED_HERE) == 10
     assert all(any(op in q.sql for op in _OPERATORS) for q in _SEARCH_QUERIES)
 
 
