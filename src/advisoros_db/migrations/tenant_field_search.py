@@ -37,7 +37,7 @@ from advisoros_db.migrations.tenant_text_search import VECTORS
 TEXT_FUNCTION: LiteralString = "search_tenant_text(text, tsquery, uuid, integer)"
 CONTAINS_FUNCTION: LiteralString = "search_tenant_contains(text, text, uuid, integer)"
 HELPERS: tuple[LiteralString, ...] = (
-    "advisoros_tenant_lookup(uuid, tsquery, tsquery)",
+    "advisoros_tenant_lookup(uuid, text, tsquery)",
     "advisoros_tenant_trigram_lookup(uuid, text)",
     "advisoros_tenant_trigrams(uuid, text)",
 )
@@ -179,16 +179,23 @@ AS $fn$
 $fn$
 """  # noqa: S608
 
-# The keys hold which lexemes a row has, not which it lacks nor where: a negation or a phrase
-# asks for the tenant's all-rows key, and the recheck decides (a tenant-sized candidate set).
+# A query's lexemes prefixed for one slot (`e` or `s`) and the caller's tenant, as revision 0010's
+# advisoros_tenant_tsquery does for both slots at once, ORed with the tenant's overflow key. The
+# keys hold which lexemes a row has, not which it lacks nor where: a negation or a phrase asks for
+# the tenant's all-rows key instead, and the recheck decides (a tenant-sized candidate set). An
+# empty query (stop words only) asks for the overflow key alone: it is never cast from empty text,
+# which would raise a NOTICE on every call.
 LOOKUP_SQL = f"""
-CREATE OR REPLACE FUNCTION advisoros_tenant_lookup(tenant uuid, english tsquery, simple tsquery)
+CREATE OR REPLACE FUNCTION advisoros_tenant_lookup(tenant uuid, slot text, words tsquery)
 RETURNS tsquery LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog
 AS $fn$
-  SELECT CASE WHEN position('!' IN english::text || simple::text) > 0
-    THEN ('''a' || {PREFIX} || '''')::tsquery
-    ELSE public.advisoros_tenant_tsquery(tenant, english, simple)
+  SELECT CASE
+    WHEN numnode(words) = 0 THEN ('''o' || {PREFIX} || '''')::tsquery
+    WHEN words::text ~ '[!<]' THEN ('''a' || {PREFIX} || '''')::tsquery
+    ELSE regexp_replace(words::text, '''((?:[^'']|'''')*)''',
+                        '''' || slot || {PREFIX} || '\\1''', 'g')::tsquery
+      || ('''o' || {PREFIX} || '''')::tsquery
   END
 $fn$
 """
@@ -198,13 +205,13 @@ _PAGE: LiteralString = "        AND t.id < $3\n      ORDER BY t.id DESC\n      L
 
 def _text_branch(field: TextField) -> str:
     # $1 tenant, $2 the words (a tsquery), $3 before, $4 max_rows.
-    lookup = "$2, ''::tsquery" if field.slot == "english" else "''::tsquery, $2"
+    slot = "e" if field.slot == "english" else "s"
     return f"""IF field = '{field.name}' THEN
     RETURN QUERY EXECUTE $q$
       SELECT t.id FROM public.{field.index.table} t
       WHERE t.organization_id = $1
         AND {field.index.keys("t.")}
-            @@ public.advisoros_tenant_lookup($1, {lookup})
+            @@ public.advisoros_tenant_lookup($1, '{slot}', $2)
         AND {field.match("t.")}
 {_PAGE}    $q$ USING tenant, words, before, max_rows;
     RETURN;
