@@ -81,7 +81,7 @@ def run(admin_url: str, app_url: str, runs: int) -> dict[str, Any]:
                     with conn.transaction():
                         apply_tenant(conn, sample.organization_id)
                         started = time.perf_counter()
-                        rows = len(conn.execute(statement, query.bind(sample)).fetchall())  # type: ignore[arg-type]
+                        rows = len(conn.execute(statement, query.bind(sample)).fetchall())
                         if i:
                             samples.append((time.perf_counter() - started) * 1000)
                 results[label] = _figures(samples, rows)

@@ -51,7 +51,7 @@ class KeyedIndex:
     """A tenant-keyed GIN index: `advisoros_tenant_tsvector(organization_id, english, simple)`,
     each slot a template with `{t}` for the table alias (empty in the index definition)."""
 
-    name: LiteralString
+    name: str
     table: LiteralString
     english: LiteralString
     simple: LiteralString
