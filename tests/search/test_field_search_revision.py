@@ -111,12 +111,12 @@ def test_down_and_up_on_a_populated_database(populated: PgDatabase) -> None:
     with psycopg.connect(populated.admin_url) as conn:
         conn.execute(
             "UPDATE tasks SET title = 'Reconcile payroll for the qzlatezq audit'"
-            " WHERE id = (SELECT max(id) FROM tasks WHERE organization_id = %s)",
+            " WHERE id = (SELECT id FROM tasks WHERE organization_id = %s ORDER BY id DESC LIMIT 1)",
             (org,),
         )
         conn.execute(
             "UPDATE clients SET business_name = 'Zephyr Qzlatezq Foods'"
-            " WHERE id = (SELECT max(id) FROM clients WHERE organization_id = %s)",
+            " WHERE id = (SELECT id FROM clients WHERE organization_id = %s ORDER BY id DESC LIMIT 1)",
             (org,),
         )
     after_writes = _plain(populated, org, sample)
