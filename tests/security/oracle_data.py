@@ -9,6 +9,7 @@ who can tell the two apart from anything the server returns has learned another 
 
 from __future__ import annotations
 
+import importlib
 import re
 import uuid
 from collections.abc import Iterator
@@ -168,3 +169,27 @@ def leakproof_marks(scene: Scene) -> Iterator[None]:
         with psycopg.connect(scene.db.admin_url, autocommit=True) as conn:
             for function in leakproof.FUNCTIONS:
                 conn.execute(f"ALTER FUNCTION {function} NOT LEAKPROOF")
+
+
+_REVISION = importlib.import_module("advisoros_db.migrations.versions.0020_fts_rows_field_search")
+
+
+@pytest.fixture
+def all_tenant_indexes(scene: Scene) -> Iterator[None]:
+    """Revision 0003's trigram and per-column full-text indexes of all tenants back on this
+    database, analyzed: what revision 0020 dropped, and what the old plain predicates used."""
+    with psycopg.connect(scene.db.admin_url, autocommit=True) as conn:
+        for name, table, key, ops in _REVISION.REPLACED:
+            conn.execute(
+                sql.SQL("CREATE INDEX {} ON {} USING gin ({} {})").format(
+                    sql.Identifier(name), sql.Identifier(table), sql.SQL(key), sql.SQL(ops or "")
+                )
+            )
+        conn.execute("ANALYZE clients, tasks, notes, advisor_profiles, engagements")
+        conn.execute("ANALYZE document_comments")
+    try:
+        yield
+    finally:
+        with psycopg.connect(scene.db.admin_url, autocommit=True) as conn:
+            for name, _table, _key, _ops in _REVISION.REPLACED:
+                conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
