@@ -64,10 +64,21 @@ def available() -> dict[str, Mapping[str, Callable[..., dict[str, Any]]] | None]
     return found
 
 
+def names() -> list[str]:
+    """Every contributed case as the report names it: `<module>.<case>`."""
+    return [f"{module}.{name}" for module, cases in available().items() for name in cases or {}]
+
+
 def run(
-    scale: str, *, admin_url: str, app_url: str, replica_urls: list[str]
+    scale: str,
+    *,
+    admin_url: str,
+    app_url: str,
+    replica_urls: list[str],
+    wanted: Callable[[str], bool] | None = None,
 ) -> tuple[list[ExternalResult], list[str]]:
-    """Run every contributed case; returns the results and the modules that are missing."""
+    """Run every contributed case (or those `wanted` accepts by `<module>.<case>`, a partial run,
+    which reports no missing module); returns the results and the modules that are missing."""
     base: dict[str, Any] = {
         "admin_url": admin_url,
         "app_url": app_url,
@@ -80,11 +91,14 @@ def run(
     missing: list[str] = []
     for module, cases in available().items():
         if cases is None:
-            missing.append(module)
+            if wanted is None:
+                missing.append(module)
             continue
         rows = ROWS.get(module, ROWS["partition_cases"])
         offered = {**base, "scale": rows.get(scale, rows["large"])}
         for name, func in cases.items():
+            if wanted is not None and not wanted(f"{module}.{name}"):
+                continue
             params = inspect.signature(func).parameters
             kwargs = {k: v for k, v in offered.items() if k in params}
             result = ExternalResult(module, name)

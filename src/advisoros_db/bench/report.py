@@ -111,14 +111,32 @@ def _indexes(section: dict[str, Any] | None) -> list[str]:
     return lines
 
 
+def partial_lines(data: dict[str, Any]) -> list[str]:
+    """What a partial run (`--only`) measured and what it left out."""
+    partial = data.get("partial")
+    if not partial:
+        return []
+    patterns = ", ".join(f"`{p}`" for p in partial["patterns"])
+    cases = ", ".join(f"`{c}`" for c in partial["cases"])
+    return [
+        f"**Partial run**: only the cases matching {patterns} were measured "
+        f"({len(partial['cases'])}: {cases}), on the data set already loaded (not reloaded). "
+        "The goals below cover these cases only; the other cases and the per-index table were "
+        "not measured in this run (a full run's report has them).",
+        "",
+    ]
+
+
 def markdown(data: dict[str, Any], charts: list[str], command: str) -> str:
     m = data["machine"]
     lines = [
-        f"# advisoros-db benchmark — scale `{data['scale']}`",
+        f"# advisoros-db benchmark — scale `{data['scale']}`"
+        + (" (partial run)" if data.get("partial") else ""),
         "",
         f"Made by `{command}` on {data['started_at'][:19]} UTC in {data['seconds']:,.0f} s. "
         "Every figure below comes from `bench.json` in this folder; none is edited by hand.",
         "",
+        *partial_lines(data),
         "## Machine",
         "",
         f"- CPU: {m.get('cpu')} ({m.get('cores')} cores), memory {m.get('memory_gb')} GB, {m.get('os')}",
@@ -229,6 +247,7 @@ def summary(data: dict[str, Any], command: str) -> str:
         f"{m.get('load_average_start')} at the start and {m.get('load_average_end')} at the end "
         "of the timings. Tenant cases as the application role under row-level security.",
         "",
+        *partial_lines(data),
     ]
     load = data.get("load")
     if load:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +23,7 @@ from advisoros_db.bench import (
 )
 from advisoros_db.bench.cases import Budget, Case, CaseResult, Sides
 from advisoros_db.bench.external import ExternalResult
+from advisoros_db.bench.selection import Selection
 from advisoros_db.datagen.introspect import tables
 from advisoros_db.errors import ConfigError
 from advisoros_db.partitioning import convert
@@ -51,6 +52,14 @@ class BenchReport:
     replicas: dict[str, Any] | None = None
     indexes: dict[str, Any] | None = None
     seconds: float = 0.0
+    only: list[str] = field(default_factory=list)
+    """The `--only` patterns of a partial run; empty for a full one."""
+
+    def partial(self) -> dict[str, Any] | None:
+        if not self.only:
+            return None
+        measured = [c.name for c in self.cases] + [f"{e.module}.{e.name}" for e in self.external]
+        return {"patterns": self.only, "cases": measured}
 
     def as_dict(self) -> dict[str, Any]:
         from advisoros_db.bench.goals import evaluate
@@ -72,6 +81,7 @@ class BenchReport:
             "indexes": self.indexes,
             "external": [e.as_dict() for e in self.external],
             "missing_case_modules": self.missing,
+            "partial": self.partial(),
         }
 
 
@@ -96,6 +106,31 @@ def ensure_data(
     notify(f"seeding the {scale} data set")
     report = datagen.seed(url, scale, seed=seed, replace=True, **seed_kwargs)
     return report.as_dict()
+
+
+def require_loaded(url: str, scale: str, seed: int) -> None:
+    """A partial run measures the data set already there; it never loads one."""
+    last = datagen.last_run(url)
+    if last is not None and last["scale"] == scale and last["seed"] == seed:
+        return
+    found = "none" if last is None else f"scale {last['scale']} with seed {last['seed']}"
+    raise ConfigError(
+        f"--only re-measures cases on the data set already loaded, and this database holds "
+        f"{found}, not scale {scale} with seed {seed}; load it first with a full run "
+        f"(`advisoros-db bench --scale {scale} --seed {seed}`) or `advisoros-db seed --scale "
+        f"{scale}`, or give the --scale and --seed of the data set that is loaded"
+    )
+
+
+def check_selection(url: str, scale: str, selection: Selection) -> catalog.Sample:
+    """Refuse patterns that match no case before anything is finalized, built, vacuumed or
+    measured; returns the catalog's sample, drawn for the names (kept: at `large` it takes a
+    while)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        sample = catalog.sample(conn)
+        ours = [c.name for c in collect(conn, scale, sample)]
+    selection.check(ours + external.names())
+    return sample
 
 
 def steady_state(url: str) -> list[str]:
@@ -197,12 +232,17 @@ def run(
     notify: Notify = lambda _: None,
     on_case: Callable[[CaseResult, int, int], None] | None = None,
     reseed: bool = False,
+    only: Sequence[str] = (),
     **seed_kwargs: Any,
 ) -> BenchReport:
     """Measure every case on the database at `admin_url` (the primary, as a role that owns it).
 
     Tenant cases run on `app_url` (the application role) inside a tenant transaction for the
-    organization the catalog samples; the owner's figures are a second column."""
+    organization the catalog samples; the owner's figures are a second column.
+
+    With `only` (shell-style patterns on case names), a partial run: only the matching cases, on
+    the data set already loaded (never seeded, `reseed` refused), without the per-index table; a
+    pattern that matches no case is refused before anything runs."""
     if app_url is None:
         raise ConfigError(
             "the benchmark measures what the application sees, as the application role "
@@ -210,12 +250,23 @@ def run(
             "takes it from the configured or embedded servers, see docs/security.md for creating "
             "the role)"
         )
+    selection = Selection.of(only)
+    sample: catalog.Sample | None = None
+    if selection is not None:
+        if reseed or seed_kwargs.get("measure_limit"):
+            raise ConfigError(
+                "--only re-measures cases on the data set already loaded and loads nothing: "
+                "drop --reseed (and --measure-limit), or run the full benchmark to reload"
+            )
+        require_loaded(admin_url, scale, seed)
+        sample = check_selection(admin_url, scale, selection)
     started = time.perf_counter()
-    report = BenchReport(scale, seed, dt.datetime.now(dt.UTC))
+    report = BenchReport(scale, seed, dt.datetime.now(dt.UTC), only=list(only))
     report.prepared = steady_state(admin_url)
     for line in report.prepared:
         notify(line)
-    report.load = ensure_data(admin_url, scale, seed, notify, reseed=reseed, **seed_kwargs)
+    if selection is None:
+        report.load = ensure_data(admin_url, scale, seed, notify, reseed=reseed, **seed_kwargs)
     budget = budget or Budget.for_scale(scale)
     naive_path = f"-c search_path={naive.NAIVE},public"
     with (
@@ -225,36 +276,50 @@ def run(
         psycopg.connect(app_url, autocommit=True, options=naive_path) as app_baseline,
     ):
         report.machine = machine.facts(optimized)
-        last = datagen.last_run(admin_url)
-        marker = baseline_marker(last, scale, seed)
-        notify("building the naive baseline (keys only, no partitions)")
-        built = naive.ensure(optimized, marker)
-        if built is not None:
-            report.baseline = {"rows": sum(built.rows.values()), "seconds": round(built.seconds, 2)}
-        notify("vacuuming both sides (steady state: no autovacuum during the timings)")
-        report.vacuum_seconds = round(vacuum(optimized), 2)
+        if sample is None:
+            sample = catalog.sample(optimized)
+        chosen = [
+            c
+            for c in collect(optimized, scale, sample)
+            if selection is None or selection.wants(c.name)
+        ]
+        if chosen:  # none when only other areas' cases are chosen: those bring their own data
+            last = datagen.last_run(admin_url)
+            marker = baseline_marker(last, scale, seed)
+            notify("building the naive baseline (keys only, no partitions)")
+            built = naive.ensure(optimized, marker)
+            if built is not None:
+                report.baseline = {
+                    "rows": sum(built.rows.values()),
+                    "seconds": round(built.seconds, 2),
+                }
+            notify("vacuuming both sides (steady state: no autovacuum during the timings)")
+            report.vacuum_seconds = round(vacuum(optimized), 2)
         if replica_urls:
             notify("waiting for the replicas to replay the load and the VACUUM")
             report.replicas = await_replicas(admin_url, replica_urls)
         report.row_counts = row_counts(optimized)
         # Sizes before this run's (rolled-back) writes leave dead entries in them.
-        indexes = index_costs.inventory(optimized)
-        sample = catalog.sample(optimized)
+        indexes = index_costs.inventory(optimized) if selection is None else None
         sides = Sides(app_optimized, app_baseline, sample.organization_id, optimized, baseline)
-        chosen = collect(optimized, scale, sample)
         for i, case in enumerate(chosen):
             result = case.run(sides, budget)
             report.cases.append(result)
             if on_case is not None:
                 on_case(result, i + 1, len(chosen))
-        notify("measuring what each index adds to inserts into its table")
-        rows = index_costs.ROWS.get(scale, index_costs.DEFAULT_ROWS)
-        inserts, costs = index_costs.write_costs(optimized, indexes, rows, budget.write_reps)
-        report.indexes = index_costs.table(indexes, report.cases, inserts, costs)
+        if indexes is not None:
+            notify("measuring what each index adds to inserts into its table")
+            rows = index_costs.ROWS.get(scale, index_costs.DEFAULT_ROWS)
+            inserts, costs = index_costs.write_costs(optimized, indexes, rows, budget.write_reps)
+            report.indexes = index_costs.table(indexes, report.cases, inserts, costs)
         report.machine["load_average_end"] = machine.load()
     notify("running the cases other areas contribute")
     report.external, report.missing = external.run(
-        scale, admin_url=admin_url, app_url=app_url, replica_urls=replica_urls or []
+        scale,
+        admin_url=admin_url,
+        app_url=app_url,
+        replica_urls=replica_urls or [],
+        wanted=selection.wants if selection is not None else None,
     )
     report.seconds = time.perf_counter() - started
     return report

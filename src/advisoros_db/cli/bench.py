@@ -26,7 +26,12 @@ def bench(
     scale: ScaleOption = "tiny",
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="Folder for bench.json, report.md and charts.", file_okay=False),
+        typer.Option(
+            "--out",
+            help="Folder for bench.json, report.md and charts (default docs/bench/SCALE, or "
+            "docs/bench/SCALE-partial with --only).",
+            file_okay=False,
+        ),
     ] = None,
     seed_value: Annotated[int, typer.Option("--seed", help="Seed of the data set.")] = 42,
     reseed: Annotated[
@@ -40,15 +45,36 @@ def bench(
             "from files) and report the loader's rate as a share of it.",
         ),
     ] = False,
+    only: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--only",
+            metavar="PATTERN",
+            help="Measure only the cases whose name matches (shell-style, repeatable: "
+            "--only 'documents.*search*'; another area's case is <module>.<case>) on the data "
+            "set already loaded; the report says it is a partial run.",
+        ),
+    ] = None,
     json_out: JsonOption = False,
 ) -> None:
     """Load (or reuse) data at a scale, then measure each case side by side against a naive baseline."""
     from advisoros_db import bench as benchmark  # numpy, Faker and matplotlib: only when run
     from advisoros_db import datagen
+    from advisoros_db.datagen.room import ensure_room
 
-    datagen.get_scale(scale)
-    folder = out or Path("docs/bench") / scale
+    size = datagen.get_scale(scale)
+    if only and (reseed or measure_limit):
+        raise typer.BadParameter(
+            "--only re-measures cases on the data set already loaded and loads nothing: drop "
+            "--reseed and --measure-limit, or run the full benchmark to reload"
+        )
+    # A partial run never overwrites the full report by default.
+    folder = out or Path("docs/bench") / (f"{scale}-partial" if only else scale)
     target = servers.target()
+    if target.cluster is not None:  # a configured server's disk is its operator's to size
+        ensure_room(
+            target.cluster.home, size, len(target.cluster.nodes()), measure_limit=measure_limit
+        )
 
     def case_done(result: CaseResult, i: int, total: int) -> None:
         if json_out:
@@ -75,6 +101,7 @@ def bench(
             reseed=reseed,
             progress=progress,
             measure_limit=measure_limit,
+            only=only or (),
         )
     data = report.as_dict()
     written = benchmark.write(data, folder, "advisoros-db " + shlex.join(sys.argv[1:]))
