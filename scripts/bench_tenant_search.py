@@ -4,7 +4,7 @@
 beside ADMIN_URL's, migrates it to head, loads the plan-test data set, VACUUM (FREEZE, ANALYZE),
 then times every tenant catalog query on a GIN or full-text index, every search page (and, for
 each, the same page with the plain predicate its function rechecks: `<name>.plain_page`, what the
-query cost before revision 0020 for one page) and `search_text` over each kind, inside a tenant
+query cost before revision 0021 for one page) and `search_text` over each kind, inside a tenant
 transaction of the busiest organization, as the application role. Prints JSON: per query the
 median and p95 in ms over N runs (after one warm-up run) and the rows returned.
 """

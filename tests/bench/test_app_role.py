@@ -9,11 +9,13 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from advisoros_db import bench, datagen
-from advisoros_db.bench import catalog_cases, index_costs, naive, write_cases
+from advisoros_db.bench import catalog_cases, index_costs, naive, write_breakdown, write_cases
 from advisoros_db.bench.cases import Budget, QueryCase, Sides
 from advisoros_db.bench.runner import baseline_marker
+from advisoros_db.datagen.introspect import describe
 from advisoros_db.errors import ConfigError
 from advisoros_db.schema import catalog
 from advisoros_db.tenancy import APP_ROLE
@@ -191,3 +193,73 @@ def test_the_inventory_sizes_every_index_once(sides: Sides) -> None:
     )
     assert sizes["idx_documents_org_client_status"] == partitions > 0
     assert {i.constraint for i in found} == {None, "p", "u"}
+
+
+_SHAPE = """
+SELECT (SELECT array_agg(tgname::text || tgenabled::text ORDER BY tgname) FROM pg_trigger
+         WHERE tgrelid = %(rel)s::regclass AND NOT tgisinternal),
+       (SELECT array_agg(conname::text ORDER BY conname) FROM pg_constraint
+         WHERE conrelid = %(rel)s::regclass),
+       (SELECT array_agg(indexrelid::regclass::text ORDER BY 1) FROM pg_index
+         WHERE indrelid = %(rel)s::regclass),
+       (SELECT relrowsecurity FROM pg_class WHERE oid = %(rel)s::regclass),
+       to_regclass('bench_breakdown_plain')
+"""
+
+
+def test_the_naive_documents_have_the_primary_key_of_their_registry(sides: Sides) -> None:
+    """An untuned schema still has a primary key: the optimized side's is in documents_keys."""
+    conn = sides.owner_naive
+    key = conn.execute(
+        "SELECT pg_get_constraintdef(oid) FROM pg_constraint"
+        " WHERE conrelid = 'naive.documents'::regclass AND contype = 'p'"
+    ).fetchone()
+    assert key == ("PRIMARY KEY (id)",)
+    cols = sql.SQL(", ").join(
+        sql.Identifier(c.name)
+        for c in describe(conn, "documents", naive.NAIVE).columns.values()
+        if not c.generated
+    )
+    with pytest.raises(psycopg.errors.UniqueViolation), conn.transaction():
+        conn.execute(
+            sql.SQL(
+                "INSERT INTO naive.documents ({}) SELECT {} FROM naive.documents LIMIT 1"
+            ).format(cols, cols)
+        )
+
+
+@pytest.mark.parametrize(
+    ("table", "schema", "expected"),
+    [
+        (
+            "audit_logs",
+            "public",
+            {
+                "trigger audit_chain_stamp",
+                "trigger audit_rollup_reopen",
+                "key pk_audit_logs",
+                "index idx_audit_logs_entity_time",
+                "row-level security",
+            },
+        ),
+        ("documents", "public", {"trigger partition_register", "index idx_documents_tenant_fts"}),
+        ("documents", naive.NAIVE, {"key pk_documents", "row-level security"}),
+    ],
+)
+def test_the_insert_breakdown_takes_each_item_away_and_puts_it_back(
+    sides: Sides, table: str, schema: str, expected: set[str]
+) -> None:
+    conn = sides.owner_naive if schema == naive.NAIVE else sides.owner_optimized
+    name = sql.Identifier(schema, table)
+    rel = {"rel": name.as_string(conn)}
+    counting = sql.SQL("SELECT count(*) FROM {}").format(name).as_string(conn)
+    shape = conn.execute(_SHAPE, rel).fetchone()
+    count = _count(conn, counting)
+    result = write_breakdown.measure(conn, table, 20, 1, schema=schema).as_dict()
+    names = {item["without"] for item in result["items"]}
+    assert expected <= names
+    assert {write_breakdown.BARE, write_breakdown.PLAIN} <= names
+    assert result["rows"] == 20 and result["execution_ms"] > 0
+    # Everything it took away is back, and nothing it inserted stayed.
+    assert conn.execute(_SHAPE, rel).fetchone() == shape
+    assert _count(conn, counting) == count

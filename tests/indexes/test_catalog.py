@@ -1,5 +1,5 @@
 """The catalog and the 0003 index declarations agree: no index without a query, no query without
-an index, the report's counts per kind (less what revisions 0015 and 0020 replaced), and the report's
+an index, the report's counts per kind (less what revisions 0015 and 0021 replaced), and the report's
 names."""
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def _search_indexes() -> set[str]:
 def test_every_catalog_query_names_a_0003_index_a_tenant_key_or_a_search_index() -> None:
     known = set(indexes.by_name()) | _tenant_keys() | _search_indexes()
     assert sorted({q.index for q in catalog.QUERIES} - known) == []
-    # A search page (revision 0020) names the tenant-keyed index its function uses.
+    # A search page (revision 0021) names the tenant-keyed index its function uses.
     assert all(q.index in _search_indexes() for q in catalog.QUERIES if catalog.is_search(q))
 
 
@@ -72,7 +72,7 @@ def test_catalog_names_are_unique() -> None:
 
 def test_counts_per_kind_are_at_least_the_reports() -> None:
     counts = Counter(indexes.kind_of(ix) for ix in indexes.INDEXES)
-    replaced_gin = len(indexes.REPLACED_BY_PAGES) + 1  # and the trigram index, in 0020
+    replaced_gin = len(indexes.REPLACED_BY_PAGES) + 1  # and the trigram index, in 0021
     replaced_full_text = len(indexes.REPLACED_BY_TENANT_SEARCH) - 1
     assert counts[indexes.IndexKind.COMPOSITE] >= 12
     assert counts[indexes.IndexKind.PARTIAL] >= 14

@@ -22,7 +22,7 @@ from advisoros_db.urls import to_sqlalchemy
 from tests.support import PgDatabase
 
 NAMES = sorted(indexes.by_name())
-# What revision 0003 builds: today's declarations and what revisions 0015 and 0020 replaced.
+# What revision 0003 builds: today's declarations and what revisions 0015 and 0021 replaced.
 REPLACED = sorted([*indexes.REPLACED_BY_PAGES, *indexes.REPLACED_BY_TENANT_SEARCH])
 BUILT_BY_0003 = sorted([*indexes.by_name(), *REPLACED])
 _DEFINITIONS = """

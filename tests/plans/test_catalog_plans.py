@@ -39,7 +39,7 @@ def _indexes_used(
     return {str(row[0]) for row in rows}
 
 
-# The search pages (revision 0020) use their index inside a SECURITY DEFINER function, which
+# The search pages (revision 0021) use their index inside a SECURITY DEFINER function, which
 # EXPLAIN of the query does not show: tests/plans/test_search_pages.py reads it with auto_explain.
 _PLANNED_HERE = [q for q in catalog.QUERIES if not catalog.is_search(q)]
 

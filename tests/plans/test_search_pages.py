@@ -1,4 +1,4 @@
-"""The catalog's search pages (revision 0020: `search_tenant_text`, `search_tenant_contains`) as
+"""The catalog's search pages (revision 0021: `search_tenant_text`, `search_tenant_contains`) as
 the application role: the tenant-keyed index the catalog names is scanned (the transaction's own
 scan counters, which count what the function does for its caller; auto_explain shows the function's
 plan), the page is read back through the tenant's key, and

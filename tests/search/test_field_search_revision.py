@@ -1,4 +1,4 @@
-"""Revision 0020_fts_rows_field_search on a populated database (tests/plans' data set): down and up
+"""Revision 0021_fts_rows_field_search on a populated database (tests/plans' data set): down and up
 again loses no row, brings revision 0003's ten indexes back on the way down and the tenant-keyed
 ones and the search functions on the way up, and the catalog's search pages answer exactly what
 the old plain predicates answer, before and after, rows written in between included."""
@@ -21,7 +21,7 @@ from advisoros_db.tenancy.context import apply_tenant
 from tests.support import PgDatabase, PgServer, create_database, database_on, drop_database
 
 DATASET = Path(__file__).resolve().parents[1] / "plans" / "dataset.sql"
-BEFORE = "0019_write_cost_audit_chain"
+BEFORE = "0020_writes_audit_stamp"
 SEARCHES = [q for q in catalog.QUERIES if catalog.is_search(q)]
 TABLES = ("clients", "tasks", "notes", "advisor_profiles", "engagements", "document_comments")
 NEW_INDEXES = sorted(name for name, _table, _keys in tenant_field_search.index_sql())

@@ -171,13 +171,13 @@ def leakproof_marks(scene: Scene) -> Iterator[None]:
                 conn.execute(f"ALTER FUNCTION {function} NOT LEAKPROOF")
 
 
-_REVISION = importlib.import_module("advisoros_db.migrations.versions.0020_fts_rows_field_search")
+_REVISION = importlib.import_module("advisoros_db.migrations.versions.0021_fts_rows_field_search")
 
 
 @pytest.fixture
 def all_tenant_indexes(scene: Scene) -> Iterator[None]:
     """Revision 0003's trigram and per-column full-text indexes of all tenants back on this
-    database, analyzed: what revision 0020 dropped, and what the old plain predicates used."""
+    database, analyzed: what revision 0021 dropped, and what the old plain predicates used."""
     with psycopg.connect(scene.db.admin_url, autocommit=True) as conn:
         for name, table, key, ops in _REVISION.REPLACED:
             conn.execute(

@@ -68,7 +68,7 @@ def test_a_pattern_ending_in_a_backslash_errs_alike_for_another_firms_value_and_
 def test_control_with_leakproof_operators_the_error_is_a_one_bit_oracle(
     scene: Scene, all_tenant_indexes: None, leakproof_marks: None
 ) -> None:
-    # The trigram index of all tenants (revision 0020 dropped it) is what handed other firms'
+    # The trigram index of all tenants (revision 0021 dropped it) is what handed other firms'
     # names to ILIKE: rebuilt here, with the operators marked LEAKPROOF.
     statement = _ilike("clients", "business_name")
     victim = outcome(scene.db.app_url, scene.attacker, statement, {"pattern": f"%{VICTIM}\\"})

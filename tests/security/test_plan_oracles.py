@@ -211,7 +211,7 @@ def test_the_search_functions_cannot_tell_another_firms_word_from_no_word(scene:
 
 
 def _old_statement(name: str) -> str:
-    """The catalog query `name` as it was before revision 0020: the plain predicate, unpaged."""
+    """The catalog query `name` as it was before revision 0021: the plain predicate, unpaged."""
     query = catalog.get(name)
     plain = plain_sql(query)
     return query.sql if plain is None else plain.replace(catalog.PAGE_TAIL, "")

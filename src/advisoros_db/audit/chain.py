@@ -98,8 +98,7 @@ DECLARE
     acting uuid := nullif(current_setting('app.user_id', true), '')::uuid;
 BEGIN
     -- The owner (migrations, imports of a historical trail) may set time and user; nobody else.
-    IF NOT pg_has_role(caller, (SELECT relowner FROM pg_class WHERE oid = TG_RELID), 'USAGE') THEN
-        -- Another tenant's row: row-level security refuses it after this trigger. Leave it to the
+{owner_check}        -- Another tenant's row: row-level security refuses it after this trigger. Leave it to the
         -- policy, and lock nothing of that organization's chain.
         IF NEW.organization_id IS DISTINCT FROM
            nullif(current_setting('app.organization_id', true), '')::uuid THEN
@@ -160,8 +159,37 @@ _DECLARE_0017: LiteralString = """    hint_name text := 'audit_chain.head_' || r
 """
 
 
-def _stamp(link: str, declare: str) -> str:
-    return _STAMP_FUNCTION.format(link=link, declare=declare).replace(
+# Revisions 0012 and 0019: the caller's role checked against the table's owner on every row (a
+# catalog query through SPI per row).
+_OWNER_CHECK_0012: LiteralString = (
+    "    IF NOT pg_has_role(caller, (SELECT relowner FROM pg_class WHERE oid = TG_RELID), 'USAGE')"
+    " THEN\n"
+)
+
+# Revision 0020_writes_audit_stamp: the same check, made once per caller and partition in a
+# transaction. A caller found NOT to act as the owner is remembered in a transaction-local setting;
+# any later row of that caller and partition takes the restricted path without the catalog query.
+# Anyone can write that setting, and all it can do is put a caller on the restricted path: an
+# owner who forges it only refuses its own backdated rows; the application role is restricted
+# anyway. A caller acting as the owner is never remembered, so it is checked on every row as before.
+_OWNER_CHECK_0020: LiteralString = """    who := caller || '/' || TG_RELID::text;
+    restricted := current_setting('audit_chain.restricted', true) IS NOT DISTINCT FROM who;
+    IF NOT restricted THEN
+        restricted := NOT pg_has_role(caller, (SELECT relowner FROM pg_class WHERE oid = TG_RELID),
+                                      'USAGE');
+        IF restricted THEN
+            who := set_config('audit_chain.restricted', who, true);
+        END IF;
+    END IF;
+    IF restricted THEN
+"""
+_DECLARE_0020: LiteralString = """    restricted boolean;
+    who text;
+"""
+
+
+def _stamp(link: str, declare: str, owner_check: str = _OWNER_CHECK_0012) -> str:
+    return _STAMP_FUNCTION.format(link=link, declare=declare, owner_check=owner_check).replace(
         "{new_hash}", row_hash_sql("NEW", "NEW.prev_hash")
     )
 
@@ -173,13 +201,26 @@ def install_sql() -> str:
     ).replace("{r_hash}", row_hash_sql("r", "r.prev_hash"))
 
 
-def stamp_sql(one_update: bool) -> str:
-    """The stamping function of revision 0019 (one_update) or of 0012, alone."""
-    if not one_update:
+def stamp_sql(one_update: bool, owner_once: bool = False) -> str:
+    """The stamping function alone: of revision 0020 (`owner_once`, which implies one_update), of
+    0019 (one_update) or of 0012. Same payload and hashes in all three."""
+    if not one_update and not owner_once:
         return _stamp(_LINK_0012, "")
     # The payload's seq is the head's next one, read inside the same UPDATE.
     step = row_hash_sql("NEW", "h.hash").replace("NEW.chain_seq", "(h.seq + 1)")
-    return _stamp(_LINK_0017.replace("{step_hash}", step), _DECLARE_0017)
+    link = _LINK_0017.replace("{step_hash}", step)
+    if not owner_once:
+        return _stamp(link, _DECLARE_0017)
+    # 0020 also keeps the hint with an assignment (a plain expression) instead of PERFORM (a
+    # query through SPI).
+    link = link.replace("    PERFORM set_config(hint_name", "    hint := set_config(hint_name")
+    return _stamp(link, _DECLARE_0017 + _DECLARE_0020, _OWNER_CHECK_0020)
+
+
+# What each revision installs, for the revisions and for measurements that swap them.
+STAMP_0012 = {"one_update": False}
+STAMP_0019 = {"one_update": True}
+STAMP_0020 = {"one_update": True, "owner_once": True}
 
 
 def act_as(conn: psycopg.Connection[Any], user_id: uuid.UUID | str | None) -> None:

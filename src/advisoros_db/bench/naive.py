@@ -1,7 +1,8 @@
 """The naive baseline: the same tables in schema `naive` with primary and foreign keys only.
 
 No secondary index, no partitioning: what a schema looks like before anyone tunes it. Unique keys
-that foreign keys point at are kept, since PostgreSQL requires them for the reference. Rows are
+that foreign keys point at are kept, since PostgreSQL requires them for the reference, and a table
+whose primary key lives in its id registry (documents) gets that primary key back. Rows are
 copied from the optimized tables with INSERT ... SELECT, so both sides hold identical data.
 
 Row-level security is copied too: every policy of a `public` table, and the application role's
@@ -19,12 +20,13 @@ import psycopg
 from psycopg import sql
 
 from advisoros_db.datagen.introspect import dependency_order, describe, tables
+from advisoros_db.partitioning.layout import SPECS
 from advisoros_db.tenancy import APP_ROLE
 
 NAIVE = "naive"
 # Part of the baseline's marker: a baseline built by an older version (without the policies) is
 # rebuilt, not reused.
-VERSION = "with row-level security"
+VERSION = "with row-level security, documents keyed by id"
 SOURCE = "public"
 
 KEYS_SQL: LiteralString = """
@@ -108,11 +110,14 @@ def build(conn: psycopg.Connection[Any], marker: str) -> Baseline:
             result.rows[name] = cur.rowcount
             rel = f'"{SOURCE}"."{name}"'
             referenced = {r[0] for r in conn.execute(REFERENCED_UNIQUE_SQL, {"rel": rel})}
-            for conname, contype, definition in conn.execute(KEYS_SQL, {"rel": rel}).fetchall():
+            keys = conn.execute(KEYS_SQL, {"rel": rel}).fetchall()
+            for conname, contype, definition in keys:
                 if contype == "f":
                     foreign.append((name, conname, definition))
                 elif contype == "p" or conname in referenced:
                     _add(conn, name, conname, definition)
+            if not any(contype == "p" for _, contype, _ in keys):
+                _add_registry_key(conn, name)
         for name, conname, definition in foreign:
             _add(conn, name, conname, _retarget(definition))
         _copy_access(conn, order)
@@ -122,6 +127,20 @@ def build(conn: psycopg.Connection[Any], marker: str) -> Baseline:
     conn.execute(sql.SQL("ANALYZE"))
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _add_registry_key(conn: psycopg.Connection[Any], table: str) -> None:
+    """A partitioned table without a primary key (documents: its key is in its id registry, see
+    docs/partitioning.md) gets the registry's primary key, as the plain table of revision 0001
+    had: an untuned schema still has one. Its registry is copied as a table like any other, but
+    nothing keeps it in step on the naive side."""
+    spec = SPECS.get(table)
+    if spec is None or not spec.key_registry:
+        return
+    rel = f'"{SOURCE}"."{spec.registry}"'
+    for _, contype, definition in conn.execute(KEYS_SQL, {"rel": rel}).fetchall():
+        if contype == "p":
+            _add(conn, table, f"pk_{table}", definition)
 
 
 def _retarget(definition: str) -> str:

@@ -86,13 +86,17 @@ def staged_insert(
             staged, sql.Identifier(table), sql.Literal(rows)
         )
     )
+    return staged, copies_insert(staged, table, cols)
+
+
+def copies_insert(staged: sql.Identifier, table: str, cols: list[str]) -> sql.Composed:
+    """INSERT into `table` a copy of every row of the temporary table `staged`, with new ids."""
     select = sql.SQL(", ").join(
         sql.SQL("uuidv7()") if c == "id" else sql.Identifier(c) for c in cols
     )
-    statement = sql.SQL("INSERT INTO {} ({}) SELECT {} FROM pg_temp.{}").format(
+    return sql.SQL("INSERT INTO {} ({}) SELECT {} FROM pg_temp.{}").format(
         sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, cols)), select, staged
     )
-    return staged, statement
 
 
 def insert_cost(table: str, rows: int) -> CustomCase:

@@ -1,4 +1,4 @@
-"""Revision 0020's work: the catalog's per-column full-text and trigram queries (`tasks.title_search`,
+"""Revision 0021's work: the catalog's per-column full-text and trigram queries (`tasks.title_search`,
 `clients.name_contains`, ...) on tenant-keyed indexes, through two SECURITY DEFINER functions that
 take the tenant only from the transaction's setting and return one keyset page of ids.
 

@@ -50,7 +50,7 @@ KEYS: LiteralString = (
 )
 
 # A tenant's key prefix (the organization id in base64), from a `tenant uuid` argument; revision
-# 0020's key functions (advisoros_db.migrations.tenant_field_search) prefix theirs the same way.
+# 0021's key functions (advisoros_db.migrations.tenant_field_search) prefix theirs the same way.
 PREFIX: LiteralString = "rtrim(encode(uuid_send(tenant), 'base64'), '=')"
 
 # Every interpolation below is a module constant, never input: hence the noqa.

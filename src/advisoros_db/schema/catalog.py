@@ -68,13 +68,13 @@ def _with(**fixed: Any) -> Params:
 PAGE_START = uuid.UUID("ffffffff-ffff-ffff-ffff-ffffffffffff")
 
 
-# The search functions of revision 0020: each returns one page of the tenant's ids (below
+# The search functions of revision 0021: each returns one page of the tenant's ids (below
 # `before`, newest first), which the catalog query reads back under row-level security.
 SEARCH_FUNCTIONS = ("search_tenant_text(", "search_tenant_contains(")
 
 
 def is_search(query: CatalogQuery) -> bool:
-    """Whether `query` pages through a tenant search function (revision 0020): its index is used
+    """Whether `query` pages through a tenant search function (revision 0021): its index is used
     inside the function, so EXPLAIN of the query itself shows only the tenant key."""
     return any(f in query.sql for f in SEARCH_FUNCTIONS)
 
@@ -521,7 +521,7 @@ QUERIES: tuple[CatalogQuery, ...] = (
         system=True,
     ),
     # -- full text. Documents: each expression is the index's expression, character for character.
-    # The other tables' columns (and clients.name_contains above) go through revision 0020's
+    # The other tables' columns (and clients.name_contains above) go through revision 0021's
     # SECURITY DEFINER functions, which read only the caller's tenant on a tenant-keyed index
     # (named here; it is used inside the function) and return one page: newest first, 50 ids
     # below `before` (catalog.PAGE_START for the first page, the last id shown for the next).

@@ -146,13 +146,13 @@ INDEXES: tuple[Index, ...] = (
     # GIN: containment on jsonb (jsonb_path_ops) and membership on text[] for the worker's
     # all-tenant queries. Revision 0015 dropped the tenant tables' jsonb and text[] GIN indexes
     # (REPLACED_BY_PAGES): the application role could never use them under row-level security,
-    # and their filters are keyset pages on (organization_id, id) now. Revision 0020 dropped the
+    # and their filters are keyset pages on (organization_id, id) now. Revision 0021 dropped the
     # trigram index on client names (REPLACED_BY_TENANT_SEARCH).
     gin("idx_report_schedules_recipients_gin", "report_schedules", "recipients"),
     gin("idx_job_executions_payload_gin", "job_executions", "payload", ops=JSONB_PATH),
     gin("idx_task_queue_items_payload_gin", "task_queue_items", "payload", ops=JSONB_PATH),
     # Full text: 'simple' for names (no stemming of proper nouns), 'english' for prose. Revision
-    # 0020 replaced the tenant tables' per-column ones (REPLACED_BY_TENANT_SEARCH).
+    # 0021 replaced the tenant tables' per-column ones (REPLACED_BY_TENANT_SEARCH).
     full_text("idx_documents_filename_fts", "documents", "file_name", config="simple"),
     full_text("idx_documents_description_fts", "documents", "description", config="english"),
     # Covering: the list views read only the index (an index-only scan, no heap fetches).
@@ -189,7 +189,7 @@ REPLACED_BY_PAGES: dict[str, str] = {
 }
 
 
-# Revision 0003's trigram and per-column full-text indexes that revision 0020 dropped, and the
+# Revision 0003's trigram and per-column full-text indexes that revision 0021 dropped, and the
 # tenant-keyed index (schema.search_indexes) its SECURITY DEFINER search functions use instead:
 # under row-level security the application role could never use an index of all tenants.
 REPLACED_BY_TENANT_SEARCH: dict[str, str] = {

@@ -2,7 +2,7 @@
 the weighted document full-text index (revision 0006_vector_indexes builds both; 0014 rebuilds
 the HNSW graph denser) and the tenant-keyed document index (revision
 0010_iso_plans_tenant_search), and the tenant-keyed indexes on clients', tasks' and notes' stored
-vectors (revision 0015_iso_search_vectors_pages), and revision 0020_fts_rows_field_search's tenant-keyed
+vectors (revision 0015_iso_search_vectors_pages), and revision 0021_fts_rows_field_search's tenant-keyed
 indexes for the catalog's per-column searches (advisor bios, engagement names and descriptions,
 document comments, client-name trigrams). The search package's queries spell the same expressions
 (tests/search/test_plans.py holds them together)."""
@@ -93,7 +93,7 @@ def _english(table: Table, column: str) -> Any:
 
 
 def _keyed(name: str, table: Table, english: Any, simple: Any) -> Index:
-    """Revision 0020's tenant-keyed index: two vectors in advisoros_tenant_tsvector's two slots
+    """Revision 0021's tenant-keyed index: two vectors in advisoros_tenant_tsvector's two slots
     (keys prefixed `e` and `s`), so one index can serve two columns apart."""
     return Index(
         name,

@@ -281,7 +281,7 @@ def clients_containing(
 
     The fragment is text, escaped into a pattern before it reaches the server (a trailing
     backslash can never become the pattern's escape character), and the catalog query reads only
-    the tenant's own rows (revision 0020's `search_tenant_contains`, under row-level security).
+    the tenant's own rows (revision 0021's `search_tenant_contains`, under row-level security).
     """
     pattern = queries.check_like_pattern(queries.contains_pattern(fragment))
     k = queries.check_k(k)

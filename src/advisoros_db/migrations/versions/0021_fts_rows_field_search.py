@@ -9,8 +9,8 @@ indexes of revision 0003 these queries named (`schema.indexes.REPLACED_BY_TENANT
 application role could never use them under row-level security, and writes paid for them.
 Downgrade builds those ten again.
 
-Revision ID: 0020_fts_rows_field_search
-Revises: 0019_write_cost_audit_chain
+Revision ID: 0021_fts_rows_field_search
+Revises: 0020_writes_audit_stamp
 Create Date: 2026-12-05
 """
 
@@ -24,8 +24,8 @@ from alembic import context
 
 from advisoros_db.migrations import op, tenant_field_search, tenant_search
 
-revision: str = "0020_fts_rows_field_search"
-down_revision: str | None = "0019_write_cost_audit_chain"
+revision: str = "0021_fts_rows_field_search"
+down_revision: str | None = "0020_writes_audit_stamp"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -61,7 +61,7 @@ def upgrade() -> None:
         op.drop_index_safely(name)
     if not context.is_offline_mode() and not tenant_search.bypasses_row_security(op.get_bind()):
         log.warning(
-            "0020_fts_rows_field_search: the migrating role is neither a superuser nor "
+            "0021_fts_rows_field_search: the migrating role is neither a superuser nor "
             "BYPASSRLS, so search_tenant_text and search_tenant_contains (which run as this "
             "role) are held to the FORCE ROW LEVEL SECURITY policy and cannot use the "
             "tenant-keyed indexes: the catalog's search queries stay correct but scan the "
