@@ -23,6 +23,7 @@ import psycopg
 from psycopg import sql
 
 from advisoros_db import migrations
+from advisoros_db.bench import sampling
 from advisoros_db.bench.catalog_cases import plain_sql
 from advisoros_db.schema import catalog
 from advisoros_db.search import fulltext
@@ -57,7 +58,7 @@ def run(admin_url: str, app_url: str, runs: int) -> dict[str, Any]:
             with conn.transaction():
                 conn.execute(DATASET.read_text())
             conn.execute("VACUUM (FREEZE, ANALYZE)")
-            sample = catalog.sample(conn)
+            sample = sampling.sample(conn)
         queries = [
             q
             for q in catalog.QUERIES
@@ -71,8 +72,13 @@ def run(admin_url: str, app_url: str, runs: int) -> dict[str, Any]:
                 or "ILIKE" in q.sql
             )
         ]
-        statements = [(q.name, q.sql, q) for q in queries]
-        statements += [(q.name + ".plain_page", plain_sql(q), q) for q in queries if plain_sql(q)]
+        statements: list[tuple[str, str, catalog.CatalogQuery]] = [
+            (q.name, q.sql, q) for q in queries
+        ]
+        for q in queries:
+            plain = plain_sql(q)
+            if plain is not None:
+                statements.append((q.name + ".plain_page", plain, q))
         results: dict[str, Any] = {}
         with psycopg.connect(app) as conn:
             for label, statement, query in statements:

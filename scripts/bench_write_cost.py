@@ -42,11 +42,10 @@ from psycopg import sql
 
 from advisoros_db import datagen, migrations
 from advisoros_db.audit import chain
-from advisoros_db.bench import naive, write_breakdown, write_cases
+from advisoros_db.bench import naive, sampling, write_breakdown, write_cases
 from advisoros_db.bench.cases import Budget, Sides
 from advisoros_db.cluster import Cluster
 from advisoros_db.partitioning import DOCUMENTS, keys
-from advisoros_db.schema import catalog
 from advisoros_db.tenancy import APP_ROLE, tenant_transaction
 from advisoros_db.urls import with_database
 
@@ -149,7 +148,7 @@ def measure(url: str, app_url: str, rows: int, rounds: int) -> dict[str, Any]:
     ):
         naive.ensure(owner, f"write cost {uuid.uuid4()}")
         owner.execute("VACUUM ANALYZE")
-        sides = Sides(app, app_naive, catalog.sample(owner).organization_id, owner, owner_naive)
+        sides = Sides(app, app_naive, sampling.sample(owner).organization_id, owner, owner_naive)
         result["organization_id"] = str(sides.organization_id)
         result["documents.insert_rows"] = _summary(
             [_insert_case(sides, "documents", rows) for _ in range(rounds)]

@@ -14,14 +14,16 @@ import pytest
 from psycopg import sql
 
 from advisoros_db import migrations
-from advisoros_db.cluster import Cluster
+from advisoros_db.cluster import Cluster, tuning
 from advisoros_db.tenancy import APP_ROLE
 from advisoros_db.urls import with_database
 from tests.secret_scrub import pytest_runtest_makereport  # noqa: F401  (scrubs reports)
 from tests.secret_scrub import register as register_secret
 from tests.support import (
+    DATASET,
     EXTERNAL_URL,
     TEMPLATE,
+    THROWAWAY_SETTINGS,
     PgDatabase,
     PgServer,
     create_database,
@@ -29,6 +31,11 @@ from tests.support import (
     drop_database,
     scratch_path,
 )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Before any cluster is started, in this process or a test's own (tests/support.py says why).
+    tuning.LAPTOP_SETTINGS.update(THROWAWAY_SETTINGS)
 
 
 @pytest.fixture(scope="session")
@@ -90,6 +97,27 @@ def migrated_template(server: PgServer) -> Iterator[str]:
     create_database(server, name)
     migrations.upgrade(with_database(server.admin_url, name))
     try:
+        yield name
+    finally:
+        drop_database(server, name)
+
+
+@pytest.fixture(scope="session")
+def dataset_template(server: PgServer, migrated_template: str) -> Iterator[str]:
+    """A copy of the migrated template holding tests/plans/dataset.sql (four large firms, 2,000
+    small ones), frozen and analyzed. The plan, oracle and search-revision tests clone it rather
+    than load the data set each (docs/testing.md)."""
+    name = f"dataset_{uuid.uuid4().hex[:8]}"
+    create_database(server, name, template=migrated_template)
+    try:
+        with psycopg.connect(with_database(server.admin_url, name), autocommit=True) as conn:
+            with conn.transaction():
+                conn.execute(DATASET.read_text())
+            # FREEZE: the foreign-key checks of the load left lock-only xmax on referenced rows,
+            # and a plain first VACUUM would not yet mark those pages all-visible, so the
+            # index-only scans the covering indexes exist for would be costed with heap fetches.
+            # A clone copies the visibility maps and the statistics with the files.
+            conn.execute("VACUUM (FREEZE, ANALYZE)")
         yield name
     finally:
         drop_database(server, name)

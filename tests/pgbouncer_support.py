@@ -71,30 +71,35 @@ def _userlist(urls: list[str]) -> str:
 
 
 @contextmanager
-def running_bouncer(server_url: str, login_urls: list[str]) -> Iterator[Bouncer]:
-    """Start PgBouncer (transaction mode, loopback, SCRAM) for the users of `login_urls`."""
+def running_bouncer(
+    server_url: str, login_urls: list[str], settings: dict[str, str] | None = None
+) -> Iterator[Bouncer]:
+    """Start PgBouncer (transaction mode, loopback, SCRAM) for the users of `login_urls`;
+    `settings` are added to (or override) its [pgbouncer] section."""
     program = ensure_installed()
     server = urlsplit(server_url)
     folder = scratch_path("advisoros-pgbouncer-")
     port = _free_port()
     (folder / "userlist.txt").write_text(_userlist(login_urls))
+    options = {
+        "listen_addr": "127.0.0.1",
+        "listen_port": str(port),
+        "unix_socket_dir": "",
+        "auth_type": "scram-sha-256",
+        "auth_file": f"{folder}/userlist.txt",
+        "pool_mode": "transaction",
+        "default_pool_size": "20",
+        "max_client_conn": "500",
+        "server_reset_query": "",
+        "logfile": f"{folder}/pgbouncer.log",
+        "pidfile": f"{folder}/pgbouncer.pid",
+        **(settings or {}),
+    }
+    lines = [f"{key} = {value}".rstrip() for key, value in options.items()]
     (folder / "pgbouncer.ini").write_text(
-        f"""[databases]
-* = host={server.hostname} port={server.port}
-
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = {port}
-unix_socket_dir =
-auth_type = scram-sha-256
-auth_file = {folder}/userlist.txt
-pool_mode = transaction
-default_pool_size = 20
-max_client_conn = 500
-server_reset_query =
-logfile = {folder}/pgbouncer.log
-pidfile = {folder}/pgbouncer.pid
-"""
+        f"[databases]\n* = host={server.hostname} port={server.port}\n\n[pgbouncer]\n"
+        + "\n".join(lines)
+        + "\n"
     )
     user = binaries.server_user("advisoros")
     for path in (folder, *folder.iterdir()):

@@ -19,7 +19,16 @@ from advisoros_db.errors import ClusterError
 from advisoros_db.urls import masked_repr, with_database
 
 TEMPLATE = "advisoros_template"
+# Four large firms and 2,000 small ones: the planner's statistics for the plan and oracle tests.
+DATASET = Path(__file__).with_name("plans") / "dataset.sql"
 EXTERNAL_URL = os.environ.get("ADVISOROS_TEST_DATABASE_URL")
+# Added to cluster/tuning.py's settings for every server the tests start (tests/conftest.py).
+# fsync off: each test's database is created and dropped, each of those a checkpoint that fsyncs
+# every file written since the last one, and on the shared disk those waits were a large part of
+# the suite's time (docs/testing.md). What a test checks does not change: a server a test kills
+# still finds all it wrote in the operating system's cache and recovers from its WAL; only a
+# crash of the machine would lose writes, and no test survives that anyway.
+THROWAWAY_SETTINGS = {"fsync": "off"}
 
 
 @dataclass

@@ -80,6 +80,44 @@ def benv() -> Iterator[BackupEnv]:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+@pytest.fixture
+def one_replica() -> Iterator[Settings]:
+    """Settings of an own cluster with one replica, up (a failover cannot be undone)."""
+    if EXTERNAL_URL:
+        pytest.skip("failover runs on an own embedded cluster")
+    scratch = scratch_path("advisoros-timeline-")
+    settings = Settings(
+        home=scratch / "home",
+        backup_dir=scratch / "repo",
+        backup_encryption_key=new_key(),
+        embedded_replicas=1,
+    )
+    cluster = embedded_cluster(settings)
+    try:
+        cluster.up(1)
+        yield settings
+    finally:
+        backups_on_primary(settings).stop_streaming()
+        cluster.destroy()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def backups_on_primary(settings: Settings) -> Backups:
+    """The deployment's backups, sourced from whichever node is the primary now."""
+    cluster: Cluster = embedded_cluster(settings)
+    info = cluster.info()
+    servers = Target(admin_url=info.primary_url, app_url=info.app_url, cluster=cluster)
+    return Backups.from_settings(settings, servers)
+
+
+def timeline(url: str) -> int:
+    """The timeline a primary writes on (from its current WAL file's name)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute("SELECT pg_walfile_name(pg_current_wal_lsn())").fetchone()
+    assert row is not None
+    return int(row[0][:8], 16)
+
+
 def table_checksums(url: str) -> dict[str, str]:
     """md5 over every row of every table in the database, computed by the server in row order."""
     with psycopg.connect(url, autocommit=True) as conn:

@@ -104,6 +104,8 @@ def test_failover_under_read_load_fences_the_primary_and_rejoin_makes_it_a_repli
     wait_for(lambda: _replayed(url["primary"], "after rejoin"), what="rejoined node replays")
     with psycopg.connect(url["primary"], autocommit=True) as conn:
         assert conn.execute("SELECT pg_is_in_recovery()").fetchone() == (True,)
+        # The slots its replicas used while it was the primary would hold its WAL forever.
+        assert conn.execute("SELECT slot_name FROM pg_replication_slots").fetchall() == []
     assert {n.name: n.role for n in cluster.nodes()}["primary"] == "replica"
 
 

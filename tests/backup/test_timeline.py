@@ -4,60 +4,27 @@ replica: a failover cannot be undone)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import psycopg
 import pytest
 from typer.testing import CliRunner
 
-from advisoros_db.backup import Backups, Target
+from advisoros_db.backup import Target
 from advisoros_db.cli.app import app
-from advisoros_db.cluster import Cluster
 from advisoros_db.cluster.node import Node
 from advisoros_db.settings import Settings
-from advisoros_db.targets import Target as Servers
 from advisoros_db.targets import embedded_cluster
-from tests.backup.conftest import current_lsn, db_url, execute, new_key, server_time
+from tests.backup.conftest import (
+    backups_on_primary,
+    current_lsn,
+    db_url,
+    execute,
+    server_time,
+    timeline,
+)
 from tests.routing.conftest import wait_for
-from tests.support import EXTERNAL_URL, scratch_path
+from tests.support import scratch_path
 
 pytestmark = [pytest.mark.replicas, pytest.mark.slow]
-
-
-@pytest.fixture
-def settings() -> Iterator[Settings]:
-    if EXTERNAL_URL:
-        pytest.skip("failover runs on an own embedded cluster")
-    scratch = scratch_path("advisoros-timeline-")
-    settings = Settings(
-        home=scratch / "home",
-        backup_dir=scratch / "repo",
-        backup_encryption_key=new_key(),
-        embedded_replicas=1,
-    )
-    cluster = embedded_cluster(settings)
-    try:
-        cluster.up(1)
-        yield settings
-    finally:
-        backups_on_primary(settings).stop_streaming()
-        cluster.destroy()
-
-
-def backups_on_primary(settings: Settings) -> Backups:
-    """The deployment's backups, sourced from whichever node is the primary now."""
-    cluster: Cluster = embedded_cluster(settings)
-    info = cluster.info()
-    servers = Servers(admin_url=info.primary_url, app_url=info.app_url, cluster=cluster)
-    return Backups.from_settings(settings, servers)
-
-
-def timeline(url: str) -> int:
-    """The timeline a primary writes on (from its current WAL file's name)."""
-    with psycopg.connect(url, autocommit=True) as conn:
-        row = conn.execute("SELECT pg_walfile_name(pg_current_wal_lsn())").fetchone()
-    assert row is not None
-    return int(row[0][:8], 16)
 
 
 def notes(url: str) -> list[str]:
@@ -66,8 +33,9 @@ def notes(url: str) -> list[str]:
 
 
 def test_restore_to_a_time_after_a_failover_replays_both_timelines(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch, stop_after: list[tuple[Node, object]]
+    one_replica: Settings, monkeypatch: pytest.MonkeyPatch, stop_after: list[tuple[Node, object]]
 ) -> None:
+    settings = one_replica
     cluster = embedded_cluster(settings)
     old = db_url(cluster.url("primary"))
     execute(old, "CREATE TABLE notes (id int PRIMARY KEY, v text NOT NULL)")

@@ -12,12 +12,18 @@ import pytest
 from psycopg import sql
 
 from advisoros_db import bench, datagen
-from advisoros_db.bench import catalog_cases, index_costs, naive, write_breakdown, write_cases
+from advisoros_db.bench import (
+    catalog_cases,
+    index_costs,
+    naive,
+    sampling,
+    write_breakdown,
+    write_cases,
+)
 from advisoros_db.bench.cases import Budget, QueryCase, Sides
 from advisoros_db.bench.runner import baseline_marker
 from advisoros_db.datagen.introspect import describe
 from advisoros_db.errors import ConfigError
-from advisoros_db.schema import catalog
 from advisoros_db.tenancy import APP_ROLE
 from tests.support import PgDatabase
 
@@ -67,7 +73,7 @@ def sides(seeded: PgDatabase) -> Iterator[Sides]:
         psycopg.connect(seeded.admin_url, autocommit=True) as owner,
         psycopg.connect(seeded.admin_url, autocommit=True, options=NAIVE_PATH) as owner_naive,
     ):
-        org = catalog.sample(owner).organization_id
+        org = sampling.sample(owner).organization_id
         yield Sides(app, app_naive, org, owner, owner_naive)
 
 
@@ -127,7 +133,7 @@ def test_query_cases_run_as_the_application_role_in_the_sampled_tenant(sides: Si
 
 
 def test_system_queries_run_as_the_owner(sides: Sides) -> None:
-    sample = catalog.sample(sides.owner_optimized)
+    sample = sampling.sample(sides.owner_optimized)
     case = next(c for c in catalog_cases.cases(sample) if c.system)
     result = case.run(sides, BUDGET)
     assert result.role == "owner" and "session" not in result.notes

@@ -9,6 +9,7 @@ from psycopg.adapt import Dumper
 
 from advisoros_db.bench.cases import Budget, time_query, time_rolled_back
 from advisoros_db.bench.catalog_cases import cases
+from advisoros_db.bench.sampling import Sample
 from advisoros_db.schema import catalog
 from tests.support import PgDatabase
 
@@ -38,7 +39,7 @@ def test_unprepared_never_reaches_the_plan_cache(db: PgDatabase) -> None:
 
 
 def test_catalog_cases_run_custom_plan_queries_unprepared() -> None:
-    sample = catalog.Sample(*([None] * 8))  # type: ignore[arg-type]
+    sample = Sample(*([None] * 8))  # type: ignore[arg-type]
     marked = {q.name for q in catalog.QUERIES if q.custom_plan}
     for case in cases(sample):
         assert case.prepare is (False if case.name in marked else None), case.name

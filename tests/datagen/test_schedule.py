@@ -8,7 +8,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from advisoros_db.datagen.schedule import load_all
+from advisoros_db.datagen.schedule import FollowUp, load_all
 from tests.support import PgDatabase
 
 
@@ -92,3 +92,53 @@ def test_one_connection_loads_in_order(db: PgDatabase) -> None:
     load_all(db.admin_url, ["a", "b", "c"], {"c": {"a"}}, rec, connections=1)
     assert rec.events == [(k, n) for n in ("a", "b", "c") for k in ("start", "end")]
     assert len(set(rec.backends.values())) == 1
+
+
+def test_a_load_leaves_tasks_that_run_after_ready_tables_and_before_the_end(
+    db: PgDatabase,
+) -> None:
+    order: list[str] = []
+
+    def load(conn: psycopg.Connection[Any], name: str) -> str:
+        order.append(name)
+        return name
+
+    def task(name: str) -> FollowUp:
+        return FollowUp(lambda conn: order.append(f"built {name}"))
+
+    def followups(name: str, _: str) -> list[FollowUp]:
+        return [task(f"{name}.1"), task(f"{name}.2")] if name in ("a", "c") else []
+
+    load_all(db.admin_url, ["a", "b", "c"], {"c": {"a"}}, load, connections=1, followups=followups)
+    # One connection: a table that is ready goes before a task; every task runs before the end.
+    assert order == ["a", "b", "c", "built a.1", "built a.2", "built c.1", "built c.2"]
+
+
+def test_tasks_of_one_group_never_run_at_once(db: PgDatabase) -> None:
+    lock = threading.Lock()
+    running: list[str] = []
+    overlaps: list[tuple[str, ...]] = []
+    other_started = threading.Event()
+
+    def task(name: str, group: str) -> FollowUp:
+        def run(conn: psycopg.Connection[Any]) -> None:
+            with lock:
+                running.append(group)
+                if group and running.count(group) > 1:
+                    overlaps.append(tuple(running))
+            if name == "g1":
+                # Holds its group until another task started: the second connection must take
+                # the ungrouped task, not g2 (which would overlap with g1, and be recorded).
+                assert other_started.wait(timeout=120)
+            if name == "u":
+                other_started.set()
+            with lock:
+                running.remove(group)
+
+        return FollowUp(run, group)
+
+    def followups(name: str, _: str) -> list[FollowUp]:
+        return [task("g1", "docs"), task("g2", "docs"), task("u", "")]
+
+    load_all(db.admin_url, ["a"], {}, lambda conn, name: name, followups=followups)
+    assert overlaps == []

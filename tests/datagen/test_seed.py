@@ -15,7 +15,7 @@ from tests.datagen.conftest import ANCHOR
 from tests.support import PgDatabase
 
 
-def count(conn: psycopg.Connection[Any], query: str, *params: Any) -> int:
+def count(conn: psycopg.Connection[Any], query: str | sql.Composable, *params: Any) -> int:
     row = conn.execute(query, params).fetchone()  # type: ignore[arg-type]
     assert row is not None
     return int(row[0])
@@ -176,6 +176,38 @@ def test_every_index_is_valid_and_on_every_partition(seeded: PgDatabase) -> None
         ).fetchall()
     assert invalid == []
     assert missing == []
+
+
+LEAVES = (
+    "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+    " WHERE i.inhparent = %s::regclass ORDER BY 1"
+)
+
+
+@pytest.mark.parametrize(("table", "filled"), [("documents", 5), ("audit_logs", 24)])
+def test_partitioned_tables_are_loaded_frozen_leaf_by_leaf(
+    seeded: PgDatabase, table: str, filled: int
+) -> None:
+    # COPY FREEZE is refused on a partitioned table: the loader copies each bucket of rows into
+    # its leaf, truncated in the load's transaction. Every row is frozen, in every leaf (a row
+    # another test inserts and rolls back is neither frozen nor counted).
+    with psycopg.connect(seeded.admin_url) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pageinspect")  # rolled back below
+        with_rows = []
+        for (leaf,) in conn.execute(LEAVES, (table,)).fetchall():
+            rows = count(conn, sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(leaf)))
+            frozen = count(
+                conn,
+                "SELECT count(*) FROM generate_series(0, pg_relation_size(%s::regclass) / 8192 - 1)"
+                " p, heap_page_items(get_raw_page(%s, p::int)) WHERE t_infomask & 768 = 768",
+                leaf,
+                leaf,
+            )
+            assert frozen == rows, leaf
+            if rows:
+                with_rows.append(leaf)
+        conn.rollback()
+    assert len(with_rows) >= filled, with_rows
 
 
 def test_followers_hold_exactly_the_rows_of_their_tables(seeded: PgDatabase) -> None:

@@ -97,3 +97,40 @@ def test_index_definitions_are_rebuilt_on_every_partition() -> None:
     )
     plain = "CREATE INDEX idx_b ON public.tasks USING btree (due_date)"
     assert recursive(plain) == plain
+
+
+def test_an_index_build_takes_the_cores_no_other_load_is_using() -> None:
+    from advisoros_db.datagen.seed import _Busy, cores
+
+    busy = _Busy()
+    with busy:
+        alone = int(busy.build_settings()["max_parallel_maintenance_workers"])
+        with busy:
+            shared = int(busy.build_settings()["max_parallel_maintenance_workers"])
+    assert alone == cores() - 1
+    assert shared == max(0, cores() - 2)
+
+
+def test_buckets_cover_every_row_and_stay_inside_their_partition() -> None:
+    from advisoros_db.datagen import buckets
+    from advisoros_db.datagen.context import Context
+    from advisoros_db.datagen.pools import Pools
+    from advisoros_db.partitioning.layout import add_months
+
+    anchor = dt.datetime(2026, 6, 15, tzinfo=dt.UTC)
+    ctx = Context(7, get_scale("tiny"), anchor, Pools(*([("x",)] * 10)))
+    months = buckets.buckets("audit_logs", anchor)
+    shares = buckets.split(ctx, "audit_logs", 0, 100_000)
+    assert shares.sum() == 100_000 and len(shares) == len(months) >= 24
+    assert shares[-1] > shares[0]  # denser towards now, as sampling.created draws
+    for bucket in months:
+        us = buckets.month_times(ctx, ctx.rng("t", bucket.index), bucket, 1_000)
+        assert isinstance(bucket.key, dt.datetime)
+        assert us.min() >= to_us(bucket.key)
+        assert us.max() < min(to_us(add_months(bucket.key, 1)), to_us(anchor) + 1)
+        assert (np.diff(us) >= 0).all()
+    years = buckets.buckets("documents", anchor)
+    counts = buckets.split(ctx, "documents", 0, 10_000)
+    assert counts.sum() == 10_000 and years[-1].key is None and counts[-1] > 0
+    assert buckets.parse(years[3].request, anchor) == ("documents", years[3])
+    assert buckets.parse("clients", anchor) == ("clients", None)

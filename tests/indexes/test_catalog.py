@@ -4,7 +4,9 @@ names."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from sqlalchemy import UniqueConstraint
@@ -93,10 +95,13 @@ def test_unknown_query_name_is_a_clear_error() -> None:
     assert catalog.get("documents.list").index == "idx_documents_list_covering"
 
 
-def test_docs_list_every_index() -> None:
-    from pathlib import Path
+DOCS = Path(__file__).parents[2] / "docs" / "indexes.md"
+# A row of the per-kind tables: | `index` (note) | `on` | `query`: purpose |
+_ROW = re.compile(r"^\| `(\w+)`[^|]* \| `([^`]+)` \| `([\w.]+)`: (.+) \|$")
 
-    docs = (Path(__file__).parents[2] / "docs" / "indexes.md").read_text()
+
+def test_docs_list_every_index() -> None:
+    docs = DOCS.read_text()
     names = [
         *indexes.by_name(),
         *indexes.REPLACED_BY_PAGES,
@@ -105,3 +110,20 @@ def test_docs_list_every_index() -> None:
     ]
     missing = [name for name in names if f"`{name}`" not in docs]
     assert missing == []
+
+
+def test_the_docs_index_tables_say_what_the_catalog_says() -> None:
+    """docs/indexes.md's tables: one row per catalog query, with its index (or, for an index
+    revision 0015 replaced, the one it was), the table it is on, and its purpose word for word."""
+    tables = DOCS.read_text().split("## The indexes", 1)[1]
+    rows = [m.groups() for m in map(_ROW.match, tables.splitlines()) if m]
+    assert sorted(query for _, _, query, _ in rows) == sorted(q.name for q in catalog.QUERIES)
+    declared = indexes.by_name()
+    for index, on, name, purpose in rows:
+        query = catalog.get(name)
+        assert purpose == query.purpose, name
+        replaced = {**indexes.REPLACED_BY_PAGES, **indexes.REPLACED_BY_TENANT_SEARCH}
+        assert query.index == replaced.get(index, index), name
+        if index in declared:
+            table = declared[index].table
+            assert on.removeprefix("UNIQUE ").split(" ")[0] == getattr(table, "name", None), index

@@ -20,6 +20,7 @@ import pytest
 
 from advisoros_db import migrations
 from advisoros_db.extras import EXTRAS
+from advisoros_db.schema import catalog
 from tests.search.corpus import make_tenant
 from tests.support import PgDatabase, scratch_path
 
@@ -99,9 +100,12 @@ def test_the_core_install_has_no_extra_and_opens_a_tenant_session(
                 seen = session.execute(sa.text("SELECT id::text FROM clients")).scalars().all()
                 who = session.execute(sa.text("SELECT current_user")).scalar()
         from advisoros_db import migrations
+        from advisoros_db.schema import catalog
 
         at = migrations.current(get_settings().database_url)
-        print(json.dumps({"clients": seen, "role": who, "revision": at}))
+        # The catalog's .sql files are package data: the wheel must carry them.
+        queries = [[q.name, q.sql] for q in catalog.QUERIES]
+        print(json.dumps({"clients": seen, "role": who, "revision": at, "queries": queries}))
         """
     )
     env = {
@@ -117,6 +121,7 @@ def test_the_core_install_has_no_extra_and_opens_a_tenant_session(
     assert str(theirs.client) not in result["clients"]
     assert result["role"] == "advisoros_app"
     assert result["revision"] == migrations.current(db.admin_url), "Alembic runs without extras"
+    assert result["queries"] == [[q.name, q.sql] for q in catalog.QUERIES], "the wheel's catalog"
 
 
 @pytest.mark.slow

@@ -10,6 +10,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from advisoros_db.bench.sampling import Sample
 from advisoros_db.schema import catalog, indexes
 from advisoros_db.tenancy.context import apply_tenant
 from tests.support import PgDatabase
@@ -28,7 +29,7 @@ def _index_names(node: dict[str, Any]) -> Iterator[str]:
 
 
 def _indexes_used(
-    conn: psycopg.Connection[Any], query: catalog.CatalogQuery, sample: catalog.Sample
+    conn: psycopg.Connection[Any], query: catalog.CatalogQuery, sample: Sample
 ) -> set[str]:
     # Parameters are bound server-side, as the application sends them.
     [[plan]] = conn.execute("EXPLAIN (FORMAT JSON) " + query.sql, query.bind(sample)).fetchall()
@@ -46,7 +47,7 @@ _PLANNED_HERE = [q for q in catalog.QUERIES if not catalog.is_search(q)]
 
 @pytest.mark.parametrize("query", _PLANNED_HERE, ids=lambda q: q.name)
 def test_query_uses_its_index(
-    query: catalog.CatalogQuery, plan_db: PgDatabase, plan_sample: catalog.Sample
+    query: catalog.CatalogQuery, plan_db: PgDatabase, plan_sample: Sample
 ) -> None:
     with psycopg.connect(plan_db.admin_url) as conn:
         used = _indexes_used(conn, query, plan_sample)
@@ -77,7 +78,7 @@ def test_the_split_covers_every_gin_and_full_text_tenant_query() -> None:
 
 @pytest.mark.parametrize("query", _INDEXED_QUERIES, ids=lambda q: q.name)
 def test_tenant_query_uses_its_index_under_row_level_security(
-    query: catalog.CatalogQuery, plan_db: PgDatabase, plan_sample: catalog.Sample
+    query: catalog.CatalogQuery, plan_db: PgDatabase, plan_sample: Sample
 ) -> None:
     with psycopg.connect(plan_db.app_url) as conn, conn.transaction():
         apply_tenant(conn, plan_sample.organization_id)
@@ -94,7 +95,7 @@ _ORG_LEADING = (
 
 @pytest.mark.parametrize("query", _SEARCH_QUERIES, ids=lambda q: q.name)
 def test_search_query_reads_only_the_tenant_under_row_level_security(
-    query: catalog.CatalogQuery, plan_db: PgDatabase, plan_sample: catalog.Sample
+    query: catalog.CatalogQuery, plan_db: PgDatabase, plan_sample: Sample
 ) -> None:
     with psycopg.connect(plan_db.app_url) as conn, conn.transaction():
         apply_tenant(conn, plan_sample.organization_id)

@@ -10,6 +10,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from advisoros_db.bench.sampling import Sample
 from advisoros_db.schema import catalog
 from tests.support import PgDatabase
 
@@ -41,7 +42,7 @@ def test_the_entity_trail_is_marked() -> None:
 
 @pytest.mark.parametrize("query", CUSTOM, ids=lambda q: q.name)
 def test_generic_plan_reads_the_whole_history_and_custom_plan_the_limit(
-    query: catalog.CatalogQuery, plan_db: PgDatabase, plan_sample: catalog.Sample
+    query: catalog.CatalogQuery, plan_db: PgDatabase, plan_sample: Sample
 ) -> None:
     params = dict(query.bind(plan_sample))
     with psycopg.connect(plan_db.admin_url) as conn:  # one transaction, rolled back on exit

@@ -12,6 +12,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from advisoros_db.bench.sampling import Sample
 from advisoros_db.schema import catalog
 from advisoros_db.tenancy.context import apply_tenant
 from tests.support import PgDatabase
@@ -25,7 +26,7 @@ def _ids(conn: psycopg.Connection[Any], query: str, bound: dict[str, Any]) -> li
 
 @pytest.mark.parametrize("query", PAGES, ids=lambda q: q.name)
 def test_pages_walk_every_match_once_newest_first(
-    query: catalog.CatalogQuery, plan_db: PgDatabase, plan_sample: catalog.Sample
+    query: catalog.CatalogQuery, plan_db: PgDatabase, plan_sample: Sample
 ) -> None:
     bound = dict(query.bind(plan_sample))
     with psycopg.connect(plan_db.app_url) as conn, conn.transaction():
@@ -45,7 +46,7 @@ def test_pages_walk_every_match_once_newest_first(
 
 
 def test_the_first_page_reads_no_more_than_it_returns_plus_the_misses(
-    plan_db: PgDatabase, plan_sample: catalog.Sample
+    plan_db: PgDatabase, plan_sample: Sample
 ) -> None:
     # The busiest tenant's client tags: the page stops as soon as it has 50 rows, so the rows it
     # reads are the 50 it returns and the non-matching rows between them, never the whole tenant.

@@ -19,6 +19,7 @@ import psycopg
 import pytest
 
 from advisoros_db import datagen
+from advisoros_db.bench import sampling
 from advisoros_db.bench.plans import summary
 from advisoros_db.datagen.scales import SCALES, get_scale
 from advisoros_db.schema import catalog
@@ -66,9 +67,9 @@ def large_like(server: PgServer, migrated_template: str) -> Iterator[PgDatabase]
 
 
 @pytest.fixture(scope="module")
-def sample(large_like: PgDatabase) -> catalog.Sample:
+def sample(large_like: PgDatabase) -> sampling.Sample:
     with psycopg.connect(large_like.admin_url) as conn:
-        return catalog.sample(conn)
+        return sampling.sample(conn)
 
 
 def test_the_fixture_has_the_per_firm_shape_of_large() -> None:
@@ -79,7 +80,7 @@ def test_the_fixture_has_the_per_firm_shape_of_large() -> None:
     assert here.tasks / here.engagements == large.tasks / large.engagements
 
 
-def test_the_fixture_holds_the_rows(large_like: PgDatabase, sample: catalog.Sample) -> None:
+def test_the_fixture_holds_the_rows(large_like: PgDatabase, sample: sampling.Sample) -> None:
     with psycopg.connect(large_like.admin_url) as conn:
         row = conn.execute(
             "SELECT count(*), count(*) FILTER (WHERE organization_id = %s) FROM documents",
@@ -90,7 +91,7 @@ def test_the_fixture_holds_the_rows(large_like: PgDatabase, sample: catalog.Samp
 
 @pytest.mark.parametrize("query", BTREE_QUERIES, ids=lambda q: q.name)
 def test_btree_query_uses_its_index_as_the_application_role(
-    query: catalog.CatalogQuery, large_like: PgDatabase, sample: catalog.Sample
+    query: catalog.CatalogQuery, large_like: PgDatabase, sample: sampling.Sample
 ) -> None:
     with (
         psycopg.connect(large_like.app_url, autocommit=True) as conn,

@@ -16,6 +16,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from advisoros_db.bench import sampling
 from advisoros_db.bench.catalog_cases import plain_sql
 from advisoros_db.migrations import tenant_field_search
 from advisoros_db.schema import catalog
@@ -59,7 +60,7 @@ def _table(query: catalog.CatalogQuery) -> str:
 
 @pytest.mark.parametrize("query", SEARCHES, ids=lambda q: q.name)
 def test_the_search_scans_its_tenant_keyed_index_as_the_application_role(
-    query: catalog.CatalogQuery, plan_db: PgDatabase, plan_sample: catalog.Sample
+    query: catalog.CatalogQuery, plan_db: PgDatabase, plan_sample: sampling.Sample
 ) -> None:
     table = _table(query)
     with psycopg.connect(plan_db.app_url) as conn, conn.transaction():
@@ -79,7 +80,7 @@ def test_the_search_scans_its_tenant_keyed_index_as_the_application_role(
 
 @pytest.mark.parametrize("query", SEARCHES, ids=lambda q: q.name)
 def test_the_functions_own_query_is_planned_on_the_index(
-    query: catalog.CatalogQuery, plan_db: PgDatabase, plan_sample: catalog.Sample
+    query: catalog.CatalogQuery, plan_db: PgDatabase, plan_sample: sampling.Sample
 ) -> None:
     # auto_explain shows the plan the function's own query gets (as its owner, with this call's
     # values, inside the sample's tenant): a scan of the catalog's tenant-keyed index.
@@ -120,7 +121,7 @@ def _ids(conn: psycopg.Connection[Any], query: str, bound: dict[str, Any]) -> li
 
 @pytest.mark.parametrize("query", SEARCHES, ids=lambda q: q.name)
 def test_the_pages_walk_what_the_plain_predicate_finds(
-    query: catalog.CatalogQuery, plan_db: PgDatabase, plan_sample: catalog.Sample
+    query: catalog.CatalogQuery, plan_db: PgDatabase, plan_sample: sampling.Sample
 ) -> None:
     plain = plain_sql(query)
     assert plain is not None
@@ -191,7 +192,7 @@ def _walk(
 
 @pytest.mark.parametrize("field", tenant_field_search.TEXT_FIELDS, ids=lambda f: f.name)
 def test_search_tenant_text_finds_exactly_the_plain_matches(
-    field: tenant_field_search.TextField, plan_db: PgDatabase, plan_sample: catalog.Sample
+    field: tenant_field_search.TextField, plan_db: PgDatabase, plan_sample: sampling.Sample
 ) -> None:
     org = plan_sample.organization_id
     with psycopg.connect(plan_db.admin_url) as conn:
@@ -236,7 +237,7 @@ SHAPES = (
 
 @pytest.mark.parametrize(("shape", "must_match"), SHAPES)
 def test_search_tenant_contains_finds_exactly_what_ilike_finds(
-    shape: str, must_match: bool, plan_db: PgDatabase, plan_sample: catalog.Sample
+    shape: str, must_match: bool, plan_db: PgDatabase, plan_sample: sampling.Sample
 ) -> None:
     org = plan_sample.organization_id
     with psycopg.connect(plan_db.admin_url) as conn:

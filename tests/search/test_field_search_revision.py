@@ -14,6 +14,7 @@ import psycopg
 import pytest
 
 from advisoros_db import migrations
+from advisoros_db.bench import sampling
 from advisoros_db.bench.catalog_cases import plain_sql
 from advisoros_db.migrations import tenant_field_search
 from advisoros_db.schema import catalog, indexes
@@ -71,7 +72,7 @@ def _state(db: PgDatabase) -> dict[str, Any]:
         }
 
 
-def _plain(db: PgDatabase, org: uuid.UUID, sample: catalog.Sample) -> dict[str, list[Any]]:
+def _plain(db: PgDatabase, org: uuid.UUID, sample: sampling.Sample) -> dict[str, list[Any]]:
     """Every match of each search's old plain predicate, as the application role."""
     answers = {}
     with psycopg.connect(db.app_url) as conn, conn.transaction():
@@ -84,7 +85,7 @@ def _plain(db: PgDatabase, org: uuid.UUID, sample: catalog.Sample) -> dict[str, 
     return answers
 
 
-def _pages(db: PgDatabase, org: uuid.UUID, sample: catalog.Sample) -> dict[str, list[Any]]:
+def _pages(db: PgDatabase, org: uuid.UUID, sample: sampling.Sample) -> dict[str, list[Any]]:
     with psycopg.connect(db.app_url) as conn, conn.transaction():
         apply_tenant(conn, org)
         return {q.name: conn.execute(q.sql, q.bind(sample)).fetchall() for q in SEARCHES}
@@ -92,7 +93,7 @@ def _pages(db: PgDatabase, org: uuid.UUID, sample: catalog.Sample) -> dict[str, 
 
 def test_down_and_up_on_a_populated_database(populated: PgDatabase) -> None:
     with psycopg.connect(populated.admin_url) as conn:
-        sample = catalog.sample(conn)
+        sample = sampling.sample(conn)
     org = sample.organization_id
     at_head = _state(populated)
     assert at_head["old"] == 0 and at_head["new"] == len(NEW_INDEXES)

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 
 from advisoros_db import migrations
+from advisoros_db.bench import sampling
 from advisoros_db.migrations import tenant_text_search
 from advisoros_db.schema import catalog, indexes
 from advisoros_db.search import fulltext
@@ -21,30 +21,24 @@ from advisoros_db.search.connections import connect
 from advisoros_db.tenancy.context import apply_tenant
 from tests.support import PgDatabase, PgServer, create_database, database_on, drop_database
 
-DATASET = Path(__file__).resolve().parents[1] / "plans" / "dataset.sql"
 REVISION = "0015_iso_search_vectors_pages"
 BEFORE = "0014_search_hnsw_graph"
 WORD = "qzledgerzq"
 
 
 @pytest.fixture(scope="module")
-def populated(server: PgServer, migrated_template: str) -> Iterator[PgDatabase]:
+def populated(server: PgServer, dataset_template: str) -> Iterator[PgDatabase]:
     name = f"vectors_{uuid.uuid4().hex[:12]}"
-    create_database(server, name, template=migrated_template)
-    db = database_on(server, name)
+    create_database(server, name, template=dataset_template)
     try:
-        with psycopg.connect(db.admin_url, autocommit=True) as conn:
-            with conn.transaction():
-                conn.execute(DATASET.read_text())
-            conn.execute("ANALYZE")
-        yield db
+        yield database_on(server, name)
     finally:
         drop_database(server, name)
 
 
-def _sample(db: PgDatabase) -> catalog.Sample:
+def _sample(db: PgDatabase) -> sampling.Sample:
     with psycopg.connect(db.admin_url) as conn:
-        return catalog.sample(conn)
+        return sampling.sample(conn)
 
 
 def _plant(db: PgDatabase, org: uuid.UUID) -> tuple[uuid.UUID, uuid.UUID]:

@@ -1,5 +1,5 @@
 """The attack scene for the plan and error oracles: tests/plans' data set (four large firms and
-2,000 small ones), the attacker is the busiest firm (thousands of rows of its own in every table),
+2,000 small ones, a clone of the session's `dataset_template`), the attacker is the busiest firm (thousands of rows of its own in every table),
 the victim another large firm with one row per searchable column holding a distinctive word.
 
 Each probe is a tenant catalog query on a GIN, trigram or full-text index, with its parameter
@@ -14,19 +14,18 @@ import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 from psycopg import sql
 
+from advisoros_db.bench import sampling
 from advisoros_db.migrations import leakproof
 from advisoros_db.schema import catalog
 from advisoros_db.tenancy.context import apply_tenant
 from tests.support import PgDatabase, PgServer, create_database, database_on, drop_database
 
-DATASET = Path(__file__).resolve().parents[1] / "plans" / "dataset.sql"
 VICTIM = "qzvictimzq"
 NOTHING = "qznothingzq"
 KEY = "qzkey"
@@ -69,7 +68,7 @@ def column_of(query: catalog.CatalogQuery) -> tuple[str, str]:
 
 def params(query: catalog.CatalogQuery, attacker: uuid.UUID, word: str) -> dict[str, Any]:
     """The probe's parameters, searching for `word` in the attacker's own tenant."""
-    bound = dict(query.params(_sample(attacker)))
+    bound = query.bind({"organization_id": attacker, "before": catalog.PAGE_START})
     for name in bound:
         if name == "match":
             bound[name] = f'{{"{KEY}": "{word}"}}'
@@ -80,11 +79,6 @@ def params(query: catalog.CatalogQuery, attacker: uuid.UUID, word: str) -> dict[
         elif name == "pattern":
             bound[name] = f"%{word}%"
     return bound
-
-
-def _sample(org: uuid.UUID) -> catalog.Sample:
-    nil = uuid.UUID(int=0)
-    return catalog.Sample(org, nil, nil, nil, nil, "", nil, "")
 
 
 def _plant(conn: psycopg.Connection[Any], victim: uuid.UUID) -> None:
@@ -133,16 +127,13 @@ def outcome(
 
 
 @pytest.fixture(scope="package")
-def scene(server: PgServer, migrated_template: str) -> Iterator[Scene]:
+def scene(server: PgServer, dataset_template: str) -> Iterator[Scene]:
     name = f"oracles_{uuid.uuid4().hex[:12]}"
-    create_database(server, name, template=migrated_template)
+    create_database(server, name, template=dataset_template)
     db = database_on(server, name)
     try:
         with psycopg.connect(db.admin_url, autocommit=True) as conn:
-            with conn.transaction():
-                conn.execute(DATASET.read_text())
-            conn.execute("VACUUM (FREEZE, ANALYZE)")
-            attacker = catalog.sample(conn).organization_id
+            attacker = sampling.sample(conn).organization_id
             row = conn.execute(
                 "SELECT organization_id FROM documents WHERE organization_id <> %s"
                 " GROUP BY 1 ORDER BY count(*) DESC LIMIT 1",

@@ -22,7 +22,7 @@ from advisoros_db.cluster.node import Node
 from advisoros_db.errors import ClusterError
 
 # A restored copy is for checking and extracting, not for the full load: keep its memory small.
-_RESTORED_SETTINGS = {**tuning.LAPTOP_SETTINGS, "shared_buffers": "'128MB'"}
+_RESTORED_SHARED_BUFFERS = "'128MB'"
 # Settings of the source that must not follow a copy (it would wait for, or stream from, them).
 _DROPPED = ("synchronous_standby_names", "primary_conninfo", "primary_slot_name")
 
@@ -190,7 +190,8 @@ def prepare(
         kept = [line for line in auto.read_text().splitlines() if not line.startswith(_DROPPED)]
         auto.write_text("\n".join(kept) + "\n")
     settings = {
-        **_RESTORED_SETTINGS,
+        **tuning.LAPTOP_SETTINGS,
+        "shared_buffers": _RESTORED_SHARED_BUFFERS,
         "restore_command": f'\'cp "{wal_dir}/%f" "%p"\'',
         "recovery_target_timeline": "'latest'",
         "recovery_target_action": "'promote'",

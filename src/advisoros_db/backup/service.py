@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from advisoros_db.backup import create, health, restore, retention, verify, wal
+from advisoros_db.backup import create, handover, health, restore, retention, verify, wal
 from advisoros_db.backup.crypt import BackupCipher
 from advisoros_db.backup.repository import BackupRecord, Repository
 from advisoros_db.backup.source import Source
@@ -48,6 +48,11 @@ class Backups:
     def stream(self) -> wal.StreamerState:
         """Make sure WAL streams into the archive (starts the background streamer if needed)."""
         return wal.start_streamer(self.repo, self.source, self.key, synchronous=self.synchronous)
+
+    def reserve_on_standby(self, standby_url: str) -> handover.Reservation:
+        """Before a failover to that standby: hold its WAL from where the archive ends, so the
+        streamer re-pointed at it after the promotion resumes there (no gap)."""
+        return handover.reserve(self.repo, standby_url)
 
     def create(self, *, incremental: bool = False, max_rate: str | None = None) -> BackupRecord:
         self.stream()

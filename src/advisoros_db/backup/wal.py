@@ -21,6 +21,7 @@ import psutil
 import psycopg
 from psycopg import sql
 
+from advisoros_db.backup import walfiles
 from advisoros_db.backup.crypt import KEY_ENV, BackupCipher, BackupError
 from advisoros_db.backup.repository import Repository
 from advisoros_db.backup.source import Source
@@ -29,24 +30,32 @@ from advisoros_db.cluster import binaries
 SLOT = "advisoros_backup"
 APP_NAME = "advisoros_backup"
 SOURCE_ENV = "ADVISOROS_BACKUP_SOURCE_URL"
-SEGMENT_BYTES = 16 * 1024 * 1024
 
 
 def sweep(repo: Repository, cipher: BackupCipher, *, final: bool = False) -> list[str]:
-    """Encrypt every file pg_receivewal has completed; returns their names. `final` (the stream
-    has stopped): the partial segment too, so no plaintext stays behind."""
+    """Store each file pg_receivewal has finished with in the archive (idempotently: after a
+    failover it re-reads WAL the archive holds) and delete its plaintext; returns their names.
+    A partial segment is still being written only when it is the newest one (an older one was
+    left at a timeline switch); `final` (the stream has stopped): the newest too."""
     moved: list[str] = []
     if not repo.incoming.exists():
         return moved
-    for path in sorted(repo.incoming.iterdir()):
-        if path.name.endswith(".tmp") or not path.is_file():
+    files = [
+        p for p in sorted(repo.incoming.iterdir()) if p.is_file() and not p.name.endswith(".tmp")
+    ]
+    partials = [(s, p) for p in files if (s := walfiles.parse(p.name)) and s.partial]
+    writing = None if final or not partials else max(partials, key=_position)[1]
+    for path in files:
+        if path == writing:
             continue
-        if path.name.endswith(".partial") and not final:
-            continue
-        cipher.encrypt_file(path, repo.wal / f"{path.name}.enc", name=f"wal/{path.name}")
+        walfiles.store(repo, cipher, path)
         path.unlink()
         moved.append(path.name)
     return moved
+
+
+def _position(item: tuple[walfiles.Segment, Path]) -> tuple[int, int]:
+    return item[0].number, item[0].timeline
 
 
 def ensure_slot(source: Source) -> None:
@@ -258,9 +267,7 @@ def stage(repo: Repository, cipher: BackupCipher, dest: Path) -> int:
 
 def newest_archived_lsn(repo: Repository) -> str | None:
     """End of the newest complete segment in the archive (the stream may be further on)."""
-    segments = [n for n in repo.archived_wal() if len(n) == 24 and not n.endswith(".history")]
+    segments = [s for s in map(walfiles.parse, repo.archived_wal()) if s and not s.partial]
     if not segments:
         return None
-    name = segments[-1]
-    position = (int(name[8:16], 16) << 32) + (int(name[16:24], 16) + 1) * SEGMENT_BYTES
-    return f"{position >> 32:X}/{position & 0xFFFFFFFF:X}"
+    return walfiles.lsn_text(max(s.end for s in segments))

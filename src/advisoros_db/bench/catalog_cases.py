@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from advisoros_db.bench.cases import QueryCase
+from advisoros_db.bench.sampling import Sample
 from advisoros_db.migrations import tenant_field_search
 from advisoros_db.schema import catalog
 
@@ -58,7 +59,7 @@ def plain_sql(query: catalog.CatalogQuery) -> str | None:
     return f"{found['head']} AND {predicate} AND id < %(before)s{found['tail']}"
 
 
-def cases(sample: catalog.Sample) -> list[QueryCase]:
+def cases(sample: Sample) -> list[QueryCase]:
     return [
         QueryCase(
             name=q.name,

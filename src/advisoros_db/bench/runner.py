@@ -18,6 +18,7 @@ from advisoros_db.bench import (
     index_costs,
     machine,
     naive,
+    sampling,
     time_cases,
     write_cases,
 )
@@ -28,7 +29,6 @@ from advisoros_db.datagen.introspect import tables
 from advisoros_db.errors import ConfigError
 from advisoros_db.partitioning import convert
 from advisoros_db.partitioning.layout import SPECS
-from advisoros_db.schema import catalog
 from advisoros_db.tenancy import APP_ROLE
 from advisoros_db.urls import mask
 
@@ -122,12 +122,12 @@ def require_loaded(url: str, scale: str, seed: int) -> None:
     )
 
 
-def check_selection(url: str, scale: str, selection: Selection) -> catalog.Sample:
+def check_selection(url: str, scale: str, selection: Selection) -> sampling.Sample:
     """Refuse patterns that match no case before anything is finalized, built, vacuumed or
     measured; returns the catalog's sample, drawn for the names (kept: at `large` it takes a
     while)."""
     with psycopg.connect(url, autocommit=True) as conn:
-        sample = catalog.sample(conn)
+        sample = sampling.sample(conn)
         ours = [c.name for c in collect(conn, scale, sample)]
     selection.check(ours + external.names())
     return sample
@@ -213,7 +213,7 @@ def row_counts(conn: psycopg.Connection[Any]) -> dict[str, int]:
     return counts
 
 
-def collect(conn: psycopg.Connection[Any], scale: str, sample: catalog.Sample) -> list[Case]:
+def collect(conn: psycopg.Connection[Any], scale: str, sample: sampling.Sample) -> list[Case]:
     found: list[Case] = []
     found.extend(catalog_cases.cases(sample))
     found.extend(time_cases.cases(conn, sample.organization_id))
@@ -251,7 +251,7 @@ def run(
             "the role)"
         )
     selection = Selection.of(only)
-    sample: catalog.Sample | None = None
+    sample: sampling.Sample | None = None
     if selection is not None:
         if reseed or seed_kwargs.get("measure_limit"):
             raise ConfigError(
@@ -277,7 +277,7 @@ def run(
     ):
         report.machine = machine.facts(optimized)
         if sample is None:
-            sample = catalog.sample(optimized)
+            sample = sampling.sample(optimized)
         chosen = [
             c
             for c in collect(optimized, scale, sample)

@@ -221,6 +221,38 @@ def stream(
 
 @app.command()
 @command
+def reserve(
+    standby_url: Annotated[
+        str, typer.Argument(help="Superuser URL of the standby you are about to promote.")
+    ],
+    json_out: JsonOption = False,
+) -> None:
+    """Before promoting a standby yourself (configured servers): hold its WAL from where the
+    archive ends, so `backup stream` on it after the promotion leaves no gap."""
+    reservation = _backups(start=False).reserve_on_standby(standby_url)
+    if json_out:
+        print_json(
+            {
+                "slot": reservation.slot,
+                "held_from": reservation.held_from,
+                "archive_end": reservation.archive_end,
+                "gap": reservation.gap,
+            }
+        )
+        return
+    console.print(
+        f"the standby holds WAL from {reservation.held_from} in slot {reservation.slot} "
+        f"(the archive ends at {reservation.archive_end or 'nothing yet'})"
+    )
+    if reservation.gap:
+        console.print(
+            "warning: it no longer had WAL back to the archive's end: after the "
+            "promotion take a full backup"
+        )
+
+
+@app.command()
+@command
 def health(json_out: JsonOption = False) -> None:
     """Age of the last good backup, WAL streaming, newest restorable point; exit 1 when stale."""
     report = _backups(start=False).health()

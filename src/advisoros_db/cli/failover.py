@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from advisoros_db.cli.output import JsonOption, command, console, print_json
+
+if TYPE_CHECKING:
+    from advisoros_db.backup.handover import Reservation
 
 app = typer.Typer()
 
@@ -35,12 +39,25 @@ def failover(
         )
     cluster = targets.embedded_cluster(settings)
     dr_port = port_of(settings.dr_url) if settings.dr_url else None
-    result = failover_ops.failover(cluster, to, dr_port=dr_port)
-    archive_source = None
-    if settings.backup_encryption_key is not None and settings.backup_repository.exists():
+    archiving = settings.backup_encryption_key is not None and settings.backup_repository.exists()
+    reservations: list[Reservation] = []
+    prepare: Callable[[str], object] | None = None
+    if archiving:
         from advisoros_db.cli.backup import backups_for
 
+        archive = backups_for(settings, start=False)
+
+        def reserve(standby_url: str) -> None:
+            reservations.append(archive.reserve_on_standby(standby_url))
+
+        prepare = reserve
+
+    result = failover_ops.failover(cluster, to, dr_port=dr_port, prepare=prepare)
+    archive_source = None
+    if archiving:
+        # Built again: the primary, the archive's source, is another node now.
         archive_source = backups_for(settings, start=False).stream().source
+    gap = next((r for r in reservations if r.gap), None)
     if json_out:
         print_json(
             {
@@ -49,6 +66,8 @@ def failover(
                 "seconds": result.seconds,
                 "repointed": result.repointed,
                 "wal_archive_source": archive_source,
+                "wal_archive_resumes_at": reservations[0].held_from if reservations else None,
+                "wal_archive_gap": gap is not None,
             }
         )
         return
@@ -57,7 +76,15 @@ def failover(
         f"fenced; replicas following: {', '.join(result.repointed) or 'none'}"
     )
     if archive_source is not None:
-        console.print(f"WAL archive now streams from {archive_source}")
+        console.print(
+            f"WAL archive now streams from {archive_source}, from "
+            f"{reservations[0].held_from if reservations else 'its slot'}"
+        )
+    if gap is not None:
+        console.print(
+            f"warning: the archive ended at {gap.archive_end}, before the WAL the new primary "
+            f"still had ({gap.held_from}): take a full backup now"
+        )
     console.print(
         f"next: `advisoros-db rejoin {result.old_primary}` to make it a replica, and "
         f"`advisoros-db backup create` (a new timeline starts with a new full backup)"

@@ -9,6 +9,7 @@ streaming replica of the new primary.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import psycopg
@@ -63,13 +64,21 @@ def fence(cluster: Cluster, old: Node) -> None:
 
 
 def failover(
-    cluster: Cluster, to: str | None = None, *, dr_port: int | None = None
+    cluster: Cluster,
+    to: str | None = None,
+    *,
+    dr_port: int | None = None,
+    prepare: Callable[[str], object] | None = None,
 ) -> FailoverResult:
+    """`prepare` is called with the chosen replica's superuser URL before anything changes (the
+    WAL archive reserves its WAL there); when it fails, the failover does not happen."""
     started = time.monotonic()
     old = next((n for n in cluster.nodes() if n.role == "primary"), None)
     if old is None:
         raise ClusterError(f"the cluster in {cluster.home} has no primary to fail over from")
     target = choose_target(cluster, to, dr_port)
+    if prepare is not None:
+        prepare(cluster.url(target.name))
     fence(cluster, old)
     cluster.set_roles({old.name: "fenced"})
     cluster.promote(target.name)
@@ -161,7 +170,17 @@ def rejoin(cluster: Cluster, name: str) -> float:
     cluster.set_roles({name: "replica"})
     node.start(cluster.node(name), cluster.user)
     wait_streaming(cluster, primary, name)
+    drop_slots(cluster, name)
     return time.monotonic() - started
+
+
+def drop_slots(cluster: Cluster, name: str) -> None:
+    """Drop the slots a rejoined node kept from its days as primary (pg_rewind leaves
+    pg_replslot alone): a replica here feeds no one, and a stale slot would hold its WAL forever."""
+    with psycopg.connect(cluster.url(name), autocommit=True, connect_timeout=10) as conn:
+        conn.execute(
+            "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE NOT active"
+        )
 
 
 def wait_streaming(cluster: Cluster, primary: Node, name: str, timeout: float = 60) -> None:

@@ -8,19 +8,35 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
-from decimal import Decimal
 from typing import Any
 
 import numpy as np
 
-from advisoros_db.datagen.binary import Micros, Pooled, Uuids, Values, take, tolist
+from advisoros_db.datagen.binary import (
+    WIRE,
+    Fixed,
+    Micros,
+    Numbers,
+    Pooled,
+    Uuids,
+    Values,
+    take,
+    tolist,
+)
 from advisoros_db.datagen.context import Context
 from advisoros_db.datagen.introspect import Column, TableInfo
-from advisoros_db.datagen.values import coerce, conform, copy_type, jsonb_bytes, uuid7
+from advisoros_db.datagen.values import (
+    coerce,
+    conform,
+    copy_type,
+    jsonb_bytes,
+    to_us,
+    uuid7_bytes,
+)
 from advisoros_db.errors import ConfigError
 
 # Free-text columns get sentences (so full-text search has words to find), not tokens.
+TEXT_TYPES = frozenset({"text", "varchar", "citext", "bpchar"})
 PROSE = frozenset({"content", "description", "body", "message", "comment", "bio", "notes", "text"})
 
 
@@ -33,53 +49,61 @@ class Batch:
     rows: list[tuple[Any, ...]]
 
 
+def _same(value: Any, n: int) -> Pooled:
+    return Pooled(np.zeros(n, dtype=np.int64), [value])
+
+
 def _generic(
     ctx: Context, info: TableInfo, col: Column, org: int, *, n: int, rng: np.random.Generator
-) -> list[Any]:
+) -> Values:
+    """Values of a column no model provides, in the column-wise forms (no Python value per row
+    where the type allows)."""
     allowed = info.allowed_values(col.name)
     if allowed:
-        return [allowed[i] for i in rng.integers(0, len(allowed), n)]
+        return Pooled(rng.integers(0, len(allowed), n), allowed)
     fk = info.fk_for(col.name)
+    t = col.typname
     if fk is not None:
         if fk.parent == "organizations":
-            return [ctx.org_ids[org]] * n
-        parents = ctx.parents(fk.parent, org)
-        if not parents:
+            return _same(ctx.org_ids[org], n)
+        found = ctx.count(fk.parent, org)
+        if not found:
             raise ConfigError(
                 f"{info.name}.{col.name} needs rows of {fk.parent} for organization #{org}, "
                 f"and none were generated; seed {fk.parent} first or make the column nullable"
             )
-        return [parents[i] for i in rng.integers(0, len(parents), n)]
-    t = col.typname
+        at = rng.integers(0, found, n)
+        if t == "uuid":
+            return Uuids(ctx.parent_bytes(fk.parent, org)[at])
+        return Pooled(at, ctx.parents(fk.parent, org))
     if t == "uuid":
-        return uuid7(np.full(n, int(ctx.anchor.timestamp() * 1000)), rng)
-    if t in ("text", "varchar", "citext", "bpchar") and col.name in PROSE:
-        sentences = ctx.pools.sentences
-        return [sentences[i] for i in rng.integers(0, len(sentences), n)]
-    if t in ("text", "varchar", "citext", "bpchar"):
+        return Uuids(uuid7_bytes(np.full(n, int(ctx.anchor.timestamp() * 1000)), rng))
+    if t in TEXT_TYPES and col.name in PROSE:
+        return Pooled(rng.integers(0, len(ctx.pools.sentences), n), ctx.pools.sentences)
+    if t in TEXT_TYPES:
         words = ctx.pools.words
         return [
-            f"{words[i % len(words)]}-{org}-{k}" for k, i in enumerate(rng.integers(0, 1 << 20, n))
+            f"{words[i % len(words)]}-{org}-{k}"
+            for k, i in enumerate(rng.integers(0, 1 << 20, n).tolist())
         ]
     lo, hi = info.value_range(col.name)
     if t in ("int2", "int4", "int8"):
-        return list(rng.integers(int(lo), int(hi) + 1, n).tolist())
+        return Numbers(rng.integers(int(lo), int(hi) + 1, n))
     if t in ("float4", "float8", "numeric"):
         # Strictly inside the bounds: some checks are `> 0` rather than `>= 0`.
-        values = np.round(lo + (hi - lo) * rng.uniform(0.01, 0.99, n), 2)
-        return [Decimal(str(v)) for v in values] if t == "numeric" else list(values.tolist())
+        return Numbers(np.round(lo + (hi - lo) * rng.uniform(0.01, 0.99, n), 2))
     if t == "bool":
-        return list((rng.random(n) < 0.5).tolist())
+        return Numbers(rng.random(n) < 0.5)
     if t in ("timestamptz", "timestamp", "date"):
-        return [ctx.anchor - timedelta(seconds=int(s)) for s in rng.integers(0, 365 * 86_400, n)]
+        return Micros(to_us(ctx.anchor) - rng.integers(0, 365 * 86_400, n) * 1_000_000)
     if t in ("jsonb", "json"):
-        return [jsonb_bytes({})] * n
+        return _same(jsonb_bytes({}), n)
     if t.startswith("_"):
-        return [[] for _ in range(n)]
+        return _same([], n)
     if t == "bytea":
         return [rng.bytes(32) for _ in range(n)]
     if t == "inet":
-        return ["10.0.0.1"] * n
+        return _same("10.0.0.1", n)
     raise ConfigError(
         f"{info.name}.{col.name} ({col.type}) is NOT NULL without a default and the generator "
         f"has no model for it; add one in advisoros_db/datagen/tables.py"
@@ -111,8 +135,10 @@ def _conform(values: Values, allowed: tuple[str, ...]) -> Values:
     """Labels onto the schema's vocabulary; a pooled column's vocabulary is fitted once."""
     if isinstance(values, Pooled):
         return Pooled(values.index, conform(values.values, allowed))
-    if isinstance(values, (Uuids, Micros)):
+    if isinstance(values, (Uuids, Micros, Numbers)):
         return values
+    if isinstance(values, Fixed):
+        return values if not allowed else conform(values.tolist(), allowed)
     return conform(values, allowed)
 
 
@@ -121,6 +147,11 @@ def _coerce(values: Values, typname: str) -> Values:
         return Pooled(values.index, coerce(list(values.values), typname))
     if isinstance(values, (Uuids, Micros)):
         return values
+    if isinstance(values, Numbers):
+        # Sent as the column's own width when it has one; numeric and the rest as Python values.
+        return values if typname in WIRE else coerce(values.tolist(), typname)
+    if isinstance(values, Fixed):
+        return values if typname in TEXT_TYPES else coerce(values.tolist(), typname)
     return coerce(values, typname)
 
 
@@ -128,9 +159,9 @@ def _has_null(values: Values) -> bool:
     if isinstance(values, Pooled):
         nulls = [i for i, v in enumerate(values.values) if v is None]
         return bool(nulls) and bool(np.isin(values.index, nulls).any())
-    if isinstance(values, Micros):
+    if isinstance(values, (Micros, Numbers)):
         return values.null is not None and bool(values.null.any())
-    if isinstance(values, Uuids):
+    if isinstance(values, (Uuids, Fixed)):
         return False
     return any(v is None for v in values)
 
@@ -142,7 +173,10 @@ def assemble(
     out: dict[str, Values] = {}
     if "id" in info.columns and info.columns["id"].typname == "uuid" and "id" not in provided:
         # Made here rather than by the server's default so children can reference the rows.
-        provided = {"id": uuid7(np.full(n, int(ctx.anchor.timestamp() * 1000)), rng), **provided}
+        provided = {
+            "id": Uuids(uuid7_bytes(np.full(n, int(ctx.anchor.timestamp() * 1000)), rng)),
+            **provided,
+        }
     for name, col in info.columns.items():
         if col.generated:
             continue
@@ -155,7 +189,7 @@ def assemble(
             raise ConfigError(f"model for {info.name}.{name} made {len(values)} values, not {n}")
         values = _conform(values, info.allowed_values(name))
         if col.not_null and _has_null(values):
-            fill = _generic(ctx, info, col, org, n=n, rng=rng)
+            fill = tolist(_generic(ctx, info, col, org, n=n, rng=rng))
             values = [f if v is None else v for v, f in zip(tolist(values), fill, strict=True)]
         out[name] = _coerce(values, col.typname)
     names = list(out)

@@ -68,7 +68,52 @@ class Micros:
         return len(self.us)
 
 
-Values = list[Any] | Pooled | Uuids | Micros
+@dataclass(frozen=True)
+class Numbers:
+    """Integers, floats or booleans as one numpy array, sent in the column's own binary width.
+
+    NULL where `null` is true. A column of a type with no fixed-width wire form (numeric) is
+    dumped value by value instead.
+    """
+
+    values: np.ndarray
+    null: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def tolist(self) -> list[Any]:
+        out: list[Any] = self.values.tolist()
+        if self.null is not None:
+            for i in np.flatnonzero(self.null):
+                out[i] = None
+        return out
+
+
+@dataclass(frozen=True)
+class Fixed:
+    """Text values of one width, as an (n, width) uint8 array of their UTF-8 bytes."""
+
+    data: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def tolist(self) -> list[str]:
+        raw, width = self.data.tobytes(), self.data.shape[1]
+        return [raw[i : i + width].decode() for i in range(0, len(raw), width)]
+
+
+Values = list[Any] | Pooled | Uuids | Micros | Numbers | Fixed
+# The binary wire form of the fixed-width types a `Numbers` column is sent as.
+WIRE: dict[str, np.dtype[Any]] = {
+    "int2": np.dtype(">i2"),
+    "int4": np.dtype(">i4"),
+    "int8": np.dtype(">i8"),
+    "float4": np.dtype(">f4"),
+    "float8": np.dtype(">f8"),
+    "bool": np.dtype("u1"),
+}
 # One encoded column: bytes, where each row's value starts, its length (-1 for NULL).
 Field = tuple[np.ndarray, np.ndarray, np.ndarray]
 
@@ -81,12 +126,16 @@ def take(values: Values, at: np.ndarray) -> Values:
         return Uuids(values.data[at])
     if isinstance(values, Micros):
         return Micros(values.us[at], None if values.null is None else values.null[at])
+    if isinstance(values, Numbers):
+        return Numbers(values.values[at], None if values.null is None else values.null[at])
+    if isinstance(values, Fixed):
+        return Fixed(values.data[at])
     return [values[i] for i in at]
 
 
 def tolist(values: Values) -> list[Any]:
     """Python values of a column (for the few steps that inspect rows: keys, parents)."""
-    if isinstance(values, Pooled):
+    if isinstance(values, (Pooled, Numbers, Fixed)):
         return values.tolist()
     if isinstance(values, Uuids):
         from uuid import UUID
@@ -162,6 +211,12 @@ class Encoder:
             if values.null is not None:
                 lens = np.where(values.null, -1, width)
             return raw.view(np.uint8), np.arange(n, dtype=np.int64) * width, lens
+        if isinstance(values, Numbers):
+            return self._numbers(values, i)
+        if isinstance(values, Fixed):
+            width = values.data.shape[1]
+            starts = np.arange(n, dtype=np.int64) * width
+            return values.data.reshape(-1), starts, np.full(n, width)
         if isinstance(values, Pooled):
             known = self._vocabularies.get(i)
             if known is None or known[0] is not values.values:
@@ -170,6 +225,18 @@ class Encoder:
             buf, starts, lens = known[1]
             return buf, starts[values.index], lens[values.index]
         return self._dumped(values, i)
+
+    def _numbers(self, values: Numbers, i: int) -> Field:
+        wire = WIRE.get(self.typnames[i])
+        if wire is None:  # numeric and the like: the type's own dumper, value by value
+            return self._dumped(values.tolist(), i)
+        v = values.values
+        if wire.kind == "i" and v.dtype.kind == "f":
+            v = np.rint(v)
+        raw = np.ascontiguousarray(v.astype(wire))
+        n, width = len(raw), wire.itemsize
+        lens = np.full(n, width) if values.null is None else np.where(values.null, -1, width)
+        return raw.view(np.uint8), np.arange(n, dtype=np.int64) * width, lens
 
     def _dumped(self, values: Sequence[Any], i: int) -> Field:
         parts: Sequence[Any]

@@ -9,6 +9,7 @@ from uuid import UUID
 
 import numpy as np
 
+from advisoros_db.datagen.binary import Uuids, Values, tolist
 from advisoros_db.datagen.pools import Pools
 from advisoros_db.datagen.scales import Scale
 
@@ -23,10 +24,13 @@ class Context:
     pools: Pools
     org_ids: list[UUID] = field(default_factory=list)
     org_weights: np.ndarray = field(default_factory=lambda: np.ones(1))
-    ids: dict[str, list[list[UUID]]] = field(default_factory=dict)
+    # Ids of rows made so far, per (table, organization): UUID bytes, one array per batch.
+    raw: dict[tuple[str, int], list[np.ndarray]] = field(default_factory=dict)
     # Per table, per organization: attributes later tables reuse (a client's name, an
-    # engagement's client) aligned with `ids`.
+    # engagement's client) aligned with their ids.
     attrs: dict[str, list[dict[str, list[Any]]]] = field(default_factory=dict)
+    # What a model derives once per organization and reuses for each of its buckets.
+    memo: dict[tuple[str, int], Any] = field(default_factory=dict)
 
     def rng(self, table: str, org: int = -1) -> np.random.Generator:
         """An independent stream per (seed, table, organization): one table's change keeps the rest."""
@@ -41,10 +45,11 @@ class Context:
         counts = self.rng(table + ":split").multinomial(rest, self.org_weights)
         return [base + int(c) for c in counts]
 
-    def remember(self, table: str, org: int, ids: list[UUID]) -> None:
-        """Record the ids of rows written, so children can reference them."""
-        per_org = self.ids.setdefault(table, [[] for _ in self.org_ids])
-        per_org[org].extend(ids)
+    def remember(self, table: str, org: int, ids: Values) -> None:
+        """Record the ids of rows written, so children can reference them (kept as UUID bytes:
+        most children take them as bytes, and only small tables' ids become UUID objects)."""
+        raw = ids.data if isinstance(ids, Uuids) else _uuid_bytes(tolist(ids))
+        self.raw.setdefault((table, org), []).append(raw)
 
     def keep(self, table: str, org: int, **attrs: list[Any]) -> None:
         """Record attributes of rows (aligned with their ids) that later models reuse."""
@@ -52,12 +57,34 @@ class Context:
         for key, values in attrs.items():
             store[org].setdefault(key, []).extend(values)
 
+    def count(self, table: str, org: int) -> int:
+        return sum(len(r) for r in self.raw.get((table, org), ()))
+
     def parents(self, table: str, org: int) -> list[UUID]:
-        per_org = self.ids.get(table)
-        return per_org[org] if per_org else []
+        """The organization's ids of `table` as UUIDs, in the order they were made."""
+        key = (f"{table}:uuids", org)
+        known: list[UUID] | None = self.memo.get(key)
+        if known is None or len(known) != self.count(table, org):
+            raw = self.parent_bytes(table, org).tobytes()
+            known = [UUID(bytes=raw[i : i + 16]) for i in range(0, len(raw), 16)]
+            self.memo[key] = known
+        return known
 
     def attr(self, table: str, org: int, key: str) -> list[Any]:
         return self.attrs[table][org][key]
+
+    def parent_bytes(self, table: str, org: int) -> np.ndarray:
+        """The organization's ids of `table` as an (n, 16) uint8 array (for `Uuids` columns)."""
+        parts = self.raw.get((table, org), [])
+        if len(parts) != 1:
+            joined = np.concatenate(parts) if parts else np.empty((0, 16), dtype=np.uint8)
+            parts[:] = [joined] if parts else []
+            return joined
+        return parts[0]
+
+
+def _uuid_bytes(ids: list[Any]) -> np.ndarray:
+    return np.frombuffer(b"".join(u.bytes for u in ids), dtype=np.uint8).reshape(len(ids), 16)
 
 
 def org_weights(n: int, rng: np.random.Generator) -> np.ndarray:

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import numpy as np
 
+from advisoros_db.datagen.binary import Micros, Numbers, Pooled, Uuids
 from advisoros_db.datagen.context import Context
 from advisoros_db.datagen.pools import pick
-from advisoros_db.datagen.sampling import Columns, choice, created, sample, tag_sets
-from advisoros_db.datagen.values import DAY_US, timestamps, to_us, uuid7
+from advisoros_db.datagen.sampling import (
+    Columns,
+    choice,
+    chosen,
+    created,
+    parent_ids,
+    pooled,
+    sample,
+    tag_pool,
+    tag_sets,
+    truncated,
+)
+from advisoros_db.datagen.values import DAY_US, timestamps, to_us, uuid7, uuid7_bytes
 
 INDUSTRIES = [
     "construction", "healthcare", "retail", "real_estate", "restaurants", "technology",
@@ -110,48 +120,71 @@ def clients(ctx: Context, org: int, n: int) -> Columns:
     }  # fmt: skip
 
 
+ENGAGEMENT_KINDS = (
+    "tax_preparation",
+    "bookkeeping",
+    "audit",
+    "advisory",
+    "payroll",
+    "cfo_services",
+)
+ENGAGEMENT_STATUSES = ("planning", "in_progress", "review", "completed", "on_hold", "cancelled")
+
+
 def engagements(ctx: Context, org: int, n: int) -> Columns:
     rng = ctx.rng("engagements", org)
     us = created(ctx, rng, n, 900)
-    ids = uuid7(us // 1000, rng)
-    client = sample(rng, ctx.parents("clients", org), n)
+    ids = Uuids(uuid7_bytes(us // 1000, rng))
+    clients = ctx.parents("clients", org)
+    client = rng.integers(0, len(clients), n)
     staff = ctx.parents("users", org)
-    kind = choice(
-        rng,
-        ("tax_preparation", "bookkeeping", "audit", "advisory", "payroll", "cfo_services"),
-        n,
-        [40, 25, 5, 12, 13, 5],
-    )
-    status = choice(
-        rng,
-        ("planning", "in_progress", "review", "completed", "on_hold", "cancelled"),
-        n,
-        [12, 33, 10, 35, 5, 5],
-    )
+    kind = chosen(rng, ENGAGEMENT_KINDS, n, [40, 25, 5, 12, 13, 5])
+    status = chosen(rng, ENGAGEMENT_STATUSES, n, [12, 33, 10, 35, 5, 5])
     start = us + rng.integers(0, 20, n) * DAY_US
     due = start + rng.integers(20, 180, n) * DAY_US
-    years = [ctx.anchor.year - int(k) for k in rng.integers(0, 4, n)]
-    ctx.keep("engagements", org, client=client)
+    ago = rng.integers(0, 4, n)
+    ctx.keep("engagements", org, client=[clients[i] for i in client.tolist()])
+    names = [
+        f"{ctx.anchor.year - a} {k.replace('_', ' ').title()}"
+        for a in range(4)
+        for k in ENGAGEMENT_KINDS
+    ]
+    r = rng.random(n)
+    flags = [
+        {"extension_filed": e, "portal_enabled": p} for e in (False, True) for p in (False, True)
+    ]
     return {
         "id": ids,
-        "organization_id": [ctx.org_ids[org]] * n,
-        "client_id": client,
-        "name": [f"{y} {k.replace('_', ' ').title()}" for y, k in zip(years, kind, strict=True)],
+        "organization_id": Pooled(np.zeros(n, dtype=np.int64), [ctx.org_ids[org]]),
+        "client_id": Uuids(ctx.parent_bytes("clients", org)[client]),
+        "name": Pooled(ago * len(ENGAGEMENT_KINDS) + kind.index, names),
         "type": kind,
         "status": status,
-        "priority": choice(rng, PRIORITY, n, [20, 55, 20, 5]),
-        "tax_year": years,
-        "start_date": [t.date() for t in timestamps(start)],
-        "due_date": [t.date() for t in timestamps(due)],
-        "completed_at": [t if s == "completed" else None for t, s in zip(timestamps(due), status, strict=True)],
-        "estimated_hours": np.round(rng.gamma(2.0, 15.0, n), 1).tolist(),
-        "fixed_fee": (rng.integers(10, 300, n) * 50).tolist(),
-        "assigned_to_id": sample(rng, staff, n),
-        "created_by_id": sample(rng, staff, n),
-        "custom_fields": [{"extension_filed": bool(r < 0.2), "portal_enabled": bool(r > 0.5)} for r in rng.random(n)],
-        "created_at": timestamps(us),
-        "updated_at": timestamps(us),
+        "priority": chosen(rng, PRIORITY, n, [20, 55, 20, 5]),
+        "tax_year": Numbers(ctx.anchor.year - ago),
+        "start_date": Micros(start),
+        "due_date": Micros(due),
+        "completed_at": Micros(due, status.index != ENGAGEMENT_STATUSES.index("completed")),
+        "estimated_hours": Numbers(np.round(rng.gamma(2.0, 15.0, n), 1)),
+        "fixed_fee": Numbers(rng.integers(10, 300, n) * 50),
+        "assigned_to_id": pooled(rng, staff, n),
+        "created_by_id": pooled(rng, staff, n),
+        "custom_fields": Pooled((r < 0.2) * 2 + (r > 0.5), flags),
+        "created_at": Micros(us),
+        "updated_at": Micros(us),
     }  # fmt: skip
+
+
+TASK_STATUSES = ("completed", "in_progress", "blocked", "cancelled", "pending", "review")
+INVOICE_STATUSES = ("paid", "overdue", "partial", "sent", "written_off", "viewed", "draft", "void")
+
+
+def _by_threshold(
+    r: np.ndarray, cuts: list[float], labels: list[str], vocab: tuple[str, ...]
+) -> np.ndarray:
+    """Positions in `vocab` of labels[i] for the first cut r falls under (the last label else)."""
+    at = np.searchsorted(np.array(cuts), r, side="right")
+    return np.array([vocab.index(label) for label in labels])[at]
 
 
 def tasks(ctx: Context, org: int, n: int) -> Columns:
@@ -160,104 +193,86 @@ def tasks(ctx: Context, org: int, n: int) -> Columns:
     staff = ctx.parents("users", org)
     now = to_us(ctx.anchor)
     due = us + rng.integers(3, 60, n) * DAY_US
+    r = rng.random(n)
     # Past-due work is mostly done; what is not is the overdue list.
-    status = [
-        (
-            "completed"
-            if r < 0.72
-            else "in_progress"
-            if r < 0.85
-            else "blocked"
-            if r < 0.9
-            else "cancelled"
-            if r < 0.93
-            else "pending"
-        )
-        if d < now
-        else (
-            "pending"
-            if r < 0.55
-            else "in_progress"
-            if r < 0.8
-            else "review"
-            if r < 0.88
-            else "blocked"
-            if r < 0.93
-            else "completed"
-        )
-        for d, r in zip(due, rng.random(n), strict=True)
-    ]
+    past = _by_threshold(
+        r,
+        [0.72, 0.85, 0.9, 0.93],
+        ["completed", "in_progress", "blocked", "cancelled", "pending"],
+        TASK_STATUSES,
+    )
+    ahead = _by_threshold(
+        r,
+        [0.55, 0.8, 0.88, 0.93],
+        ["pending", "in_progress", "review", "blocked", "completed"],
+        TASK_STATUSES,
+    )
+    status = np.where(due < now, past, ahead)
+    engagement = parent_ids(ctx, rng, "engagements", org, n)
+    assignee = rng.integers(0, len(staff), n)
+    unassigned = rng.random(n) < 0.07
+    sentences = ctx.pools.sentences
     return {
-        "id": uuid7(us // 1000, rng),
-        "organization_id": [ctx.org_ids[org]] * n,
-        "engagement_id": sample(rng, ctx.parents("engagements", org), n),
-        "assignee_id": [None if r < 0.07 else a for a, r in zip(sample(rng, staff, n), rng.random(n), strict=True)],
-        "created_by_id": sample(rng, staff, n),
-        "title": [s[:-1] for s in pick(rng, ctx.pools.sentences, n)],
-        "description": pick(rng, ctx.pools.sentences, n),
-        "status": status,
-        "priority": choice(rng, PRIORITY, n, [25, 45, 22, 8]),
-        "due_date": [t.date() for t in timestamps(due)],
-        "completed_at": [t + timedelta(days=int(k)) if s == "completed" else None for s, t, k in zip(status, timestamps(us), rng.integers(1, 40, n), strict=True)],
-        "estimated_hours": np.round(rng.gamma(1.5, 2.0, n), 1).tolist(),
-        "tags": tag_sets(rng, ["client-waiting", "review", "signature", "irs", "state", "rush"], n, 2),
-        "created_at": timestamps(us),
-        "updated_at": timestamps(us),
+        "id": Uuids(uuid7_bytes(us // 1000, rng)),
+        "organization_id": Pooled(np.zeros(n, dtype=np.int64), [ctx.org_ids[org]]),
+        "engagement_id": engagement,
+        "assignee_id": Pooled(np.where(unassigned, len(staff), assignee), [*staff, None]),
+        "created_by_id": pooled(rng, staff, n),
+        "title": Pooled(rng.integers(0, len(sentences), n), truncated(sentences, -1)),
+        "description": Pooled(rng.integers(0, len(sentences), n), sentences),
+        "status": Pooled(status, TASK_STATUSES),
+        "priority": chosen(rng, PRIORITY, n, [25, 45, 22, 8]),
+        "due_date": Micros(due),
+        "completed_at": Micros(us + rng.integers(1, 40, n) * DAY_US, status != 0),
+        "estimated_hours": Numbers(np.round(rng.gamma(1.5, 2.0, n), 1)),
+        "tags": tag_pool(rng, ["client-waiting", "review", "signature", "irs", "state", "rush"], n, 2),
+        "created_at": Micros(us),
+        "updated_at": Micros(us),
     }  # fmt: skip
 
 
 def invoices(ctx: Context, org: int, n: int) -> Columns:
     rng = ctx.rng("invoices", org)
     us = created(ctx, rng, n, 720)
-    eng_ids = ctx.parents("engagements", org)
+    eng_ids = ctx.parent_bytes("engagements", org)
     eng_client = ctx.attr("engagements", org, "client")
     pick_idx = rng.integers(0, len(eng_ids), n)
     now = to_us(ctx.anchor)
     due = us + rng.choice([15, 30, 30, 45, 60], n) * DAY_US
-    status = [
-        (
-            "paid"
-            if r < 0.8
-            else "overdue"
-            if r < 0.9
-            else "partial"
-            if r < 0.94
-            else "sent"
-            if r < 0.97
-            else "written_off"
-        )
-        if d < now
-        else (
-            "sent"
-            if r < 0.55
-            else "viewed"
-            if r < 0.7
-            else "paid"
-            if r < 0.88
-            else "draft"
-            if r < 0.97
-            else "void"
-        )
-        for d, r in zip(due, rng.random(n), strict=True)
-    ]
-    amount = np.round(rng.lognormal(7.6, 0.9, n), 2).tolist()
-    issued = timestamps(us)
+    r = rng.random(n)
+    past = _by_threshold(
+        r,
+        [0.8, 0.9, 0.94, 0.97],
+        ["paid", "overdue", "partial", "sent", "written_off"],
+        INVOICE_STATUSES,
+    )
+    ahead = _by_threshold(
+        r, [0.55, 0.7, 0.88, 0.97], ["sent", "viewed", "paid", "draft", "void"], INVOICE_STATUSES
+    )
+    status = np.where(due < now, past, ahead)
+    amount = np.round(rng.lognormal(7.6, 0.9, n), 2)
+    paid, partial = (
+        status == INVOICE_STATUSES.index("paid"),
+        status == INVOICE_STATUSES.index("partial"),
+    )
+    issued = Micros(us)
+    plan, reminders = rng.random(n) < 0.05, rng.integers(0, 4, n)
     return {
-        "id": uuid7(us // 1000, rng),
-        "organization_id": [ctx.org_ids[org]] * n,
-        "client_id": [eng_client[i] for i in pick_idx],
-        "engagement_id": [eng_ids[i] for i in pick_idx],
+        "id": Uuids(uuid7_bytes(us // 1000, rng)),
+        "organization_id": Pooled(np.zeros(n, dtype=np.int64), [ctx.org_ids[org]]),
+        "client_id": Pooled(pick_idx, eng_client),
+        "engagement_id": Uuids(eng_ids[pick_idx]),
         "invoice_number": [f"INV-{i + 1:07d}" for i in range(n)],
-        "status": status,
-        "issue_date": [t.date() for t in issued],
-        "due_date": [t.date() for t in timestamps(due)],
-        "subtotal": amount,
-        "amount": amount,
-        "amount_paid": [a if s == "paid" else round(a / 3, 2) if s == "partial" else 0.0 for a, s in zip(amount, status, strict=True)],
-        "sent_at": [None if s == "draft" else t for s, t in zip(status, issued, strict=True)],
-        "paid_at": [t + timedelta(days=int(k)) if s == "paid" else None for s, t, k in zip(status, issued, rng.integers(2, 50, n), strict=True)],
-        "terms": ["Net 30"] * n,
-        "metadata": [{"payment_plan": bool(r < 0.05), "reminders_sent": int(k)} for r, k in zip(rng.random(n), rng.integers(0, 4, n), strict=True)],
+        "status": Pooled(status, INVOICE_STATUSES),
+        "issue_date": issued,
+        "due_date": Micros(due),
+        "subtotal": Numbers(amount),
+        "amount": Numbers(amount),
+        "amount_paid": Numbers(np.where(paid, amount, np.where(partial, np.round(amount / 3, 2), 0.0))),
+        "sent_at": Micros(us, status == INVOICE_STATUSES.index("draft")),
+        "paid_at": Micros(us + rng.integers(2, 50, n) * DAY_US, ~paid),
+        "terms": Pooled(np.zeros(n, dtype=np.int64), ["Net 30"]),
+        "metadata": Pooled(plan * 4 + reminders, [{"payment_plan": p, "reminders_sent": k} for p in (False, True) for k in range(4)]),
         "created_at": issued,
         "updated_at": issued,
     }  # fmt: skip
@@ -267,20 +282,24 @@ def notes(ctx: Context, org: int, n: int) -> Columns:
     rng = ctx.rng("notes", org)
     us = created(ctx, rng, n, 900)
     s = ctx.pools.sentences
-    reminders = timestamps(to_us(ctx.anchor) + rng.integers(-10, 20, n) * DAY_US)
+    reminders = to_us(ctx.anchor) + rng.integers(-10, 20, n) * DAY_US
+    lengths = rng.integers(1, 5, n)
+    picks = rng.integers(0, len(s), int(lengths.sum())).tolist()
+    ends = np.cumsum(lengths).tolist()
+    starts = [0, *ends[:-1]]
     return {
-        "id": uuid7(us // 1000, rng),
-        "organization_id": [ctx.org_ids[org]] * n,
-        "client_id": sample(rng, ctx.parents("clients", org), n),
-        "author_id": sample(rng, ctx.parents("users", org), n),
-        "title": [x[:40] for x in pick(rng, s, n)],
-        "content": [" ".join(pick(rng, s, int(k))) for k in rng.integers(1, 5, n)],
-        "note_type": choice(rng, ("general", "meeting", "call", "reminder", "follow_up"), n, [50, 15, 20, 8, 7]),
-        "is_private": (rng.random(n) < 0.2).tolist(),
-        "reminder_at": [t if r < 0.08 else None for t, r in zip(reminders, rng.random(n), strict=True)],
-        "tags": tag_sets(rng, ["irs-notice", "follow-up", "billing", "planning", "personal"], n, 2),
-        "created_at": timestamps(us),
-        "updated_at": timestamps(us),
+        "id": Uuids(uuid7_bytes(us // 1000, rng)),
+        "organization_id": Pooled(np.zeros(n, dtype=np.int64), [ctx.org_ids[org]]),
+        "client_id": parent_ids(ctx, rng, "clients", org, n),
+        "author_id": pooled(rng, ctx.parents("users", org), n),
+        "title": Pooled(rng.integers(0, len(s), n), truncated(s, 40)),
+        "content": [" ".join(s[i] for i in picks[a:b]) for a, b in zip(starts, ends, strict=True)],
+        "note_type": chosen(rng, ("general", "meeting", "call", "reminder", "follow_up"), n, [50, 15, 20, 8, 7]),
+        "is_private": Numbers(rng.random(n) < 0.2),
+        "reminder_at": Micros(reminders, rng.random(n) >= 0.08),
+        "tags": tag_pool(rng, ["irs-notice", "follow-up", "billing", "planning", "personal"], n, 2),
+        "created_at": Micros(us),
+        "updated_at": Micros(us),
     }  # fmt: skip
 
 

@@ -17,12 +17,13 @@ import numpy as np
 
 from advisoros_db.datagen import firm
 from advisoros_db.datagen.assemble import Frame, assemble
-from advisoros_db.datagen.binary import Chunk, Encoder, tolist
+from advisoros_db.datagen.binary import Chunk, Encoder, Pooled
+from advisoros_db.datagen.buckets import Bucket, buckets, parse, split
 from advisoros_db.datagen.context import Context, org_weights
 from advisoros_db.datagen.introspect import TableInfo
 from advisoros_db.datagen.pools import Pools
 from advisoros_db.datagen.scales import Scale
-from advisoros_db.datagen.tables import MODELS
+from advisoros_db.datagen.tables import BUCKETED, MODELS, total
 
 # Every firm has at least one of these, so every child table has parents in every firm.
 AT_LEAST_ONE = frozenset({"users", "clients", "engagements", "advisor_profiles", "documents"})
@@ -59,9 +60,10 @@ def shares(weights: np.ndarray, workers: int) -> list[list[int]]:
 
 
 def counts(ctx: Context, table: str) -> list[int]:
-    entry = MODELS.get(table)
-    total = entry[1](ctx) if entry else ctx.scale.other
-    return ctx.split(table, total, minimum=1 if table in AT_LEAST_ONE else 0)
+    wanted = total(ctx, table)
+    return ctx.split(
+        table, ctx.scale.other if wanted is None else wanted, minimum=int(table in AT_LEAST_ONE)
+    )
 
 
 def has_required_parents(ctx: Context, info: TableInfo, org: int) -> bool:
@@ -70,15 +72,36 @@ def has_required_parents(ctx: Context, info: TableInfo, org: int) -> bool:
         if fk.parent in ("organizations", info.name):
             continue
         required = all(info.columns[c].not_null for c in fk.columns)
-        if required and not ctx.parents(fk.parent, org):
+        if required and not ctx.count(fk.parent, org):
             return False
     return True
+
+
+def bucket_frames(
+    ctx: Context, info: TableInfo, orgs: list[int], bucket: Bucket, *, remember: bool = True
+) -> Iterator[Frame]:
+    """One bucket of a partitioned table's rows for these organizations."""
+    model = BUCKETED[info.name][0]
+    wanted = counts(ctx, info.name)
+    for org in orgs:
+        shares = split(ctx, info.name, org, wanted[org])
+        n = int(shares[bucket.index])
+        if n:
+            cols = model(ctx, org, n, bucket, int(shares[: bucket.index].sum()))
+            frame = assemble(ctx, info, cols, org, n)
+            if remember and "id" in frame.columns:
+                ctx.remember(info.name, org, frame.column("id"))
+            yield frame
 
 
 def frames(
     ctx: Context, info: TableInfo, orgs: list[int], *, remember: bool = True
 ) -> Iterator[Frame]:
     """The rows of `info`'s table for these organizations (organizations itself: org 0's owner)."""
+    if info.name in BUCKETED:
+        for bucket in buckets(info.name, ctx.anchor):
+            yield from bucket_frames(ctx, info, orgs, bucket, remember=remember)
+        return
     model = MODELS.get(info.name, (None, None))[0]
     if info.name == "organizations":
         if 0 in orgs:
@@ -92,19 +115,27 @@ def frames(
             cols = model(ctx, org, wanted[org])
             n = len(next(iter(cols.values()))) if cols else 0
         else:
-            cols = {"organization_id": [ctx.org_ids[org]] * wanted[org]}
+            cols = {"organization_id": Pooled(np.zeros(wanted[org], np.int64), [ctx.org_ids[org]])}
             n = wanted[org] if has_required_parents(ctx, info, org) else 0
         if n:
             frame = assemble(ctx, info, cols, org, n)
             if remember and "id" in frame.columns:
-                ctx.remember(info.name, org, tolist(frame.column("id")))
+                ctx.remember(info.name, org, frame.column("id"))
             yield frame
 
 
 def chunks(ctx: Context, plan: Plan, orgs: list[int], name: str) -> Iterator[Chunk]:
-    info = plan.infos[name]
+    """The encoded rows of a table, or of one bucket of it (`documents@2024`), for `orgs`."""
+    table, bucket = parse(name, plan.anchor)
+    info = plan.infos[table]
+    remember = table in plan.referenced
+    made = (
+        frames(ctx, info, orgs, remember=remember)
+        if bucket is None
+        else bucket_frames(ctx, info, orgs, bucket, remember=remember)
+    )
     encoder: Encoder | None = None
-    for frame in frames(ctx, info, orgs, remember=name in plan.referenced):
+    for frame in made:
         if encoder is None:
             encoder = Encoder(frame.types, frame.typnames)
         for data, rows in encoder.encode(frame.values):

@@ -61,12 +61,29 @@ class Limit:
 
 
 def export(
-    conn: psycopg.Connection[Any], schema: str, table: str, columns: list[str], to: Path
+    conn: psycopg.Connection[Any],
+    schema: str,
+    table: str,
+    columns: list[str],
+    to: Path,
+    *,
+    besides: list[str] | None = None,
 ) -> int:
-    """Write the table's rows in binary COPY form, without header and trailer; bytes written."""
-    query = sql.SQL("COPY (SELECT {} FROM {}) TO STDOUT (FORMAT BINARY)").format(
-        sql.SQL(", ").join(map(sql.Identifier, columns)), sql.Identifier(schema, table)
-    )
+    """Write the table's rows in binary COPY form, without header and trailer; bytes written.
+
+    Rows of the relations in `besides` (leaf partitions of `table` exported on their own) are
+    left out.
+    """
+    cols = sql.SQL(", ").join(map(sql.Identifier, columns))
+    rel = sql.Identifier(schema, table)
+    if besides:
+        others = [sql.Identifier(schema, b).as_string(conn) for b in besides]
+        query = sql.SQL(
+            "COPY (SELECT {} FROM {} WHERE tableoid <> ALL ({}::regclass[]))"
+            " TO STDOUT (FORMAT BINARY)"
+        ).format(cols, rel, sql.Literal(others))
+    else:
+        query = sql.SQL("COPY (SELECT {} FROM {}) TO STDOUT (FORMAT BINARY)").format(cols, rel)
     size = 0
     with to.open("wb") as out, conn.cursor().copy(query) as copy:
         skip = len(HEADER)
@@ -82,15 +99,12 @@ def export(
     return size - len(TRAILER)
 
 
-def chunks(path: Path, columns: list[str], rows: int) -> Iterator[Chunk]:
-    """The file in pieces; the row count rides on the last one (for progress only)."""
+def chunks(path: Path, columns: list[str]) -> Iterator[Chunk]:
+    """The file in pieces (rows are not counted: the load's own result counts them)."""
     cols = tuple(columns)
     with path.open("rb") as f:
-        data = f.read(READ_BYTES)
-        while data:
-            more = f.read(READ_BYTES)
-            yield Chunk(cols, data, 0 if more else rows)
-            data = more
+        while data := f.read(READ_BYTES):
+            yield Chunk(cols, data, 0)
 
 
 Reload = Callable[[Callable[[str], Iterator[Chunk]]], list[LoadResult]]
@@ -100,16 +114,29 @@ def measure(
     conn: psycopg.Connection[Any],
     schema: str,
     columns: dict[str, list[str]],
-    counts: dict[str, int],
+    targets: dict[str, list[str]],
     reload: Reload,
     *,
     workdir: Path | None = None,
 ) -> Limit:
-    """Export every table in `columns`, empty them, and time `reload` of the exported files."""
+    """Export every table in `columns`, empty them, and time `reload` of the exported files.
+
+    Each table is exported per relation its rows were loaded into (`targets`: its leaf
+    partitions, or itself), one file each, so the reload sends them where the seed did;
+    `reload`'s source gives the rows of one such relation by name.
+    """
     limit = Limit()
     with tempfile.TemporaryDirectory(prefix="advisoros-limit-", dir=workdir) as tmp:
-        files = {name: Path(tmp) / f"{name}.copy" for name in columns}
-        size = sum(export(conn, schema, n, cols, files[n]) for n, cols in columns.items())
+        files: dict[str, tuple[Path, list[str]]] = {}
+        size = 0
+        for name, cols in columns.items():
+            for target in targets.get(name, [name]):
+                files[target] = (Path(tmp) / f"{target}.copy", cols)
+                leaves = [t for t in targets.get(name, []) if t != name]
+                if target == name:
+                    size += export(conn, schema, name, cols, files[target][0], besides=leaves)
+                else:
+                    size += export(conn, schema, target, cols, files[target][0])
         limit.megabytes = size / 1e6
         conn.execute(
             sql.SQL("TRUNCATE {} CASCADE").format(
@@ -117,6 +144,6 @@ def measure(
             )
         )
         start = time.perf_counter()
-        limit.tables = reload(lambda name: chunks(files[name], columns[name], counts[name]))
+        limit.tables = reload(lambda target: chunks(*files[target]))
         limit.seconds = time.perf_counter() - start
     return limit

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from ipaddress import IPv4Address
 from typing import Any
 
 import numpy as np
 
-from advisoros_db.datagen.binary import Micros, Pooled, Uuids
+from advisoros_db.datagen.binary import Fixed, Micros, Numbers, Pooled, Uuids
+from advisoros_db.datagen.buckets import Bucket, month_times
 from advisoros_db.datagen.context import Context
 from advisoros_db.datagen.pools import PRACTICE_PHRASES
-from advisoros_db.datagen.sampling import Columns, choice, created, pooled, sample, tag_sets
-from advisoros_db.datagen.texts import KIND_WEIGHTS, KINDS
-from advisoros_db.datagen.values import jsonb_bytes, timestamps, uuid7, uuid7_bytes
+from advisoros_db.datagen.sampling import Columns, created, pooled, tag_pool
+from advisoros_db.datagen.texts import KIND_WEIGHTS, KINDS, render
+from advisoros_db.datagen.values import DAY_US, jsonb_bytes, text_column, uuid7_bytes, uuid_text
 
 ENTITY_TABLES = {
     "client": "clients",
@@ -44,130 +44,174 @@ OCR_TO_PROCESSING = {
 }
 
 
-def _tax_years(ctx: Context, rng: np.random.Generator, n: int) -> list[int | None]:
-    """Mostly recent years within 2020-2030, a few far-future filings, some not yet known."""
-    years = np.clip(ctx.anchor.year + 1 - rng.geometric(0.45, n), 2020, 2030)
-    years = np.where(rng.random(n) < 0.01, rng.integers(2027, 2031, n), years)
-    out: list[int | None] = [int(y) for y in years]
-    for i in np.flatnonzero(rng.random(n) < 0.03):
-        out[i] = None
-    return out
+# Document status by (OCR status, needs review, r): as `_status` decided per row before.
+OCR = ("completed", "manual_review", "pending", "processing", "failed")
+DOCUMENT_STATUSES = (
+    "rejected",
+    "uploaded",
+    "processing",
+    "in_review",
+    "approved",
+    "ready",
+    "archived",
+)
+PROCESSING = ("done", "queued", "running", "failed")
+OCR_TO_PROCESSING_INDEX = np.array([PROCESSING.index(OCR_TO_PROCESSING[o]) for o in OCR])
 
 
-def _status(ocr: str, review: bool, r: float) -> str:
-    if ocr == "failed":
-        return "rejected" if r < 0.3 else "uploaded"
-    if ocr in ("pending", "processing"):
-        return "processing" if ocr == "processing" or r < 0.5 else "uploaded"
-    if review:
-        return "in_review"
-    return "approved" if r < 0.55 else "ready" if r < 0.9 else "archived"
-
-
-def documents(ctx: Context, org: int, n: int) -> Columns:
-    rng = ctx.rng("documents", org)
-    us = created(ctx, rng, n, 730)
-    ids = uuid7(us // 1000, rng)
-    client_ids = ctx.parents("clients", org)
-    client_names = ctx.attr("clients", org, "name")
-    ci = rng.integers(0, len(client_ids), n)
-    kind_idx = rng.choice(len(KINDS), size=n, p=KIND_WEIGHTS)
-    tax_year = _tax_years(ctx, rng, n)
-    ocr = choice(
-        rng, ("completed", "manual_review", "pending", "processing", "failed"), n, [80, 3, 10, 3, 4]
+def _statuses(ocr: np.ndarray, review: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """Positions in DOCUMENT_STATUSES: what review a document's OCR outcome leads to."""
+    s = DOCUMENT_STATUSES.index
+    failed = np.where(r < 0.3, s("rejected"), s("uploaded"))
+    running = np.where((ocr == OCR.index("processing")) | (r < 0.5), s("processing"), s("uploaded"))
+    done = np.where(
+        review,
+        s("in_review"),
+        np.where(r < 0.55, s("approved"), np.where(r < 0.9, s("ready"), s("archived"))),
     )
+    return np.select(
+        [ocr == OCR.index("failed"), np.isin(ocr, [OCR.index("pending"), OCR.index("processing")])],
+        [failed, running],
+        done,
+    )
+
+
+def _pooled_json(values: list[dict[str, Any]], index: np.ndarray) -> Pooled:
+    return Pooled(index, [jsonb_bytes(v) for v in values])
+
+
+SOURCES = ("portal", "email", "scanner", "api")
+VIA = ("web", "mobile", "integration")
+METADATA = [
+    {"source": s, "pages": p, "uploaded_via": v} for s in SOURCES for p in range(1, 30) for v in VIA
+]
+
+
+def _first_words(names: list[str]) -> list[str]:
+    return [nm.split()[0].strip(",") for nm in names]
+
+
+def documents(ctx: Context, org: int, n: int, bucket: Bucket, offset: int) -> Columns:
+    """One bucket (tax year) of an organization's documents; `offset` numbers its file names
+    after the organization's earlier buckets."""
+    rng = ctx.rng(f"documents@{bucket.label}", org)
+    us = created(ctx, rng, n, 730)
+    ids = Uuids(uuid7_bytes(us // 1000, rng))
+    client_names = ctx.attr("clients", org, "name")
+    words = ctx.memo.get(("clients:words", org))
+    if words is None:
+        words = ctx.memo[("clients:words", org)] = _first_words(client_names)
+    ci = rng.integers(0, len(client_names), n)
+    kind = rng.choice(len(KINDS), size=n, p=KIND_WEIGHTS)
+    # What file names show (an unknown tax year: the current one).
+    year = bucket.key if isinstance(bucket.key, int) else ctx.anchor.year
+    ocr = rng.choice(len(OCR), size=n, p=np.array([80, 3, 10, 3, 4]) / 100)
     conf = np.round(rng.beta(12, 1.5, n), 3)
-    review = [
-        o == "manual_review" or (o == "completed" and c < 0.8) or r < 0.02
-        for o, c, r in zip(ocr, conf, rng.random(n), strict=True)
-    ]
-    text: list[str | None] = []
-    extracted: list[Any] = []
-    for k, c, y, o in zip(kind_idx, ci, tax_year, ocr, strict=True):
-        if o not in ("completed", "manual_review"):
-            text.append(None)
-            extracted.append(None)
-            continue
-        body, data = KINDS[k].render(rng, ctx.pools, client_names[c], y or ctx.anchor.year)
-        text.append(body)
-        extracted.append(jsonb_bytes(data))
-    created_at = timestamps(us)
-    ctx.keep("documents", org, ocr=ocr)
+    read = ocr <= OCR.index("manual_review")  # completed or manual review: text extracted
+    review = (
+        (ocr == OCR.index("manual_review")) | ((ocr == 0) & (conf < 0.8)) | (rng.random(n) < 0.02)
+    )
+    clients = [client_names[c] for c in ci.tolist()]
+    texts, extracted = render(rng, ctx.pools, np.where(read, kind, -1), clients, [year] * n)
+    created_at = Micros(us)
+    ctx.keep("documents", org, ocr=ocr.tolist())
+    forms = [k.form for k in KINDS]
+    phrase = rng.integers(0, len(PRACTICE_PHRASES), n).tolist()
+    quarter = rng.integers(1, 5, n)
+    no_quarter = rng.random(n) >= 0.3
+    source, pages, via = rng.integers(0, 4, n), rng.integers(1, 30, n), rng.integers(0, 3, n)
+    status = _statuses(ocr, review, rng.random(n))
+    tags = tag_pool(rng, DOC_TAGS, n)
+    deleted = rng.random(n) >= 0.02
+    prefix = f"s3://advisoros-documents/{ctx.org_ids[org]}/"
     return {
         "id": ids,
-        "organization_id": [ctx.org_ids[org]] * n,
-        "client_id": [client_ids[c] for c in ci],
-        "uploaded_by": sample(rng, ctx.parents("users", org), n),
+        "organization_id": Pooled(np.zeros(n, dtype=np.int64), [ctx.org_ids[org]]),
+        "client_id": Uuids(ctx.parent_bytes("clients", org)[ci]),
+        "uploaded_by": pooled(rng, ctx.parents("users", org), n),
         "file_name": [
-            f"{KINDS[k].form}_{y or ctx.anchor.year}_{client_names[c].split()[0].strip(',')}_{i}.pdf"
-            for i, (k, c, y) in enumerate(zip(kind_idx, ci, tax_year, strict=True))
+            f"{forms[k]}_{year}_{words[c]}_{offset + i}.pdf"
+            for i, (k, c) in enumerate(zip(kind.tolist(), ci.tolist(), strict=True))
         ],
-        "file_url": [f"s3://advisoros-documents/{ctx.org_ids[org]}/{d}.pdf" for d in ids],
-        "file_type": ["pdf"] * n,
-        "mime_type": ["application/pdf"] * n,
-        "file_size": (rng.lognormal(11.5, 1.2, n).astype(np.int64) + 1024).tolist(),
-        "category": [KINDS[k].category for k in kind_idx],
-        "subcategory": [KINDS[k].form for k in kind_idx],
-        "tax_year": tax_year,
-        "quarter": [int(q) if r < 0.3 else None for q, r in zip(rng.integers(1, 5, n), rng.random(n), strict=True)],
-        "description": [f"{KINDS[k].form} for {client_names[c]}. {p}" for k, c, p in zip(kind_idx, ci, sample(rng, PRACTICE_PHRASES, n), strict=True)],
-        "status": [_status(o, rv, r) for o, rv, r in zip(ocr, review, rng.random(n), strict=True)],
-        "ocr_status": ocr,
-        "ocr_confidence": [float(c) if o in ("completed", "manual_review") else None for c, o in zip(conf, ocr, strict=True)],
-        "ocr_processed_at": [t + timedelta(minutes=3) if o in ("completed", "manual_review") else None for t, o in zip(created_at, ocr, strict=True)],
-        "needs_review": review,
-        "metadata": [
-            jsonb_bytes({"source": s, "pages": int(p), "uploaded_via": v})
-            for s, p, v in zip(sample(rng, ["portal", "email", "scanner", "api"], n), rng.integers(1, 30, n), sample(rng, ["web", "mobile", "integration"], n), strict=True)
+        "file_url": Fixed(text_column(prefix, uuid_text(ids.data), ".pdf")),
+        "file_type": Pooled(np.zeros(n, dtype=np.int64), ["pdf"]),
+        "mime_type": Pooled(np.zeros(n, dtype=np.int64), ["application/pdf"]),
+        "file_size": Numbers(rng.lognormal(11.5, 1.2, n).astype(np.int64) + 1024),
+        "category": Pooled(kind, [k.category for k in KINDS]),
+        "subcategory": Pooled(kind, forms),
+        "tax_year": Numbers(np.full(n, year), np.full(n, bucket.key is None)),
+        "quarter": Numbers(quarter, no_quarter),
+        "description": [
+            f"{forms[k]} for {c}. {PRACTICE_PHRASES[p]}"
+            for k, c, p in zip(kind.tolist(), clients, phrase, strict=True)
         ],
+        "status": Pooled(status, DOCUMENT_STATUSES),
+        "ocr_status": Pooled(ocr, OCR),
+        "ocr_confidence": Numbers(conf, ~read),
+        "ocr_processed_at": Micros(us + 3 * 60_000_000, ~read),
+        "needs_review": Numbers(review),
+        "metadata": _pooled_json(METADATA, (source * 29 + pages - 1) * 3 + via),
         "extracted_data": extracted,
-        "extracted_text": text,
-        "tags": tag_sets(rng, DOC_TAGS, n),
+        "extracted_text": texts,
+        "tags": tags,
         "created_at": created_at,
         "updated_at": created_at,
-        "deleted_at": [t + timedelta(days=30) if r < 0.02 else None for t, r in zip(created_at, rng.random(n), strict=True)],
+        "deleted_at": Micros(us + 30 * DAY_US, deleted),
     }  # fmt: skip
 
 
 def document_processing(ctx: Context, org: int, _n: int) -> Columns:
     """One processing record per document, its state following the document's OCR status."""
     rng = ctx.rng("document_processing", org)
-    docs = ctx.parents("documents", org)
+    docs = ctx.parent_bytes("documents", org)
     n = len(docs)
-    status = [OCR_TO_PROCESSING[o] for o in ctx.attr("documents", org, "ocr")]
+    status = OCR_TO_PROCESSING_INDEX[np.asarray(ctx.attr("documents", org, "ocr"), dtype=np.int64)]
     us = created(ctx, rng, n, 730)
-    started = timestamps(us)
+    done, failed = status == PROCESSING.index("done"), status == PROCESSING.index("failed")
+    queued = status == PROCESSING.index("queued")
+    started = Micros(us)
     return {
-        "id": uuid7(us // 1000, rng),
-        "organization_id": [ctx.org_ids[org]] * n,
-        "document_id": docs,
-        "status": status,
-        "ocr_provider": sample(rng, ["azure-form-recognizer", "textract"], n),
-        "ocr_confidence": np.round(rng.beta(12, 1.5, n), 3).tolist(),
-        "classification": sample(rng, [k.form for k in KINDS], n),
-        "retry_count": [int(k) if s == "failed" else 0 for k, s in zip(rng.integers(1, 4, n), status, strict=True)],
-        "last_error": ["OCR engine timeout after 120 s" if s == "failed" else None for s in status],
+        "id": Uuids(uuid7_bytes(us // 1000, rng)),
+        "organization_id": Pooled(np.zeros(n, dtype=np.int64), [ctx.org_ids[org]]),
+        "document_id": Uuids(docs),
+        "status": Pooled(status, PROCESSING),
+        "ocr_provider": pooled(rng, ["azure-form-recognizer", "textract"], n),
+        "ocr_confidence": Numbers(np.round(rng.beta(12, 1.5, n), 3)),
+        "classification": pooled(rng, [k.form for k in KINDS], n),
+        "retry_count": Numbers(np.where(failed, rng.integers(1, 4, n), 0)),
+        "last_error": Pooled(np.where(failed, 0, 1), ["OCR engine timeout after 120 s", None]),
         "queued_at": started,
-        "started_at": [t if s != "queued" else None for t, s in zip(started, status, strict=True)],
-        "completed_at": [t + timedelta(seconds=int(k)) if s == "done" else None for t, s, k in zip(started, status, rng.integers(5, 300, n), strict=True)],
-        "processing_ms": [int(k) if s == "done" else None for k, s in zip(rng.integers(800, 90_000, n), status, strict=True)],
+        "started_at": Micros(us, queued),
+        "completed_at": Micros(us + rng.integers(5, 300, n) * 1_000_000, ~done),
+        "processing_ms": Numbers(rng.integers(800, 90_000, n), ~done),
         "created_at": started,
         "updated_at": started,
-    }  # fmt: skip
+    }
 
 
-def audit_logs(ctx: Context, org: int, n: int) -> Columns:
-    # Column-wise (vocabulary positions, arrays): the largest table is never turned into Python
-    # objects row by row. The draws are those of the row-by-row model this replaced.
-    rng = ctx.rng("audit_logs", org)
-    us = created(ctx, rng, n, 730)
-    kinds = [k for k in ENTITY_TABLES if ctx.parents(ENTITY_TABLES[k], org)]
+def _entities(ctx: Context, org: int) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """The organization's audit entity kinds, all their ids (one (n, 16) array), and where each
+    kind's ids start and how many it has; made once for all of its month buckets."""
+    key = ("audit_logs:entities", org)
+    known = ctx.memo.get(key)
+    if known is None:
+        kinds = [k for k in ENTITY_TABLES if ctx.count(ENTITY_TABLES[k], org)]
+        groups = [ctx.parent_bytes(ENTITY_TABLES[k], org) for k in kinds]
+        sizes = np.array([len(g) for g in groups], dtype=np.int64)
+        offsets = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
+        known = ctx.memo[key] = (kinds, np.concatenate(groups), offsets, sizes)
+    return known
+
+
+def audit_logs(ctx: Context, org: int, n: int, bucket: Bucket, _offset: int) -> Columns:
+    """One month of an organization's audit trail, column-wise (vocabulary positions, arrays):
+    the largest table is never turned into Python objects row by row."""
+    rng = ctx.rng(f"audit_logs@{bucket.label}", org)
+    us = month_times(ctx, rng, bucket, n)
+    kinds, ids_of, offsets, sizes = _entities(ctx, org)
     kind = rng.integers(0, len(kinds), n)
     # Skewed towards a hot set of entities, as real audit trails are.
     hot = rng.zipf(1.3, n)
-    entities = [ctx.parents(ENTITY_TABLES[k], org) for k in kinds]
-    sizes = np.array([len(e) for e in entities], dtype=np.int64)
-    offsets = np.concatenate(([0], np.cumsum(sizes)[:-1]))
     entity = offsets[kind] + hot % sizes[kind]
     action = rng.integers(0, len(ACTIONS), n)
     before = [
@@ -194,7 +238,7 @@ def audit_logs(ctx: Context, org: int, n: int) -> Columns:
         "organization_id": Pooled(np.zeros(n, dtype=np.int64), [ctx.org_ids[org]]),
         "user_id": users,
         "entity_type": Pooled(kind, kinds),
-        "entity_id": Pooled(entity, [e for group in entities for e in group]),
+        "entity_id": Uuids(ids_of[entity]),
         "action": Pooled(action, ACTIONS),
         "old_values": Pooled(np.where(changed, old_at, len(before)), [*before, None]),
         "new_values": Pooled(np.where(written, new_at, len(after) + len(fields)), [*after, *fields, None]),

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
-from advisoros_db.datagen.binary import Pooled, Values
+from advisoros_db.datagen.binary import Pooled, Uuids, Values
 from advisoros_db.datagen.context import Context
 from advisoros_db.datagen.values import DAY_US, to_us
 
@@ -47,3 +48,31 @@ def tag_sets(
     return [
         list(dict.fromkeys(sample(rng, vocabulary, int(k)))) for k in rng.integers(0, most + 1, n)
     ]
+
+
+def chosen(rng: np.random.Generator, options: tuple[str, ...], n: int, p: list[float]) -> Pooled:
+    """`choice` (the same draws) as positions into the options."""
+    return Pooled(rng.choice(len(options), size=n, p=np.array(p) / sum(p)), options)
+
+
+def parent_ids(ctx: Context, rng: np.random.Generator, table: str, org: int, n: int) -> Uuids:
+    """`sample` of the organization's `table` ids (the same draws), as UUID bytes."""
+    ids = ctx.parent_bytes(table, org)
+    return Uuids(ids[rng.integers(0, len(ids), n)])
+
+
+def tag_pool(rng: np.random.Generator, vocabulary: list[str], n: int, most: int = 3) -> Pooled:
+    """Between 0 and `most` distinct tags per row, as positions into the distinct sets drawn
+    (a few hundred at most, each encoded once)."""
+    k = rng.integers(0, most + 1, n)
+    picks = rng.integers(0, len(vocabulary), (n, most))
+    picks = np.where(np.arange(most) < k[:, None], picks, -1)
+    sets, index = np.unique(picks, axis=0, return_inverse=True)
+    values = [list(dict.fromkeys(vocabulary[i] for i in row if i >= 0)) for row in sets.tolist()]
+    return Pooled(index.reshape(-1), values)
+
+
+@lru_cache(maxsize=32)
+def truncated(values: tuple[str, ...], end: int) -> tuple[str, ...]:
+    """A vocabulary's values cut at `end` (slice semantics), made once per vocabulary."""
+    return tuple(v[:end] for v in values)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
@@ -16,16 +16,17 @@ from psycopg import sql
 from rich.progress import Progress
 
 from advisoros_db import pooler
-from advisoros_db.datagen import partitions, references
+from advisoros_db.datagen import deferred, partitions, references
 from advisoros_db.datagen.assemble import Batch
 from advisoros_db.datagen.binary import Chunk
+from advisoros_db.datagen.buckets import buckets
 from advisoros_db.datagen.generate import Plan, producer
 from advisoros_db.datagen.introspect import TableInfo, dependency_order, describe, tables
 from advisoros_db.datagen.limit import Limit, measure
-from advisoros_db.datagen.loader import LoadResult, load_table
+from advisoros_db.datagen.loader import LoadResult, Part, load_table
 from advisoros_db.datagen.records import ENTITY_TABLES
 from advisoros_db.datagen.scales import get_scale
-from advisoros_db.datagen.schedule import Load, load_all
+from advisoros_db.datagen.schedule import FollowUp, Load, Task, load_all
 from advisoros_db.datagen.workers import Pool
 from advisoros_db.errors import ConfigError
 from advisoros_db.partitioning.layout import SPECS
@@ -105,6 +106,7 @@ class SeedReport:
                     "copy_seconds": round(t.copy_seconds, 3),
                     "index_seconds": round(t.index_seconds, 3),
                     "rows_per_second": round(t.rows_per_second),
+                    "frozen_relations": len(t.frozen),
                 }
                 for t in self.tables
             ],
@@ -193,8 +195,11 @@ def seed(
     report = SeedReport(chosen.name, seed, chosen.organizations, when)
     started = time.perf_counter()
     with pooler.connect(url, autocommit=True) as conn:
+        deferred.recover(conn)  # indexes an interrupted seed left to build
         names = tables(conn, SCHEMA)
         _prepare(conn, replace, names)
+        if not keep_indexes:
+            deferred.prepare(conn)
         infos = {n: _through_registries(describe(conn, n, SCHEMA)) for n in names}
         order = load_order(infos)
         for name in order:
@@ -215,25 +220,40 @@ def seed(
         skip_triggers = references.can_skip_triggers(conn)
         settings = maintenance_settings(connections if skip_triggers else 1)
 
-        def load_from(items: Callable[[str], Iterable[Batch | Chunk]]) -> Load[LoadResult]:
+        busy = _Busy()
+        # The relations each table's rows went into (its leaf partitions, or itself), for the limit.
+        routed: dict[str, list[str]] = {}
+
+        def load_from(
+            items: Callable[[str], Iterable[Batch | Chunk]], parts_of: PartsOf
+        ) -> Load[LoadResult]:
             def load(worker: psycopg.Connection[Any], name: str) -> LoadResult:
                 partitions.ensure(worker, infos[name], when)
                 task = tasks[name]
                 if progress is not None and task is not None:
                     progress.reset(task, total=None, start=True)
-                result = load_table(
-                    worker,
-                    SCHEMA,
-                    name,
-                    overall.counted(items(name)),
-                    keep_indexes=keep_indexes,
-                    progress=progress,
-                    task=task,
-                    skip_triggers=skip_triggers,
-                    freeze=True,
-                    settings=settings,
-                )
-                worker.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(SCHEMA, name)))
+                parts = [
+                    Part(target, overall.counted(items(key)))
+                    for key, target in parts_of(worker, name)
+                ]
+                routed[name] = list(dict.fromkeys(p.target for p in parts))
+                with busy:
+                    result = load_table(
+                        worker,
+                        SCHEMA,
+                        name,
+                        parts=parts,
+                        keep_indexes=keep_indexes,
+                        progress=progress,
+                        task=task,
+                        skip_triggers=skip_triggers,
+                        freeze=True,
+                        settings=settings,
+                        build_settings=busy.build_settings,
+                        defer_indexes=not keep_indexes,
+                    )
+                if not result.deferred:
+                    worker.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(SCHEMA, name)))
                 if progress is not None and task is not None:
                     progress.update(
                         task,
@@ -245,23 +265,42 @@ def seed(
 
             return load
 
+        def generated_parts(conn: psycopg.Connection[Any], name: str) -> list[tuple[str, str]]:
+            chosen = buckets(name, when)
+            if not chosen:
+                return [(name, name)]
+            leaves = partitions.targets(conn, infos[name], chosen)
+            return [(b.request, t) for b, t in zip(chosen, leaves, strict=True)]
+
+        def request(pool: Pool[Chunk]) -> Callable[[str], None]:
+            def on_take(name: str) -> None:
+                for key in [b.request for b in buckets(name, when)] or [name]:
+                    pool.request(key)
+
+            return on_take
+
         def run(
-            items: Callable[[str], Iterable[Batch | Chunk]], on_take: Callable[[str], None]
+            items: Callable[[str], Iterable[Batch | Chunk]],
+            parts_of: PartsOf,
+            on_take: Callable[[str], None],
         ) -> list[LoadResult]:
             results = load_all(
                 url,
                 loaded,
                 _parents(infos),
-                load_from(items),
+                load_from(items, parts_of),
                 after=GENERATED_FROM,
                 on_take=on_take,
                 connections=connections if skip_triggers else 1,
+                followups=partial(
+                    _builds, busy, settings, {n for n, i in infos.items() if i.partitioned}
+                ),
             )
             return [results[n] for n in loaded]
 
         report.workers = workers or default_workers()
         with Pool[Chunk](partial(producer, plan), report.workers) as pool:
-            report.tables.extend(run(pool.items, pool.request))
+            report.tables.extend(run(pool.items, generated_parts, request(pool)))
         for name in report.skipped:
             conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(SCHEMA, name)))
         report.seconds = time.perf_counter() - started
@@ -269,12 +308,82 @@ def seed(
             columns = {
                 n: [c for c, col in infos[n].columns.items() if not col.generated] for n in loaded
             }
-            counts = {t.table: t.rows for t in report.tables}
-            report.limit = measure(conn, SCHEMA, columns, counts, lambda src: run(src, _nothing))
+            report.limit = measure(
+                conn,
+                SCHEMA,
+                columns,
+                {n: list(routed[n]) for n in loaded},
+                lambda src: run(src, lambda _, name: [(t, t) for t in routed[name]], _nothing),
+            )
             for name in report.skipped:
                 conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(SCHEMA, name)))
         _record(conn, report)
     return report
+
+
+PartsOf = Callable[[psycopg.Connection[Any], str], list[tuple[str, str]]]
+
+
+def _builds(
+    busy: _Busy,
+    settings: Mapping[str, str],
+    partitioned: set[str],
+    name: str,
+    result: LoadResult,
+) -> list[FollowUp]:
+    """The deferred index builds a committed load leaves, as tasks for free connections; the
+    last one to finish analyzes the table (expression indexes get their statistics)."""
+    left = [len(result.deferred)]
+    lock = threading.Lock()
+
+    def task(index: str, definition: str) -> Task:
+        def run(conn: psycopg.Connection[Any]) -> None:
+            with busy:
+                took = deferred.build(
+                    conn,
+                    SCHEMA,
+                    name,
+                    index,
+                    definition,
+                    settings=lambda: {**settings, **busy.build_settings()},
+                )
+            with lock:
+                result.index_seconds += took
+                result.seconds += took
+                left[0] -= 1
+                last = not left[0]
+            if last:
+                conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(SCHEMA, name)))
+
+        return run
+
+    # A partitioned table's builds one at a time (the server names their partition indexes as it
+    # goes, and two at once would choose the same names); other tables' in parallel.
+    group = name if name in partitioned else ""
+    return [FollowUp(task(index, definition), group) for index, definition in result.deferred]
+
+
+class _Busy:
+    """How many loads are in flight: an index build that runs alone may use the idle cores."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.loads = 0
+
+    def __enter__(self) -> None:
+        with self.lock:
+            self.loads += 1
+
+    def __exit__(self, *_: object) -> None:
+        with self.lock:
+            self.loads -= 1
+
+    def build_settings(self) -> dict[str, str]:
+        """Parallel maintenance workers for the index builds about to start: the cores no other
+        load is using right now (decided per table, when its rows are in)."""
+        with self.lock:
+            others = self.loads - 1
+        return {"max_parallel_maintenance_workers": str(max(0, cores() - 1 - others))}
 
 
 def cores() -> int:
@@ -292,8 +401,8 @@ def maintenance_settings(connections: int) -> dict[str, str]:
 
     Each loading connection may use an eighth of the memory (at most 2 GB; at least the 64 MB
     PostgreSQL's own default) for one index sort, and the cores not already taken by the loading
-    connections as parallel sort workers. Set per transaction: the server's settings stay as they
-    were.
+    connections as parallel sort workers (each build then takes what is idle at its start, see
+    `_Busy`). Set per transaction: the server's settings stay as they were.
     """
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     per_build = max(64 << 20, min(2 << 30, memory // 8 // max(1, connections)))

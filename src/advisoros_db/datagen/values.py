@@ -55,6 +55,32 @@ def uuid7(ms: np.ndarray, rng: np.random.Generator) -> list[UUID]:
     return [UUID(bytes=data[i : i + 16]) for i in range(0, len(data), 16)]
 
 
+_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+# Where the hex digits of a UUID's 16 bytes go in its 36-character text form.
+_DIGITS = np.array([i for i in range(36) if i not in (8, 13, 18, 23)])
+
+
+def uuid_text(data: np.ndarray) -> np.ndarray:
+    """The canonical text of (n, 16) UUID bytes, as an (n, 36) uint8 array of ASCII."""
+    n = len(data)
+    out = np.full((n, 36), ord("-"), dtype=np.uint8)
+    digits = np.empty((n, 32), dtype=np.uint8)
+    digits[:, 0::2] = _HEX[data >> 4]
+    digits[:, 1::2] = _HEX[data & 0x0F]
+    out[:, _DIGITS] = digits
+    return out
+
+
+def text_column(prefix: str, middle: np.ndarray, suffix: str) -> np.ndarray:
+    """(n, width) ASCII rows with the same prefix and suffix around each row of `middle`."""
+    n = len(middle)
+    head = np.frombuffer(prefix.encode(), dtype=np.uint8)
+    tail = np.frombuffer(suffix.encode(), dtype=np.uint8)
+    return np.hstack(
+        [np.broadcast_to(head, (n, len(head))), middle, np.broadcast_to(tail, (n, len(tail)))]
+    )
+
+
 def timestamps(us: np.ndarray) -> list[datetime]:
     """Aware datetimes from microseconds since the epoch."""
     return [EPOCH + timedelta(microseconds=int(x)) for x in us]
