@@ -41,6 +41,7 @@ from psycopg import sql
 from psycopg_pool import ConnectionPool
 
 from advisoros_db import datagen, migrations, pooler
+from advisoros_db.bench import sampling
 from advisoros_db.bench.router_cases import _interleaved, extra_us, paired
 from advisoros_db.cluster import Cluster
 from advisoros_db.schema import catalog
@@ -56,7 +57,7 @@ def sides_for(
     r: ConnectionPool,
     other: ConnectionPool,
     query: catalog.CatalogQuery,
-    sample: catalog.Sample,
+    sample: sampling.Sample,
 ) -> dict[str, Side]:
     params = query.bind(sample)
     prepare = False if query.custom_plan else None
@@ -94,7 +95,7 @@ def prepared_statements(pool: ConnectionPool) -> int:
 def measure(
     app_url: str,
     query: catalog.CatalogQuery,
-    sample: catalog.Sample,
+    sample: sampling.Sample,
     *,
     iterations: int,
     blocks: int,
@@ -157,7 +158,7 @@ def main() -> None:
         datagen.seed(admin, "tiny", seed=42, replace=True)
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute("VACUUM ANALYZE")
-            sample = catalog.sample(conn)
+            sample = sampling.sample(conn)
         load_before = os.getloadavg()
         figures = measure(
             with_database(info.app_url, database),

@@ -1,5 +1,6 @@
 """The catalog and the 0003 index declarations agree: no index without a query, no query without
-an index, the report's counts per kind (less what revision 0015 replaced), and the report's names."""
+an index, the report's counts per kind (less what revisions 0015 and 0021 replaced), and the report's
+names."""
 
 from __future__ import annotations
 
@@ -43,14 +44,23 @@ def _tenant_keys() -> set[str]:
     }
 
 
-def test_every_catalog_query_names_a_0003_index_or_a_tenant_key() -> None:
-    unknown = sorted(
-        {q.index for q in catalog.QUERIES}
-        - set(indexes.by_name())
-        - _tenant_keys()
-        - set(indexes.REPLACED_BY_DOCUMENT_VECTOR.values())
+def _search_indexes() -> set[str]:
+    """The tenant-keyed search indexes (schema.search_indexes) the search pages use."""
+    return {
+        str(ix.name) for ix in (*search_indexes.TENANT_TEXT_INDEXES, *search_indexes.FIELD_INDEXES)
+    }
+
+
+def test_every_catalog_query_names_a_0003_index_a_tenant_key_or_a_search_index() -> None:
+    known = (
+        set(indexes.by_name())
+        | _tenant_keys()
+        | _search_indexes()
+        | set(indexes.REPLACED_BY_DOCUMENT_VECTOR.values())
     )
-    assert not unknown
+    assert sorted({q.index for q in catalog.QUERIES} - known) == []
+    # A search page (revision 0022) names the tenant-keyed index its function uses.
+    assert all(q.index in _search_indexes() for q in catalog.QUERIES if catalog.is_search(q))
 
 
 def test_every_replaced_index_has_its_replacement_in_the_catalog() -> None:
@@ -63,6 +73,9 @@ def test_every_replaced_index_has_its_replacement_in_the_catalog() -> None:
     assert {q.index for q in catalog.QUERIES if q.name.startswith("documents.")} >= set(
         replaced.values()
     )
+    assert set(indexes.REPLACED_BY_TENANT_SEARCH) & set(indexes.by_name()) == set()
+    assert set(indexes.REPLACED_BY_TENANT_SEARCH.values()) <= {q.index for q in catalog.QUERIES}
+    assert set(indexes.REPLACED_BY_TENANT_SEARCH.values()) <= _search_indexes()
 
 
 def test_catalog_names_are_unique() -> None:
@@ -72,16 +85,27 @@ def test_catalog_names_are_unique() -> None:
 
 def test_counts_per_kind_are_at_least_the_reports() -> None:
     counts = Counter(indexes.kind_of(ix) for ix in indexes.INDEXES)
+    replaced_gin = len(indexes.REPLACED_BY_PAGES) + 1  # and the trigram index, in 0022
+    replaced_full_text = len(indexes.REPLACED_BY_TENANT_SEARCH) - 1
     assert counts[indexes.IndexKind.COMPOSITE] >= 12
     assert counts[indexes.IndexKind.PARTIAL] >= 14
-    assert counts[indexes.IndexKind.GIN] + len(indexes.REPLACED_BY_PAGES) >= 18
-    assert counts[indexes.IndexKind.FULL_TEXT] + len(indexes.REPLACED_BY_DOCUMENT_VECTOR) >= 11
+    assert counts[indexes.IndexKind.GIN] + replaced_gin >= 18
+    assert (
+        counts[indexes.IndexKind.FULL_TEXT]
+        + replaced_full_text
+        + len(indexes.REPLACED_BY_DOCUMENT_VECTOR)
+        >= 11
+    )
     assert counts[indexes.IndexKind.COVERING] >= 3
     assert counts[indexes.IndexKind.UNIQUE_PARTIAL] >= 2
 
 
 def test_the_reports_names_are_all_declared_or_replaced() -> None:
-    replaced = set(indexes.REPLACED_BY_PAGES) | set(indexes.REPLACED_BY_DOCUMENT_VECTOR)
+    replaced = {
+        *indexes.REPLACED_BY_PAGES,
+        *indexes.REPLACED_BY_TENANT_SEARCH,
+        *indexes.REPLACED_BY_DOCUMENT_VECTOR,
+    }
     assert sorted(REPORT_NAMES - set(indexes.by_name()) - replaced) == []
 
 
@@ -98,7 +122,13 @@ _ROW = re.compile(r"^\| `(\w+)`[^|]* \| `([^`]+)` \| `([\w.]+)`: (.+) \|$")
 
 def test_docs_list_every_index() -> None:
     docs = DOCS.read_text()
-    names = [*indexes.by_name(), *indexes.REPLACED_BY_PAGES, *indexes.REPLACED_BY_DOCUMENT_VECTOR]
+    names = [
+        *indexes.by_name(),
+        *indexes.REPLACED_BY_PAGES,
+        *indexes.REPLACED_BY_TENANT_SEARCH,
+        *indexes.REPLACED_BY_TENANT_SEARCH.values(),
+        *indexes.REPLACED_BY_DOCUMENT_VECTOR,
+    ]
     missing = [name for name in names if f"`{name}`" not in docs]
     assert missing == []
 
@@ -113,7 +143,11 @@ def test_the_docs_index_tables_say_what_the_catalog_says() -> None:
     for index, on, name, purpose in rows:
         query = catalog.get(name)
         assert purpose == query.purpose, name
-        replaced = indexes.REPLACED_BY_PAGES | indexes.REPLACED_BY_DOCUMENT_VECTOR
+        replaced = {
+            **indexes.REPLACED_BY_PAGES,
+            **indexes.REPLACED_BY_TENANT_SEARCH,
+            **indexes.REPLACED_BY_DOCUMENT_VECTOR,
+        }
         assert query.index == replaced.get(index, index), name
         if index in declared:
             table = declared[index].table

@@ -22,8 +22,15 @@ from advisoros_db.urls import to_sqlalchemy
 from tests.support import PgDatabase
 
 NAMES = sorted(indexes.by_name())
-# What revision 0003 builds: today's declarations and the indexes revisions 0015 and 0021 replaced.
-REPLACED = sorted([*indexes.REPLACED_BY_PAGES, *indexes.REPLACED_BY_DOCUMENT_VECTOR])
+# What revision 0003 builds: today's declarations and the indexes revisions 0015, 0021 and 0022
+# replaced.
+REPLACED = sorted(
+    [
+        *indexes.REPLACED_BY_PAGES,
+        *indexes.REPLACED_BY_DOCUMENT_VECTOR,
+        *indexes.REPLACED_BY_TENANT_SEARCH,
+    ]
+)
 BUILT_BY_0003 = sorted([*indexes.by_name(), *REPLACED])
 _DEFINITIONS = """
 SELECT c.relname, pg_get_indexdef(i.indexrelid), i.indisvalid
@@ -75,12 +82,14 @@ def test_no_drift_and_no_warnings_at_head(db: PgDatabase) -> None:
 
 def test_a_changed_full_text_expression_is_reported_as_drift(db: PgDatabase) -> None:
     with psycopg.connect(db.admin_url, autocommit=True) as conn:
-        conn.execute("DROP INDEX idx_tasks_title_fts")
+        conn.execute("DROP INDEX idx_engagements_tenant_fts")
         conn.execute(
-            "CREATE INDEX idx_tasks_title_fts ON tasks USING gin (to_tsvector('simple', title))"
+            "CREATE INDEX idx_engagements_tenant_fts ON engagements USING gin"
+            " (advisoros_tenant_tsvector(organization_id, to_tsvector('simple', name),"
+            " to_tsvector('english'::regconfig, description)))"
         )
     lines = migrations.drift(db.admin_url)
-    assert any("idx_tasks_title_fts" in line for line in lines), lines
+    assert any("idx_engagements_tenant_fts" in line for line in lines), lines
 
 
 def test_downgrade_drops_every_index_and_upgrade_rebuilds_them(db: PgDatabase) -> None:

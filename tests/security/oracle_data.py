@@ -9,6 +9,7 @@ who can tell the two apart from anything the server returns has learned another 
 
 from __future__ import annotations
 
+import importlib
 import re
 import uuid
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from psycopg import sql
 from advisoros_db.bench import sampling
 from advisoros_db.migrations import leakproof
 from advisoros_db.schema import catalog
+from advisoros_db.tenancy.context import apply_tenant
 from tests.support import PgDatabase, PgServer, create_database, database_on, drop_database
 
 VICTIM = "qzvictimzq"
@@ -29,7 +31,7 @@ NOTHING = "qznothingzq"
 KEY = "qzkey"
 
 # Revision 0021's document searches answer through search_tenant_document_field(field, ...).
-_FIELD = re.compile(r"FROM search_tenant_document_field\('(\w+)'")
+_DOCUMENT_FIELD = re.compile(r"FROM search_tenant_document_field\('(\w+)'")
 _OPERATORS = (
     "@>",
     "&&",
@@ -37,8 +39,11 @@ _OPERATORS = (
     "ILIKE",
     "search_tenant_document_field(",
     *(f + "(" for f in catalog.FILTER_FUNCTIONS),
+    *catalog.SEARCH_FUNCTIONS,
 )
 PROBES = [q for q in catalog.QUERIES if not q.system and any(op in q.sql for op in _OPERATORS)]
+# A search function's field argument names the table and column ('tasks.title').
+_FIELD = re.compile(r"search_tenant_\w+\('(\w+)\.(\w+)'")
 _COLUMN = re.compile(
     r"(?:to_tsvector\('\w+'::regconfig, (\w+)\)|(\w+) (?:@>|&&|ILIKE)"
     r"|(?:jsonb_contains|arraycontains|arrayoverlap)\((\w+),)"
@@ -57,7 +62,10 @@ def column_of(query: catalog.CatalogQuery) -> tuple[str, str]:
     """(table, column) a probe searches."""
     field = _FIELD.search(query.sql)
     if field:
-        return "documents", field.group(1)
+        return field.group(1), field.group(2)
+    document_field = _DOCUMENT_FIELD.search(query.sql)
+    if document_field:
+        return "documents", document_field.group(1)
     table = _TABLE.search(query.sql)
     column = _COLUMN.search(query.sql)
     assert table and column, query.sql
@@ -111,6 +119,19 @@ def _plant(conn: psycopg.Connection[Any], victim: uuid.UUID) -> None:
         assert updated.rowcount == 1, f"the victim has no row in {table} to plant a value in"
 
 
+def outcome(
+    url: str, org: uuid.UUID, statement: sql.Composed | sql.SQL, bound: dict[str, Any]
+) -> str:
+    """What the application role gets: the rows, or the error (class, SQLSTATE and message)."""
+    with psycopg.connect(url) as conn, conn.transaction():
+        apply_tenant(conn, org)
+        try:
+            return repr(conn.execute(statement, bound).fetchall())
+        except psycopg.Error as exc:
+            message = (exc.diag.message_primary or "").replace(VICTIM, "W").replace(NOTHING, "W")
+            return f"{type(exc).__name__} {exc.sqlstate} {message}"
+
+
 @pytest.fixture(scope="package")
 def scene(server: PgServer, dataset_template: str) -> Iterator[Scene]:
     name = f"oracles_{uuid.uuid4().hex[:12]}"
@@ -145,3 +166,27 @@ def leakproof_marks(scene: Scene) -> Iterator[None]:
         with psycopg.connect(scene.db.admin_url, autocommit=True) as conn:
             for function in leakproof.FUNCTIONS:
                 conn.execute(f"ALTER FUNCTION {function} NOT LEAKPROOF")
+
+
+_REVISION = importlib.import_module("advisoros_db.migrations.versions.0022_fts_rows_field_search")
+
+
+@pytest.fixture
+def all_tenant_indexes(scene: Scene) -> Iterator[None]:
+    """Revision 0003's trigram and per-column full-text indexes of all tenants back on this
+    database, analyzed: what revision 0022 dropped, and what the old plain predicates used."""
+    with psycopg.connect(scene.db.admin_url, autocommit=True) as conn:
+        for name, table, key, ops in _REVISION.REPLACED:
+            conn.execute(
+                sql.SQL("CREATE INDEX {} ON {} USING gin ({} {})").format(
+                    sql.Identifier(name), sql.Identifier(table), sql.SQL(key), sql.SQL(ops or "")
+                )
+            )
+        conn.execute("ANALYZE clients, tasks, notes, advisor_profiles, engagements")
+        conn.execute("ANALYZE document_comments")
+    try:
+        yield
+    finally:
+        with psycopg.connect(scene.db.admin_url, autocommit=True) as conn:
+            for name, _table, _key, _ops in _REVISION.REPLACED:
+                conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))

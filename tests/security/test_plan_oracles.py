@@ -18,6 +18,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from advisoros_db.bench.catalog_cases import plain_sql
+from advisoros_db.migrations import tenant_field_search
 from advisoros_db.schema import catalog
 from advisoros_db.search import fulltext
 from advisoros_db.search.connections import connect
@@ -27,12 +29,14 @@ from tests.security.oracle_data import (
     PROBES,
     VICTIM,
     Scene,
+    all_tenant_indexes,
     leakproof_marks,
+    outcome,
     params,
     scene,
 )
 
-__all__ = ["leakproof_marks", "scene"]
+__all__ = ["all_tenant_indexes", "leakproof_marks", "scene"]
 
 EXPLAINS = (
     "EXPLAIN ",
@@ -120,6 +124,21 @@ def test_a_catalog_query_cannot_tell_another_firms_word_from_no_word(
     assert _differences(victim, nothing) == []
 
 
+# Each search_tenant_text call of the attack: the websearch and plain parsers, a prefix, a
+# negation and a phrase (both read the tenant's all-rows key), an OR with a word every tenant has.
+FIELD_QUERIES = {
+    "websearch": "websearch_to_tsquery('{config}'::regconfig, %(q)s)",
+    "plain": "plainto_tsquery('{config}'::regconfig, %(q)s)",
+    "prefix": "to_tsquery('simple'::regconfig, %(prefix)s)",
+    "negation": "websearch_to_tsquery('{config}'::regconfig, '-' || %(q)s)",
+    "phrase": "websearch_to_tsquery('{config}'::regconfig, '\"' || %(q)s || ' holdings\"')",
+    "or": "websearch_to_tsquery('{config}'::regconfig, %(q)s || ' or the')",
+}
+# Each search_tenant_contains pattern: the word anywhere, at the start, at the end, after a `_`,
+# and a fragment too short for a trigram (the tenant's all-rows key).
+PATTERNS = ("%{word}%", "{word}%", "%{word}", "_{word}%", "%qz%")
+
+
 def _search_statements(
     org: uuid.UUID, word: str
 ) -> Iterator[tuple[str, sql.Composed | sql.SQL, dict[str, Any]]]:
@@ -162,6 +181,23 @@ def _search_statements(
             ),
             {"q": word, "prefix": f"'{word}':*"},
         )
+    for field in tenant_field_search.TEXT_FIELDS:
+        for label, tsquery in FIELD_QUERIES.items():
+            yield (
+                f"search_tenant_text/{field.name}/{label}",
+                sql.SQL("SELECT * FROM search_tenant_text({}, {}, NULL, 50)").format(
+                    sql.Literal(field.name), sql.SQL(tsquery.format(config=field.config))
+                ),
+                {"q": word, "prefix": f"'{word}':*"},
+            )
+    for shape in PATTERNS:
+        yield (
+            f"search_tenant_contains/{shape}",
+            sql.SQL(
+                "SELECT * FROM search_tenant_contains('clients.business_name', %(p)s, NULL, 50)"
+            ),
+            {"p": shape.format(word=word)},
+        )
     yield (
         "search_document_matches",
         sql.SQL(
@@ -187,25 +223,100 @@ def test_the_search_functions_cannot_tell_another_firms_word_from_no_word(scene:
         assert _differences(seen_victim, seen_nothing) == [], name
 
 
-@pytest.mark.parametrize(
-    "name",
-    # Queries that still have an index of all tenants (the filter pages have none since 0015).
-    [
-        "clients.name_contains",
-        "tasks.title_search",
-        "notes.content_search",
-        "document_comments.content_search",
-    ],
-)
-def test_control_leakproof_operators_let_the_plans_tell_the_words_apart(
-    name: str, scene: Scene, leakproof_marks: None
-) -> None:
+def _old_statement(name: str) -> str:
+    """The catalog query `name` as it was before revision 0022: the plain predicate, unpaged."""
     query = catalog.get(name)
+    plain = plain_sql(query)
+    return query.sql if plain is None else plain.replace(catalog.PAGE_TAIL, "")
+
+
+# The old shapes of queries that had an index of all tenants (all_tenant_indexes rebuilds them).
+CONTROLS = [
+    "clients.name_contains",
+    "tasks.title_search",
+    "notes.content_search",
+    "document_comments.content_search",
+]
+
+
+@pytest.mark.parametrize("name", CONTROLS)
+def test_control_leakproof_operators_let_the_plans_tell_the_words_apart(
+    name: str, scene: Scene, all_tenant_indexes: None, leakproof_marks: None
+) -> None:
+    statement = _old_statement(name)
+    query = catalog.get(name)
+    victim = _observe(
+        scene.db.app_url, scene.attacker, statement, params(query, scene.attacker, VICTIM)
+    )
+    nothing = _observe(
+        scene.db.app_url, scene.attacker, statement, params(query, scene.attacker, NOTHING)
+    )
+    assert victim[-1] == nothing[-1] == "[]"  # the rows never leaked, the plans do
+    assert _differences(victim, nothing), "the control found no difference: the probe is blind"
+
+
+@pytest.mark.parametrize("query", [q for q in PROBES if catalog.is_search(q)], ids=lambda q: q.name)
+def test_the_search_pages_stay_blind_beside_leakproof_operators_and_all_tenant_indexes(
+    query: catalog.CatalogQuery, scene: Scene, all_tenant_indexes: None, leakproof_marks: None
+) -> None:
+    # What made the control leak is all there: the function's own query must still never reach
+    # an index of all tenants (its recheck is a function call no index matches).
     victim = _observe(
         scene.db.app_url, scene.attacker, query.sql, params(query, scene.attacker, VICTIM)
     )
     nothing = _observe(
         scene.db.app_url, scene.attacker, query.sql, params(query, scene.attacker, NOTHING)
     )
-    assert victim[-1] == nothing[-1] == "[]"  # the rows never leaked, the plans do
-    assert _differences(victim, nothing), "the control found no difference: the probe is blind"
+    assert victim[-1] == "[]"
+    assert _differences(victim, nothing) == []
+
+
+# Calls whose outcome is an error or an edge: a pattern ending in an escape character (lone,
+# after an escaped one, after the word), bounds of max_rows, an unknown field, a NULL page key.
+ERROR_CALLS = (
+    ("search_tenant_contains('clients.business_name', %(w)s || '\\', NULL, 50)", "{word}"),
+    ("search_tenant_contains('clients.business_name', %(w)s || '\\\\\\', NULL, 50)", "%{word}"),
+    ("search_tenant_contains('clients.business_name', %(w)s || '\\\\', NULL, 50)", "%{word}"),
+    ("search_tenant_contains('clients.business_name', %(w)s, NULL, 0)", "%{word}%"),
+    ("search_tenant_contains('clients.legal_name', %(w)s, NULL, 50)", "%{word}%"),
+    ("search_tenant_text('tasks.title', to_tsquery('simple', %(w)s), NULL, 1001)", "{word}"),
+    ("search_tenant_text('tasks.nothing', to_tsquery('simple', %(w)s), NULL, 50)", "{word}"),
+    ("search_tenant_text('tasks.title', to_tsquery('simple', %(w)s), NULL, NULL)", "{word}"),
+    ("search_tenant_text('notes.content', to_tsquery('simple', %(w)s), NULL, 50)", "{word} <->"),
+    ("search_tenant_text('notes.content', to_tsquery('simple', %(w)s), NULL, 50)", "{word}:* & !x"),
+)
+
+
+def test_the_field_search_functions_err_alike_for_another_firms_word_and_none(
+    scene: Scene,
+) -> None:
+    for call, argument in ERROR_CALLS:
+        statement = sql.SQL("SELECT * FROM " + call)
+        outcomes = {
+            word: outcome(
+                scene.db.app_url, scene.attacker, statement, {"w": argument.format(word=word)}
+            )
+            for word in (VICTIM, NOTHING)
+        }
+        assert outcomes[VICTIM] == outcomes[NOTHING], (call, outcomes)
+    # And they are errors where they should be, named for what was wrong.
+    trailing = outcome(
+        scene.db.app_url, scene.attacker, sql.SQL("SELECT * FROM " + ERROR_CALLS[0][0]), {"w": "x"}
+    )
+    assert "InvalidEscapeSequence" in trailing and "escape character" in trailing
+    bound = outcome(
+        scene.db.app_url, scene.attacker, sql.SQL("SELECT * FROM " + ERROR_CALLS[5][0]), {"w": "x"}
+    )
+    assert "max_rows must be between 1 and 1000" in bound
+
+
+def test_the_field_search_functions_need_a_tenant(scene: Scene) -> None:
+    for call in (
+        "SELECT search_tenant_text('tasks.title', 'x'::tsquery, NULL, 50)",
+        "SELECT search_tenant_contains('clients.business_name', '%x%', NULL, 50)",
+    ):
+        with (
+            psycopg.connect(scene.db.app_url) as conn,
+            pytest.raises(psycopg.errors.InsufficientPrivilege, match="no tenant is set"),
+        ):
+            conn.execute(call)

@@ -162,6 +162,9 @@ class QueryCase:
     params: Mapping[str, Any]
     index: str | None = None
     hot_path: bool = False
+    naive_sql: str | None = None
+    """What the naive side runs instead of `sql`, when `sql` calls a function of the optimized
+    schema (a search page: catalog_cases.plain_sql)."""
     prepare: bool | None = None
     """False for catalog queries marked `custom_plan`: both sides run them unprepared."""
 
@@ -183,15 +186,14 @@ class QueryCase:
             ]
         for prefix, optimized, naive, tenant, spend in pairs:
             for side, conn in (("optimized", optimized), ("naive", naive)):
+                query = self.naive_sql if side == "naive" and self.naive_sql else self.sql
                 with scoped(conn, tenant):
                     if tenant is not None:
                         result.notes.setdefault("session", {})[side] = session_facts(conn)
-                    timing = time_query(conn, self.sql, self.params, spend, prepare=self.prepare)
-                    result.notes[f"{prefix}{side}_plan"] = plans.summary(
-                        conn, self.sql, self.params
-                    )
+                    timing = time_query(conn, query, self.params, spend, prepare=self.prepare)
+                    result.notes[f"{prefix}{side}_plan"] = plans.summary(conn, query, self.params)
                     if self.analyze and side == "optimized" and not prefix:
-                        result.notes["analyze"] = plans.analyze(conn, self.sql, self.params)
+                        result.notes["analyze"] = plans.analyze(conn, query, self.params)
                 setattr(result, f"{prefix}{side}", timing)
         if self.prepare is False:
             result.notes["executed"] = "unprepared (custom plan every execution)"

@@ -49,7 +49,9 @@ KEYS: LiteralString = (
     "public.advisoros_tenant_tsvector(d.organization_id, " + ENGLISH + ", " + SIMPLE + ")"
 )
 
-_PREFIX = "rtrim(encode(uuid_send(tenant), 'base64'), '=')"
+# A tenant's key prefix (the organization id in base64), from a `tenant uuid` argument; revision
+# 0021's key functions (advisoros_db.migrations.tenant_field_search) prefix theirs the same way.
+PREFIX: LiteralString = "rtrim(encode(uuid_send(tenant), 'base64'), '=')"
 
 # Every interpolation below is a module constant, never input: hence the noqa.
 TSVECTOR_SQL = f"""
@@ -60,13 +62,13 @@ AS $fn$
   SELECT CASE
     WHEN (SELECT count(*) > {MAX_LEXEMES} OR coalesce(sum(octet_length(w)), 0) > {MAX_LEXEME_BYTES}
           FROM (SELECT lexeme FROM unnest(english) UNION ALL SELECT lexeme FROM unnest(simple)) l(w))
-    THEN array_to_tsvector(ARRAY['o' || {_PREFIX}, 'a' || {_PREFIX}])
+    THEN array_to_tsvector(ARRAY['o' || {PREFIX}, 'a' || {PREFIX}])
     ELSE array_to_tsvector(ARRAY(
-      SELECT 'e' || {_PREFIX} || lexeme FROM unnest(english)
+      SELECT 'e' || {PREFIX} || lexeme FROM unnest(english)
       UNION ALL
-      SELECT 's' || {_PREFIX} || lexeme FROM unnest(simple)
+      SELECT 's' || {PREFIX} || lexeme FROM unnest(simple)
       UNION ALL
-      SELECT 'a' || {_PREFIX}))
+      SELECT 'a' || {PREFIX}))
   END
 $fn$
 """  # noqa: S608
@@ -81,10 +83,10 @@ RETURNS tsquery LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog
 AS $fn$
   SELECT CASE WHEN position('<' IN english::text || simple::text) > 0
-    THEN ('''a' || {_PREFIX} || '''')::tsquery
-    ELSE regexp_replace(english::text, '''((?:[^'']|'''')*)''', '''e' || {_PREFIX} || '\\1''', 'g')::tsquery
-      || regexp_replace(simple::text, '''((?:[^'']|'''')*)''', '''s' || {_PREFIX} || '\\1''', 'g')::tsquery
-      || ('''o' || {_PREFIX} || '''')::tsquery
+    THEN ('''a' || {PREFIX} || '''')::tsquery
+    ELSE regexp_replace(english::text, '''((?:[^'']|'''')*)''', '''e' || {PREFIX} || '\\1''', 'g')::tsquery
+      || regexp_replace(simple::text, '''((?:[^'']|'''')*)''', '''s' || {PREFIX} || '\\1''', 'g')::tsquery
+      || ('''o' || {PREFIX} || '''')::tsquery
   END
 $fn$
 """

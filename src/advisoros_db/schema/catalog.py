@@ -27,6 +27,17 @@ FILES = ("composite", "partial", "filters", "fulltext", "covering", "unique")
 # the last id shown as `before`.
 PAGE_START = uuid.UUID("ffffffff-ffff-ffff-ffff-ffffffffffff")
 
+# The search functions of revision 0022: each returns one page of the tenant's ids (below
+# `before`, newest first), which the catalog query reads back under row-level security.
+SEARCH_FUNCTIONS = ("search_tenant_text(", "search_tenant_contains(")
+
+
+def is_search(query: CatalogQuery) -> bool:
+    """Whether `query` pages through a tenant search function (revision 0022): its index is used
+    inside the function, so EXPLAIN of the query itself shows only the tenant key."""
+    return any(f in query.sql for f in SEARCH_FUNCTIONS)
+
+
 # How every filter page ends: the keyset condition, the order and the page size.
 PAGE_TAIL = " AND id < %(before)s ORDER BY id DESC LIMIT 50"
 FILTER_FUNCTIONS = ("jsonb_contains", "arraycontains", "arrayoverlap")

@@ -144,24 +144,16 @@ INDEXES: tuple[Index, ...] = (
     partial("idx_report_schedules_due", "report_schedules", "next_run_at", where="is_active"),
     partial("idx_task_queue_items_ready", "task_queue_items", "queue", "priority DESC", "created_at", where="status = 'queued'"),
     # GIN: containment on jsonb (jsonb_path_ops) and membership on text[] for the worker's
-    # all-tenant queries, trigrams on names. Revision 0015 dropped the tenant tables' jsonb and
-    # text[] GIN indexes (REPLACED_BY_PAGES): the application role could never use them under
-    # row-level security, and their filters are keyset pages on (organization_id, id) now.
-    gin("idx_clients_business_name_trgm", "clients", "business_name", ops="gin_trgm_ops"),
+    # all-tenant queries. Revision 0015 dropped the tenant tables' jsonb and text[] GIN indexes
+    # (REPLACED_BY_PAGES): the application role could never use them under row-level security,
+    # and their filters are keyset pages on (organization_id, id) now. Revision 0022 dropped the
+    # trigram index on client names (REPLACED_BY_TENANT_SEARCH).
     gin("idx_report_schedules_recipients_gin", "report_schedules", "recipients"),
     gin("idx_job_executions_payload_gin", "job_executions", "payload", ops=JSONB_PATH),
     gin("idx_task_queue_items_payload_gin", "task_queue_items", "payload", ops=JSONB_PATH),
     # Full text: 'simple' for names (no stemming of proper nouns), 'english' for prose. Revision
-    # 0021 dropped documents' two (REPLACED_BY_DOCUMENT_VECTOR).
-    full_text("idx_clients_business_name_fts", "clients", "business_name", config="simple"),
-    full_text("idx_clients_legal_name_fts", "clients", "legal_name", config="simple"),
-    full_text("idx_tasks_title_fts", "tasks", "title", config="english"),
-    full_text("idx_tasks_description_fts", "tasks", "description", config="english"),
-    full_text("idx_notes_content_fts", "notes", "content", config="english"),
-    full_text("idx_advisor_profiles_bio_fts", "advisor_profiles", "bio", config="english"),
-    full_text("idx_engagements_name_fts", "engagements", "name", config="english"),
-    full_text("idx_document_comments_content_fts", "document_comments", "content", config="english"),
-    full_text("idx_engagements_description_fts", "engagements", "description", config="english"),
+    # 0021 dropped documents' two (REPLACED_BY_DOCUMENT_VECTOR); 0022 replaced the tenant
+    # tables' per-column ones (REPLACED_BY_TENANT_SEARCH).
     # Covering: the list views read only the index (an index-only scan, no heap fetches).
     covering("idx_documents_list_covering", "documents", "organization_id", "created_at DESC", include=("id", "client_id", "file_name", "category", "status"), where="deleted_at IS NULL"),
     covering("idx_tasks_dashboard_covering", "tasks", "organization_id", "assignee_id", "due_date", include=("id", "title", "status", "priority"), where="deleted_at IS NULL"),
@@ -202,6 +194,23 @@ REPLACED_BY_PAGES: dict[str, str] = {
 REPLACED_BY_DOCUMENT_VECTOR: dict[str, str] = {
     "idx_documents_filename_fts": "idx_documents_tenant_fts",
     "idx_documents_description_fts": "idx_documents_tenant_fts",
+}
+
+
+# Revision 0003's trigram and per-column full-text indexes that revision 0022 dropped, and the
+# tenant-keyed index (schema.search_indexes) its SECURITY DEFINER search functions use instead:
+# under row-level security the application role could never use an index of all tenants.
+REPLACED_BY_TENANT_SEARCH: dict[str, str] = {
+    "idx_clients_business_name_trgm": "idx_clients_tenant_trgm",
+    "idx_clients_business_name_fts": "idx_clients_tenant_fts",
+    "idx_clients_legal_name_fts": "idx_clients_tenant_fts",
+    "idx_tasks_title_fts": "idx_tasks_tenant_fts",
+    "idx_tasks_description_fts": "idx_tasks_tenant_fts",
+    "idx_notes_content_fts": "idx_notes_tenant_fts",
+    "idx_advisor_profiles_bio_fts": "idx_advisor_profiles_tenant_fts",
+    "idx_engagements_name_fts": "idx_engagements_tenant_fts",
+    "idx_engagements_description_fts": "idx_engagements_tenant_fts",
+    "idx_document_comments_content_fts": "idx_document_comments_tenant_fts",
 }
 
 

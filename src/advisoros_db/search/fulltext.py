@@ -61,8 +61,8 @@ DOCUMENT_SNIPPET: LiteralString = (
 )
 
 # Clients, tasks and notes match their stored, weighted `search_vector` (revision 0015, title A,
-# body B); advisor bios the per-column GIN index of revision 0003: 'simple' keeps names and
-# identifiers verbatim, 'english' stems prose. Identifiers such as EINs, invoice
+# body B); advisor bios their bio's vector, computed per row (a firm's few profiles, read under
+# row-level security): 'simple' keeps names and identifiers verbatim, 'english' stems prose. Identifiers such as EINs, invoice
 # numbers and "1040-ES" tokenize the same way under both configurations.
 TARGETS: dict[Kind, Target] = {
     "documents": Target(
@@ -137,8 +137,7 @@ def _query(target: Target, mode: Literal["websearch", "prefix"]) -> sql.Composed
     if target.fuzzy and mode == "websearch":
         column = sql.SQL(target.fuzzy)
         # `<%` (word similarity: the query against the closest run of words in the name, so
-        # "Harbr" finds "Harbor Logistics LLC") can use the pg_trgm index; the threshold is set
-        # per transaction.
+        # "Harbr" finds "Harbor Logistics LLC"); the threshold is set per transaction.
         matches = sql.SQL("{} OR %(q)s <%% {}").format(matches, column)
         score = sql.SQL("greatest({}, word_similarity(%(q)s, {}))").format(score, column)
     highlight = sql.SQL(" || ").join(
@@ -285,18 +284,22 @@ def search_text(
 def clients_containing(
     conn: Connection, organization_id: uuid.UUID | str, fragment: str, *, k: int = 10
 ) -> list[tuple[uuid.UUID, str]]:
-    """Clients of one tenant whose business name contains `fragment` (type-ahead), by name.
+    """Clients of one tenant whose business name contains `fragment` (type-ahead): the first `k`
+    by name of the catalog's first page (the 50 newest matches).
 
     The fragment is text, escaped into a pattern before it reaches the server (a trailing
-    backslash can never become the pattern's escape character), and the catalog query runs under
-    row-level security: only the tenant's own rows are ever matched.
+    backslash can never become the pattern's escape character), and the catalog query reads only
+    the tenant's own rows (revision 0021's `search_tenant_contains`, under row-level security).
     """
     pattern = queries.check_like_pattern(queries.contains_pattern(fragment))
     k = queries.check_k(k)
     query = catalog.get("clients.name_contains")
+    by_name = sql.SQL(
+        "SELECT id, business_name FROM ({}) page ORDER BY business_name, id LIMIT %(k)s"
+    )
     with tenant_transaction(conn, organization_id) as org:
         rows = conn.execute(
-            query.sql + " ORDER BY business_name, id LIMIT %(k)s",
-            {"organization_id": org, "pattern": pattern, "k": k},
+            by_name.format(sql.SQL(query.sql)),
+            {"organization_id": org, "pattern": pattern, "before": catalog.PAGE_START, "k": k},
         ).fetchall()
     return [(row[0], row[1]) for row in rows]

@@ -61,11 +61,12 @@ AND arrayoverlap(tags, %(tags)s::text[])
 AND id < %(before)s ORDER BY id DESC LIMIT 50
 
 -- name: clients.name_contains
--- purpose: Clients whose name contains a fragment anywhere (type-ahead).
--- index: idx_clients_business_name_trgm
--- params: organization_id, pattern='%zephyr%'
+-- purpose: Clients whose name contains a fragment anywhere (type-ahead), newest first.
+-- index: idx_clients_tenant_trgm
+-- params: organization_id, before, pattern='%zephyr%'
 SELECT id, business_name FROM clients WHERE organization_id = %(organization_id)s
-AND business_name ILIKE %(pattern)s
+AND id = ANY (ARRAY(SELECT search_tenant_contains('clients.business_name', %(pattern)s, %(before)s, 50)))
+ORDER BY id DESC LIMIT 50
 
 -- name: audit.old_value_investigation
 -- purpose: Audit rows whose previous values contained something (who changed it away).

@@ -1,5 +1,8 @@
--- The hot-path query catalog: full text (format: composite.sql). Each expression is the index's
--- expression, character for character.
+-- The hot-path query catalog: full text (format: composite.sql). Documents: each expression is
+-- the index's expression, character for character. The other tables' columns (and
+-- clients.name_contains in filters.sql) go through revision 0022's SECURITY DEFINER functions,
+-- which read only the caller's tenant on a tenant-keyed index (named here; it is used inside the
+-- function) and return one page: newest first, 50 ids below `before`.
 
 -- name: documents.file_name_search
 -- purpose: Documents whose file name has the words (document search box).
@@ -16,74 +19,73 @@ SELECT id, file_name FROM search_tenant_document_field('description',
 websearch_to_tsquery('english'::regconfig, %(q)s), 1000)
 
 -- name: clients.business_name_search
--- purpose: Clients whose business name has the words (client search).
--- index: idx_clients_business_name_fts
--- params: organization_id, q='zephyr'
+-- purpose: Clients whose business name has the words (client search), newest first.
+-- index: idx_clients_tenant_fts
+-- params: organization_id, before, q='zephyr'
 SELECT id, business_name FROM clients WHERE organization_id = %(organization_id)s
-AND to_tsvector('simple'::regconfig, business_name)
-@@ plainto_tsquery('simple'::regconfig, %(q)s)
+AND id = ANY (ARRAY(SELECT search_tenant_text('clients.business_name', plainto_tsquery('simple'::regconfig, %(q)s), %(before)s, 50)))
+ORDER BY id DESC LIMIT 50
 
 -- name: clients.legal_name_search
--- purpose: Clients whose legal name has the words (matching a filing).
--- index: idx_clients_legal_name_fts
--- params: organization_id, q='zephyr holdings'
+-- purpose: Clients whose legal name has the words (matching a filing), newest first.
+-- index: idx_clients_tenant_fts
+-- params: organization_id, before, q='zephyr holdings'
 SELECT id, legal_name FROM clients WHERE organization_id = %(organization_id)s
-AND to_tsvector('simple'::regconfig, legal_name)
-@@ plainto_tsquery('simple'::regconfig, %(q)s)
+AND id = ANY (ARRAY(SELECT search_tenant_text('clients.legal_name', plainto_tsquery('simple'::regconfig, %(q)s), %(before)s, 50)))
+ORDER BY id DESC LIMIT 50
 
 -- name: tasks.title_search
--- purpose: Tasks whose title matches (task search).
--- index: idx_tasks_title_fts
--- params: organization_id, q='reconcile payroll'
+-- purpose: Tasks whose title matches (task search), newest first.
+-- index: idx_tasks_tenant_fts
+-- params: organization_id, before, q='reconcile payroll'
 SELECT id, title FROM tasks WHERE organization_id = %(organization_id)s
-AND to_tsvector('english'::regconfig, title)
-@@ websearch_to_tsquery('english'::regconfig, %(q)s)
+AND id = ANY (ARRAY(SELECT search_tenant_text('tasks.title', websearch_to_tsquery('english'::regconfig, %(q)s), %(before)s, 50)))
+ORDER BY id DESC LIMIT 50
 
 -- name: tasks.description_search
--- purpose: Tasks whose description matches.
--- index: idx_tasks_description_fts
--- params: organization_id, q='amended return'
+-- purpose: Tasks whose description matches, newest first.
+-- index: idx_tasks_tenant_fts
+-- params: organization_id, before, q='amended return'
 SELECT id, title FROM tasks WHERE organization_id = %(organization_id)s
-AND to_tsvector('english'::regconfig, description)
-@@ websearch_to_tsquery('english'::regconfig, %(q)s)
+AND id = ANY (ARRAY(SELECT search_tenant_text('tasks.description', websearch_to_tsquery('english'::regconfig, %(q)s), %(before)s, 50)))
+ORDER BY id DESC LIMIT 50
 
 -- name: notes.content_search
--- purpose: Notes whose content matches (note search).
--- index: idx_notes_content_fts
--- params: organization_id, q='penalty abatement'
+-- purpose: Notes whose content matches (note search), newest first.
+-- index: idx_notes_tenant_fts
+-- params: organization_id, before, q='penalty abatement'
 SELECT id, title FROM notes WHERE organization_id = %(organization_id)s
-AND to_tsvector('english'::regconfig, content)
-@@ websearch_to_tsquery('english'::regconfig, %(q)s)
+AND id = ANY (ARRAY(SELECT search_tenant_text('notes.content', websearch_to_tsquery('english'::regconfig, %(q)s), %(before)s, 50)))
+ORDER BY id DESC LIMIT 50
 
 -- name: advisors.bio_search
--- purpose: Advisor profiles whose bio matches (advisor discovery).
--- index: idx_advisor_profiles_bio_fts
--- params: organization_id, q='cryptocurrency'
+-- purpose: Advisor profiles whose bio matches (advisor discovery), newest first.
+-- index: idx_advisor_profiles_tenant_fts
+-- params: organization_id, before, q='cryptocurrency'
 SELECT id, user_id FROM advisor_profiles WHERE organization_id = %(organization_id)s
-AND to_tsvector('english'::regconfig, bio)
-@@ websearch_to_tsquery('english'::regconfig, %(q)s)
+AND id = ANY (ARRAY(SELECT search_tenant_text('advisor_profiles.bio', websearch_to_tsquery('english'::regconfig, %(q)s), %(before)s, 50)))
+ORDER BY id DESC LIMIT 50
 
 -- name: engagements.name_search
--- purpose: Engagements whose name matches (engagement search).
--- index: idx_engagements_name_fts
--- params: organization_id, q='zephyr'
+-- purpose: Engagements whose name matches (engagement search), newest first.
+-- index: idx_engagements_tenant_fts
+-- params: organization_id, before, q='zephyr'
 SELECT id, name FROM engagements WHERE organization_id = %(organization_id)s
-AND to_tsvector('english'::regconfig, name)
-@@ websearch_to_tsquery('english'::regconfig, %(q)s)
+AND id = ANY (ARRAY(SELECT search_tenant_text('engagements.name', websearch_to_tsquery('english'::regconfig, %(q)s), %(before)s, 50)))
+ORDER BY id DESC LIMIT 50
 
 -- name: document_comments.content_search
--- purpose: Document comments that match (review discussion search).
--- index: idx_document_comments_content_fts
--- params: organization_id, q='missing signature'
-SELECT id, document_id FROM document_comments
-WHERE organization_id = %(organization_id)s
-AND to_tsvector('english'::regconfig, content)
-@@ websearch_to_tsquery('english'::regconfig, %(q)s)
+-- purpose: Document comments that match (review discussion search), newest first.
+-- index: idx_document_comments_tenant_fts
+-- params: organization_id, before, q='missing signature'
+SELECT id, document_id FROM document_comments WHERE organization_id = %(organization_id)s
+AND id = ANY (ARRAY(SELECT search_tenant_text('document_comments.content', websearch_to_tsquery('english'::regconfig, %(q)s), %(before)s, 50)))
+ORDER BY id DESC LIMIT 50
 
 -- name: engagements.description_search
--- purpose: Engagements whose scope description matches (find past work of a kind).
--- index: idx_engagements_description_fts
--- params: organization_id, q='cost segregation'
+-- purpose: Engagements whose scope description matches (find past work of a kind), newest first.
+-- index: idx_engagements_tenant_fts
+-- params: organization_id, before, q='cost segregation'
 SELECT id, name FROM engagements WHERE organization_id = %(organization_id)s
-AND to_tsvector('english'::regconfig, description)
-@@ websearch_to_tsquery('english'::regconfig, %(q)s)
+AND id = ANY (ARRAY(SELECT search_tenant_text('engagements.description', websearch_to_tsquery('english'::regconfig, %(q)s), %(before)s, 50)))
+ORDER BY id DESC LIMIT 50
