@@ -27,6 +27,7 @@ SEARCHES = {
     "documents.file_name_search",
     "documents.description_search",
     "documents.extracted_text_search",
+    "documents.common_word_search",
 }
 PATTERNS = ["documents.*search*", "router_cases.routing_overhead"]
 
