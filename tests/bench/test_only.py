@@ -28,8 +28,9 @@ SEARCHES = {
     "documents.description_search",
     "documents.extracted_text_search",
     "documents.common_word_search",
+    "tasks.title_search",  # a page through search_tenant_text: its owner column needs the tenant
 }
-PATTERNS = ["documents.*search*", "router_cases.routing_overhead"]
+PATTERNS = ["documents.*search*", "tasks.title_search", "router_cases.routing_overhead"]
 
 State = tuple[object, object, object]
 
