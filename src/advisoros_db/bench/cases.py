@@ -198,7 +198,7 @@ class QueryCase:
             for side, conn in (("optimized", optimized), ("naive", naive)):
                 query = self.naive_sql if side == "naive" and self.naive_sql else self.sql
                 with scoped(conn, tenant):
-                    if tenant is not None:
+                    if tenant is not None and not prefix:  # the application role's session
                         result.notes.setdefault("session", {})[side] = session_facts(conn)
                     timing = time_query(conn, query, self.params, spend, prepare=self.prepare)
                     result.notes[f"{prefix}{side}_plan"] = plans.summary(conn, query, self.params)
