@@ -266,7 +266,8 @@ def uninstall(conn: ddl.Conn) -> None:
         conn.execute(
             sql.SQL("ALTER TABLE {} DROP COLUMN IF EXISTS {}").format(t, sql.Identifier(COLUMN))
         )
-        _index(conn, INDEX, table, suffix, "USING " + old_keys)
+        if not suffix:  # 0010 built its index on documents only; its downgrade drops only that
+            _index(conn, INDEX, table, suffix, "USING " + old_keys)
         for name, definition in DROPPED:
             _index(conn, name, table, suffix, definition)
     revision_steps.refresh_mirror(conn, DOCUMENTS.table)
