@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -25,7 +24,6 @@ from advisoros_db.tenancy.context import apply_tenant
 from tests.plans.function_plans import inner_indexes
 from tests.support import PgDatabase, PgServer, create_database, database_on, drop_database
 
-DATASET = Path(__file__).resolve().parents[1] / "plans" / "dataset.sql"
 REVISION = "0021_fts_document_vectors"
 BEFORE = "0020_writes_audit_stamp"
 WORD = "qzinvoicezq"
@@ -38,16 +36,12 @@ _STALE = (
 
 
 @pytest.fixture(scope="module")
-def populated(server: PgServer, migrated_template: str) -> Iterator[PgDatabase]:
+def populated(server: PgServer, dataset_template: str) -> Iterator[PgDatabase]:
+    # A clone of the session's copy of tests/plans/dataset.sql (tests/conftest.py), not a reload.
     name = f"docvec_{uuid.uuid4().hex[:12]}"
-    create_database(server, name, template=migrated_template)
-    db = database_on(server, name)
+    create_database(server, name, template=dataset_template)
     try:
-        with psycopg.connect(db.admin_url, autocommit=True) as conn:
-            with conn.transaction():
-                conn.execute(DATASET.read_text())
-            conn.execute("ANALYZE")
-        yield db
+        yield database_on(server, name)
     finally:
         drop_database(server, name)
 

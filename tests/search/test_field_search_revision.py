@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -21,7 +20,6 @@ from advisoros_db.schema import catalog, indexes
 from advisoros_db.tenancy.context import apply_tenant
 from tests.support import PgDatabase, PgServer, create_database, database_on, drop_database
 
-DATASET = Path(__file__).resolve().parents[1] / "plans" / "dataset.sql"
 BEFORE = "0021_fts_document_vectors"
 SEARCHES = [q for q in catalog.QUERIES if catalog.is_search(q)]
 TABLES = ("clients", "tasks", "notes", "advisor_profiles", "engagements", "document_comments")
@@ -29,16 +27,12 @@ NEW_INDEXES = sorted(name for name, _table, _keys in tenant_field_search.index_s
 
 
 @pytest.fixture(scope="module")
-def populated(server: PgServer, migrated_template: str) -> Iterator[PgDatabase]:
+def populated(server: PgServer, dataset_template: str) -> Iterator[PgDatabase]:
+    # A clone of the session's copy of tests/plans/dataset.sql (tests/conftest.py), not a reload.
     name = f"fields_{uuid.uuid4().hex[:12]}"
-    create_database(server, name, template=migrated_template)
-    db = database_on(server, name)
+    create_database(server, name, template=dataset_template)
     try:
-        with psycopg.connect(db.admin_url, autocommit=True) as conn:
-            with conn.transaction():
-                conn.execute(DATASET.read_text())
-            conn.execute("ANALYZE")
-        yield db
+        yield database_on(server, name)
     finally:
         drop_database(server, name)
 
