@@ -7,6 +7,7 @@ a chunk moved, dropped, reordered, a file truncated or swapped for another fails
 
 from __future__ import annotations
 
+import io
 import os
 import struct
 from collections.abc import Iterator
@@ -90,6 +91,11 @@ class BackupCipher:
                 )
             index += 1
 
+    def reader(self, source: BinaryIO, *, name: str) -> io.BufferedReader:
+        """`source`'s plaintext as a readable stream (authenticated chunk by chunk as it is read),
+        to unpack a backup without its plaintext ever lying whole on disk."""
+        return io.BufferedReader(_ChunkReader(self.decrypt_chunks(source, name=name)), CHUNK)
+
     def encrypt_file(self, source: Path, target: Path, *, name: str) -> int:
         """Encrypt `source` to `target` atomically (temporary file, fsync, rename)."""
         partial = target.with_name(target.name + ".tmp")
@@ -106,6 +112,26 @@ class BackupCipher:
         with open(source, "rb") as src, _private(target) as sink:
             for plain in self.decrypt_chunks(src, name=name):
                 sink.write(plain)
+
+
+class _ChunkReader(io.RawIOBase):
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._chunk = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        while not self._chunk:
+            following = next(self._chunks, None)
+            if following is None:
+                return 0
+            self._chunk = memoryview(following)
+        size = min(len(buffer), len(self._chunk))
+        buffer[:size] = self._chunk[:size]
+        self._chunk = self._chunk[size:]
+        return size
 
 
 def _private(path: Path) -> BinaryIO:

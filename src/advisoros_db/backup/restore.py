@@ -13,7 +13,7 @@ from pathlib import Path
 
 import psycopg
 
-from advisoros_db.backup.crypt import BackupCipher, BackupError
+from advisoros_db.backup.crypt import CHUNK, BackupCipher, BackupError
 from advisoros_db.backup.repository import FILES, BackupRecord, Repository
 from advisoros_db.backup.source import Source
 from advisoros_db.backup.wal import stage
@@ -114,33 +114,40 @@ def _lsn(text: str) -> int:
 
 
 def unpack(repo: Repository, cipher: BackupCipher, record: BackupRecord, into: Path) -> Path:
-    """Decrypt one backup into `into/<id>` as a plain data directory (with backup_manifest)."""
-    plain = into / f"{record.id}.files"
+    """Decrypt one backup into `into/<id>` as a plain data directory (with backup_manifest).
+    The tars are decrypted straight into the extraction: no plaintext tar is ever on disk, so a
+    restore needs room for the data directory alone, not for it and its tar."""
     data = into / record.id
-    plain.mkdir(parents=True)
+    into.mkdir(parents=True, exist_ok=True)
     data.mkdir(mode=0o700)
-    for name in FILES:
-        encrypted = repo.folder(record.id) / f"{name}.enc"
+    encrypted = {name: repo.folder(record.id) / f"{name}.enc" for name in FILES}
+    for name, path in encrypted.items():
         expected = record.files.get(name)
-        if encrypted.exists() and expected is not None and encrypted.stat().st_size != expected:
+        if not path.exists():
+            raise BackupError(f"{record.id}/{name}: missing ({path} does not exist)")
+        if expected is not None and path.stat().st_size != expected:
             raise BackupError(
-                f"{record.id}/{name}: {encrypted.stat().st_size} bytes, the record says "
+                f"{record.id}/{name}: {path.stat().st_size} bytes, the record says "
                 f"{expected}: the file was truncated or replaced"
             )
-        cipher.decrypt_file(encrypted, plain / name, name=f"{record.id}/{name}")
-    _extract(plain / "base.tar", data)
-    _extract(plain / "pg_wal.tar", data / "pg_wal")
-    shutil.move(plain / "backup_manifest", data / "backup_manifest")
-    shutil.rmtree(plain)
+    manifest = "backup_manifest"
+    cipher.decrypt_file(encrypted[manifest], data / manifest, name=f"{record.id}/{manifest}")
+    _extract(cipher, encrypted["base.tar"], data, name=f"{record.id}/base.tar")
+    _extract(cipher, encrypted["pg_wal.tar"], data / "pg_wal", name=f"{record.id}/pg_wal.tar")
     return data
 
 
-def _extract(archive: Path, into: Path) -> None:
-    try:
-        with tarfile.open(archive) as tar:
-            tar.extractall(into, filter="tar")
-    except (tarfile.TarError, OSError) as exc:
-        raise BackupError(f"cannot unpack {archive.name}: {exc}") from exc
+def _extract(cipher: BackupCipher, encrypted: Path, into: Path, *, name: str) -> None:
+    with open(encrypted, "rb") as raw, cipher.reader(raw, name=name) as plain:
+        try:
+            with tarfile.open(fileobj=plain, mode="r|") as tar:
+                tar.extractall(into, filter="tar")
+        except (tarfile.TarError, OSError) as exc:
+            raise BackupError(f"cannot unpack {name}: {exc}") from exc
+        # tar stops at its end-of-archive blocks: read on, so the last chunk is authenticated
+        # too (a file cut at a chunk boundary fails here).
+        while plain.read(CHUNK):
+            pass
 
 
 def materialize(
@@ -152,15 +159,19 @@ def materialize(
     if len(folders) == 1:
         shutil.move(folders[0], data_dir)
         return
+    # --link: files taken whole from a backup are hard links, not copies, so combining needs room
+    # only for the files it rebuilds; the unpacked backups are deleted right after.
     binaries.run(
-        [binaries.binary("pg_combinebackup"), *map(str, folders), "-o", str(data_dir)],
+        [binaries.binary("pg_combinebackup"), "--link", *map(str, folders), "-o", str(data_dir)],
         user=binaries.current_user(),
         timeout=24 * 3600,
     )
     # pg_combinebackup leaves pg_wal empty: the last backup's own WAL makes the result consistent.
     for segment in (folders[-1] / "pg_wal").iterdir():
         if segment.is_file():
-            shutil.copy2(segment, data_dir / "pg_wal" / segment.name)
+            shutil.move(segment, data_dir / "pg_wal" / segment.name)
+    for folder in folders:
+        shutil.rmtree(folder)
 
 
 def prepare(
