@@ -33,6 +33,8 @@ GB = 1_000_000_000
 # quiet server); allowed for generously, as the WAL archive's growth meanwhile.
 WAL_ALLOWANCE = GB
 _INCREMENTAL = "INCREMENTAL."
+# An incremental file with no block: magic, block count, truncation length (4 bytes each).
+_HEADER_ONLY = 12
 
 
 @dataclass(frozen=True)
@@ -87,19 +89,27 @@ def restore_need(repo: Repository, cipher: BackupCipher, record: BackupRecord) -
 
 
 def rebuilt_bytes(repo: Repository, cipher: BackupCipher, chain: list[BackupRecord]) -> int:
-    """Bytes pg_combinebackup writes anew (the rest it links): each file the newest backup holds
-    as an incremental, at most its size in an older backup plus the blocks the incremental adds."""
+    """Bytes pg_combinebackup writes anew; the rest it links. An incremental backup holds every
+    relation file as `INCREMENTAL.<name>`, most of them a bare header (no block changed): such a
+    file is linked from the older backup. One with changed blocks (in the newest backup or one
+    between) is rebuilt whole: at most its size in the older backup plus the blocks added."""
     if len(chain) < 2:
         return 0
     manifests = [_manifest_sizes(repo, cipher, item) for item in chain]
     total = 0
-    for path, size in manifests[-1].items():
+    for path in manifests[-1]:
         folder, _, name = path.rpartition("/")
         if not name.startswith(_INCREMENTAL):
             continue
         whole = f"{folder}/{name[len(_INCREMENTAL) :]}"
-        older = next((m[whole] for m in reversed(manifests[:-1]) if whole in m), 0)
-        total += older + size
+        added, older = 0, 0
+        for manifest in reversed(manifests):
+            if whole in manifest:
+                older = manifest[whole]
+                break
+            added += max(0, manifest.get(path, 0) - _HEADER_ONLY)
+        if added:
+            total += older + added
     return total
 
 
