@@ -104,6 +104,11 @@ def _measure(
     need = room.create_need(room.databases_bytes(url))
     figures["full_need_bytes"] = need.parts
     room.ensure_room(work, need, reserve=reserve)
+    _say(
+        f"D = {need.parts['plaintext staging'] / room.GB:,.1f} GB: a restore and a verify of the "
+        "chain will need 2D + 2i + R + 2W (i: the incremental, R: the files it rebuilds, W: the WAL "
+        "archive), checked once the incremental is taken"
+    )
     _say(f"full backup (writes about {need.bytes / room.GB:,.1f} GB: {need.describe()})")
     full, seconds = _timed(backups.create)
     figures["full"] = {"seconds": seconds, "bytes": full.size_bytes, "files": full.files}
