@@ -92,11 +92,12 @@ def rebuilt_bytes(repo: Repository, cipher: BackupCipher, chain: list[BackupReco
     """Bytes pg_combinebackup writes anew; the rest it links. An incremental backup holds every
     relation file as `INCREMENTAL.<name>`, most of them a bare header (no block changed): such a
     file is linked from the older backup. One with changed blocks (in the newest backup or one
-    between) is rebuilt whole: at most its size in the older backup plus the blocks added."""
+    between) is rebuilt whole: at most its size in the older backup plus the blocks added. And
+    it writes a new backup_manifest, about as large as the newest one."""
     if len(chain) < 2:
         return 0
     manifests = [_manifest_sizes(repo, cipher, item) for item in chain]
-    total = 0
+    total = chain[-1].files.get("backup_manifest", 0)
     for path in manifests[-1]:
         folder, _, name = path.rpartition("/")
         if not name.startswith(_INCREMENTAL):
