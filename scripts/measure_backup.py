@@ -26,6 +26,7 @@ import datetime as dt
 import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -40,6 +41,7 @@ from psycopg import sql
 from advisoros_db import datagen, embedded, migrations
 from advisoros_db.backup import Backups, Target, room
 from advisoros_db.backup.crypt import BackupError
+from advisoros_db.backup.repository import kill_processes_using
 from advisoros_db.backup.wal import SLOT, set_synchronous
 from advisoros_db.bench.day_writes import write_one_day
 from advisoros_db.cluster import Cluster, node
@@ -327,8 +329,10 @@ def _clean_up(
 ) -> dict[str, object]:
     """Stop the streamer, drop its slot (it would hold the server's WAL for ever), put
     synchronous_standby_names back, delete the run's folder."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second `kill` must not cut the clean-up short
     done: dict[str, object] = {}
     backups.stop_streaming()
+    kill_processes_using(run)  # a restored copy an interruption left running
     try:
         deadline = time.monotonic() + 60
         while _scalar(url, "SELECT active FROM pg_replication_slots WHERE slot_name = %s", (SLOT,)):
@@ -366,6 +370,10 @@ def _clean_up(
     return done
 
 
+def _terminate(signum: int, _frame: object) -> None:
+    raise SystemExit(f"measure_backup: stopped by signal {signum}; cleaned up")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--scale", default="small")
@@ -381,6 +389,8 @@ def main() -> None:
     parser.add_argument("--no-vacuum", dest="vacuum", action="store_false")
     parser.add_argument("--no-verify", dest="verify", action="store_false")
     args = parser.parse_args()
+    # `kill PID` runs the clean-up too (the slot dropped, the work folder deleted); SIGKILL cannot.
+    signal.signal(signal.SIGTERM, _terminate)
     if args.home is not None and args.work is None:
         parser.error("--home needs --work: a folder for the backup repository and the restores")
     figures: dict[str, Any] = {

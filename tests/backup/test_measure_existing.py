@@ -9,6 +9,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -177,6 +178,44 @@ def test_measures_an_existing_cluster_and_leaves_it_as_found(
         for p in psutil.process_iter(["cmdline"])
         if str(work) in " ".join(p.info["cmdline"] or ())
     ]
+
+
+def test_a_run_stopped_midway_cleans_up_all_the_same(seeded: tuple[Cluster, str, Path]) -> None:
+    cluster, url, scratch = seeded
+    work = scratch / "stopped"
+    work.mkdir()
+    before = server_time(url)
+    rows_before = contents(url, before)
+    state_before = server_state(url)
+    out = scratch / "stopped.json"
+    command = [sys.executable, str(SCRIPT), "--home", str(cluster.home), "--work", str(work)]
+    with subprocess.Popen(
+        [*command, "--scale", "tiny", "--json", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=scratch,
+    ) as run:
+        deadline = time.monotonic() + 600
+        # Stopped once the run holds a slot on the server: what a kill must not leave behind.
+        while server_state(url)[1] == 0:
+            assert run.poll() is None, run.communicate()
+            assert time.monotonic() < deadline, "the run never created its slot"
+            time.sleep(0.1)
+        run.terminate()
+        _, stderr = run.communicate(timeout=600)
+
+    assert run.returncode != 0
+    assert "stopped by signal 15; cleaned up" in stderr
+    assert server_state(url) == state_before
+    assert list(work.iterdir()) == []
+    assert not [
+        p
+        for p in psutil.process_iter(["cmdline"])
+        if str(work) in " ".join(p.info["cmdline"] or ())
+    ]
+    assert node.postmaster_pid(cluster.node("primary")) is not None
+    assert kept(rows_before, contents(url, before)) == {}
 
 
 def test_refuses_before_writing_when_the_disk_cannot_hold_the_full_backup(

@@ -180,7 +180,7 @@ class Repository:
         if self.staging.exists():
             for folder in self.staging.iterdir():
                 if folder.name.split(".")[0] not in running:
-                    _kill_writers(folder)
+                    kill_processes_using(folder)
                     if folder.is_dir():
                         shutil.rmtree(folder, ignore_errors=True)
                     else:
@@ -197,7 +197,8 @@ class Repository:
         return sorted(p.name[: -len(".enc")] for p in self.wal.glob("*.enc"))
 
 
-def _kill_writers(folder: Path) -> None:
+def kill_processes_using(folder: Path) -> None:
+    """SIGKILL every process whose command line names `folder` (or a path in it)."""
     mark = str(folder)
     victims = []
     for proc in psutil.process_iter(["cmdline"]):

@@ -77,7 +77,8 @@ def _amcheck(source: Source, port: int) -> str:
         "--heapallindexed",
         "--no-password",
     ]
-    done = binaries.run(args, user=binaries.current_user(), env=env, check=False, timeout=3600)
+    # --heapallindexed reads every table and index: hours on a large database on a busy machine.
+    done = binaries.run(args, user=binaries.current_user(), env=env, check=False, timeout=24 * 3600)
     if done.returncode != 0:
         raise BackupError(
             f"pg_amcheck found problems in the restored copy: {(done.stdout + done.stderr).strip()}"
