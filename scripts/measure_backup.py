@@ -308,7 +308,16 @@ def existing_cluster(args: argparse.Namespace, figures: dict[str, Any]) -> None:
     reserve = int(args.reserve_gb * room.GB)
     try:
         # Refused before the VACUUM too: nothing is written when the full backup cannot fit.
-        room.ensure_room(run, room.create_need(room.databases_bytes(url)), reserve=reserve)
+        need = room.create_need(room.databases_bytes(url))
+        room.ensure_room(run, need, reserve=reserve)
+        if args.check:
+            figures["full_need_bytes"] = need.parts
+            figures["check"] = (
+                f"can start: D = {need.parts['plaintext staging'] / room.GB:,.1f} GB, the full "
+                f"backup writes {need.bytes / room.GB:,.1f} GB, a restore and a verify will need "
+                "2D + 2i + R + 2W (checked once the incremental is taken); nothing was written"
+            )
+            return
         if args.vacuum:
             _settle(url, figures)
         else:
@@ -386,6 +395,11 @@ def main() -> None:
         default=3.0,
         help="disk to leave free at every step's peak (default 3 GB)",
     )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="with --home: only check that the run can start (cluster, slot, disk), write nothing",
+    )
     parser.add_argument("--no-vacuum", dest="vacuum", action="store_false")
     parser.add_argument("--no-verify", dest="verify", action="store_false")
     args = parser.parse_args()
@@ -393,6 +407,8 @@ def main() -> None:
     signal.signal(signal.SIGTERM, _terminate)
     if args.home is not None and args.work is None:
         parser.error("--home needs --work: a folder for the backup repository and the restores")
+    if args.check and args.home is None:
+        parser.error("--check checks a run on an existing cluster: give --home and --work")
     figures: dict[str, Any] = {
         "scale": args.scale,
         "mode": "existing cluster" if args.home else "own cluster",

@@ -238,6 +238,26 @@ def test_refuses_before_writing_when_the_disk_cannot_hold_the_full_backup(
     assert contents(url, before) == rows_before  # nothing written at all
 
 
+def test_check_says_whether_a_run_can_start_and_writes_nothing(
+    seeded: tuple[Cluster, str, Path],
+) -> None:
+    cluster, url, scratch = seeded
+    work = scratch / "checked"
+    before = server_time(url)
+    rows_before = contents(url, before)
+
+    done = run_script(cluster.home, work, scratch / "check.json", "--check")
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    figures = json.loads((scratch / "check.json").read_text())
+    assert figures["check"].startswith("can start: D = ")
+    assert figures["full_need_bytes"]["plaintext staging"] > 0
+    assert "full" not in figures and "vacuum_seconds" not in figures
+    assert not work.exists()
+    assert server_state(url)[1] == 0
+    assert contents(url, before) == rows_before
+
+
 def test_refuses_a_home_without_a_running_cluster(tmp_path: Path) -> None:
     done = run_script(tmp_path / "nothing", tmp_path / "work", tmp_path / "out.json")
     assert done.returncode != 0
