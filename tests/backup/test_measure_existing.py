@@ -152,6 +152,8 @@ def test_measures_an_existing_cluster_and_leaves_it_as_found(
     assert 0 < figures["incremental"]["bytes"] < figures["full"]["bytes"]
     assert figures["day_of_writes"]["rows_inserted"] > 0
     assert figures["restore_chain_seconds"] > 0 and figures["verify_chain_seconds"] > 0
+    assert "restore_full_seconds" not in figures and "verify_full_seconds" not in figures
+    assert figures["restore_chain_need_bytes"]["files pg_combinebackup rebuilds"] > 0
     assert figures["documents"] == {"found": 1_200, "scale": 1_200}
     for part in ("rpo_async", "rpo_sync", "failover"):
         assert part not in figures
