@@ -82,24 +82,25 @@ def stored_weight(field: TextField) -> str | None:
     return "a" if field.column == columns[0] else "b" if field.column == columns[1] else None
 
 
-def fast_match(field: TextField, t: LiteralString) -> str:
-    """The field's predicate on `$2` read from the stored vector (exact for queries without a
+def fast_match(field: TextField, t: LiteralString, query: str = "$2") -> str:
+    """The field's predicate on `query` read from the stored vector (exact for queries without a
     weight, and for a B column without a phrase either: the module's docstring)."""
     weight = stored_weight(field)
     assert weight is not None
-    filtered = f"ts_match_vq(ts_filter({t}search_vector, '{{{weight}}}'), $2)"
+    filtered = f"ts_match_vq(ts_filter({t}search_vector, '{{{weight}}}'), {query})"
     column = f"{t}{field.column}"
     if weight == "a":
         return f"{column} IS NOT NULL AND {filtered}"
     title = _WEIGHTED[field.index.table][0]
     return (
         f"{column} IS NOT NULL AND CASE WHEN octet_length({t}{title}) < {SHORT_TITLE}"
-        f" THEN {filtered} ELSE {field.match(t)} END"
+        f" THEN {filtered} ELSE {field.match(t).replace('$2', query)} END"
     )
 
 
 def _walk(field: TextField, match: str) -> str:
-    # $1 tenant, $2 words, $3 before, $4 max_rows, $5 how many rows to walk (NULL: all).
+    # $1 tenant, $2 words, $3 before, $4 max_rows, $5 how many rows to walk (NULL: all), $6 the
+    # words' lexemes ANDed (`loose`).
     # The alias `w` names the walk (the lookup's own query reads `t`).
     return f"""EXECUTE $q$
       SELECT ARRAY(
@@ -109,7 +110,7 @@ def _walk(field: TextField, match: str) -> str:
           ORDER BY w.id DESC LIMIT $5) w
         WHERE {match}
         ORDER BY w.id DESC LIMIT $4)
-    $q$ INTO hits USING tenant, words, before, max_rows, walk;"""  # noqa: S608
+    $q$ INTO hits USING tenant, words, before, max_rows, walk, loose;"""  # noqa: S608
 
 
 def _lookup(field: TextField, match: str) -> str:
@@ -127,12 +128,26 @@ def _lookup(field: TextField, match: str) -> str:
 
 
 def _either(field: TextField, build: Callable[[TextField, str], str], t: LiteralString) -> str:
-    """`build` with the stored-vector predicate where the query allows it, else the parsed one."""
+    """`build` with the stored-vector predicate where the query allows it, else the parsed one.
+    A phrase on a B column, walked, is parsed only where the stored vector holds all its lexemes
+    (`loose`: a necessary condition when the query has no negation and no OR; CASE, so the
+    planner cannot put the parse first)."""
     weight = stored_weight(field)
     if weight is None:
         return build(field, field.match(t))
-    return f"""IF {"NOT weighted" if weight == "a" else "NOT weighted AND NOT phrase"} THEN
+    if weight == "a":
+        return f"""IF NOT weighted THEN
       {build(field, fast_match(field, t))}
+    ELSE
+      {build(field, field.match(t))}
+    END IF;"""
+    prefiltered = ""
+    if build is _walk:
+        prefiltered = f"""
+    ELSIF loose IS NOT NULL THEN
+      {build(field, f"CASE WHEN {fast_match(field, t, '$6')} THEN {field.match(t)} ELSE false END")}"""
+    return f"""IF NOT weighted AND NOT phrase THEN
+      {build(field, fast_match(field, t))}{prefiltered}
     ELSE
       {build(field, field.match(t))}
     END IF;"""
@@ -164,6 +179,7 @@ def _branch(field: TextField) -> str:
 # query, else WALK_PER_ROW per row asked for. Set after the guard has checked max_rows.
 _DECLARE = """  weighted boolean;
   phrase boolean;
+  loose tsquery;
   walk integer;
   hits uuid[];
 """
@@ -173,7 +189,12 @@ _SETUP = f"""  weighted := words::text ~ ':[*]?[ABCD]';
     WHEN weighted THEN 0
     WHEN words::text ~ '[!<]' THEN NULL
     ELSE least(max_rows * {WALK_PER_ROW}, {WALK_MAX}) END;
-"""
+  IF phrase AND NOT weighted AND words::text !~ '[!|]' THEN
+    loose := (SELECT string_agg('''' || m[1] || '''' || CASE WHEN m[2] LIKE '%*%'
+                                THEN ':*' ELSE '' END, ' & ')
+              FROM regexp_matches(words::text, '''((?:[^'']|'''')*)''(:[*A-D]*)?', 'g') m)::tsquery;
+  END IF;
+"""  # noqa: S608 (module constants only)
 
 TEXT_SQL = f"""
 CREATE OR REPLACE FUNCTION search_tenant_text(
