@@ -19,8 +19,10 @@ each of its 34,366 matches to rank the file name, two thirds of its time.
   its lexemes are all there, so a query with no phrase operator and no weight matches alike,
   unless the same row's A column is long enough for that (`SHORT_TITLE` bytes or more: such a row
   is parsed as before; tests/search/test_walked_search.py builds one). A NULL column never matched
-  (`to_tsvector(NULL)` is NULL): it still does not. Weighted queries, and phrases on a B column,
-  keep the parsed recheck.
+  (`to_tsvector(NULL)` is NULL): it still does not. Weighted queries keep the parsed recheck; a
+  phrase on a B column is parsed only on rows whose filtered vector holds all its lexemes (when
+  the query has no negation and no OR, which makes that a necessary condition), else on every
+  row it reads.
 - Before the index lookup, the caller's newest rows below `before` are walked on the tenant-leading
   B-tree `(organization_id, id)`, at most `WALK_PER_ROW` rows per row asked for (up to
   `WALK_MAX`): when the page fills there, it is the answer (the first `max_rows` matches in id
