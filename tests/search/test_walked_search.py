@@ -254,7 +254,7 @@ def _bodies(db: PgDatabase) -> dict[str, Any]:
         rows = conn.execute(
             "SELECT p.oid::regprocedure::text, p.prosrc, p.prorows, p.proconfig FROM pg_proc p"
             " WHERE p.proname IN ('search_tenant_text', 'search_tenant_documents',"
-            " 'advisoros_tenant_file_name_lookup')"
+            " 'search_tenant_document_field', 'advisoros_tenant_file_name_lookup')"
         ).fetchall()
     return {r[0]: r[1:] for r in rows}
 
@@ -263,6 +263,7 @@ def _bodies(db: PgDatabase) -> dict[str, Any]:
 RESTORED = {
     "search_tenant_text(text,tsquery,uuid,integer)": tenant_field_search.TEXT_SQL,
     "search_tenant_documents(tsquery,tsquery,integer)": document_vectors.SEARCH_SQL_0021,
+    "search_tenant_document_field(text,tsquery,integer)": document_vectors.FIELD_SQL,
 }
 
 
@@ -281,7 +282,12 @@ def test_down_and_up_restore_the_bodies_and_the_answers(
                 "SELECT * FROM search_tenant_documents(websearch_to_tsquery('english', 'receipt'),"
                 " websearch_to_tsquery('simple', 'receipt'), 20)"
             ).fetchall()
-        return [pages, ranked]
+            described = conn.execute(
+                "SELECT * FROM search_tenant_document_field('description',"
+                " websearch_to_tsquery('english', 'depreciation schedule'), 1000)"
+            ).fetchall()
+        assert described, "no description matches: the check proves nothing"
+        return [pages, ranked, described]
 
     at_head = _bodies(populated)
     before = answers()
@@ -291,6 +297,7 @@ def test_down_and_up_restore_the_bodies_and_the_answers(
     for name, statement in RESTORED.items():
         body = statement.split("AS $fn$", 1)[1].rsplit("$fn$", 1)[0]
         assert down[name][0] == body, f"{name} is not the body its revision created"
+        assert "plan_cache_mode=force_generic_plan" not in (down[name][2] or [])
     assert answers() == before
 
     migrations.upgrade(populated.admin_url)

@@ -3,9 +3,10 @@ rechecks clients', tasks' and notes' columns on their stored, weighted vector in
 each candidate again, and first walks the caller's newest rows on the tenant-leading B-tree,
 answering from there when the page fills (a common word) and from the tenant-keyed index
 otherwise; `search_tenant_documents` ranks the file name only for documents whose file name holds
-a query lexeme (a lookup of the same index). Same signatures, same answers. Downgrade restores
-revision 0022's and 0021's bodies exactly and drops the file-name lookup helper
-(advisoros_db.migrations.walked_search explains the design).
+a query lexeme (a lookup of the same index); `search_tenant_document_field` keeps one generic
+plan per session instead of planning twelve partitions per call. Same signatures, same answers.
+Downgrade restores revision 0022's and 0021's bodies exactly and drops the file-name lookup
+helper (advisoros_db.migrations.walked_search explains the design).
 
 Revision ID: 0023_search_s4_walked_pages
 Revises: 0022_fts_rows_field_search
