@@ -32,9 +32,9 @@ _SETTINGS_CHECK = f"""      IF session_user = '{APP_ROLE}' AND EXISTS (
       END IF;
 """  # noqa: S608
 
-# Two catalog lookups by unique index (the record by role name, pg_authid by rolname), only for
-# logins of the application role: other roles return before anything is planned, so a superuser
-# logs in even if the record's table were gone.
+# One query, only for logins of the application role: the record by its primary key and the
+# role's pg_authid row. Other roles return before it is planned, so a superuser logs in even if
+# the record's table were gone (or the function handed to a role that cannot read pg_authid).
 _PASSWORD_CHECK = f"""      IF NOT EXISTS (
           SELECT FROM {TABLE} p
           WHERE p.role_name = session_user
