@@ -5,6 +5,7 @@ closed until a superuser records the password; the role can neither read nor wri
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import psycopg
@@ -32,11 +33,13 @@ from tests.support import PgDatabase
 REFUSED = "password was changed since an operator recorded it"
 
 
-def _record_with_cli(db: PgDatabase, monkeypatch: pytest.MonkeyPatch, url: str) -> tuple[int, str]:
+def _record_with_cli(
+    db: PgDatabase, monkeypatch: pytest.MonkeyPatch, url: str, *options: str
+) -> tuple[int, str]:
     monkeypatch.setenv("ADVISOROS_DATABASE_URL", url)
     monkeypatch.setenv("ADVISOROS_APP_DATABASE_URL", db.app_url)
     monkeypatch.setenv("COLUMNS", "400")
-    result = CliRunner().invoke(app, ["roles", "record-password"])
+    result = CliRunner().invoke(app, ["roles", "record-password", *options])
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(
         result.exception
     )
@@ -117,12 +120,22 @@ def test_a_recorded_absence_of_password_refuses_a_password_set_later(db: PgDatab
         assert REFUSED in _refused(with_password(db.app_url, password))
 
 
-def test_recording_an_unchanged_password_changes_nothing(db: PgDatabase) -> None:
+def test_recording_an_unchanged_password_changes_nothing(
+    db: PgDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
     before = verifiers(db)
     with psycopg.connect(db.admin_url, autocommit=True) as admin:
         recorded = record_app_password(admin)
     assert recorded.has_password and not recorded.changed
     assert "already the recorded one" in recorded.describe()
+    code, out = _record_with_cli(db, monkeypatch, db.admin_url, "--json")
+    assert code == 0, out
+    assert json.loads(out) == {
+        "role": APP_ROLE,
+        "database": db.name,
+        "has_password": True,
+        "changed": False,
+    }
     assert verifiers(db) == before
     with psycopg.connect(db.app_url) as conn:
         assert conn.execute("SELECT 1").fetchone() == (1,)
