@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -15,10 +16,12 @@ from typer.testing import CliRunner
 
 from advisoros_db import migrations
 from advisoros_db.cli.app import app
+from advisoros_db.cluster import Cluster
 from advisoros_db.errors import MigrationError, PermissionDenied
 from advisoros_db.migrations.drift import head_revision
 from advisoros_db.tenancy import APP_ROLE
 from advisoros_db.tenancy.password_guard import RECORD_COMMAND, record_app_password
+from tests.routing.conftest import settle
 from tests.security.app_password import (
     login_url,
     new_password,
@@ -28,7 +31,7 @@ from tests.security.app_password import (
     verifiers,
     with_password,
 )
-from tests.support import PgDatabase
+from tests.support import PgDatabase, PgServer
 
 REFUSED = "password was changed since an operator recorded it"
 
@@ -214,3 +217,35 @@ def test_recording_without_the_guard_says_to_migrate(db: PgDatabase) -> None:
         pytest.raises(MigrationError, match=r"no password guard.*advisoros-db migrate"),
     ):
         record_app_password(admin)
+
+
+def _on_node(url: str, node_url: str) -> str:
+    """`url` (its user, password and database) on the server of `node_url`."""
+    node = urlsplit(node_url)
+    parts = urlsplit(url)
+    netloc = parts.netloc.rsplit("@", 1)[0] + f"@{node.hostname}:{node.port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def test_a_replica_refuses_it_too(db: PgDatabase, server: PgServer, cluster: Cluster) -> None:
+    # Read traffic goes to the streaming replicas: the guard, the record and pg_authid arrive there
+    # by replication, so a self-set password opens nothing there either.
+    replica = server.replica_urls[0]
+    password = new_password()
+    with password_put_back(db):
+        settle([server.admin_url, replica])
+        with psycopg.connect(_on_node(db.app_url, replica)) as conn:
+            assert conn.execute("SELECT pg_is_in_recovery()").fetchone() == (True,)
+        with psycopg.connect(db.app_url, autocommit=True) as attacker:
+            attacker.execute(
+                sql.SQL("ALTER ROLE CURRENT_USER PASSWORD {}").format(sql.Literal(password))
+            )
+        settle([server.admin_url, replica])
+        planted = _on_node(with_password(db.app_url, password), replica)
+        assert REFUSED in _refused(planted)
+        assert "password authentication failed" in _refused(_on_node(db.app_url, replica))
+        with psycopg.connect(db.admin_url, autocommit=True) as admin:
+            assert record_app_password(admin).changed
+        settle([server.admin_url, replica])
+        with psycopg.connect(planted) as conn:
+            assert conn.execute("SELECT pg_is_in_recovery()").fetchone() == (True,)
