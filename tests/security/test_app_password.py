@@ -82,6 +82,11 @@ def test_a_password_the_app_role_sets_for_itself_opens_nothing_until_an_operator
             # A new login with the attacker's password authenticates, and the guard refuses it.
             message = _refused(with_password(db.app_url, password))
             assert REFUSED in message and RECORD_COMMAND in message
+            # Nor can the login switch event triggers off for itself (a superuser's setting).
+            with pytest.raises(psycopg.OperationalError, match="permission denied"):
+                psycopg.connect(
+                    with_password(db.app_url, password), options="-c event_triggers=off"
+                ).close()
             # The application's own password no longer matches: PostgreSQL itself rejects it
             # (the attack locks the application out; it fails closed, visibly).
             assert "password authentication failed" in _refused(db.app_url)
