@@ -23,6 +23,7 @@ from advisoros_db.cli import (
     migrations,
     output,
     partitions,
+    roles,
     search,
     seed,
     serve,
@@ -83,6 +84,7 @@ app.add_typer(partitions.app, name="partitions")
 app.add_typer(backup.app, name="backup")
 app.add_typer(search.app, name="search")
 app.add_typer(audit.app, name="audit")
+app.add_typer(roles.app, name="roles")
 app.add_typer(insights.app, name="insights")
 app.registered_commands += worker.app.registered_commands
 

@@ -21,14 +21,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from advisoros_db.migrations import op
-from advisoros_db.tenancy import APP_ROLE
+from advisoros_db.migrations.login_guard import GUARD, settings_guard
 
 revision: str = "0013_sessions_role_limits"
 down_revision: str | None = "0012_keys_audit_chain"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-GUARD = "advisoros_login_guard"
 
 # The catalog objects that show another session's query text to whoever may read them.
 _ACTIVITY = (
@@ -55,23 +53,7 @@ DO $limits$ BEGIN
   ELSE
 {_grants("REVOKE", "FROM", "PUBLIC")}
 {_grants("GRANT", "TO", "pg_read_all_stats")}
-    CREATE FUNCTION {GUARD}() RETURNS event_trigger
-    LANGUAGE plpgsql SET search_path = pg_catalog AS $guard$
-    BEGIN
-      IF session_user = '{APP_ROLE}' AND EXISTS (
-          SELECT FROM pg_db_role_setting s
-          WHERE s.setrole = (SELECT oid FROM pg_roles WHERE rolname = session_user)
-            AND s.setdatabase IN (0, (SELECT oid FROM pg_database
-                                      WHERE datname = current_database()))) THEN
-        RAISE EXCEPTION 'logins of {APP_ROLE} are refused: it has per-role settings '
-          '(ALTER ROLE {APP_ROLE} SET ...), which could carry a tenant or timeouts into '
-          'every session'
-          USING ERRCODE = 'insufficient_privilege',
-                HINT = 'the schema owner must run ALTER ROLE {APP_ROLE} RESET ALL (and '
-                       'ALTER ROLE {APP_ROLE} IN DATABASE <db> RESET ALL), see docs/security.md';
-      END IF;
-    END
-    $guard$;
+{settings_guard()}
     CREATE EVENT TRIGGER {GUARD} ON login EXECUTE FUNCTION {GUARD}();
   END IF;
 END $limits$
