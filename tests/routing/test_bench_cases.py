@@ -11,23 +11,26 @@ from advisoros_db.bench.router_cases import extra_us, paired, read_throughput, r
 from advisoros_db.cluster import Cluster
 from advisoros_db.targets import Target
 from tests.routing.conftest import settle
-from tests.support import PgServer, wait_until_replay_paused
+from tests.support import PgDatabase, wait_until_replay_paused
 
 
-def target_of(server: PgServer, cluster: Cluster) -> Target:
-    settle([server.admin_url, *server.replica_urls])
+def target_of(db: PgDatabase, cluster: Cluster) -> Target:
+    """The test's own database: the application role connects to no database initdb made."""
+    # Through the server's own database (the superuser's): the test's may not be on the
+    # replicas yet, and once they have replayed this far it is.
+    settle([db.server.admin_url, *db.server.replica_urls])
     return Target(
-        admin_url=server.admin_url,
-        app_url=server.app_url,
-        replica_urls=list(server.replica_urls),
+        admin_url=db.admin_url,
+        app_url=db.app_url,
+        replica_urls=list(db.replica_urls),
         cluster=cluster,
     )
 
 
 def test_routing_overhead_measures_both_sides_on_a_replica(
-    server: PgServer, cluster: Cluster
+    db: PgDatabase, cluster: Cluster
 ) -> None:
-    figures = routing_overhead(target_of(server, cluster), queries=20, rounds=2)
+    figures = routing_overhead(target_of(db, cluster), queries=20, rounds=2)
     assert figures["node"] == "replica1"
     assert figures["direct_psycopg_pool_us"] > 0 and figures["routed_session_us"] > 0
     assert figures["sqlalchemy_session_us"] > 0 and figures["routed_connection_us"] > 0
@@ -46,8 +49,8 @@ def test_paired_figures_compare_each_iteration_with_its_own_baseline() -> None:
     assert paired(side, baseline) == 5.0  # 10 us over the baseline's median of 200 us
 
 
-def test_read_throughput_uses_zero_one_and_two_replicas(server: PgServer, cluster: Cluster) -> None:
-    figures = read_throughput(target_of(server, cluster), seconds=0.3, threads=2)
+def test_read_throughput_uses_zero_one_and_two_replicas(db: PgDatabase, cluster: Cluster) -> None:
+    figures = read_throughput(target_of(db, cluster), seconds=0.3, threads=2)
     assert [r["replicas"] for r in figures["results"]] == [0, 1, 2]
     zero, one, two = figures["results"]
     assert all(r["reads"] > 0 for r in figures["results"])
@@ -61,16 +64,14 @@ def test_read_throughput_uses_zero_one_and_two_replicas(server: PgServer, cluste
     ]
 
 
-def test_read_throughput_waits_for_a_replica_to_catch_up(
-    server: PgServer, cluster: Cluster
-) -> None:
+def test_read_throughput_waits_for_a_replica_to_catch_up(db: PgDatabase, cluster: Cluster) -> None:
     # A replica whose replay is paused with writes behind it is stale; once it replays again the
     # case waits for it instead of measuring the primary under the replica's heading.
-    target = target_of(server, cluster)
+    target = target_of(db, cluster)
     cluster.pause_replay("replica1")
     try:
-        wait_until_replay_paused(server.replica_urls[0])
-        with psycopg.connect(server.admin_url, autocommit=True) as conn:
+        wait_until_replay_paused(db.replica_urls[0])
+        with psycopg.connect(db.admin_url, autocommit=True) as conn:
             conn.execute("SELECT pg_current_xact_id()")  # a commit the replica has not replayed
         time.sleep(6)  # its lag now past the router's 5 s threshold
         resumer = threading.Timer(1.0, cluster.resume_replay, args=("replica1",))

@@ -17,10 +17,12 @@ from typer.testing import CliRunner
 from advisoros_db import migrations
 from advisoros_db.cli.app import app
 from advisoros_db.cluster import Cluster
+from advisoros_db.cluster.manager import SERVER_DATABASES
 from advisoros_db.errors import MigrationError, PermissionDenied
 from advisoros_db.migrations.drift import head_revision
 from advisoros_db.tenancy import APP_ROLE
 from advisoros_db.tenancy.password_guard import RECORD_COMMAND, record_app_password
+from advisoros_db.urls import with_database
 from tests.routing.conftest import settle
 from tests.security.app_password import (
     login_url,
@@ -31,7 +33,7 @@ from tests.security.app_password import (
     verifiers,
     with_password,
 )
-from tests.support import PgDatabase, PgServer
+from tests.support import EXTERNAL_URL, PgDatabase, PgServer
 
 REFUSED = "password was changed since an operator recorded it"
 
@@ -110,6 +112,31 @@ def test_a_password_the_app_role_sets_for_itself_opens_nothing_until_an_operator
         with psycopg.connect(with_password(db.app_url, password)) as conn:
             assert conn.execute("SELECT current_user").fetchone() == (APP_ROLE,)
         assert verifiers(db)[0] == verifiers(db)[1]
+
+
+@pytest.mark.skipif(
+    EXTERNAL_URL is not None,
+    reason="the embedded cluster's provisioning; docs/security.md for others",
+)
+def test_a_password_the_app_role_sets_for_itself_opens_none_of_the_servers_own_databases(
+    db: PgDatabase,
+) -> None:
+    """The guard lives in the application's database; the server's own databases (which hold no
+    guard, and where pg_stat_activity shows every database's query texts) admit no login of the
+    application role at all, whatever its password."""
+    password = new_password()
+    with password_put_back(db):
+        with psycopg.connect(db.app_url, autocommit=True) as attacker:
+            attacker.execute(
+                sql.SQL("ALTER ROLE CURRENT_USER PASSWORD {}").format(sql.Literal(password))
+            )
+        for other in SERVER_DATABASES:
+            url = with_database(with_password(db.app_url, password), other)
+            message = _refused(url)
+            assert f'permission denied for database "{other}"' in message, message
+        # The owner still reaches them (maintenance, CREATE DATABASE).
+        with psycopg.connect(with_database(db.admin_url, "postgres")) as owner:
+            assert owner.execute("SELECT 1").fetchone() == (1,)
 
 
 def test_a_recorded_absence_of_password_refuses_a_password_set_later(db: PgDatabase) -> None:

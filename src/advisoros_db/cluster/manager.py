@@ -26,6 +26,9 @@ from advisoros_db.errors import ClusterError
 from advisoros_db.urls import libpq_url, masked_repr
 
 DATABASE = "advisoros"
+SERVER_DATABASES = ("postgres", "template1")
+"""Databases initdb makes; only the superuser connects to them."""
+
 _HBA = (
     "# Written by advisoros-db: loopback only, passwords as SCRAM.\n"
     "host all all 127.0.0.1/32 scram-sha-256\n"
@@ -335,6 +338,15 @@ class Cluster:
                     sql.Identifier(self.app_role), sql.Literal(creds.app_password)
                 )
             )
+            # The login guard lives in the application's database only: a password the
+            # application role set for itself must not open the server's own databases, where
+            # pg_stat_activity shows its sessions' query texts in every database.
+            for other in SERVER_DATABASES:
+                conn.execute(
+                    sql.SQL("REVOKE CONNECT ON DATABASE {} FROM PUBLIC").format(
+                        sql.Identifier(other)
+                    )
+                )
         return primary
 
     def _create_replica(self, primary: Node, name: str, port: int | None = None) -> Node:
