@@ -19,6 +19,8 @@ from advisoros_db.errors import ClusterError
 from advisoros_db.urls import masked_repr, with_database
 
 TEMPLATE = "advisoros_template"
+# Where the partition conversion tests start: the partitioned twins exist, the swap has not run.
+TWINS_REVISION = "0004_partitioned_tables"
 # Four large firms and 2,000 small ones: the planner's statistics for the plan and oracle tests.
 DATASET = Path(__file__).with_name("plans") / "dataset.sql"
 EXTERNAL_URL = os.environ.get("ADVISOROS_TEST_DATABASE_URL")
@@ -128,7 +130,7 @@ def _streams(cluster: Cluster, name: str) -> bool:
     return row == ("streaming",)
 
 
-def wait_until_replay_paused(replica_url: str, timeout_s: float = 10.0) -> None:
+def wait_until_replay_paused(replica_url: str, timeout_s: float = 120.0) -> None:
     """`pg_wal_replay_pause()` only requests a pause: wait until replay has really stopped, so a
     write made next is certain to stay unreplayed."""
     with psycopg.connect(replica_url, autocommit=True) as replica:

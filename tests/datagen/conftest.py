@@ -29,4 +29,6 @@ def seeded_database(
 
 @pytest.fixture(scope="package")
 def seeded(server: PgServer, migrated_template: str) -> Iterator[PgDatabase]:
-    yield from seeded_database(server, migrated_template, seed=7)
+    """Seed 7 made by one generator process: test_worker_determinism compares it with several
+    (the other seeds of this package use the default, one per core)."""
+    yield from seeded_database(server, migrated_template, seed=7, workers=1)
