@@ -24,7 +24,6 @@ from tests.support import (
     EXTERNAL_URL,
     TEMPLATE,
     THROWAWAY_SETTINGS,
-    TWINS_REVISION,
     PgDatabase,
     PgServer,
     create_database,
@@ -129,31 +128,6 @@ def db(server: PgServer, migrated_template: str) -> Iterator[PgDatabase]:
     """A fresh database at head, cloned from the migrated template."""
     name = f"t_{uuid.uuid4().hex[:16]}"
     create_database(server, name, template=migrated_template)
-    try:
-        yield database_on(server, name)
-    finally:
-        drop_database(server, name)
-
-
-@pytest.fixture(scope="session")
-def twins_template(server: PgServer) -> Iterator[str]:
-    """A database migrated to 0004_partitioned_tables (the partitioned twins beside the plain
-    tables, before the swap): where the conversion tests start. Migrating there from base each
-    took most of those tests' time."""
-    name = f"twins_{uuid.uuid4().hex[:8]}"
-    create_database(server, name)
-    migrations.upgrade(with_database(server.admin_url, name), TWINS_REVISION)
-    try:
-        yield name
-    finally:
-        drop_database(server, name)
-
-
-@pytest.fixture
-def twins_db(server: PgServer, twins_template: str) -> Iterator[PgDatabase]:
-    """A fresh database at 0004_partitioned_tables, cloned from `twins_template`."""
-    name = f"w_{uuid.uuid4().hex[:16]}"
-    create_database(server, name, template=twins_template)
     try:
         yield database_on(server, name)
     finally:

@@ -19,8 +19,6 @@ from advisoros_db.errors import ClusterError
 from advisoros_db.urls import masked_repr, with_database
 
 TEMPLATE = "advisoros_template"
-# Where the partition conversion tests start: the partitioned twins exist, the swap has not run.
-TWINS_REVISION = "0004_partitioned_tables"
 # Four large firms and 2,000 small ones: the planner's statistics for the plan and oracle tests.
 DATASET = Path(__file__).with_name("plans") / "dataset.sql"
 EXTERNAL_URL = os.environ.get("ADVISOROS_TEST_DATABASE_URL")

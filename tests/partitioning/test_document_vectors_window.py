@@ -57,8 +57,9 @@ def _insert(admin: psycopg.Connection[Any], org: uuid.UUID, client: Any, user: A
     return uuid.UUID(str(row[0]))
 
 
-def test_a_conversion_window_carries_the_vector_both_ways(twins_db: PgDatabase) -> None:
-    url = twins_db.admin_url  # at 0004_partitioned_tables
+def test_a_conversion_window_carries_the_vector_both_ways(empty_db: PgDatabase) -> None:
+    url = empty_db.admin_url
+    migrations.upgrade(url, "0004_partitioned_tables")
     seeded = _seed(url)
     org, client, user = (
         seeded.organizations[0],

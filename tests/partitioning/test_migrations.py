@@ -60,8 +60,9 @@ def test_head_is_partitioned_without_drift(db: PgDatabase) -> None:
             app.execute(statement)
 
 
-def test_a_populated_table_is_refused_then_converted_online(twins_db: PgDatabase) -> None:
-    with psycopg.connect(twins_db.admin_url, autocommit=True) as admin:
+def test_a_populated_table_is_refused_then_converted_online(empty_db: PgDatabase) -> None:
+    migrations.upgrade(empty_db.admin_url, "0004_partitioned_tables")
+    with psycopg.connect(empty_db.admin_url, autocommit=True) as admin:
         org = admin.execute(_ORG, ("acme",)).fetchone()
         assert org is not None
         admin.execute(
@@ -70,22 +71,22 @@ def test_a_populated_table_is_refused_then_converted_online(twins_db: PgDatabase
             (org[0],),
         )
     with pytest.raises(MigrationError, match=r"10001 rows.*partitions convert audit_logs"):
-        migrations.upgrade(twins_db.admin_url, "head")
-    assert migrations.current(twins_db.admin_url) == "0004_partitioned_tables"
-    with psycopg.connect(twins_db.admin_url, autocommit=True) as admin:
+        migrations.upgrade(empty_db.admin_url, "head")
+    assert migrations.current(empty_db.admin_url) == "0004_partitioned_tables"
+    with psycopg.connect(empty_db.admin_url, autocommit=True) as admin:
         assert _kind(admin, "audit_logs") == "r"  # nothing half-done
         convert.run(admin, AUDIT_LOGS, batch_size=4000)
-    migrations.upgrade(twins_db.admin_url, "head")
-    with psycopg.connect(twins_db.admin_url, autocommit=True) as admin:
+    migrations.upgrade(empty_db.admin_url, "head")
+    with psycopg.connect(empty_db.admin_url, autocommit=True) as admin:
         assert _kind(admin, "documents") == "p"
         assert admin.execute("SELECT count(*) FROM audit_logs").fetchone() == (10001,)
-    assert drift(twins_db.admin_url) == []
-    migrations.downgrade(twins_db.admin_url, "0004_partitioned_tables")
-    with psycopg.connect(twins_db.admin_url, autocommit=True) as admin:
+    assert drift(empty_db.admin_url) == []
+    migrations.downgrade(empty_db.admin_url, "0004_partitioned_tables")
+    with psycopg.connect(empty_db.admin_url, autocommit=True) as admin:
         assert _kind(admin, "audit_logs") == "r" and _kind(admin, "documents") == "r"
         assert admin.execute("SELECT count(*) FROM audit_logs").fetchone() == (10001,)
-    migrations.downgrade(twins_db.admin_url, "0003_performance_indexes")
-    with psycopg.connect(twins_db.admin_url, autocommit=True) as admin:
+    migrations.downgrade(empty_db.admin_url, "0003_performance_indexes")
+    with psycopg.connect(empty_db.admin_url, autocommit=True) as admin:
         assert (
             _kind(admin, "audit_logs_partitioned") is None
             and _kind(admin, "documents_keys") is None
@@ -99,15 +100,16 @@ def test_a_populated_table_is_refused_then_converted_online(twins_db: PgDatabase
             " WHERE conname = 'fk_document_processing_organization_id_document_id_documents'"
         ).fetchone()
         assert fk == ("documents",)
-    assert drift(twins_db.admin_url) != []  # the models describe head, not 0003
+    assert drift(empty_db.admin_url) != []  # the models describe head, not 0003
 
 
-def test_downgrade_after_finalize_says_why_it_cannot(twins_db: PgDatabase) -> None:
-    with psycopg.connect(twins_db.admin_url, autocommit=True) as admin:
+def test_downgrade_after_finalize_says_why_it_cannot(empty_db: PgDatabase) -> None:
+    migrations.upgrade(empty_db.admin_url, "0004_partitioned_tables")
+    with psycopg.connect(empty_db.admin_url, autocommit=True) as admin:
         convert.run(admin, AUDIT_LOGS)  # online: the plain table is kept until finalize
-    migrations.upgrade(twins_db.admin_url, "head")
-    with psycopg.connect(twins_db.admin_url, autocommit=True) as admin:
+    migrations.upgrade(empty_db.admin_url, "head")
+    with psycopg.connect(empty_db.admin_url, autocommit=True) as admin:
         convert.finalize(admin, AUDIT_LOGS)
     with pytest.raises(MigrationError, match="audit_logs was finalized"):
-        migrations.downgrade(twins_db.admin_url, "0004_partitioned_tables")
-    assert migrations.current(twins_db.admin_url) == "0005_partition_swap"
+        migrations.downgrade(empty_db.admin_url, "0004_partitioned_tables")
+    assert migrations.current(empty_db.admin_url) == "0005_partition_swap"

@@ -85,8 +85,9 @@ def test_the_swap_downgrades_and_upgrades_with_rows_and_leaves_nothing_behind(
         assert _leftovers(admin) == ([], [])
 
 
-def test_a_conversion_opens_a_window_that_is_shown_until_finalize(twins_db: PgDatabase) -> None:
-    url = twins_db.admin_url
+def test_a_conversion_opens_a_window_that_is_shown_until_finalize(empty_db: PgDatabase) -> None:
+    url = empty_db.admin_url
+    migrations.upgrade(url, "0004_partitioned_tables")
     with psycopg.connect(url, autocommit=True) as admin:
         org = admin.execute(_ORG, ("acme",)).fetchone()
         assert org is not None
@@ -102,20 +103,20 @@ def test_a_conversion_opens_a_window_that_is_shown_until_finalize(twins_db: PgDa
         assert [(w.table, w.plain_table) for w in windows] == [("audit_logs", "audit_logs_old")]
         assert _leftovers(admin) == (["audit_logs"], ["audit_logs_old"])
     since = windows[0].since.isoformat()
-    rows = json.loads(_cli(twins_db, "partitions", "stats", "--json").stdout)
+    rows = json.loads(_cli(empty_db, "partitions", "stats", "--json").stdout)
     assert {r["parent_table"]: r["rollback_window_since"] for r in rows} == {
         "audit_logs": since,
         "documents": None,
     }
-    text = _cli(twins_db, "partitions", "stats")
+    text = _cli(empty_db, "partitions", "stats")
     assert "rollback window open on audit_logs since" in text.stdout
     maintained = partitioning.maintain(url)
     assert any("rollback window open" in w for t in maintained.tables for w in t.warnings)
-    health = _cli(twins_db, "health", "--json")
+    health = _cli(empty_db, "health", "--json")
     assert health.returncode == 0, health.stderr
     assert [w["table"] for w in json.loads(health.stdout)["rollback_windows"]] == ["audit_logs"]
     with psycopg.connect(url, autocommit=True) as admin:
         convert.finalize(admin, AUDIT_LOGS)
         assert partitioning.open_windows(admin) == []
         assert _leftovers(admin) == ([], [])
-    assert "rollback window" not in _cli(twins_db, "partitions", "stats").stdout
+    assert "rollback window" not in _cli(empty_db, "partitions", "stats").stdout

@@ -187,13 +187,14 @@ def test_two_firms_racing_for_one_new_id_leave_one_row(firms: SeededDb) -> None:
 
 
 @pytest.fixture
-def rollback_window(twins_db: PgDatabase) -> Iterator[tuple[PgDatabase, Seed]]:
+def rollback_window(empty_db: PgDatabase) -> Iterator[tuple[PgDatabase, Seed]]:
     """A populated documents table converted online (its rollback copy documents_old open)."""
-    rows = _seed(twins_db.admin_url)
-    with psycopg.connect(twins_db.admin_url, autocommit=True) as admin:
+    migrations.upgrade(empty_db.admin_url, "0004_partitioned_tables")
+    rows = _seed(empty_db.admin_url)
+    with psycopg.connect(empty_db.admin_url, autocommit=True) as admin:
         convert.run(admin, DOCUMENTS)
-    migrations.upgrade(twins_db.admin_url, "head")
-    yield twins_db, rows
+    migrations.upgrade(empty_db.admin_url, "head")
+    yield empty_db, rows
 
 
 def test_rollback_and_downgrade_refuse_rather_than_drop_a_duplicate(
