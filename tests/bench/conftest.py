@@ -15,6 +15,7 @@ from advisoros_db import datagen
 from advisoros_db.bench import naive
 from advisoros_db.bench.runner import baseline_marker
 from tests.support import (
+    DROPPER,
     PgDatabase,
     PgServer,
     create_database,
@@ -46,4 +47,4 @@ def tiny_clone(server: PgServer, template: str, prefix: str) -> Iterator[PgDatab
     try:
         yield database_on(server, name)
     finally:
-        drop_database(server, name)
+        DROPPER.drop(server, name)

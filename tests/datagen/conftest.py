@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from advisoros_db import datagen
-from tests.support import PgDatabase, PgServer, create_database, database_on, drop_database
+from tests.support import DROPPER, PgDatabase, PgServer, create_database, database_on
 
 ANCHOR = dt.datetime(2026, 6, 15, tzinfo=dt.UTC)
 
@@ -24,7 +24,7 @@ def seeded_database(
         datagen.seed(database.admin_url, scale, seed=seed, anchor=ANCHOR, workers=workers)
         yield database
     finally:
-        drop_database(server, name)
+        DROPPER.drop(server, name)
 
 
 @pytest.fixture(scope="package")
