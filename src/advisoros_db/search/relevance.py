@@ -97,7 +97,7 @@ def evaluate_styles(
     """`evaluate` over every labelled query (key None) and over each style's queries, from one
     ranking of each query per mode (not a second one, and a second embedding, per style)."""
     rankings = _rankings(conn, organization_id, QUERIES, embedder, k)
-    out = {None: _scores(rankings, documents, k)}
+    out: dict[str | None, dict[str, Scores]] = {None: _scores(rankings, documents, k)}
     for style in dict.fromkeys(q.style for q in QUERIES):
         of_style = {
             m: [(q, f) for q, f in found if q.style == style] for m, found in rankings.items()
