@@ -21,6 +21,7 @@ from tests.secret_scrub import pytest_runtest_makereport  # noqa: F401  (scrubs 
 from tests.secret_scrub import register as register_secret
 from tests.support import (
     DATASET,
+    DROPPER,
     EXTERNAL_URL,
     TEMPLATE,
     THROWAWAY_SETTINGS,
@@ -63,7 +64,10 @@ def server() -> Iterator[PgServer]:
         app = admin.replace(
             parts.netloc, f"advisoros_app:{app_password}@{parts.hostname}:{parts.port or 5432}", 1
         )
-        yield PgServer(admin_url=admin, app_url=app)
+        try:
+            yield PgServer(admin_url=admin, app_url=app)
+        finally:
+            DROPPER.drain()
         return
     home = scratch_path("advisoros-test-") / "home"
     cluster = Cluster(home, app_role=APP_ROLE)
@@ -78,7 +82,10 @@ def server() -> Iterator[PgServer]:
             cluster=cluster,
         )
     finally:
-        cluster.destroy()
+        try:
+            DROPPER.drain()
+        finally:
+            cluster.destroy()
 
 
 @pytest.fixture(scope="session")
@@ -131,7 +138,7 @@ def db(server: PgServer, migrated_template: str) -> Iterator[PgDatabase]:
     try:
         yield database_on(server, name)
     finally:
-        drop_database(server, name)
+        DROPPER.drop(server, name)
 
 
 @pytest.fixture
@@ -142,4 +149,4 @@ def empty_db(server: PgServer) -> Iterator[PgDatabase]:
     try:
         yield database_on(server, name)
     finally:
-        drop_database(server, name)
+        DROPPER.drop(server, name)

@@ -130,7 +130,7 @@ def running_bouncer(
 
 
 def _wait_ready(url: str, process: subprocess.Popen[bytes], folder: Path) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120
     while True:
         if process.poll() is not None:
             log = (

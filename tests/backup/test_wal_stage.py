@@ -117,3 +117,64 @@ def test_wal_an_old_timeline_holds_past_its_switch_does_not_move_the_resume_poin
         (repo.incoming / name).write_bytes(b"x")
     sweep(repo, cipher, final=True)
     assert resume_point(repo) == 5 * walfiles.SEGMENT_BYTES
+
+
+def test_files_the_stream_finished_that_no_sweep_archived_yet_are_staged(tmp_path: Path) -> None:
+    """A restore while the streamer's sweep is behind pg_receivewal (a busy machine, or right
+    after a failover while it re-reads WAL the archive holds): the flushed WAL lies in completed
+    files in `wal/incoming`. Once only the live partial was staged from there, and replay
+    stopped at the first of them (test_wal_handover.py failed so under load)."""
+    repo, cipher = _repo(tmp_path)
+    (repo.incoming / "000000010000000000000004").write_bytes(b"archived")
+    sweep(repo, cipher)
+    unswept = {
+        "000000010000000000000005.partial": b"up to the switch",
+        "00000002.history": b"1\t0/5000100\tno recovery target specified",
+        "000000020000000000000005": b"complete, not swept",
+        "000000020000000000000006": b"complete, not swept either",
+        "000000020000000000000007.partial": b"being written",
+    }
+    for name, content in unswept.items():
+        (repo.incoming / name).write_bytes(content)
+    assert stage(repo, cipher, tmp_path / "out") == 6
+    staged = {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()}
+    assert staged == {
+        "000000010000000000000004": b"archived",
+        **{name.removesuffix(".partial"): content for name, content in unswept.items()},
+    }
+
+
+def test_a_segment_completed_or_archived_while_staging_is_staged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The streamer runs on during a restore: deterministically, a sweep archives a completed
+    segment between staging the archive and reading `wal/incoming`, and pg_receivewal completes
+    the live partial between listing `wal/incoming` and copying it."""
+    from advisoros_db.backup import wal
+
+    repo, cipher = _repo(tmp_path)
+    live = repo.incoming / "000000010000000000000006.partial"
+    (repo.incoming / SEGMENT).write_bytes(b"completed, swept during staging")
+    live.write_bytes(b"live")
+    first_pass = wal._stage_archived
+    calls: list[int] = []
+
+    def sweep_after_the_first_pass(*args: object) -> None:
+        first_pass(*args)  # type: ignore[arg-type]
+        calls.append(1)
+        if len(calls) == 1:
+            assert sweep(repo, cipher) == [SEGMENT]
+
+    copy = wal.shutil.copyfile
+
+    def complete_before_copying(source: Path, target: Path) -> object:
+        if source == live:
+            live.write_bytes(b"live, now complete")
+            live.rename(live.with_suffix(""))
+        return copy(source, target)
+
+    monkeypatch.setattr(wal, "_stage_archived", sweep_after_the_first_pass)
+    monkeypatch.setattr(wal.shutil, "copyfile", complete_before_copying)
+    assert stage(repo, cipher, tmp_path / "out") == 2
+    assert (tmp_path / "out" / SEGMENT).read_bytes() == b"completed, swept during staging"
+    assert (tmp_path / "out" / "000000010000000000000006").read_bytes() == b"live, now complete"

@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from advisoros_db import bench, datagen
+from advisoros_db import bench
 from advisoros_db.bench import (
     catalog_cases,
     index_costs,
@@ -21,11 +21,11 @@ from advisoros_db.bench import (
     write_cases,
 )
 from advisoros_db.bench.cases import Budget, QueryCase, Sides
-from advisoros_db.bench.runner import baseline_marker
 from advisoros_db.datagen.introspect import describe
 from advisoros_db.errors import ConfigError
 from advisoros_db.tenancy import APP_ROLE
-from tests.support import PgDatabase
+from tests.bench.conftest import tiny_clone
+from tests.support import PgDatabase, PgServer
 
 BUDGET = Budget(warmup=1, min_reps=2, max_reps=2, seconds=0.0, write_reps=1)
 NAIVE_PATH = f"-c search_path={naive.NAIVE},public"
@@ -48,21 +48,9 @@ SELECT c.relname::text, c.relrowsecurity, c.relforcerowsecurity,
 
 
 @pytest.fixture(scope="module")
-def seeded(server: Any, migrated_template: str) -> Iterator[PgDatabase]:
-    import uuid
-
-    from tests.support import create_database, database_on, drop_database
-
-    name = f"app_{uuid.uuid4().hex[:16]}"
-    create_database(server, name, template=migrated_template)
-    try:
-        db = database_on(server, name)
-        datagen.seed(db.admin_url, "tiny")
-        with psycopg.connect(db.admin_url, autocommit=True) as conn:
-            naive.ensure(conn, baseline_marker(datagen.last_run(db.admin_url), "tiny", 42))
-        yield db
-    finally:
-        drop_database(server, name)
+def seeded(server: PgServer, tiny_template: str) -> Iterator[PgDatabase]:
+    """Seeded at `tiny` with the naive copy built (a clone of the session's data set)."""
+    yield from tiny_clone(server, tiny_template, "app")
 
 
 @pytest.fixture

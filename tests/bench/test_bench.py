@@ -14,7 +14,8 @@ import pytest
 from advisoros_db import bench
 from advisoros_db.bench import naive
 from advisoros_db.schema import catalog
-from tests.support import PgDatabase
+from tests.bench.conftest import tiny_clone
+from tests.support import PgDatabase, PgServer
 
 # The module's fixture runs the whole benchmark once: every case on both sides as the application
 # role and as the owner, the per-index insert costs and the other areas' cases. On the shared
@@ -238,20 +239,20 @@ def test_a_database_with_foreign_data_is_not_replaced(db: PgDatabase) -> None:
     assert naive.NAIVE == "naive"
 
 
-def test_a_reseed_rebuilds_the_naive_baseline(db: PgDatabase) -> None:
+def test_a_reseed_rebuilds_the_naive_baseline(server: PgServer, tiny_template: str) -> None:
     # Regression: the baseline was matched on seed, scale and anchor, so after a reseed the old
     # naive copy was kept (identical only because the generator is deterministic).
     from advisoros_db import datagen
     from advisoros_db.bench.runner import baseline_marker
 
-    datagen.seed(db.admin_url, "tiny")
-    first = baseline_marker(datagen.last_run(db.admin_url), "tiny", 42)
-    with psycopg.connect(db.admin_url, autocommit=True) as conn:
-        built = naive.ensure(conn, first)
-        assert built is not None and built.rows["documents"] == 1_200
-        assert naive.ensure(conn, first) is None  # same load: reused
-    datagen.seed(db.admin_url, "tiny", replace=True)
-    second = baseline_marker(datagen.last_run(db.admin_url), "tiny", 42)
-    assert second != first
-    with psycopg.connect(db.admin_url, autocommit=True) as conn:
-        assert naive.ensure(conn, second) is not None  # another load: rebuilt
+    for db in tiny_clone(server, tiny_template, "r"):  # seeded, its naive copy built for it
+        first = baseline_marker(datagen.last_run(db.admin_url), "tiny", 42)
+        with psycopg.connect(db.admin_url, autocommit=True) as conn:
+            assert naive.ensure(conn, first) is None  # same load: reused
+        datagen.seed(db.admin_url, "tiny", replace=True)
+        second = baseline_marker(datagen.last_run(db.admin_url), "tiny", 42)
+        assert second != first
+        with psycopg.connect(db.admin_url, autocommit=True) as conn:
+            built = naive.ensure(conn, second)  # another load: rebuilt
+            assert built is not None and built.rows["documents"] == 1_200
+            assert naive.ensure(conn, second) is None

@@ -5,7 +5,6 @@ anything runs or changes."""
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,8 @@ from advisoros_db import bench, datagen
 from advisoros_db.bench.selection import Selection
 from advisoros_db.cli.app import app
 from advisoros_db.errors import ConfigError
-from tests.support import PgDatabase, PgServer, create_database, database_on, drop_database
+from tests.bench.conftest import tiny_clone
+from tests.support import PgDatabase, PgServer
 
 # Seeding `tiny` and a few cases (with the naive copy and a VACUUM) on the shared 2-core machine.
 pytestmark = pytest.mark.timeout(900)
@@ -36,15 +36,8 @@ State = tuple[object, object, object]
 
 
 @pytest.fixture(scope="module")
-def seeded(server: PgServer, migrated_template: str) -> Iterator[PgDatabase]:
-    name = f"o_{uuid.uuid4().hex[:16]}"
-    create_database(server, name, template=migrated_template)
-    try:
-        database = database_on(server, name)
-        datagen.seed(database.admin_url, "tiny")
-        yield database
-    finally:
-        drop_database(server, name)
+def seeded(server: PgServer, tiny_template: str) -> Iterator[PgDatabase]:
+    yield from tiny_clone(server, tiny_template, "o")
 
 
 @pytest.fixture(scope="module")

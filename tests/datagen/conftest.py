@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from advisoros_db import datagen
-from tests.support import PgDatabase, PgServer, create_database, database_on, drop_database
+from tests.support import DROPPER, PgDatabase, PgServer, create_database, database_on
 
 ANCHOR = dt.datetime(2026, 6, 15, tzinfo=dt.UTC)
 
@@ -24,9 +24,11 @@ def seeded_database(
         datagen.seed(database.admin_url, scale, seed=seed, anchor=ANCHOR, workers=workers)
         yield database
     finally:
-        drop_database(server, name)
+        DROPPER.drop(server, name)
 
 
 @pytest.fixture(scope="package")
 def seeded(server: PgServer, migrated_template: str) -> Iterator[PgDatabase]:
-    yield from seeded_database(server, migrated_template, seed=7)
+    """Seed 7 made by one generator process: test_worker_determinism compares it with several
+    (the other seeds of this package use the default, one per core)."""
+    yield from seeded_database(server, migrated_template, seed=7, workers=1)

@@ -55,7 +55,10 @@ def patient_first_probe(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(core, "SETTLE_S", 5.0)
 
 
-def wait_for(predicate: Callable[[], object], timeout: float = 15.0, what: str = "") -> None:
+def wait_for(predicate: Callable[[], object], timeout: float = 120.0, what: str = "") -> None:
+    """Poll `predicate` until it holds. The deadline only bounds a hang: it returns as soon as
+    the condition holds, and replication, a restart or an ejection can take tens of seconds on
+    two busy cores (15 s was too short for a failover's followers under a full suite)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():

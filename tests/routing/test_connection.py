@@ -140,9 +140,7 @@ def test_killing_a_replica_under_connection_reads_fails_no_read(
         served_before = load.ok
         wait_for(lambda: load.ok > served_before + 100, what="reads continue")
         cluster.start_node("replica1")
-        wait_for(
-            lambda: not router.core.snapshot.node("replica1").ejected, timeout=30, what="return"
-        )
+        wait_for(lambda: not router.core.snapshot.node("replica1").ejected, what="return")
         back = load.ok
         wait_for(lambda: replica1_port in load.ports(back), what="reads on the returned replica")
         counts = router.core.metrics.counts()

@@ -40,7 +40,6 @@ def test_a_read_session_sees_only_its_tenants_clients_on_a_replica(
         # The new database may not have reached the replicas yet: they return once probes pass.
         wait_for(
             lambda: all(n["usable_for_reads"] for n in router.health()["nodes"][1:]),
-            timeout=30,
             what="replicas serving the new database",
         )
         for org in orgs:

@@ -40,8 +40,19 @@ def test_hybrid_bad_input(labelled: Labelled, embedder: E5Embedder) -> None:
 
 
 def test_relevance_on_the_labelled_set(labelled: Labelled, embedder: E5Embedder) -> None:
+    firm = labelled.firm
     with connect(labelled.db.app_url) as conn:
-        scores = relevance.evaluate(conn, labelled.firm.org, labelled.firm.documents, embedder)
+        by_style = relevance.evaluate_styles(conn, firm.org, firm.documents, embedder)
+        # One style evaluated on its own scores as its share of the one ranking above.
+        alone = relevance.evaluate(conn, firm.org, firm.documents, embedder, style="identifier")
+    assert alone == by_style["identifier"]
+    scores = by_style[None]
+    styles = [s for s in by_style if s is not None]
+    assert sorted(styles) == ["identifier", "keyword", "paraphrase"]
+    for mode, overall in scores.items():
+        assert overall.queries == sum(by_style[s][mode].queries for s in styles)
+        weighted = sum(by_style[s][mode].recall * by_style[s][mode].queries for s in styles)
+        assert weighted / overall.queries == pytest.approx(overall.recall)
     # Floors well below the measured figures in docs/search.md: a regression, not noise, fails.
     assert scores["text"].recall >= 0.5
     assert scores["semantic"].recall >= 0.7

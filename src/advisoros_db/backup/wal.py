@@ -7,6 +7,7 @@ is encrypted into `wal/` and its plaintext deleted. Only the segment being writt
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -14,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,18 +42,37 @@ def sweep(repo: Repository, cipher: BackupCipher, *, final: bool = False) -> lis
     moved: list[str] = []
     if not repo.incoming.exists():
         return moved
-    files = [
-        p for p in sorted(repo.incoming.iterdir()) if p.is_file() and not p.name.endswith(".tmp")
-    ]
-    partials = [(s, p) for p in files if (s := walfiles.parse(p.name)) and s.partial]
-    writing = None if final or not partials else max(partials, key=_position)[1]
-    for path in files:
-        if path == writing:
-            continue
-        walfiles.store(repo, cipher, path)
-        path.unlink()
-        moved.append(path.name)
+    with _sweep_lock(repo):
+        files = [
+            p
+            for p in sorted(repo.incoming.iterdir())
+            if p.is_file() and not p.name.endswith(".tmp")
+        ]
+        partials = [(s, p) for p in files if (s := walfiles.parse(p.name)) and s.partial]
+        writing = None if final or not partials else max(partials, key=_position)[1]
+        for path in files:
+            if path == writing:
+                continue
+            walfiles.store(repo, cipher, path)
+            path.unlink()
+            moved.append(path.name)
     return moved
+
+
+@contextlib.contextmanager
+def _sweep_lock(repo: Repository) -> Iterator[None]:
+    """Held by every sweep, and by `stage` while it reads `wal/incoming`: while it is held no
+    file moves from `wal/incoming` into the archive."""
+    try:
+        handle = open(repo.wal / ".sweep.lock", "a")  # noqa: SIM115 - closed below
+    except OSError:
+        handle = None  # a repository no one can write to here has no streamer sweeping into it
+    if handle is None:
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 def _position(item: tuple[walfiles.Segment, Path]) -> tuple[int, int]:
@@ -185,14 +206,36 @@ def start_streamer(
     return streamer_state(repo)
 
 
-def stop_streamer(repo: Repository, timeout: float = 30) -> None:
+def stop_streamer(repo: Repository, timeout: float = 120) -> None:
+    """Stop the streamer and wait for its last sweep (it seals the segment it was writing into
+    the archive), however busy the machine. Only when it has not stopped after `timeout` is it
+    killed: its files stay in `wal/incoming`, where the next stream resumes. Either way it has
+    exited on return, so a streamer started next never shares `wal/incoming` with it."""
     state = streamer_state(repo)
     if state.pid is None or not state.running:
         return
-    with contextlib.suppress(psutil.Error):
+    with contextlib.suppress(psutil.NoSuchProcess):
         proc = psutil.Process(state.pid)
         proc.terminate()
-        proc.wait(timeout)
+        if not _exited(proc, timeout):
+            proc.kill()  # its pg_receivewal dies with it (tie_to_parent)
+            if not _exited(proc, 60):
+                raise BackupError(f"the WAL streamer (pid {proc.pid}) survived SIGKILL")
+
+
+def _exited(proc: psutil.Process, timeout: float) -> bool:
+    """Whether `proc` exited within `timeout` (reaped when it is our child; a zombie someone
+    else started has exited too, only its parent can reap it)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            proc.wait(0.2)
+            return True
+        except psutil.TimeoutExpired:
+            if proc.status() == psutil.STATUS_ZOMBIE:
+                return True
+        if time.monotonic() > deadline:
+            return False
 
 
 def stream_status(source: Source) -> dict[str, object] | None:
@@ -241,28 +284,67 @@ def wait_archived(source: Source, lsn: str, *, timeout: float = 60) -> None:
             time.sleep(0.05)
 
 
+# Which copy of a segment a restore replays, lowest first: a partial sealed when a stream
+# stopped, the partial being written now (it holds more), a completed segment.
+_SEALED, _LIVE, _COMPLETE = 1, 2, 3
+
+
 def stage(repo: Repository, cipher: BackupCipher, dest: Path) -> int:
-    """Decrypt the whole archive into `dest` for restore_command, and the segment being written
-    under its final name; returns the number of files."""
+    """Decrypt the whole archive into `dest` for restore_command, with what is still in
+    `wal/incoming`: files pg_receivewal finished that no sweep has archived yet, and the segment
+    being written under its final name. Returns the number of files. Every WAL record the stream
+    flushed before the call is staged, however far behind the streamer's sweep is."""
     dest.mkdir(parents=True, exist_ok=True)
-    count = 0
-    from_partial: set[str] = set()
+    staged: dict[str, int] = {}  # final name -> rank of the copy in dest
+    seen: dict[str, int] = {}  # archived name -> mtime of the copy decrypted
+    _stage_archived(repo, cipher, dest, staged, seen)
+    with _sweep_lock(repo):
+        # Again: a sweep during the pass above archived (or extended) files, gone from incoming.
+        _stage_archived(repo, cipher, dest, staged, seen)
+        _stage_incoming(repo, dest, staged)
+    return len(staged)
+
+
+def _stage_archived(
+    repo: Repository,
+    cipher: BackupCipher,
+    dest: Path,
+    staged: dict[str, int],
+    seen: dict[str, int],
+) -> None:
     for name in repo.archived_wal():
-        final = dest / name.removesuffix(".partial")
-        if name.endswith(".partial"):
-            if (repo.wal / f"{final.name}.enc").exists():
-                continue  # the completed segment supersedes what a stopped stream had
-            from_partial.add(final.name)
-        cipher.decrypt_file(repo.wal / f"{name}.enc", final, name=f"wal/{name}")
-        count += 1
-    if repo.incoming.exists():
-        for partial in repo.incoming.glob("*.partial"):
-            final = dest / partial.name.removesuffix(".partial")
-            # The live partial is newer than one sealed when an earlier stream stopped.
-            if not final.exists() or final.name in from_partial:
-                shutil.copyfile(partial, final)
-                count += 1
-    return count
+        encrypted = repo.wal / f"{name}.enc"
+        final = name.removesuffix(".partial")
+        rank = _SEALED if name.endswith(".partial") else _COMPLETE
+        changed = encrypted.stat().st_mtime_ns
+        if staged.get(final, 0) > rank or seen.get(name) == changed:
+            continue
+        cipher.decrypt_file(encrypted, dest / final, name=f"wal/{name}")
+        staged[final] = rank
+        seen[name] = changed
+
+
+def _stage_incoming(repo: Repository, dest: Path, staged: dict[str, int]) -> None:
+    """Called with the sweep held: files here stay here, but pg_receivewal may rename the
+    segment it completes. Listed twice: a name being renamed during one listing may be missing
+    from it, and is there under its new name in the other."""
+    if not repo.incoming.exists():
+        return
+    names = {p.name for p in repo.incoming.iterdir()} | {p.name for p in repo.incoming.iterdir()}
+    for name in sorted(names):
+        final = name.removesuffix(".partial")
+        rank = _LIVE if name.endswith(".partial") else _COMPLETE
+        if name.endswith(".tmp") or staged.get(final, 0) >= rank:
+            continue
+        try:
+            shutil.copyfile(repo.incoming / name, dest / final)
+        except FileNotFoundError:
+            if rank != _LIVE:
+                raise
+            # Completed since the listing: the whole segment is here (no sweep can move it).
+            shutil.copyfile(repo.incoming / final, dest / final)
+            rank = _COMPLETE
+        staged[final] = rank
 
 
 def newest_archived_lsn(repo: Repository) -> str | None:

@@ -305,8 +305,9 @@ def relevance_case(admin_url: str, app_url: str | None = None) -> dict[str, Any]
             "chunks_per_second": round(report.chunks / seconds, 2),
         }
         with connect(app) as conn:
+            by_style = relevance.evaluate_styles(conn, org, ids, embedder)
             for style in (None, "keyword", "identifier", "paraphrase"):
-                scores = relevance.evaluate(conn, org, ids, embedder, style=style)
+                scores = by_style[style]
                 figures[style or "all"] = {
                     mode: {
                         "recall_at_10": round(s.recall, 3),
