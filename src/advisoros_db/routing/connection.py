@@ -41,6 +41,7 @@ from advisoros_db.tenancy import (
     APPLY_SQL,
     check_role,
     check_role_async,
+    skip_next_reset,
     verify_tenant,
     verify_tenant_async,
 )
@@ -75,9 +76,17 @@ class Pools(Generic[P]):
     was back). `epoch(name)` counts the node's returns; the retired pool is closed by the shells.
     """
 
-    def __init__(self, nodes: tuple[NodeConfig, ...], make: Callable[[NodeConfig], P]) -> None:
+    def __init__(
+        self,
+        nodes: tuple[NodeConfig, ...],
+        make: Callable[[NodeConfig], P],
+        commit: Callable[[Any], Any],
+    ) -> None:
         self._nodes = {n.name: n for n in nodes}
         self._make: Callable[[NodeConfig], P] = make
+        # COMMIT with the pools' reset in the same round trip (`pooler.pool_commit`): returns
+        # (or, async, resolves to) whether the connection's reset is done.
+        self.commit = commit
         self._lock = threading.Lock()
         self.open: dict[str, P] = {}
         self.epoch: Callable[[str], int] = lambda _name: 0
@@ -162,7 +171,11 @@ def _open(
 
 
 def _close(
-    conn: psycopg.Connection[Any], commit: bool, lsn: bool, tenant: str | None
+    pools: Pools[ConnectionPool],
+    conn: psycopg.Connection[Any],
+    commit: bool,
+    lsn: bool,
+    tenant: str | None,
 ) -> str | None:
     if not commit:
         conn.rollback()
@@ -173,7 +186,9 @@ def _close(
         except BaseException:
             conn.rollback()
             raise
-    conn.commit()
+    if pools.commit(conn):
+        # The LSN query below leaves no session state: nothing else runs before the return.
+        skip_next_reset(conn)
     if not lsn:
         return None
     # Outside a transaction: a plain execute() would open one.
@@ -275,7 +290,9 @@ class RoutedConnection(_RoutedTransactionView):
         try:
             if conn is not None:
                 try:
-                    lsn = _close(conn, commit, tx.wants_lsn(commit), tx.organization_id)
+                    lsn = _close(
+                        self._pools, conn, commit, tx.wants_lsn(commit), tx.organization_id
+                    )
                 except psycopg.Error as exc:
                     tx.close_failed(exc, commit)
                 else:
@@ -312,7 +329,7 @@ def sync_pools(nodes: tuple[NodeConfig, ...], options: RouterOptions) -> Pools[C
             open=True,
         )
 
-    return Pools(nodes, make)
+    return Pools(nodes, make, pooler.pool_commit(options.session_reset, choice))
 
 
 # -- asyncio shell -------------------------------------------------------------------------
@@ -346,7 +363,11 @@ async def _aopen(
 
 
 async def _aclose(
-    conn: psycopg.AsyncConnection[Any], commit: bool, lsn: bool, tenant: str | None
+    pools: Pools[AsyncConnectionPool],
+    conn: psycopg.AsyncConnection[Any],
+    commit: bool,
+    lsn: bool,
+    tenant: str | None,
 ) -> str | None:
     if not commit:
         await conn.rollback()
@@ -357,7 +378,8 @@ async def _aclose(
         except BaseException:
             await conn.rollback()
             raise
-    await conn.commit()
+    if await pools.commit(conn):
+        skip_next_reset(conn)  # as in `_close`
     if not lsn:
         return None
     await conn.set_autocommit(True)
@@ -461,7 +483,9 @@ class AsyncRoutedConnection(_RoutedTransactionView):
         try:
             if conn is not None:
                 try:
-                    lsn = await _aclose(conn, commit, tx.wants_lsn(commit), tx.organization_id)
+                    lsn = await _aclose(
+                        self._pools, conn, commit, tx.wants_lsn(commit), tx.organization_id
+                    )
                 except psycopg.Error as exc:
                     tx.close_failed(exc, commit)
                 else:
@@ -503,7 +527,7 @@ def async_pools(
             open=False,
         )
 
-    return Pools(nodes, make)
+    return Pools(nodes, make, pooler.async_pool_commit(options.session_reset, choice))
 
 
 __all__ = [
