@@ -57,12 +57,15 @@ class SessionReset(StrEnum):
 # among the protocol-level ones, exactly the names psycopg believes it prepared. A borrower that
 # deallocated one of psycopg's statements, or PREPAREd its own under a name psycopg uses or will
 # use (`_pg3_N`), fails the check, and the connection loses every prepared statement
-# (`_deallocate_all`) before anyone else runs a statement on it.
+# (`_deallocate_all`) before anyone else runs a statement on it. The check runs after RESET ALL
+# and DISCARD TEMP, with qualified names: no search_path or temporary object of the borrower can
+# stand in for the catalog.
 _SESSION_SQL = (
     "CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; UNLISTEN *; "
-    "SELECT pg_advisory_unlock_all(); DISCARD TEMP; DISCARD SEQUENCES; "
-    "SELECT coalesce(array_agg(name::text) FILTER (WHERE NOT from_sql), '{}'), "
-    "count(*) FILTER (WHERE from_sql) FROM pg_prepared_statements"
+    "SELECT pg_catalog.pg_advisory_unlock_all(); DISCARD TEMP; DISCARD SEQUENCES; "
+    "SELECT coalesce(pg_catalog.array_agg(name::pg_catalog.text) FILTER (WHERE NOT from_sql), "
+    "'{}'::pg_catalog.text[]), pg_catalog.count(*) FILTER (WHERE from_sql) "
+    "FROM pg_catalog.pg_prepared_statements"
 )
 # COMMIT first, so a reset statement never runs inside the borrower's transaction (a deferred
 # trigger at COMMIT still sees the tenant), and a COMMIT that fails skips the rest of the string.
@@ -260,7 +263,15 @@ def commit_and_reset(conn: psycopg.Connection[Any], mode: SessionReset) -> bool:
         if cursor.committed:
             return False
         raise
-    return _matches(conn, _last_row(cursor))
+    if not _matches(conn, _last_row(cursor)):
+        # Now, not on the return: the caller may run a statement of its own first (the router
+        # reads the WAL position), which must not be one the borrower replaced.
+        autocommit, conn.autocommit = conn.autocommit, True
+        try:
+            _deallocate_all(conn)
+        finally:
+            conn.autocommit = autocommit
+    return True
 
 
 async def commit_and_reset_async(conn: psycopg.AsyncConnection[Any], mode: SessionReset) -> bool:
@@ -275,7 +286,14 @@ async def commit_and_reset_async(conn: psycopg.AsyncConnection[Any], mode: Sessi
         if cursor.committed:
             return False
         raise
-    return _matches(conn, await _alast_row(cursor))
+    if not _matches(conn, await _alast_row(cursor)):
+        autocommit = conn.autocommit
+        await conn.set_autocommit(True)
+        try:
+            await _adeallocate_all(conn)
+        finally:
+            await conn.set_autocommit(autocommit)
+    return True
 
 
 def pool_reset(mode: SessionReset) -> Callable[[psycopg.Connection[Any]], None]:
