@@ -164,7 +164,8 @@ def _session_reset(conn: psycopg.Connection[Any]) -> None:
         raise  # the connection is gone: the pool drops it
     except psycopg.Error:
         # A borrower's setting can make a statement of the string fail (a statement_timeout of
-        # 1 ms): the string ran in one implicit transaction, so none of it happened.
+        # 1 ms). The string runs as one implicit transaction, whose settings rolled back with
+        # it: DISCARD ALL does everything again.
         _discard(conn)
         return
     if not _matches(conn, row):
