@@ -4,9 +4,9 @@ A connection returns with no session state of its borrower: no tenant setting, r
 timeouts or other settings, prepared statements of its own, cursors, temporary tables, advisory
 locks or LISTENs. The default (`SessionReset.SESSION`) does what `DISCARD ALL` does in one round
 trip, except that it keeps the statements psycopg itself prepared on the connection, after
-proving that the server holds exactly those and nothing else (`_SESSION_SQL`): re-planning every
-statement of every transaction was most of what the reset cost (docs/security.md). A committing
-caller can fold the whole reset into its COMMIT (`commit_and_reset`): no round trip of its own.
+proving that the server holds exactly those and nothing else (`_SESSION_SQL`), so the next
+borrower's statements are not planned again. A committing caller can fold the whole reset into
+its COMMIT (`commit_and_reset`): no round trip of its own. What each costs: docs/security.md.
 
 Behind PgBouncer in transaction mode a session-level reset from the client is meaningless (the
 next transaction may run on another server connection), so that mode sends nothing and relies
