@@ -2,8 +2,7 @@
 connection gets on its return to a pool and the tenant read back before every commit
 (`tenancy.verify_tenant`); and how the resets compare: `DISCARD ALL` (psycopg's cache of prepared
 statements emptied with it, what the pools ran first) against the `session` reset that keeps
-psycopg's statements, run on the return (SQLAlchemy engines, applications' pools) or folded into
-the COMMIT (the router's fast path, `pooler.pool_commit`).
+psycopg's statements (what they run now).
 
 Starts its own embedded primary in a temporary home, migrates a scratch database to head, seeds it
 at `tiny`, and times one tenant read transaction as the application role (BEGIN; the tenant's
@@ -17,8 +16,7 @@ Sides, on three pooled connections N, R and S (psycopg_pool, one connection each
 their own): `plain` on N (no read-back, no reset), `readback` on N (read-back before COMMIT),
 `reset` on R (no read-back; COMMIT, then `DISCARD ALL` as `pooler.pool_reset(discard_all)` runs
 it), `both` on R (read-back and `DISCARD ALL`), `session_reset` on S (COMMIT, then the `session`
-reset on return), `folded_reset` on S (the `session` reset in the COMMIT's round trip),
-`folded_both` on S (read-back and the folded reset: what the router's fast path ships). The
+reset on return), `session_both` on S (read-back and the `session` reset: what ships). The
 `DISCARD ALL` sides cannot share N or S: they empty the prepared statements the other sides would
 reuse. So N, R and S take turns on the three server connections, one block each, and
 `plain_other` (no read-back, no reset, on a fourth connection) against `plain` shows how far two
@@ -71,35 +69,28 @@ def sides_for(
         SessionReset.DISCARD_ALL, "off"
     )  # the reset before issue 13's rework
     returned = pooler.pool_reset(SessionReset.SESSION, "off")  # SQLAlchemy engines, app pools
-    folded = pooler.pool_commit(SessionReset.SESSION, "off")  # the router's fast path
 
-    def side(
-        pool: ConnectionPool, *, read_back: bool, reset: Callable[..., Any] | None, fold: bool
-    ) -> Side:
+    def side(pool: ConnectionPool, *, read_back: bool, reset: Callable[..., Any] | None) -> Side:
         def run() -> None:
             with pool.connection() as conn:
                 apply_tenant(conn, org)
                 conn.execute(query.sql, params, prepare=prepare).fetchall()
                 if read_back:
                     verify_tenant(conn, org)
-                if fold:
-                    folded(conn)
-                else:
-                    conn.commit()
-                    if reset is not None:
-                        reset(conn)
+                conn.commit()
+                if reset is not None:
+                    reset(conn)
 
         return run
 
     return {
-        "plain": side(n, read_back=False, reset=None, fold=False),
-        "readback": side(n, read_back=True, reset=None, fold=False),
-        "reset": side(r, read_back=False, reset=discard, fold=False),
-        "both": side(r, read_back=True, reset=discard, fold=False),
-        "session_reset": side(s, read_back=False, reset=returned, fold=False),
-        "folded_reset": side(s, read_back=False, reset=None, fold=True),
-        "folded_both": side(s, read_back=True, reset=None, fold=True),
-        "plain_other": side(other, read_back=False, reset=None, fold=False),
+        "plain": side(n, read_back=False, reset=None),
+        "readback": side(n, read_back=True, reset=None),
+        "reset": side(r, read_back=False, reset=discard),
+        "both": side(r, read_back=True, reset=discard),
+        "session_reset": side(s, read_back=False, reset=returned),
+        "session_both": side(s, read_back=True, reset=returned),
+        "plain_other": side(other, read_back=False, reset=None),
     }
 
 
@@ -164,10 +155,8 @@ def measure(
         "both_vs_plain": versus("both", "plain"),
         "both_vs_reset": versus("both", "reset"),
         "session_reset_vs_plain": versus("session_reset", "plain"),
-        "folded_reset_vs_plain": versus("folded_reset", "plain"),
-        "folded_both_vs_plain": versus("folded_both", "plain"),
-        "folded_reset_vs_reset": versus("folded_reset", "reset"),
         "session_reset_vs_reset": versus("session_reset", "reset"),
+        "session_both_vs_plain": versus("session_both", "plain"),
         "spread_plain_other_vs_plain": versus("plain_other", "plain"),
         "prepared_statements_after": statements,
     }

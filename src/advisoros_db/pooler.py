@@ -22,13 +22,7 @@ from psycopg import pq
 from sqlalchemy import Engine, create_engine, event
 
 from advisoros_db.settings import get_settings
-from advisoros_db.tenancy.reset import (
-    SessionReset,
-    commit_and_reset,
-    commit_and_reset_async,
-    reset_connection,
-    reset_connection_async,
-)
+from advisoros_db.tenancy.reset import SessionReset, reset_connection, reset_connection_async
 
 log = logging.getLogger("advisoros_db.pooler")
 
@@ -206,29 +200,3 @@ def async_pool_reset(
         await reset_connection_async(conn, reset_mode(conn, configured, chosen))
 
     return reset
-
-
-def pool_commit(
-    configured: SessionReset, choice: str | None = None
-) -> Callable[[psycopg.Connection[Any]], bool]:
-    """COMMIT with the reset of `pool_reset` in the same round trip (`tenancy.commit_and_reset`):
-    True when the connection's reset is done (see `reset_mode`; behind a pooler in transaction
-    mode a plain commit)."""
-    chosen = mode(choice)
-
-    def commit(conn: psycopg.Connection[Any]) -> bool:
-        return commit_and_reset(conn, reset_mode(conn, configured, chosen))
-
-    return commit
-
-
-def async_pool_commit(
-    configured: SessionReset, choice: str | None = None
-) -> Callable[[psycopg.AsyncConnection[Any]], Awaitable[bool]]:
-    """The asyncio twin of `pool_commit`."""
-    chosen = mode(choice)
-
-    async def commit(conn: psycopg.AsyncConnection[Any]) -> bool:
-        return await commit_and_reset_async(conn, reset_mode(conn, configured, chosen))
-
-    return commit

@@ -123,8 +123,8 @@ class Settings(BaseSettings):
     session_reset: Literal["session", "discard_all", "transaction_pooler"] = "session"
     """How pooled connections are cleaned when handed back: `session` (every setting, role,
     tenant, cursor, lock, LISTEN, temporary table and SQL-prepared statement of the borrower goes,
-    in one round trip, folded into the COMMIT where the router commits; psycopg's own prepared
-    statements stay, checked against the server), `discard_all` (DISCARD ALL: the same, and
+    in one round trip; psycopg's own prepared statements stay, checked against the server),
+    `discard_all` (DISCARD ALL: the same, and
     psycopg's prepared statements too), or `transaction_pooler` behind PgBouncer in transaction
     mode, whose own reset must then be on (docs/security.md)."""
 

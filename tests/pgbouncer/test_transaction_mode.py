@@ -114,20 +114,6 @@ def test_pool_reset_sends_no_discard_all_behind_a_pooler(db: PgDatabase, bouncer
         assert direct.execute("SHOW work_mem").fetchone() != ("7777kB",)
 
 
-def test_the_commit_carries_no_reset_behind_a_pooler(db: PgDatabase, bouncer: Bouncer) -> None:
-    # The router's fast path folds the session reset into its COMMIT (`pooler.pool_commit`);
-    # behind PgBouncer in transaction mode it commits plainly and reports no reset done.
-    with pooler.connect(bouncer.route(db.app_url)) as through:
-        through.execute("SELECT 1")
-        assert pooler.pool_commit(SessionReset.SESSION, "auto")(through) is False
-    with pooler.connect(db.app_url) as direct:
-        direct.execute("SET work_mem = '7777kB'")
-        assert pooler.pool_commit(SessionReset.SESSION, "on")(direct) is False  # declared
-        assert direct.execute("SHOW work_mem").fetchone() == ("7777kB",)
-        assert pooler.pool_commit(SessionReset.SESSION, "auto")(direct) is True  # direct
-        assert direct.execute("SHOW work_mem").fetchone() != ("7777kB",)
-
-
 def test_the_health_probe_passes_pgbouncer(router: Router, bouncer: Bouncer) -> None:
     # What the probe did before: a startup `options`, which PgBouncer refuses.
     url = router.core.snapshot.primary.config.url

@@ -21,7 +21,7 @@ NODES = (
 
 def test_a_pool_is_kept_until_its_node_returns_then_replaced_once() -> None:
     returns: dict[str, int] = {}
-    pools: Pools[_Pool] = Pools(NODES, _Pool, commit=lambda _conn: False)
+    pools: Pools[_Pool] = Pools(NODES, _Pool)
     pools.epoch = lambda name: returns.get(name, 0)
     first = pools.get("replica1")
     assert pools.get("replica1") is first
@@ -38,7 +38,7 @@ def test_a_pool_is_kept_until_its_node_returns_then_replaced_once() -> None:
 
 def test_drain_hands_back_retired_pools_too() -> None:
     returns = {"replica1": 0}
-    pools: Pools[_Pool] = Pools(NODES, _Pool, commit=lambda _conn: False)
+    pools: Pools[_Pool] = Pools(NODES, _Pool)
     pools.epoch = lambda name: returns.get(name, 0)
     first = pools.get("replica1")
     returns["replica1"] = 1

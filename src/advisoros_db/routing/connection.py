@@ -41,7 +41,6 @@ from advisoros_db.tenancy import (
     APPLY_SQL,
     check_role,
     check_role_async,
-    skip_next_reset,
     verify_tenant,
     verify_tenant_async,
 )
@@ -76,17 +75,9 @@ class Pools(Generic[P]):
     was back). `epoch(name)` counts the node's returns; the retired pool is closed by the shells.
     """
 
-    def __init__(
-        self,
-        nodes: tuple[NodeConfig, ...],
-        make: Callable[[NodeConfig], P],
-        commit: Callable[[Any], Any],
-    ) -> None:
+    def __init__(self, nodes: tuple[NodeConfig, ...], make: Callable[[NodeConfig], P]) -> None:
         self._nodes = {n.name: n for n in nodes}
         self._make: Callable[[NodeConfig], P] = make
-        # COMMIT with the pools' reset in the same round trip (`pooler.pool_commit`): returns
-        # (or, async, resolves to) whether the connection's reset is done.
-        self.commit = commit
         self._lock = threading.Lock()
         self.open: dict[str, P] = {}
         self.epoch: Callable[[str], int] = lambda _name: 0
@@ -171,11 +162,7 @@ def _open(
 
 
 def _close(
-    pools: Pools[ConnectionPool],
-    conn: psycopg.Connection[Any],
-    commit: bool,
-    lsn: bool,
-    tenant: str | None,
+    conn: psycopg.Connection[Any], commit: bool, lsn: bool, tenant: str | None
 ) -> str | None:
     if not commit:
         conn.rollback()
@@ -186,15 +173,15 @@ def _close(
         except BaseException:
             conn.rollback()
             raise
-    if pools.commit(conn):
-        # The LSN query below leaves no session state: nothing else runs before the return.
-        skip_next_reset(conn)
+    conn.commit()
     if not lsn:
         return None
     # Outside a transaction: a plain execute() would open one.
     conn.autocommit = True
     try:
-        row = conn.execute(CURRENT_LSN_SQL).fetchone()
+        # Never a prepared statement: the borrower, who ran SQL on this connection, could have
+        # replaced it (the pools' reset keeps psycopg's statements) and chosen the token.
+        row = conn.execute(CURRENT_LSN_SQL, prepare=False).fetchone()
     finally:
         conn.autocommit = False
     return row[0] if row else None
@@ -290,9 +277,7 @@ class RoutedConnection(_RoutedTransactionView):
         try:
             if conn is not None:
                 try:
-                    lsn = _close(
-                        self._pools, conn, commit, tx.wants_lsn(commit), tx.organization_id
-                    )
+                    lsn = _close(conn, commit, tx.wants_lsn(commit), tx.organization_id)
                 except psycopg.Error as exc:
                     tx.close_failed(exc, commit)
                 else:
@@ -329,7 +314,7 @@ def sync_pools(nodes: tuple[NodeConfig, ...], options: RouterOptions) -> Pools[C
             open=True,
         )
 
-    return Pools(nodes, make, pooler.pool_commit(options.session_reset, choice))
+    return Pools(nodes, make)
 
 
 # -- asyncio shell -------------------------------------------------------------------------
@@ -363,11 +348,7 @@ async def _aopen(
 
 
 async def _aclose(
-    pools: Pools[AsyncConnectionPool],
-    conn: psycopg.AsyncConnection[Any],
-    commit: bool,
-    lsn: bool,
-    tenant: str | None,
+    conn: psycopg.AsyncConnection[Any], commit: bool, lsn: bool, tenant: str | None
 ) -> str | None:
     if not commit:
         await conn.rollback()
@@ -378,13 +359,12 @@ async def _aclose(
         except BaseException:
             await conn.rollback()
             raise
-    if await pools.commit(conn):
-        skip_next_reset(conn)  # as in `_close`
+    await conn.commit()
     if not lsn:
         return None
     await conn.set_autocommit(True)
     try:
-        cursor = await conn.execute(CURRENT_LSN_SQL)
+        cursor = await conn.execute(CURRENT_LSN_SQL, prepare=False)  # as in `_close`
         row = await cursor.fetchone()
     finally:
         await conn.set_autocommit(False)
@@ -483,9 +463,7 @@ class AsyncRoutedConnection(_RoutedTransactionView):
         try:
             if conn is not None:
                 try:
-                    lsn = await _aclose(
-                        self._pools, conn, commit, tx.wants_lsn(commit), tx.organization_id
-                    )
+                    lsn = await _aclose(conn, commit, tx.wants_lsn(commit), tx.organization_id)
                 except psycopg.Error as exc:
                     tx.close_failed(exc, commit)
                 else:
@@ -527,7 +505,7 @@ def async_pools(
             open=False,
         )
 
-    return Pools(nodes, make, pooler.async_pool_commit(options.session_reset, choice))
+    return Pools(nodes, make)
 
 
 __all__ = [

@@ -15,13 +15,10 @@ from advisoros_db.tenancy.context import (
 from advisoros_db.tenancy.reset import (
     SessionReset,
     async_pool_reset,
-    commit_and_reset,
-    commit_and_reset_async,
     install_engine_reset,
     pool_reset,
     reset_connection,
     reset_connection_async,
-    skip_next_reset,
 )
 from advisoros_db.tenancy.roles import (
     APP_ROLE,
@@ -55,8 +52,6 @@ __all__ = [
     "async_tenant_transaction",
     "check_role",
     "check_role_async",
-    "commit_and_reset",
-    "commit_and_reset_async",
     "install_engine_reset",
     "owner_maintenance",
     "pool_reset",
@@ -66,7 +61,6 @@ __all__ = [
     "same_tenant",
     "scope_session",
     "session_tenant",
-    "skip_next_reset",
     "tenant_id",
     "tenant_session",
     "tenant_transaction",

@@ -5,8 +5,8 @@ timeouts or other settings, prepared statements of its own, cursors, temporary t
 locks or LISTENs. The default (`SessionReset.SESSION`) does what `DISCARD ALL` does in one round
 trip, except that it keeps the statements psycopg itself prepared on the connection, after
 proving that the server holds exactly those and nothing else (`_SESSION_SQL`), so the next
-borrower's statements are not planned again. A committing caller can fold the whole reset into
-its COMMIT (`commit_and_reset`): no round trip of its own. What each costs: docs/security.md.
+borrower's statements are not planned again. What it costs: docs/security.md (folding it into the
+COMMIT's round trip was measured slower, and is not done).
 
 Behind PgBouncer in transaction mode a session-level reset from the client is meaningless (the
 next transaction may run on another server connection), so that mode sends nothing and relies
@@ -16,15 +16,12 @@ on the pooler's own reset (`server_reset_query = DISCARD ALL` with `server_reset
 
 from __future__ import annotations
 
-import threading
-import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from enum import StrEnum
 from typing import Any
 
 import psycopg
 from psycopg import pq
-from psycopg.pq.abc import PGresult
 from sqlalchemy import Engine, event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util import await_only
@@ -67,11 +64,7 @@ _SESSION_SQL = (
     "'{}'::pg_catalog.text[]), pg_catalog.count(*) FILTER (WHERE from_sql) "
     "FROM pg_catalog.pg_prepared_statements"
 )
-# COMMIT first, so a reset statement never runs inside the borrower's transaction (a deferred
-# trigger at COMMIT still sees the tenant), and a COMMIT that fails skips the rest of the string.
-_COMMIT_SQL = "COMMIT; " + _SESSION_SQL
 _DISCARD_SQL = "DISCARD ALL"
-_INTRANS = pq.TransactionStatus.INTRANS
 
 
 def _prepared_names(conn: Any) -> set[str] | None:
@@ -112,29 +105,6 @@ async def _alast_row(cursor: psycopg.AsyncCursor[Any]) -> Sequence[Any] | None:
     while cursor.nextset():
         pass
     return await cursor.fetchone()
-
-
-# Connections whose reset went with their COMMIT (`commit_and_reset`), marked by their caller
-# just before handing them back (`skip_next_reset`): the pool's reset then sends nothing, once.
-# Weak: a connection that is closed instead of returned leaves nothing behind.
-_reset_with_commit: weakref.WeakSet[Any] = weakref.WeakSet()
-_marks = threading.Lock()
-
-
-def skip_next_reset(conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]) -> None:
-    """The next reset of `conn` sends nothing: call it only right before handing back a
-    connection whose `commit_and_reset` returned True, with nothing run on it since but
-    statements of the caller's own that leave no session state."""
-    with _marks:
-        _reset_with_commit.add(conn)
-
-
-def _take_mark(conn: Any) -> bool:
-    with _marks:
-        marked = conn in _reset_with_commit
-        _reset_with_commit.discard(conn)
-    # Something left a transaction open after all: reset.
-    return marked and conn.info.transaction_status == pq.TransactionStatus.IDLE
 
 
 def _discard(conn: psycopg.Connection[Any]) -> None:
@@ -191,8 +161,6 @@ def reset_connection(
 
     Any open transaction is rolled back first: the reset runs outside one.
     """
-    if _take_mark(conn):
-        return
     if conn.info.transaction_status != pq.TransactionStatus.IDLE:
         conn.rollback()
     if mode is SessionReset.TRANSACTION_POOLER:
@@ -212,8 +180,6 @@ async def reset_connection_async(
     conn: psycopg.AsyncConnection[Any], mode: SessionReset = SessionReset.SESSION
 ) -> None:
     """Async twin of `reset_connection`."""
-    if _take_mark(conn):
-        return
     if conn.info.transaction_status != pq.TransactionStatus.IDLE:
         await conn.rollback()
     if mode is SessionReset.TRANSACTION_POOLER:
@@ -227,74 +193,6 @@ async def reset_connection_async(
             await _asession_reset(conn)
     finally:
         await conn.set_autocommit(autocommit)
-
-
-class _CommitCursor(psycopg.Cursor[Any]):
-    """Remembers whether the string's COMMIT succeeded, which its exception does not say: a part
-    of the reset after it can fail too (a borrower's `statement_timeout` of 1 ms), and a write
-    must not be reported lost when it committed."""
-
-    committed = False
-
-    def _check_results(self, results: list[PGresult]) -> None:
-        self.committed = bool(results) and results[0].status == pq.ExecStatus.COMMAND_OK
-        super()._check_results(results)
-
-
-class _AsyncCommitCursor(psycopg.AsyncCursor[Any]):
-    committed = False
-
-    def _check_results(self, results: list[PGresult]) -> None:
-        self.committed = bool(results) and results[0].status == pq.ExecStatus.COMMAND_OK
-        super()._check_results(results)
-
-
-def commit_and_reset(conn: psycopg.Connection[Any], mode: SessionReset) -> bool:
-    """`conn.commit()`, with the `SESSION` reset in the same round trip; True when the reset is
-    done (the caller may then `skip_next_reset`). Other modes, or no transaction open: a plain
-    commit, False. A failed COMMIT raises as `conn.commit()` would, and nothing after it runs;
-    a reset statement that fails after a COMMIT leaves the reset to the pool."""
-    if mode is not SessionReset.SESSION or conn.info.transaction_status != _INTRANS:
-        conn.commit()
-        return False
-    cursor = _CommitCursor(conn)
-    try:
-        cursor.execute(_COMMIT_SQL, prepare=False)
-    except psycopg.Error:
-        if cursor.committed:
-            return False
-        raise
-    if not _matches(conn, _last_row(cursor)):
-        # Now, not on the return: the caller may run a statement of its own first (the router
-        # reads the WAL position), which must not be one the borrower replaced.
-        autocommit, conn.autocommit = conn.autocommit, True
-        try:
-            _deallocate_all(conn)
-        finally:
-            conn.autocommit = autocommit
-    return True
-
-
-async def commit_and_reset_async(conn: psycopg.AsyncConnection[Any], mode: SessionReset) -> bool:
-    """Async twin of `commit_and_reset`."""
-    if mode is not SessionReset.SESSION or conn.info.transaction_status != _INTRANS:
-        await conn.commit()
-        return False
-    cursor = _AsyncCommitCursor(conn)
-    try:
-        await cursor.execute(_COMMIT_SQL, prepare=False)
-    except psycopg.Error:
-        if cursor.committed:
-            return False
-        raise
-    if not _matches(conn, await _alast_row(cursor)):
-        autocommit = conn.autocommit
-        await conn.set_autocommit(True)
-        try:
-            await _adeallocate_all(conn)
-        finally:
-            await conn.set_autocommit(autocommit)
-    return True
 
 
 def pool_reset(mode: SessionReset) -> Callable[[psycopg.Connection[Any]], None]:
