@@ -364,7 +364,7 @@ async def _aclose(
         return None
     await conn.set_autocommit(True)
     try:
-        cursor = await conn.execute(CURRENT_LSN_SQL, prepare=False)  # as in `_close`
+        cursor = await conn.execute(CURRENT_LSN_SQL, prepare=False)
         row = await cursor.fetchone()
     finally:
         await conn.set_autocommit(False)
