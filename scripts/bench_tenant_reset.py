@@ -1,6 +1,8 @@
 """What tenant isolation adds to each pooled tenant transaction (issue 13): the reset every
-connection gets on its return to a pool (`DISCARD ALL`, and psycopg's cache of prepared statements
-emptied with it) and the tenant read back before every commit (`tenancy.verify_tenant`).
+connection gets on its return to a pool and the tenant read back before every commit
+(`tenancy.verify_tenant`); and how the resets compare: `DISCARD ALL` (psycopg's cache of prepared
+statements emptied with it, what the pools ran first) against the `session` reset that keeps
+psycopg's statements (what they run now).
 
 Starts its own embedded primary in a temporary home, migrates a scratch database to head, seeds it
 at `tiny`, and times one tenant read transaction as the application role (BEGIN; the tenant's
@@ -10,14 +12,15 @@ timed on its own (`bench/router_cases._interleaved`, as `scripts/bench_routing.p
 are medians of per-iteration differences, so whatever the machine does at that moment lands on
 both sides of a difference.
 
-Sides, on two pooled connections N and R (psycopg_pool, one connection each, no reset of their
-own): `plain` on N (no read-back, no reset), `readback` on N (read-back before COMMIT), `reset` on
-R (no read-back; then the reset the package's pools run on return, `pooler.pool_reset`, called
-before the connection goes back), `both` on R (read-back and reset: what the package ships).
-`readback` and `plain` share a server connection, as `both` and `reset` do. The reset sides
-cannot share N: the reset empties the prepared statements the other sides would reuse. So N and
-R swap their server connections every block, and `plain_other` (no read-back, no reset, on a
-third connection) against `plain` shows how far two server connections differ anyway.
+Sides, on three pooled connections N, R and S (psycopg_pool, one connection each, no reset of
+their own): `plain` on N (no read-back, no reset), `readback` on N (read-back before COMMIT),
+`reset` on R (no read-back; COMMIT, then `DISCARD ALL` as `pooler.pool_reset(discard_all)` runs
+it), `both` on R (read-back and `DISCARD ALL`), `session_reset` on S (COMMIT, then the `session`
+reset on return), `session_both` on S (read-back and the `session` reset: what ships). The
+`DISCARD ALL` sides cannot share N or S: they empty the prepared statements the other sides would
+reuse. So N, R and S take turns on the three server connections, one block each, and
+`plain_other` (no read-back, no reset, on a fourth connection) against `plain` shows how far two
+server connections differ anyway.
 
     .venv/bin/python scripts/bench_tenant_reset.py [ITERATIONS] [BLOCKS] [QUERY]
 
@@ -53,36 +56,41 @@ Side = Callable[[], None]
 
 
 def sides_for(
-    n: ConnectionPool,
-    r: ConnectionPool,
-    other: ConnectionPool,
+    connections: tuple[ConnectionPool, ConnectionPool, ConnectionPool, ConnectionPool],
     query: catalog.CatalogQuery,
     sample: sampling.Sample,
 ) -> dict[str, Side]:
+    """`connections`: N, R, S and the control's (see the module docstring)."""
+    n, r, s, other = connections
     params = query.bind(sample)
     prepare = False if query.custom_plan else None
     org = str(sample.organization_id)
-    reset = pooler.pool_reset(SessionReset.DISCARD_ALL, "off")  # what the router's pools run
+    discard = pooler.pool_reset(
+        SessionReset.DISCARD_ALL, "off"
+    )  # the reset before issue 13's rework
+    returned = pooler.pool_reset(SessionReset.SESSION, "off")  # SQLAlchemy engines, app pools
 
-    def side(pool: ConnectionPool, *, read_back: bool, reset_on_return: bool) -> Side:
+    def side(pool: ConnectionPool, *, read_back: bool, reset: Callable[..., Any] | None) -> Side:
         def run() -> None:
             with pool.connection() as conn:
-                with conn.transaction():
-                    apply_tenant(conn, org)
-                    conn.execute(query.sql, params, prepare=prepare).fetchall()
-                    if read_back:
-                        verify_tenant(conn, org)
-                if reset_on_return:
+                apply_tenant(conn, org)
+                conn.execute(query.sql, params, prepare=prepare).fetchall()
+                if read_back:
+                    verify_tenant(conn, org)
+                conn.commit()
+                if reset is not None:
                     reset(conn)
 
         return run
 
     return {
-        "plain": side(n, read_back=False, reset_on_return=False),
-        "readback": side(n, read_back=True, reset_on_return=False),
-        "reset": side(r, read_back=False, reset_on_return=True),
-        "both": side(r, read_back=True, reset_on_return=True),
-        "plain_other": side(other, read_back=False, reset_on_return=False),
+        "plain": side(n, read_back=False, reset=None),
+        "readback": side(n, read_back=True, reset=None),
+        "reset": side(r, read_back=False, reset=discard),
+        "both": side(r, read_back=True, reset=discard),
+        "session_reset": side(s, read_back=False, reset=returned),
+        "session_both": side(s, read_back=True, reset=returned),
+        "plain_other": side(other, read_back=False, reset=None),
     }
 
 
@@ -90,6 +98,14 @@ def prepared_statements(pool: ConnectionPool) -> int:
     with pool.connection() as conn:
         row = conn.execute("SELECT count(*) FROM pg_prepared_statements", prepare=False).fetchone()
     return int(row[0]) if row else -1
+
+
+def _rotation(
+    x: ConnectionPool, y: ConnectionPool, z: ConnectionPool, block: int
+) -> tuple[ConnectionPool, ConnectionPool, ConnectionPool]:
+    """Which server connection serves N, R and S in this block: each in turn."""
+    pools = (x, y, z)
+    return pools[block % 3], pools[(block + 1) % 3], pools[(block + 2) % 3]
 
 
 def measure(
@@ -103,12 +119,12 @@ def measure(
     def pool() -> ConnectionPool:
         return ConnectionPool(app_url, min_size=1, max_size=1, open=True)
 
-    with pool() as x, pool() as y, pool() as other:
+    with pool() as x, pool() as y, pool() as z, pool() as other:
         timings: dict[str, list[float]] = {}
         per_block = []
         for b in range(blocks):
-            n, r = (x, y) if b % 2 == 0 else (y, x)
-            sides = sides_for(n, r, other, query, sample)
+            n, r, s = _rotation(x, y, z, b)
+            sides = sides_for((n, r, s, other), query, sample)
             for _ in range(20):  # warm up; N prepares its statements again after a swap
                 for run in sides.values():
                     run()
@@ -116,9 +132,14 @@ def measure(
             per_block.append(block)
             for name, samples in block.items():
                 timings.setdefault(name, []).extend(samples)
-        # After the last block: N kept its prepared statements, R's reset dropped them.
-        n, r = (x, y) if (blocks - 1) % 2 == 0 else (y, x)
-        statements = {"n": prepared_statements(n), "r": prepared_statements(r)}
+        # After the last block: N and S kept their prepared statements, R's DISCARD ALL dropped
+        # them.
+        n, r, s = _rotation(x, y, z, blocks - 1)
+        statements = {
+            "n": prepared_statements(n),
+            "r": prepared_statements(r),
+            "s": prepared_statements(s),
+        }
 
     def versus(side: str, base: str) -> dict[str, Any]:
         return {
@@ -133,6 +154,9 @@ def measure(
         "reset_vs_plain": versus("reset", "plain"),
         "both_vs_plain": versus("both", "plain"),
         "both_vs_reset": versus("both", "reset"),
+        "session_reset_vs_plain": versus("session_reset", "plain"),
+        "session_reset_vs_reset": versus("session_reset", "reset"),
+        "session_both_vs_plain": versus("session_both", "plain"),
         "spread_plain_other_vs_plain": versus("plain_other", "plain"),
         "prepared_statements_after": statements,
     }

@@ -120,11 +120,13 @@ class Settings(BaseSettings):
     """Whether a pooler in transaction mode (PgBouncer) sits between us and PostgreSQL: `on` never
     uses server-side prepared statements; `off` uses them; `auto` checks each server once."""
 
-    session_reset: Literal["discard_all", "transaction_pooler"] = "discard_all"
-    """How pooled connections are cleaned when handed back: `discard_all` (DISCARD ALL: every
-    setting, role, tenant, prepared statement and temporary table of the borrower goes), or
-    `transaction_pooler` behind PgBouncer in transaction mode, whose own reset must then be on
-    (docs/security.md)."""
+    session_reset: Literal["session", "discard_all", "transaction_pooler"] = "session"
+    """How pooled connections are cleaned when handed back: `session` (every setting, role,
+    tenant, cursor, lock, LISTEN, temporary table and SQL-prepared statement of the borrower goes,
+    in one round trip; psycopg's own prepared statements stay, checked against the server),
+    `discard_all` (DISCARD ALL: the same, and
+    psycopg's prepared statements too), or `transaction_pooler` behind PgBouncer in transaction
+    mode, whose own reset must then be on (docs/security.md)."""
 
     embedded_replicas: int = Field(default=2, ge=0, le=8)
     """Streaming replicas the embedded cluster starts by default."""

@@ -66,12 +66,12 @@ TWINS: list[tuple[Callable[..., Any], Callable[..., Any], list[str], list[str]]]
         shells._aclose,
         [
             "conn.autocommit = True",
-            "row = conn.execute(CURRENT_LSN_SQL).fetchone()",
+            "row = conn.execute(CURRENT_LSN_SQL, prepare=False).fetchone()",
             "conn.autocommit = False",
         ],
         [
             "conn.set_autocommit(True)",
-            "cursor = conn.execute(CURRENT_LSN_SQL)",
+            "cursor = conn.execute(CURRENT_LSN_SQL, prepare=False)",
             "row = cursor.fetchone()",
             "conn.set_autocommit(False)",
         ],

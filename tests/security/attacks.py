@@ -30,6 +30,11 @@ SELECT pg_backend_pid(),
        (SELECT count(*) FROM pg_listening_channels()),
        (SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()),
        to_regclass('pg_temp.{table}') IS NOT NULL,
+       current_setting('default_transaction_read_only'),
+       current_setting('application_name'),
+       NULLIF(current_setting('app.user_id', true), ''),
+       (SELECT count(*) FROM pg_prepared_statements WHERE from_sql),
+       to_regprocedure('pg_temp.attacker_function()') IS NOT NULL,
        (SELECT count(*) FROM {table})
 """
 
@@ -44,22 +49,33 @@ def state_sql(table: str = "items", *, count: bool = True) -> str:
 STATE_SQL = state_sql()
 
 # Session-level changes that any server accepts from the application role, hot standbys included.
-# PREPARE and a session advisory lock survive even a rolled-back transaction.
+# PREPARE and a session advisory lock survive even a rolled-back transaction. `_pg3_90` is a name
+# psycopg gives the 91st statement it prepares on a connection. SET LOCAL and the
+# transaction-level lock end with the borrower's transaction by themselves.
 SESSION_CHANGES = (
     "SELECT set_config('app.organization_id', %(org)s, false)",
+    "SELECT set_config('app.user_id', %(org)s, false)",
     "SET search_path TO attacker_schema, public",
     "SET statement_timeout = '4321s'",
     "SET lock_timeout = '4321s'",
+    "SET LOCAL work_mem = '6666kB'",
     "SET work_mem = '7777kB'",
+    "SET application_name = 'attacker'",
+    "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
     "SET ROLE advisoros_app",
     "PREPARE attacker_statement AS SELECT 1",
+    "PREPARE _pg3_90 AS SELECT 'attacker'",
     "SELECT pg_advisory_lock(4242)",
+    "SELECT pg_advisory_xact_lock(4243)",
 )
 
 # And on the primary: a temporary table that would shadow `items` for unqualified names, a
-# notification channel, a cursor held past the commit.
+# temporary function and sequence, a notification channel, a cursor held past the commit.
 PRIMARY_CHANGES = (
     "CREATE TEMP TABLE {table} AS SELECT 1 AS id",
+    "CREATE FUNCTION pg_temp.attacker_function() RETURNS int LANGUAGE sql AS 'SELECT 1'",
+    "CREATE TEMP SEQUENCE attacker_sequence",
+    "SELECT nextval('attacker_sequence')",
     "LISTEN attacker_channel",
     "DECLARE attacker_cursor CURSOR WITH HOLD FOR SELECT 1",
 )

@@ -179,7 +179,9 @@ def _close(
     # Outside a transaction: a plain execute() would open one.
     conn.autocommit = True
     try:
-        row = conn.execute(CURRENT_LSN_SQL).fetchone()
+        # Never a prepared statement: the borrower, who ran SQL on this connection, could have
+        # replaced it (the pools' reset keeps psycopg's statements) and chosen the token.
+        row = conn.execute(CURRENT_LSN_SQL, prepare=False).fetchone()
     finally:
         conn.autocommit = False
     return row[0] if row else None
@@ -362,7 +364,7 @@ async def _aclose(
         return None
     await conn.set_autocommit(True)
     try:
-        cursor = await conn.execute(CURRENT_LSN_SQL)
+        cursor = await conn.execute(CURRENT_LSN_SQL, prepare=False)
         row = await cursor.fetchone()
     finally:
         await conn.set_autocommit(False)

@@ -39,7 +39,7 @@ class RouterOptions:
     weights: dict[str, float] = field(default_factory=dict)
     pgbouncer: str | None = None
     """`on`, `off` or `auto` (see `advisoros_db.pooler`); None reads ADVISOROS_PGBOUNCER."""
-    session_reset: SessionReset = SessionReset.DISCARD_ALL
+    session_reset: SessionReset = SessionReset.SESSION
     check_every_read: bool = False
 
     def pool_range(self, role: Role) -> tuple[int, int]:

@@ -79,11 +79,13 @@ def same_tenant(expected: str, found: Any) -> None:
 
 def verify_tenant(conn: psycopg.Connection[Any], expected: str) -> None:
     """Before COMMIT: fail unless the transaction is still scoped to `expected`."""
-    row = conn.execute(CURRENT_SQL).fetchone()
+    # Never a prepared statement: psycopg's outlive a borrow (tenancy.reset), and the borrower
+    # could have replaced this one with a statement that answers `expected`.
+    row = conn.execute(CURRENT_SQL, prepare=False).fetchone()
     same_tenant(expected, row[0] if row else None)
 
 
 async def verify_tenant_async(conn: psycopg.AsyncConnection[Any], expected: str) -> None:
     """Async twin of `verify_tenant`."""
-    row = await (await conn.execute(CURRENT_SQL)).fetchone()
+    row = await (await conn.execute(CURRENT_SQL, prepare=False)).fetchone()
     same_tenant(expected, row[0] if row else None)
