@@ -183,12 +183,12 @@ def _search_statements(
         )
     # Revision 0024's keyset page (the catalog's form), walked first: a negation and a phrase
     # are walked without a bound.
-    for field, config in (("file_name", "simple"), ("description", "english")):
+    for column, config in (("file_name", "simple"), ("description", "english")):
         for label, tsquery in FIELD_QUERIES.items():
             yield (
-                f"search_tenant_document_field/{field}/page/{label}",
+                f"search_tenant_document_field/{column}/page/{label}",
                 sql.SQL("SELECT * FROM search_tenant_document_field({}, {}, NULL, 50)").format(
-                    sql.Literal(field), sql.SQL(tsquery.format(config=config))
+                    sql.Literal(column), sql.SQL(tsquery.format(config=config))
                 ),
                 {"q": word, "prefix": f"'{word}':*"},
             )
