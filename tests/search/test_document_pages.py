@@ -233,3 +233,43 @@ def test_down_and_up_remove_and_restore_the_page_function(
     assert _functions(populated) == at_head
     assert document_pages.PAGE_FUNCTION.replace(" ", "") == four
     assert migrations.drift(populated.admin_url) == []
+
+
+def test_a_word_the_first_walk_finds_too_few_of_is_walked_further(
+    populated: PgDatabase, org: uuid.UUID
+) -> None:
+    # A page of 7 walks 140 documents first; a word with 1 to 6 matches there walks on, up to
+    # 5,000 documents in all, and where 7 matches lie in the newest 5,000 the index is not read.
+    size, first = 7, 7 * document_pages.WALK_PER_ROW
+    with psycopg.connect(populated.admin_url) as owner:
+        newest = [
+            r[0]
+            for r in owner.execute(
+                "SELECT id FROM documents WHERE organization_id = %s ORDER BY id DESC LIMIT %s",
+                (org, document_pages.WALK_MAX),
+            )
+        ]
+        candidates = owner.execute(
+            "SELECT word FROM ts_stat(%s) ORDER BY ndoc DESC, word LIMIT 200",
+            (
+                sql.SQL(
+                    "SELECT to_tsvector('english'::regconfig, description) FROM documents"
+                    " WHERE organization_id = {}"
+                )
+                .format(sql.Literal(str(org)))
+                .as_string(owner),
+            ),
+        ).fetchall()
+        chosen = None
+        for (word,) in candidates:
+            q = f"'{word}'"
+            ids = [r[0] for r in _plain(owner, "description", org, q)]
+            early = len(set(ids) & set(newest[:first]))
+            if 0 < early < size and len(set(ids) & set(newest)) >= size:
+                chosen, expected = q, _plain(owner, "description", org, q)
+                break
+    assert chosen, "no word walks on in this data set: the test proves nothing"
+    with psycopg.connect(populated.app_url) as conn, conn.transaction():
+        apply_tenant(conn, org)
+        rows, scans = _pages(conn, "description", chosen, size, pages=1)
+    assert rows == expected[:size] and scans == 0, (chosen, scans)

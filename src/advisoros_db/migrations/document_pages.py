@@ -57,14 +57,29 @@ _FIRST = "00000000-0000-0000-0000-000000000000"
 
 
 def _branch(field: str, keys_query: str, match: str) -> str:
-    # `walked` rows came from the walk; the lookup adds the rest of the page below `edge`.
+    # The walk reads `walk` documents below `top` (down to `edge`), adding their matches to the
+    # page; once more, up to WALK_MAX documents in all, if the matches so far promise a full page
+    # there; the lookup adds the rest of the page below `edge`.
     return f"""IF field = '{field}' THEN
-    RETURN QUERY
-      SELECT d.id, d.file_name FROM public.documents d
-      WHERE d.organization_id = tenant AND d.id < before AND d.id >= edge
-        AND {match}
-      ORDER BY d.id DESC LIMIT max_rows;
-    GET DIAGNOSTICS walked = ROW_COUNT;
+    LOOP
+      IF walk IS NOT NULL THEN
+        edge := coalesce((SELECT d.id FROM public.documents d
+                          WHERE d.organization_id = tenant AND d.id < top
+                          ORDER BY d.id DESC OFFSET walk - 1 LIMIT 1), '{_FIRST}');
+      END IF;
+      RETURN QUERY
+        SELECT d.id, d.file_name FROM public.documents d
+        WHERE d.organization_id = tenant AND d.id < top AND d.id >= edge
+          AND {match}
+        ORDER BY d.id DESC LIMIT max_rows - walked;
+      GET DIAGNOSTICS more = ROW_COUNT;
+      walked := walked + more;
+      seen := seen + walk;
+      EXIT WHEN walked >= max_rows OR edge = '{_FIRST}' OR walked = 0 OR seen >= {WALK_MAX}
+             OR seen * max_rows > walked * {WALK_MAX};
+      top := edge;
+      walk := {WALK_MAX} - seen;
+    END LOOP;
     IF walked < max_rows AND edge > '{_FIRST}' THEN
       RETURN QUERY
         SELECT d.id, d.file_name FROM public.documents d
@@ -79,10 +94,14 @@ def _branch(field: str, keys_query: str, match: str) -> str:
   """  # noqa: S608 (module constants only)
 
 
-# `walk`: how many of the caller's newest documents to read before the lookup (NULL: all, and no
-# lookup); `edge`: the oldest of them; `walked`: how many matches they gave.
+# `walk`: how many of the caller's documents to read next (NULL: all, and no lookup); `top`: the
+# walk's upper bound (exclusive); `edge`: the oldest document walked; `seen`: documents walked;
+# `walked`: matches they gave; `more`: matches of the last step.
 _GUARD = guard("document search").replace(
-    "BEGIN", "  walk integer;\n  edge uuid;\n  walked bigint;\nBEGIN", 1
+    "BEGIN",
+    "  walk integer;\n  top uuid;\n  edge uuid;\n  seen integer := 0;\n"
+    "  walked bigint := 0;\n  more bigint;\nBEGIN",
+    1,
 )
 
 PAGE_SQL = f"""
@@ -99,12 +118,8 @@ AS $fn$
 {_GUARD}  before := coalesce(before, '{_LAST}');
   walk := CASE WHEN query::text ~ '[!<]' THEN NULL
                ELSE least(max_rows * {WALK_PER_ROW}, {WALK_MAX}) END;
+  top := before;
   edge := '{_FIRST}';
-  IF walk IS NOT NULL THEN
-    edge := coalesce((SELECT d.id FROM public.documents d
-                      WHERE d.organization_id = tenant AND d.id < before
-                      ORDER BY d.id DESC OFFSET walk - 1 LIMIT 1), '{_FIRST}');
-  END IF;
   {
     _branch(
         "file_name",
@@ -123,7 +138,7 @@ AS $fn$
     USING ERRCODE = 'invalid_parameter_value';
 END
 $fn$
-"""  # noqa: S608 (module constants only)
+"""
 
 
 def upgrade_sql() -> list[str]:
