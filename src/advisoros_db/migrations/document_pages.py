@@ -11,8 +11,8 @@ between 1 and 1000), the same match expressions as revision 0021's function (the
 `simple` vector; the stored vector's B positions for a non-NULL description) and the same rows
 (every document of the tenant, deleted ones too).
 
-How a page is found, in up to three static statements (one generic plan per session, as revision
-0023 made of the three-argument function):
+How a page is found, in static statements (one generic plan per session, as revision 0023 made
+of the three-argument function):
 
 1. `edge`: the id of the caller's `walk`-th newest document below `before`, read on the
    tenant-leading B-tree `uq_documents_organization_id_id (organization_id, id, tax_year)`; each
@@ -21,7 +21,10 @@ How a page is found, in up to three static statements (one generic plan per sess
    `WALK_MAX`); NULL for a negation or a phrase, whose index lookup is the tenant's all-rows key
    (every document a candidate): then there is no edge and the walk alone answers.
 2. The matches among the documents from `before` down to `edge`, newest first, at most
-   `max_rows`: the same walk, with the match rechecked per row.
+   `max_rows`: the same walk, with the match rechecked per row. If they are some but too few, and
+   at their rate the page would fill within `WALK_MAX` documents, the walk goes on once more
+   (steps 1 and 2 below the first `edge`, up to `WALK_MAX` documents in all): a word in 2-3 % of
+   the descriptions then costs a longer walk instead of a lookup of all its matches.
 3. Only if the page is not full and the walk stopped at `edge`: the rest of the page, below
    `edge`, from the tenant-keyed GIN index (the caller's keys, as revision 0021's lookup). The
    walk's rows are kept, not dropped (unlike `search_tenant_text`'s walk): the page is the walk's
