@@ -194,9 +194,17 @@ def test_the_field_search_answers_what_the_per_row_query_did(
                 " ORDER BY id DESC LIMIT 1000",
                 {"org": org, "q": word},
             ).fetchall()
+        # The catalog's query is a keyset page of 50 (revision 0024): page down to 1,000 rows.
+        got: list[Any] = []
+        before = catalog.PAGE_START
         with psycopg.connect(populated.app_url) as conn, conn.transaction():
             apply_tenant(conn, org)
-            got = conn.execute(query.sql, {"organization_id": org, "q": word}).fetchall()
+            while len(got) < 1000:
+                page = conn.execute(query.sql, {"q": word, "before": before}).fetchall()
+                got += page
+                if len(page) < 50:
+                    break
+                before = page[-1][0]
         assert got == expected, word
         if word in ("zephyr", "depreciation schedule"):
             assert expected, f"{word!r} should match some of the firm's documents"

@@ -1,6 +1,6 @@
 """Attack as the application role on its own password: PostgreSQL lets every role change it (a
 plain password, or a SCRAM verifier hashed by the client, which no server-side check can inspect),
-so revision 0024's login guard makes a password the role set for itself open nothing. Logins fail
+so revision 0025's login guard makes a password the role set for itself open nothing. Logins fail
 closed until a superuser records the password; the role can neither read nor write the record."""
 
 from __future__ import annotations
@@ -243,7 +243,7 @@ def test_only_a_superuser_records_and_is_told_so(
 
 
 def test_recording_without_the_guard_says_to_migrate(db: PgDatabase) -> None:
-    migrations.downgrade(db.admin_url, "0023_search_s4_walked_pages")
+    migrations.downgrade(db.admin_url, "0024_search_s4_document_pages")
     with (
         psycopg.connect(db.admin_url, autocommit=True) as admin,
         pytest.raises(MigrationError, match=r"no password guard.*advisoros-db migrate"),

@@ -1,4 +1,4 @@
-"""Revision 0024_keys_guard_app_password on a populated database: down to 0013's guard exactly
+"""Revision 0025_keys_guard_app_password on a populated database: down to 0013's guard exactly
 (and with it the old weakness, shown), up again recording the password, no row touched; run by a
 role that is not a superuser, or without 0013's guard, it warns and changes nothing."""
 
@@ -28,8 +28,8 @@ from tests.security.app_password import (
 )
 from tests.support import PgDatabase, PgServer, create_database, database_on, drop_database
 
-REVISION = "0024_keys_guard_app_password"
-BEFORE = "0023_search_s4_walked_pages"
+REVISION = "0025_keys_guard_app_password"
+BEFORE = "0024_search_s4_document_pages"
 
 _FUNCTION = f"""
 SELECT p.prosrc, p.prosecdef, p.proconfig, p.provolatile, p.proowner::regrole::text,
@@ -92,7 +92,7 @@ def test_down_to_0013s_guard_exactly_and_up_again_on_a_populated_database(
     assert old[4:] == head[4:]
     assert _one(db.admin_url, _RECORD) == (False,)
     assert _one(db.admin_url, _ROWS) == rows
-    # And 0013's weakness is back, which shows what 0024 is for: a password the application
+    # And 0013's weakness is back, which shows what 0025 is for: a password the application
     # role gives itself logs in.
     with password_put_back(db):
         planted = _app_sets_own_password(db)
@@ -114,7 +114,7 @@ def test_down_to_0013s_guard_exactly_and_up_again_on_a_populated_database(
 
 @pytest.fixture
 def migrator_url(db: PgDatabase) -> Iterator[str]:
-    """A role that is not a superuser but may run 0024's step: it owns Alembic's version table."""
+    """A role that is not a superuser but may run 0025's step: it owns Alembic's version table."""
     role, password = f"migrator_{uuid.uuid4().hex[:10]}", new_password()
     ident = sql.Identifier(role)
     with psycopg.connect(db.admin_url, autocommit=True) as admin:
@@ -155,7 +155,7 @@ def test_a_role_that_is_not_a_superuser_changes_nothing_and_is_warned(
     old = _one(db.admin_url, _FUNCTION)
     with caplog.at_level(logging.WARNING, logger="alembic"):
         migrations.upgrade(migrator_url)
-    assert any("0024" in w and "not a superuser" in w for w in _warnings(caplog))
+    assert any("0025" in w and "not a superuser" in w for w in _warnings(caplog))
     assert migrations.current(db.admin_url) == REVISION
     assert _one(db.admin_url, _FUNCTION) == old
     assert _one(db.admin_url, _RECORD) == (False,)
@@ -174,7 +174,7 @@ def test_without_0013s_guard_it_warns_and_changes_nothing(
         admin.execute(f"DROP FUNCTION {GUARD}()")  # type: ignore[arg-type]
     with caplog.at_level(logging.WARNING, logger="alembic"):
         migrations.upgrade(db.admin_url)
-    assert any("0024" in w and "0013" in w for w in _warnings(caplog))
+    assert any("0025" in w and "0013" in w for w in _warnings(caplog))
     assert migrations.current(db.admin_url) == head_revision()
     with psycopg.connect(db.admin_url) as admin:
         row = admin.execute(

@@ -95,6 +95,14 @@ def test_the_search_functions_err_alike_for_another_firms_word_and_none(scene: S
             "SELECT * FROM search_tenant_document_field('description',"
             " to_tsquery('english', %(q)s), %(k)s)"
         ),
+        sql.SQL(
+            "SELECT * FROM search_tenant_document_field('file_name',"
+            " to_tsquery('simple', %(q)s), NULL, %(k)s)"
+        ),
+        sql.SQL(
+            "SELECT * FROM search_tenant_document_field('description',"
+            " to_tsquery('english', %(q)s), NULL, %(k)s)"
+        ),
     )
     for statement in calls:
         for query, k in (("{}", 10), ("{}:*", 10), ("{} & !x", 10), ("{}", 0), ("{} <->", 10)):

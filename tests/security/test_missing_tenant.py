@@ -96,6 +96,7 @@ def test_a_prepared_statement_planned_without_a_tenant_is_refused(db: PgDatabase
     [
         "search_tenant_documents('a'::tsquery, 'a'::tsquery, 10)",
         "search_tenant_document_field('file_name', 'a'::tsquery, 10)",
+        "search_tenant_document_field('file_name', 'a'::tsquery, NULL, 10)",
     ],
 )
 def test_the_search_function_refuses_a_call_with_no_tenant(db: PgDatabase, call: str) -> None:

@@ -181,6 +181,17 @@ def _search_statements(
             ),
             {"q": word, "prefix": f"'{word}':*"},
         )
+    # Revision 0024's keyset page (the catalog's form), walked first: a negation and a phrase
+    # are walked without a bound.
+    for column, config in (("file_name", "simple"), ("description", "english")):
+        for label, tsquery in FIELD_QUERIES.items():
+            yield (
+                f"search_tenant_document_field/{column}/page/{label}",
+                sql.SQL("SELECT * FROM search_tenant_document_field({}, {}, NULL, 50)").format(
+                    sql.Literal(column), sql.SQL(tsquery.format(config=config))
+                ),
+                {"q": word, "prefix": f"'{word}':*"},
+            )
     for field in tenant_field_search.TEXT_FIELDS:
         for label, tsquery in FIELD_QUERIES.items():
             yield (

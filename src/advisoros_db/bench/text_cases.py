@@ -57,20 +57,20 @@ NAIVE_RANKED: LiteralString = (
     " ORDER BY score DESC, d.id LIMIT %(k)s"
 )
 
-# What the catalog's per-column document searches were before revision 0021, in the order and
-# bound the function answers them.
+# What the catalog's per-column document searches were before revision 0021, as the page the
+# function answers (revision 0024: 50 below `before`, newest first).
 NAIVE_FIELDS: dict[str, LiteralString] = {
     "documents.file_name_search": (
         "SELECT id, file_name FROM documents WHERE organization_id = %(organization_id)s"
         " AND to_tsvector('simple'::regconfig, file_name)"
         " @@ plainto_tsquery('simple'::regconfig, %(q)s)"
-        " ORDER BY id DESC LIMIT 1000"
+        " AND id < %(before)s ORDER BY id DESC LIMIT 50"
     ),
     "documents.description_search": (
         "SELECT id, file_name FROM documents WHERE organization_id = %(organization_id)s"
         " AND to_tsvector('english'::regconfig, description)"
         " @@ websearch_to_tsquery('english'::regconfig, %(q)s)"
-        " ORDER BY id DESC LIMIT 1000"
+        " AND id < %(before)s ORDER BY id DESC LIMIT 50"
     ),
 }
 

@@ -1,13 +1,13 @@
-"""The login guard of revisions 0013 and 0024: the function behind the login event trigger
+"""The login guard of revisions 0013 and 0025: the function behind the login event trigger
 `advisoros_login_guard`, which refuses logins of the application role while it carries something
 it may have given itself (PostgreSQL lets every role change its own settings and password).
 
 - 0013's guard: per-role settings (`ALTER ROLE advisoros_app [IN DATABASE d] SET ...`).
-- 0024's guard: the same, and a password other than the one an operator recorded
+- 0025's guard: the same, and a password other than the one an operator recorded
   (`tenancy.password_guard`). It reads `pg_authid` and the record, which only superusers may, so
   it is SECURITY DEFINER, owned by the superuser who migrated, with a pinned search_path.
 
-Both bodies come from here so that 0024's downgrade puts back 0013's function exactly. Every
+Both bodies come from here so that 0025's downgrade puts back 0013's function exactly. Every
 interpolated name is a module constant, never input.
 """
 
@@ -62,7 +62,7 @@ def settings_guard(verb: str = "CREATE") -> str:
 
 
 def password_guard() -> str:
-    """0024's function: per-role settings and the recorded password."""
+    """0025's function: per-role settings and the recorded password."""
     return f"""    CREATE OR REPLACE FUNCTION {GUARD}() RETURNS event_trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $guard$
     BEGIN

@@ -1,4 +1,4 @@
-"""The application role's recorded password (revision 0024): the verifier an operator last set or
+"""The application role's recorded password (revision 0025): the verifier an operator last set or
 accepted, which the login guard compares with the role's current one at every login of the role.
 
 PostgreSQL lets every role change its own password and nothing revokes that, so a password the
@@ -77,7 +77,7 @@ def record_app_password(conn: psycopg.Connection[Any]) -> Recorded:
     if not installed:
         raise MigrationError(
             f"database {database} has no password guard ({RECORD_FUNCTION} is missing): migrate "
-            "it to head as a superuser (`advisoros-db migrate`; revision 0024 installs the guard "
+            "it to head as a superuser (`advisoros-db migrate`; revision 0025 installs the guard "
             "and records the password itself)"
         )
     with conn.transaction():

@@ -1,22 +1,23 @@
 -- The hot-path query catalog: full text (format: composite.sql). Documents: each expression is
--- the index's expression, character for character. The other tables' columns (and
--- clients.name_contains in filters.sql) go through revision 0022's SECURITY DEFINER functions,
--- which read only the caller's tenant on a tenant-keyed index (named here; it is used inside the
--- function) and return one page: newest first, 50 ids below `before`.
+-- the index's expression, character for character. Documents go through revision 0024's
+-- search_tenant_document_field, the other tables' columns (and clients.name_contains in
+-- filters.sql) through revision 0022's SECURITY DEFINER functions: each reads only the caller's
+-- tenant on a tenant-keyed index (named here; it is used inside the function) and returns one
+-- page: newest first, 50 below `before`.
 
 -- name: documents.file_name_search
 -- purpose: Documents whose file name has the words (document search box).
 -- index: idx_documents_tenant_fts
--- params: q='zephyr'
+-- params: before, q='zephyr'
 SELECT id, file_name FROM search_tenant_document_field('file_name',
-plainto_tsquery('simple'::regconfig, %(q)s), 1000)
+plainto_tsquery('simple'::regconfig, %(q)s), %(before)s, 50)
 
 -- name: documents.description_search
 -- purpose: Documents whose description matches a web-style query.
 -- index: idx_documents_tenant_fts
--- params: q='depreciation schedule'
+-- params: before, q='depreciation schedule'
 SELECT id, file_name FROM search_tenant_document_field('description',
-websearch_to_tsquery('english'::regconfig, %(q)s), 1000)
+websearch_to_tsquery('english'::regconfig, %(q)s), %(before)s, 50)
 
 -- name: clients.business_name_search
 -- purpose: Clients whose business name has the words (client search), newest first.

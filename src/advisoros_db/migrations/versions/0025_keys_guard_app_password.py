@@ -13,8 +13,8 @@ Needs a superuser (it reads pg_authid, and replaces 0013's superuser-owned guard
 in place; otherwise it warns and changes nothing, like 0013. The downgrade puts back 0013's
 function exactly and drops the record. docs/security.md has the details.
 
-Revision ID: 0024_keys_guard_app_password
-Revises: 0023_search_s4_walked_pages
+Revision ID: 0025_keys_guard_app_password
+Revises: 0024_search_s4_document_pages
 Create Date: 2026-12-05
 """
 
@@ -36,8 +36,8 @@ from advisoros_db.migrations.login_guard import (
 )
 from advisoros_db.tenancy.password_guard import RECORD_FUNCTION, SCHEMA
 
-revision: str = "0024_keys_guard_app_password"
-down_revision: str | None = "0023_search_s4_walked_pages"
+revision: str = "0025_keys_guard_app_password"
+down_revision: str | None = "0024_search_s4_document_pages"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -47,11 +47,11 @@ _SUPERUSER = "(SELECT rolsuper FROM pg_roles WHERE rolname = current_user)"
 _STATE = f"SELECT {_SUPERUSER}, to_regprocedure('{GUARD}()') IS NOT NULL"
 
 NOT_SUPERUSER = (
-    "0024: the migrating role is not a superuser; the application role's own password "
+    "0025: the migrating role is not a superuser; the application role's own password "
     "changes are not guarded (docs/security.md)"
 )
 NO_GUARD = (
-    "0024: revision 0013's login guard is missing (0013 ran as a role that is not a superuser), "
+    "0025: revision 0013's login guard is missing (0013 ran as a role that is not a superuser), "
     "so the application role's own password changes are not guarded; as a superuser, step down "
     "to 0012_keys_audit_chain and migrate again (docs/security.md)"
 )
@@ -81,7 +81,7 @@ DOWNGRADE = f"""
 DO $password$ BEGIN
   IF to_regnamespace('{SCHEMA}') IS NOT NULL THEN
     IF NOT {_SUPERUSER} THEN
-      RAISE EXCEPTION '0024: stepping down needs a superuser: it puts back revision 0013''s '
+      RAISE EXCEPTION '0025: stepping down needs a superuser: it puts back revision 0013''s '
         'login guard, which a superuser owns'
         USING ERRCODE = 'insufficient_privilege';
     END IF;
