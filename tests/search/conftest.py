@@ -44,6 +44,18 @@ def search_db(server: PgServer, search_template: str) -> Iterator[PgDatabase]:
         drop_database(server, name)
 
 
+@pytest.fixture(scope="module")
+def populated(server: PgServer, dataset_template: str) -> Iterator[PgDatabase]:
+    """A module's own clone of the session's copy of tests/plans/dataset.sql (tests/conftest.py),
+    not a reload: revision tests step it down and up."""
+    name = f"populated_{uuid.uuid4().hex[:12]}"
+    create_database(server, name, template=dataset_template)
+    try:
+        yield database_on(server, name)
+    finally:
+        drop_database(server, name)
+
+
 @pytest.fixture(scope="session")
 def embedder() -> E5Embedder:
     return E5Embedder()

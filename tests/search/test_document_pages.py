@@ -9,7 +9,6 @@ function exactly, leaving revision 0023's three-argument function as it was."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any, LiteralString
 
 import psycopg
@@ -21,7 +20,7 @@ from advisoros_db.bench import sampling
 from advisoros_db.migrations import document_pages, walked_search
 from advisoros_db.tenancy.context import apply_tenant
 from tests.plans.function_plans import inner_indexes
-from tests.support import PgDatabase, PgServer, create_database, database_on, drop_database
+from tests.support import PgDatabase
 
 REVISION = "0024_search_s4_document_pages"
 BEFORE = "0023_search_s4_walked_pages"
@@ -39,17 +38,6 @@ PLAIN: dict[str, tuple[LiteralString, LiteralString]] = {
     "file_name": ("simple", "to_tsvector('simple'::regconfig, file_name)"),
     "description": ("english", "to_tsvector('english'::regconfig, description)"),
 }
-
-
-@pytest.fixture(scope="module")
-def populated(server: PgServer, dataset_template: str) -> Iterator[PgDatabase]:
-    # A clone of the session's copy of tests/plans/dataset.sql (tests/conftest.py), not a reload.
-    name = f"docpages_{uuid.uuid4().hex[:12]}"
-    create_database(server, name, template=dataset_template)
-    try:
-        yield database_on(server, name)
-    finally:
-        drop_database(server, name)
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ answers."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
@@ -22,7 +21,7 @@ from advisoros_db.search import fulltext
 from advisoros_db.search.connections import connect
 from advisoros_db.tenancy.context import apply_tenant
 from tests.plans.function_plans import inner_indexes
-from tests.support import PgDatabase, PgServer, create_database, database_on, drop_database
+from tests.support import PgDatabase
 
 REVISION = "0021_fts_document_vectors"
 BEFORE = "0020_writes_audit_stamp"
@@ -33,17 +32,6 @@ _STALE = (
     "SELECT count(*) FROM documents WHERE search_vector IS DISTINCT FROM"
     " advisoros_document_vector(file_name, description, extracted_text)"
 )
-
-
-@pytest.fixture(scope="module")
-def populated(server: PgServer, dataset_template: str) -> Iterator[PgDatabase]:
-    # A clone of the session's copy of tests/plans/dataset.sql (tests/conftest.py), not a reload.
-    name = f"docvec_{uuid.uuid4().hex[:12]}"
-    create_database(server, name, template=dataset_template)
-    try:
-        yield database_on(server, name)
-    finally:
-        drop_database(server, name)
 
 
 def _org(db: PgDatabase) -> uuid.UUID:

@@ -6,11 +6,9 @@ the old plain predicates answer, before and after, rows written in between inclu
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
-import pytest
 
 from advisoros_db import migrations
 from advisoros_db.bench import sampling
@@ -18,23 +16,12 @@ from advisoros_db.bench.catalog_cases import plain_sql
 from advisoros_db.migrations import tenant_field_search
 from advisoros_db.schema import catalog, indexes
 from advisoros_db.tenancy.context import apply_tenant
-from tests.support import PgDatabase, PgServer, create_database, database_on, drop_database
+from tests.support import PgDatabase
 
 BEFORE = "0021_fts_document_vectors"
 SEARCHES = [q for q in catalog.QUERIES if catalog.is_search(q)]
 TABLES = ("clients", "tasks", "notes", "advisor_profiles", "engagements", "document_comments")
 NEW_INDEXES = sorted(name for name, _table, _keys in tenant_field_search.index_sql())
-
-
-@pytest.fixture(scope="module")
-def populated(server: PgServer, dataset_template: str) -> Iterator[PgDatabase]:
-    # A clone of the session's copy of tests/plans/dataset.sql (tests/conftest.py), not a reload.
-    name = f"fields_{uuid.uuid4().hex[:12]}"
-    create_database(server, name, template=dataset_template)
-    try:
-        yield database_on(server, name)
-    finally:
-        drop_database(server, name)
 
 
 def _valid(conn: psycopg.Connection[Any], names: list[str]) -> int:

@@ -6,7 +6,6 @@ on the way down, the vectors and their indexes on the way up)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
@@ -19,21 +18,11 @@ from advisoros_db.schema import catalog, indexes
 from advisoros_db.search import fulltext
 from advisoros_db.search.connections import connect
 from advisoros_db.tenancy.context import apply_tenant
-from tests.support import PgDatabase, PgServer, create_database, database_on, drop_database
+from tests.support import PgDatabase
 
 REVISION = "0015_iso_search_vectors_pages"
 BEFORE = "0014_search_hnsw_graph"
 WORD = "qzledgerzq"
-
-
-@pytest.fixture(scope="module")
-def populated(server: PgServer, dataset_template: str) -> Iterator[PgDatabase]:
-    name = f"vectors_{uuid.uuid4().hex[:12]}"
-    create_database(server, name, template=dataset_template)
-    try:
-        yield database_on(server, name)
-    finally:
-        drop_database(server, name)
 
 
 def _sample(db: PgDatabase) -> sampling.Sample:

@@ -10,7 +10,6 @@ revision 0022's and 0021's function bodies exactly and answers the same."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
@@ -23,23 +22,12 @@ from advisoros_db.migrations import document_vectors, tenant_field_search, walke
 from advisoros_db.migrations.tenant_field_search import TextField
 from advisoros_db.tenancy.context import apply_tenant
 from tests.plans.function_plans import inner_indexes
-from tests.support import PgDatabase, PgServer, create_database, database_on, drop_database
+from tests.support import PgDatabase
 
 REVISION = "0023_search_s4_walked_pages"
 BEFORE = "0022_fts_rows_field_search"
 STORED = [f for f in tenant_field_search.TEXT_FIELDS if walked_search.stored_weight(f)]
 _SCANS = "SELECT pg_stat_get_xact_numscans(%s::regclass)"
-
-
-@pytest.fixture(scope="module")
-def populated(server: PgServer, dataset_template: str) -> Iterator[PgDatabase]:
-    # A clone of the session's copy of tests/plans/dataset.sql (tests/conftest.py), not a reload.
-    name = f"walked_{uuid.uuid4().hex[:12]}"
-    create_database(server, name, template=dataset_template)
-    try:
-        yield database_on(server, name)
-    finally:
-        drop_database(server, name)
 
 
 @pytest.fixture(scope="module")
