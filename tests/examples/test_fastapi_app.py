@@ -100,8 +100,12 @@ def settings(example_db: PgDatabase, cluster: Cluster, tmp_path: Path) -> Settin
             cluster.url(f"replica{i}", app=True, database=example_db.name) for i in (1, 2)
         ],
         health_check_interval_s=0.2,
-        # Paused replicas below must keep serving reads, however loaded the machine.
+        # Paused replicas below must keep serving reads, however loaded the machine: neither
+        # their lag nor a probe slowed by the load may take them out of the read path (a 1 s
+        # probe timed out in a suite run beside another, and the token-less read went to the
+        # primary).
         max_replica_lag_s=600,
+        probe_timeout_s=60,
     )
 
 
