@@ -7,6 +7,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
 from typer.testing import CliRunner
 
 from advisoros_db.cli.app import app
@@ -57,12 +58,24 @@ def test_bench_on_the_embedded_cluster_refuses_before_loading(
     assert _relations(cluster) == before, "nothing was created or loaded"
 
 
-def _relations(cluster: Cluster) -> list[tuple[str, int]]:
+def _relations(cluster: Cluster) -> list[tuple[str, str, int]]:
+    """Every relation and, for each table, its exact row count: what a load would change.
+    (`reltuples` would not do: autovacuum may re-estimate it between two looks.)"""
     with psycopg.connect(cluster.url("primary")) as conn:
         rows = conn.execute(
-            "SELECT c.relname, c.reltuples::bigint FROM pg_class c"
+            "SELECT n.nspname, c.relname, c.relkind::text FROM pg_class c"
             " JOIN pg_namespace n ON n.oid = c.relnamespace"
             " WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')"
-            " ORDER BY 1"
+            " ORDER BY 1, 2"
         ).fetchall()
-    return [(str(name), int(tuples)) for name, tuples in rows]
+        found: list[tuple[str, str, int]] = []
+        for schema, name, kind in rows:
+            count = -1
+            if kind == "r":
+                counted = conn.execute(
+                    sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(schema, name))
+                ).fetchone()
+                assert counted is not None
+                count = int(counted[0])
+            found.append((f"{schema}.{name}", str(kind), count))
+    return found
