@@ -3,7 +3,9 @@ two replicas once filled the disk half an hour in and left no report)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -79,3 +81,22 @@ def _relations(cluster: Cluster) -> list[tuple[str, str, int]]:
                 count = int(counted[0])
             found.append((f"{schema}.{name}", str(kind), count))
     return found
+
+
+def test_a_folder_that_vanishes_while_the_home_is_measured_is_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A running server removes folders while the home is walked: the walk skips them."""
+    home = tmp_path / "home"
+    (home / "kept").mkdir(parents=True)
+    (home / "kept" / "a").write_bytes(b"x" * 10)
+    (home / "gone").mkdir()
+    real_scandir = os.scandir
+
+    def scandir(path: Any) -> Any:
+        if Path(path).name == "gone":
+            raise FileNotFoundError(2, "No such file or directory", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    assert room._size(home) == 10

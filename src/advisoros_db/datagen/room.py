@@ -7,6 +7,7 @@ with nothing written. Every node keeps a full copy, so the need grows with the r
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -30,12 +31,16 @@ def needed_bytes(scale: Scale, nodes: int, *, measure_limit: bool = False) -> in
 
 def _size(path: Path) -> int:
     total = 0
-    for file in path.rglob("*"):
-        try:
-            if file.is_file() and not file.is_symlink():
-                total += file.stat().st_size
-        except OSError:  # a server removed it while we walked (WAL recycling, temp files)
-            continue
+    # os.walk skips a folder that vanishes while it is listed (a running server removes temp
+    # and WAL files and folders); Path.rglob raised FileNotFoundError from the listing itself.
+    for folder, _, files in os.walk(path, onerror=lambda _: None):
+        for name in files:
+            file = Path(folder) / name
+            try:
+                if not file.is_symlink():
+                    total += file.stat().st_size
+            except OSError:  # removed between the listing and the stat
+                continue
     return total
 
 
