@@ -5,6 +5,8 @@ statuses and mounted health routes."""
 from __future__ import annotations
 
 import asyncio
+import math
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -18,6 +20,7 @@ import pytest
 from advisoros_db import migrations
 from advisoros_db.cluster import Cluster
 from advisoros_db.errors import MigrationError
+from advisoros_db.routing import AsyncRouter
 from advisoros_db.settings import Settings
 from examples.fastapi_app import create_app
 from tests.http.test_health_schema import validate
@@ -62,8 +65,9 @@ class Client:
     """Requests to the app in-process, each in its own task as a server runs them: what one
     request sets in its context (the router's token) never leaks into the next."""
 
-    def __init__(self, http: httpx.AsyncClient) -> None:
+    def __init__(self, http: httpx.AsyncClient, app: Any) -> None:
         self.http = http
+        self.app = app
 
     async def get(self, path: str, **kwargs: Any) -> httpx.Response:
         return await asyncio.create_task(self.http.get(path, **kwargs))
@@ -79,7 +83,7 @@ async def serving(settings: Settings) -> AsyncIterator[Client]:
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://example") as http:
-            yield Client(http)
+            yield Client(http, app)
 
 
 def run(settings: Settings, scenario: Callable[[Client], Awaitable[None]]) -> None:
@@ -163,6 +167,7 @@ def test_a_write_is_read_back_across_requests_with_the_token_header(
     headers = {"X-Organization-Id": _org(example_db)}
 
     async def scenario(client: Client) -> None:
+        await asyncio.to_thread(pause_once_dated, client.app.state.router, cluster, example_db)
         created = await client.post("/clients", json={"business_name": "Acme"}, headers=headers)
         assert created.status_code == 201, created.text
         token = created.headers["X-Consistency-Token"]
@@ -182,15 +187,39 @@ def test_a_write_is_read_back_across_requests_with_the_token_header(
         later = {**headers, "X-Consistency-Token": tagged.headers["X-Consistency-Token"]}
         assert (await client.get(f"/clients/{client_id}", headers=later)).json()["tags"] == ["vip"]
 
-    for name in ("replica1", "replica2"):
-        cluster.pause_replay(name)
     try:
-        for url in example_db.replica_urls:
-            wait_until_replay_paused(url)
         run(settings, scenario)
     finally:
-        for name in ("replica1", "replica2"):
+        for name in REPLICAS:
             cluster.resume_replay(name)
+
+
+REPLICAS = ("replica1", "replica2")
+
+
+def pause_once_dated(router: AsyncRouter, cluster: Cluster, db: PgDatabase) -> None:
+    """Pause both replicas only after the router has seen them replay one of its own samples of
+    the primary: from then on their staleness is dated whatever the cluster writes next.
+
+    Paused before the router's first sample, a replica is behind every sample as soon as any
+    database of the shared cluster writes WAL (another test, a database dropped in the
+    background), its staleness cannot be dated, and reads rightly leave it (CI saw exactly that).
+    """
+    wait_for(
+        lambda: all(
+            router.core.routes.fresh.get(name, -math.inf) > time.monotonic() + 300
+            for name in REPLICAS
+        ),
+        timeout=60,
+        what="the router dating both replicas",
+    )
+    for name in REPLICAS:
+        cluster.pause_replay(name)
+    for url in db.replica_urls:
+        wait_until_replay_paused(url)
+    # What any other database could do now: WAL the paused replicas will not replay.
+    with psycopg.connect(db.admin_url, autocommit=True) as conn:
+        conn.execute("SELECT pg_logical_emit_message(false, 'test', 'after the pause')")
 
 
 def test_tenants_are_isolated_and_errors_have_statuses(
