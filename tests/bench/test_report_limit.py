@@ -19,6 +19,17 @@ def test_the_limit_and_the_loaders_share_of_it_are_reported() -> None:
     assert "6,562 rows/s" in text
     assert "COPY 64.3 s" in text and "foreign keys 478.3 s" in text
     assert "75.0 % of it" in text
+    assert "may not CHECKPOINT" in text  # neither phase recorded one
+
+
+def test_phases_that_started_from_a_checkpoint_say_so() -> None:
+    load = {**LOAD, "checkpoint_seconds": 0.4}
+    text = " ".join(
+        limit_lines(
+            {**load, "limit": {**LIMIT, "checkpoint_seconds": 9.5}, "percent_of_limit": 75.0}
+        )
+    )
+    assert "after a CHECKPOINT (not timed: 0.4 s, 9.5 s)" in text
 
 
 def test_a_load_without_the_limit_reports_none() -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from advisoros_db.bench.charts import draw
+from advisoros_db.datagen.limit import checkpoints
 
 
 def _ms(value: Any) -> str:
@@ -312,6 +313,8 @@ def limit_lines(load: dict[str, Any]) -> list[str]:
         f"{limit['rows']:,} rows in {limit['seconds']:,.1f} s = {limit['rows_per_second']:,} "
         f"rows/s (COPY {limit['copy_seconds']:,.1f} s, indexes and foreign keys "
         f"{limit['index_seconds']:,.1f} s, summed over connections); the loader ran at "
-        f"{load['percent_of_limit']} % of it.",
+        f"{load['percent_of_limit']} % of it. "
+        + checkpoints(load.get("checkpoint_seconds"), limit.get("checkpoint_seconds"))
+        + ".",
         "",
     ]

@@ -85,6 +85,7 @@ def seed(
     from rich.table import Table
 
     from advisoros_db import datagen  # numpy and Faker: only when run
+    from advisoros_db.datagen.limit import checkpoints
 
     datagen.get_scale(scale, orgs)  # a bad scale fails before any server starts
     target = servers.target()
@@ -125,5 +126,6 @@ def seed(
             f"over connections); the loader ran at "
             f"[bold]{report.limit_dict()['percent_of_limit']} %[/] of it"
         )
+        console.print(f"[dim]{checkpoints(report.checkpoint_seconds, limit.checkpoint_seconds)}[/]")
     for name, why in report.skipped.items():
         console.print(f"[dim]{name}: not generated ({why})[/]")

@@ -22,7 +22,7 @@ from advisoros_db.datagen.binary import Chunk
 from advisoros_db.datagen.buckets import buckets
 from advisoros_db.datagen.generate import Plan, producer
 from advisoros_db.datagen.introspect import TableInfo, dependency_order, describe, tables
-from advisoros_db.datagen.limit import Limit, measure
+from advisoros_db.datagen.limit import Limit, checkpoint, measure
 from advisoros_db.datagen.loader import LoadResult, Part, load_table
 from advisoros_db.datagen.records import ENTITY_TABLES
 from advisoros_db.datagen.scales import get_scale
@@ -73,6 +73,7 @@ class SeedReport:
     seconds: float = 0.0
     limit: Limit | None = None  # the same rows loaded again from files (`measure_limit`)
     workers: int = 1
+    checkpoint_seconds: float | None = None  # the CHECKPOINT before the timed load
 
     @property
     def rows(self) -> int:
@@ -98,6 +99,9 @@ class SeedReport:
             "megabytes": round(self.megabytes, 1),
             "megabytes_per_second": round(self.megabytes / self.seconds, 1) if self.seconds else 0,
             "workers": self.workers,
+            "checkpoint_seconds": (
+                None if self.checkpoint_seconds is None else round(self.checkpoint_seconds, 3)
+            ),
             "tables": [
                 {
                     "table": t.table,
@@ -193,8 +197,9 @@ def seed(
     chosen = get_scale(scale, organizations)
     when = anchor or default_anchor()
     report = SeedReport(chosen.name, seed, chosen.organizations, when)
-    started = time.perf_counter()
     with pooler.connect(url, autocommit=True) as conn:
+        report.checkpoint_seconds = checkpoint(conn)
+        started = time.perf_counter()
         deferred.recover(conn)  # indexes an interrupted seed left to build
         names = tables(conn, SCHEMA)
         _prepare(conn, replace, names)
