@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import psycopg
 import pytest
 
+from advisoros_db.bench import sampling
 from advisoros_db.search import indexes
 from advisoros_db.search.embedders import DEFAULT_MODEL, E5Embedder
 from advisoros_db.search.pipeline import embed_pending
@@ -54,6 +55,13 @@ def populated(server: PgServer, dataset_template: str) -> Iterator[PgDatabase]:
         yield database_on(server, name)
     finally:
         drop_database(server, name)
+
+
+@pytest.fixture(scope="module")
+def org(populated: PgDatabase) -> uuid.UUID:
+    """The tenant the benchmark samples in `populated`."""
+    with psycopg.connect(populated.admin_url) as conn:
+        return sampling.sample(conn).organization_id
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,6 @@ import pytest
 from psycopg import sql
 
 from advisoros_db import migrations
-from advisoros_db.bench import sampling
 from advisoros_db.migrations import document_pages, walked_search
 from advisoros_db.tenancy.context import apply_tenant
 from tests.plans.function_plans import inner_indexes
@@ -38,12 +37,6 @@ PLAIN: dict[str, tuple[LiteralString, LiteralString]] = {
     "file_name": ("simple", "to_tsvector('simple'::regconfig, file_name)"),
     "description": ("english", "to_tsvector('english'::regconfig, description)"),
 }
-
-
-@pytest.fixture(scope="module")
-def org(populated: PgDatabase) -> uuid.UUID:
-    with psycopg.connect(populated.admin_url) as conn:
-        return sampling.sample(conn).organization_id
 
 
 def _plain(conn: psycopg.Connection[Any], field: str, org: uuid.UUID, q: str) -> list[Any]:

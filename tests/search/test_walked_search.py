@@ -17,7 +17,6 @@ import pytest
 from psycopg import sql
 
 from advisoros_db import migrations
-from advisoros_db.bench import sampling
 from advisoros_db.migrations import document_vectors, tenant_field_search, walked_search
 from advisoros_db.migrations.tenant_field_search import TextField
 from advisoros_db.tenancy.context import apply_tenant
@@ -28,12 +27,6 @@ REVISION = "0023_search_s4_walked_pages"
 BEFORE = "0022_fts_rows_field_search"
 STORED = [f for f in tenant_field_search.TEXT_FIELDS if walked_search.stored_weight(f)]
 _SCANS = "SELECT pg_stat_get_xact_numscans(%s::regclass)"
-
-
-@pytest.fixture(scope="module")
-def org(populated: PgDatabase) -> uuid.UUID:
-    with psycopg.connect(populated.admin_url) as conn:
-        return sampling.sample(conn).organization_id
 
 
 def _plain(conn: psycopg.Connection[Any], field: TextField, org: uuid.UUID, q: str) -> list[Any]:
