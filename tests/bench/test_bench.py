@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from advisoros_db import bench
-from advisoros_db.bench import naive
+from advisoros_db.bench import naive, sampling
 from advisoros_db.schema import catalog
 from tests.bench.conftest import tiny_clone
 from tests.support import PgDatabase, PgServer
@@ -21,6 +21,19 @@ from tests.support import PgDatabase, PgServer
 # role and as the owner, the per-index insert costs and the other areas' cases. On the shared
 # 2-core machine that took 6 to 8 minutes (load 14-20), past the suite's 300 s default.
 pytestmark = pytest.mark.timeout(1800)
+
+
+RANKED_QUERIES = {
+    "documents.extracted_text_search": "nonemployee compensation",
+    "documents.common_word_search": "tax",
+}
+_RANKED_BY_HAND = (
+    "SELECT count(*) FROM documents d WHERE d.organization_id = %(org)s AND d.deleted_at IS NULL"
+    " AND (advisoros_document_vector(d.file_name, d.description, d.extracted_text)"
+    " @@ websearch_to_tsquery('english'::regconfig, %(q)s)"
+    " OR to_tsvector('simple'::regconfig, d.file_name)"
+    " @@ websearch_to_tsquery('simple'::regconfig, %(q)s))"
+)
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +75,14 @@ def outcome(
                 " WHERE (schemaname, relname) IN (('naive', 'audit_logs'), ('public', 'invoices'),"
                 " ('naive', 'invoices'), ('public', 'clients'))"
             ).fetchone()
+            # What each ranked case must have counted, computed per row from the documents'
+            # text (not from the stored vector the search reads).
+            org = sampling.sample(conn).organization_id
+            ranked = {
+                case: conn.execute(_RANKED_BY_HAND, {"org": org, "q": q}).fetchone()
+                for case, q in RANKED_QUERIES.items()
+            }
+        data["test_ranked_by_hand"] = {case: row[0] for case, row in ranked.items() if row}
         facts = f"{indexes[0] if indexes else -1}/{partitioned[0] if partitioned else -1}/{same[0] if same else None}/{leftovers[0] if leftovers else -1}/{vacuumed[0] if vacuumed else None}"
         yield data, out, facts
     finally:
@@ -198,6 +219,22 @@ def test_the_hot_paths_carry_what_bounds_them(outcome: tuple[dict[str, Any], Pat
     assert "idx_invoices_ar_covering" in aging  # the node that reads the index, with its time
     assert len(data["machine"]["load_average_start"]) == 3
     assert len(data["machine"]["load_average_end"]) == 3
+
+
+def test_the_ranked_searches_say_how_many_documents_they_ranked(
+    outcome: tuple[dict[str, Any], Path, str],
+) -> None:
+    data, out, _ = outcome
+    by_hand = data["test_ranked_by_hand"]
+    counted = {
+        c["name"]: c["notes"]["ranked_matches"] for c in data["cases"] if c["name"] in by_hand
+    }
+    assert counted == by_hand and all(n > 0 for n in counted.values())
+    section = (out / "report.md").read_text().split("## What bounds the ranked searches")[1]
+    section = section.split("\n## ")[0]
+    for name, matches in counted.items():
+        row = next(line for line in section.splitlines() if line.startswith(f"| `{name}`"))
+        assert f"| {matches:,} |" in row
 
 
 def test_partitioned_tables_are_measured_in_their_steady_state(

@@ -28,7 +28,7 @@ from advisoros_db.bench.cases import (
 )
 from advisoros_db.bench.sampling import Sample
 from advisoros_db.errors import AdvisorOSError
-from advisoros_db.migrations import tenant_search
+from advisoros_db.migrations import document_vectors, tenant_search
 from advisoros_db.schema import catalog
 from advisoros_db.search import fulltext
 from advisoros_db.tenancy import owner_maintenance
@@ -55,6 +55,17 @@ NAIVE_RANKED: LiteralString = (
     " WHERE d.organization_id = %(org)s AND d.deleted_at IS NULL"
     " AND (v.vector @@ q.english OR to_tsvector('simple'::regconfig, d.file_name) @@ q.simple)"
     " ORDER BY score DESC, d.id LIMIT %(k)s"
+)
+
+# How many of the tenant's documents a ranked search scores before it knows its top 20: every
+# match of the stored vector or the file name's simple vector (`search_tenant_documents`).
+RANKED_MATCHES: LiteralString = (
+    "SELECT count(*) FROM documents d"  # noqa: S608 (constants only)
+    " CROSS JOIN (SELECT websearch_to_tsquery('english'::regconfig, %(q)s),"
+    " websearch_to_tsquery('simple'::regconfig, %(q)s)) q(english, simple)"
+    " WHERE d.organization_id = %(org)s AND d.deleted_at IS NULL"
+    " AND (d." + document_vectors.COLUMN + " @@ q.english"
+    " OR to_tsvector('simple'::regconfig, d.file_name) @@ q.simple)"
 )
 
 # What the catalog's per-column document searches were before revision 0021, as the page the
@@ -155,6 +166,10 @@ class TwoPathCase:
             result.notes["optimized_plan"] = {**result.notes["optimized_plan"], "indexes": inner}
             result.notes["expected_index"] = INDEX
             result.notes["uses_expected_index"] = INDEX in inner
+        if self.optimized_sql is None:
+            with scoped(sides.owner_optimized, sides.organization_id):
+                row = sides.owner_optimized.execute(RANKED_MATCHES, params).fetchone()
+            result.notes["ranked_matches"] = None if row is None else row[0]
         result.notes["optimized_sql"] = optimized_sql
         result.notes["naive_sql"] = self.naive_sql
         return result
