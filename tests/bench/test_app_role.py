@@ -168,6 +168,36 @@ def test_write_costs_put_every_index_back(sides: Sides) -> None:
     assert _count(conn, "SELECT count(*) FROM pg_class WHERE relname = 'bench_index_rows'") == 0
 
 
+_CONTENT = "SELECT md5(string_agg(t::text, ',' ORDER BY t.id)) FROM {} t"
+
+
+@pytest.mark.parametrize("table", ["users", "organizations"])
+def test_write_costs_reinsert_the_rows_of_a_table_whose_unique_rules_copies_break(
+    sides: Sides, table: str
+) -> None:
+    # Regression: copies of users (one e-mail per firm) and organizations (one slug) broke a
+    # unique rule, so 15 tables of the `large` report had no write cost for their indexes.
+    conn = sides.owner_optimized
+    content = sql.SQL(_CONTENT).format(sql.Identifier(table))
+    before = conn.execute(content).fetchone()
+    children = _count(conn, "SELECT count(*) FROM clients")
+    members = [i for i in index_costs.inventory(conn) if i.table == table]
+    with pytest.raises(psycopg.errors.UniqueViolation), conn.transaction(force_rollback=True):
+        conn.execute(index_costs.copies(table, index_costs.keep_rows(conn, table, 5)).statement)
+    inserts, costs = index_costs.write_costs(conn, members, 50, 1)
+    assert inserts[table]["method"] == "reinsert" and inserts[table]["rows"] > 0
+    droppable = {i.name for i in members if i.droppable}
+    assert set(costs) == droppable and droppable
+    assert all(costs[name]["rows_per_second_without"] > 0 for name in droppable)
+    # Rolled back: the same rows, the children the delete did not cascade to, every index.
+    assert conn.execute(content).fetchone() == before
+    assert _count(conn, "SELECT count(*) FROM clients") == children
+    assert [i.name for i in index_costs.inventory(conn) if i.table == table] == [
+        i.name for i in members
+    ]
+    assert conn.execute("SHOW session_replication_role").fetchone() == ("origin",)
+
+
 def test_without_the_application_role_the_benchmark_refuses(seeded: PgDatabase) -> None:
     with pytest.raises(ConfigError, match=APP_ROLE):
         bench.run(seeded.admin_url, scale="tiny")
