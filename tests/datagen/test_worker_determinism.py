@@ -6,19 +6,22 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from advisoros_db.datagen.introspect import tables
 from tests.datagen.conftest import seeded_database
 from tests.support import PgDatabase, PgServer
 
 # Order-independent content: rows may reach the server in another order with more processes.
-CHECKSUM = "SELECT count(*), md5(COALESCE(string_agg(t::text, '|' ORDER BY t::text), '')) FROM {} t"
+CHECKSUM = sql.SQL(
+    "SELECT count(*), md5(COALESCE(string_agg(t::text, '|' ORDER BY t::text), '')) FROM {} t"
+)
 
 
 def checksums(url: str) -> dict[str, Any]:
     with psycopg.connect(url) as conn:
         return {
-            name: conn.execute(CHECKSUM.format(f'"{name}"')).fetchone()  # type: ignore[arg-type]
+            name: conn.execute(CHECKSUM.format(sql.Identifier(name))).fetchone()
             for name in tables(conn)
         }
 
