@@ -28,7 +28,7 @@ RANKED_QUERIES = {
     "documents.common_word_search": "tax",
 }
 _RANKED_BY_HAND = (
-    "SELECT count(*) FROM documents d WHERE d.organization_id = %(org)s AND d.deleted_at IS NULL"
+    "SELECT count(*) FROM documents d WHERE d.organization_id = %(org)s"
     " AND (advisoros_document_vector(d.file_name, d.description, d.extracted_text)"
     " @@ websearch_to_tsquery('english'::regconfig, %(q)s)"
     " OR to_tsvector('simple'::regconfig, d.file_name)"
@@ -76,7 +76,8 @@ def outcome(
                 " ('naive', 'invoices'), ('public', 'clients'))"
             ).fetchone()
             # What each ranked case must have counted, computed per row from the documents'
-            # text (not from the stored vector the search reads).
+            # text (not from the stored vector the search reads), deleted ones included: the
+            # search scores them before it drops them.
             org = sampling.sample(conn).organization_id
             ranked = {
                 case: conn.execute(_RANKED_BY_HAND, {"org": org, "q": q}).fetchone()

@@ -112,6 +112,16 @@ def _indexes(section: dict[str, Any] | None) -> list[str]:
         "is a difference smaller than the run-to-run noise of the machine at the time.",
         "",
     ]
+    reinserted = sorted(t for t, v in section["inserts"].items() if v.get("method") == "reinsert")
+    if reinserted:
+        lines += [
+            "Copies would break a unique rule of "
+            + ", ".join(f"`{t}`" for t in reinserted)
+            + ": there the same rows are deleted first and inserted again as they were (the "
+            "delete's dead index entries are in both figures, so compare these tables' costs "
+            "with each other, not with the others').",
+            "",
+        ]
     failed = {t: v["error"] for t, v in section["inserts"].items() if "error" in v}
     for name, error in sorted(failed.items()):
         lines.append(f"- inserts into `{name}` not measured: {error}")

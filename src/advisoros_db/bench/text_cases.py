@@ -58,12 +58,13 @@ NAIVE_RANKED: LiteralString = (
 )
 
 # How many of the tenant's documents a ranked search scores before it knows its top 20: every
-# match of the stored vector or the file name's simple vector (`search_tenant_documents`).
+# match of the stored vector or the file name's simple vector (`search_tenant_documents` scores
+# inside its fence and drops deleted documents after it, so they are counted too).
 RANKED_MATCHES: LiteralString = (
     "SELECT count(*) FROM documents d"  # noqa: S608 (constants only)
     " CROSS JOIN (SELECT websearch_to_tsquery('english'::regconfig, %(q)s),"
     " websearch_to_tsquery('simple'::regconfig, %(q)s)) q(english, simple)"
-    " WHERE d.organization_id = %(org)s AND d.deleted_at IS NULL"
+    " WHERE d.organization_id = %(org)s"
     " AND (d." + document_vectors.COLUMN + " @@ q.english"
     " OR to_tsvector('simple'::regconfig, d.file_name) @@ q.simple)"
 )

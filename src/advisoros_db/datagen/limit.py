@@ -176,7 +176,8 @@ def checkpoints(load: float | None, limit: float | None) -> str:
     """How the two timed phases started: both from a fresh checkpoint, or as they came."""
     if load is None or limit is None:
         return (
-            "the role may not CHECKPOINT (needs superuser or pg_checkpoint): the second phase "
-            "may have paid for the first one's checkpoints"
+            "No CHECKPOINT before one of the phases (the role needs superuser or pg_checkpoint, "
+            "or the report predates them): the second phase may have paid for the first one's "
+            "checkpoints"
         )
-    return f"each phase started after a CHECKPOINT (not timed: {load:.1f} s, {limit:.1f} s)"
+    return f"Each phase started after a CHECKPOINT (not timed: {load:.1f} s, {limit:.1f} s)"
