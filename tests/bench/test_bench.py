@@ -140,11 +140,16 @@ def test_audit_month_cases_answer_from_rollups_exactly_as_the_raw_rows(
 def test_report_carries_machine_facts_and_row_counts(
     outcome: tuple[dict[str, Any], Path, str],
 ) -> None:
-    data, _, _ = outcome
+    data, out, _ = outcome
     assert {"cpu", "cores", "memory_gb", "postgresql"} <= set(data["machine"])
     assert data["scale"] == "tiny"
     assert data["row_counts"]["documents"] == 1_200
     assert data["load"]["rows"] > 0  # this run seeded the data itself
+    # The load's profile per table, the slowest first, as bench.json has it.
+    slowest = max(data["load"]["tables"], key=lambda t: t["seconds"])
+    profile = (out / "report.md").read_text().split("Where the load's time went")[1]
+    first = next(line for line in profile.splitlines() if line.startswith("| `"))
+    assert first.startswith(f"| `{slowest['table']}` | {slowest['rows']:,} |")
     assert set(data["goals"]) == {"hot_path", "audit_month", "archival"}
     for module in ("partition_cases", "search_cases", "router_cases"):
         ran = any(e["module"] == module for e in data["external"])

@@ -202,13 +202,13 @@ def markdown(data: dict[str, Any], charts: list[str], command: str) -> str:
         lines.append(f"- {name}: {n:,}")
     load = data.get("load")
     if load:
-        lines += limit_lines(load)
+        lines += ["", *limit_lines(load)]
         lines += [
-            "",
             f"Loaded in this run: {load['rows']:,} rows in {load['seconds']:,.1f} s "
             f"({load['rows_per_second']:,} rows/s overall, binary COPY, indexes and foreign "
             "keys rebuilt after each table).",
         ]
+        lines += load_profile(load)
     for line in data.get("prepared", []):
         lines += ["", f"Before measuring, the benchmark {line}."]
     if data.get("vacuum_seconds") is not None:
@@ -341,6 +341,35 @@ def write(data: dict[str, Any], out: Path, command: str) -> list[Path]:
     digest = out / "summary.md"
     digest.write_text(summary(data, command))
     return [json_path, md_path, digest, *charts]
+
+
+def load_profile(load: dict[str, Any], top: int = 10) -> list[str]:
+    """Where the load's time went, per table: seconds of COPY and of index and foreign-key builds
+    in the loader and, when measured, in the ingest limit's reload of the same rows."""
+    tables = sorted(load.get("tables", []), key=lambda t: -t["seconds"])[:top]
+    if not tables:
+        return []
+    limit = {t["table"]: t for t in (load.get("limit") or {}).get("tables", [])}
+    lines = [
+        "",
+        "Where the load's time went (the tables that took longest; seconds of each table's "
+        "COPY and of its index and foreign-key builds; a loader COPY far above the limit's is "
+        "the table waiting for its generated rows):",
+        "",
+        "| table | rows | loader COPY s | loader indexes + FK s | limit COPY s "
+        "| limit indexes + FK s |",
+        "|---|---|---|---|---|---|",
+    ]
+    for t in tables:
+        again = limit.get(t["table"])
+        reload = (
+            f"{again['copy_seconds']:,.1f} | {again['index_seconds']:,.1f}" if again else "- | -"
+        )
+        lines.append(
+            f"| `{t['table']}` | {t['rows']:,} | {t['copy_seconds']:,.1f} "
+            f"| {t['index_seconds']:,.1f} | {reload} |"
+        )
+    return lines
 
 
 def limit_lines(load: dict[str, Any]) -> list[str]:
