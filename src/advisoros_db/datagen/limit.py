@@ -47,7 +47,7 @@ class Limit:
             "seconds": round(self.seconds, 3),
             "rows_per_second": round(self.rows_per_second),
             "megabytes": round(self.megabytes, 1),
-            "checkpoint_seconds": _rounded(self.checkpoint_seconds),
+            "checkpoint_seconds": rounded_seconds(self.checkpoint_seconds),
             "copy_seconds": round(sum(t.copy_seconds for t in self.tables), 3),
             "index_seconds": round(sum(t.index_seconds for t in self.tables), 3),
             "tables": [
@@ -78,7 +78,7 @@ def checkpoint(conn: psycopg.Connection[Any]) -> float | None:
     return time.perf_counter() - start
 
 
-def _rounded(seconds: float | None) -> float | None:
+def rounded_seconds(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds, 3)
 
 

@@ -22,7 +22,7 @@ from advisoros_db.datagen.binary import Chunk
 from advisoros_db.datagen.buckets import buckets
 from advisoros_db.datagen.generate import Plan, producer
 from advisoros_db.datagen.introspect import TableInfo, dependency_order, describe, tables
-from advisoros_db.datagen.limit import Limit, checkpoint, measure
+from advisoros_db.datagen.limit import Limit, checkpoint, measure, rounded_seconds
 from advisoros_db.datagen.loader import LoadResult, Part, load_table
 from advisoros_db.datagen.records import ENTITY_TABLES
 from advisoros_db.datagen.scales import get_scale
@@ -99,9 +99,7 @@ class SeedReport:
             "megabytes": round(self.megabytes, 1),
             "megabytes_per_second": round(self.megabytes / self.seconds, 1) if self.seconds else 0,
             "workers": self.workers,
-            "checkpoint_seconds": (
-                None if self.checkpoint_seconds is None else round(self.checkpoint_seconds, 3)
-            ),
+            "checkpoint_seconds": rounded_seconds(self.checkpoint_seconds),
             "tables": [
                 {
                     "table": t.table,
